@@ -1,0 +1,45 @@
+// Options and output helpers shared by every subcommand.
+import { Option } from 'commander';
+import path from 'node:path';
+
+export const DEFAULT_DATA_DIR = '.anju';
+
+export function dataDirOption(): Option {
+  return new Option('--data-dir <dir>', 'where Anju keeps its databases')
+    .env('ANJU_DATA_DIR')
+    .default(DEFAULT_DATA_DIR);
+}
+
+export function jsonOption(): Option {
+  return new Option('--json', 'print machine-readable JSON instead of a table');
+}
+
+export function resolveDataDir(dir: string): string {
+  return path.resolve(dir);
+}
+
+/** Prints rows as JSON (`--json`) or as an aligned text table for people. */
+export function printRows(rows: Record<string, unknown>[], json: boolean | undefined, columns?: string[]): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const cols = columns ?? Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write([line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + '\n');
+}
+
+/** Prints one record as JSON (`--json`) or as `key: value` lines. */
+export function printRecord(record: Record<string, unknown>, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+    return;
+  }
+  for (const [k, v] of Object.entries(record)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}

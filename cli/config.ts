@@ -1,0 +1,18 @@
+// The configuration of a running Anju, validated in one place whether it comes from flags or environment.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+export const ServeConfig = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().default('0.0.0.0').meta({ description: 'Address the MQTT and HTTP listeners bind to.' }),
+  mqttPort: port.default(1883),
+  httpPort: port.default(8080),
+  mqttsPort: port.default(8883),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  influxUrl: z.url().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type ServeConfig = z.infer<typeof ServeConfig>;
+export type ServeConfigInput = z.input<typeof ServeConfig>;

@@ -1,0 +1,30 @@
+// Operations endpoints: /healthz answers whether each part works, /metrics is Prometheus text.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Registry } from 'prom-client';
+
+export type HealthCheck = () => Promise<{ ok: boolean; detail?: Record<string, unknown> }>;
+
+export interface OpsOptions {
+  metrics: Registry;
+  checks: Record<string, HealthCheck>;
+}
+
+export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOptions) {
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+    const results = await Promise.all(
+      Object.entries(opts.checks).map(async ([name, check]) => {
+        try {
+          return [name, await check()] as const;
+        } catch (err) {
+          return [name, { ok: false, detail: { error: (err as Error).message } }] as const;
+        }
+      }),
+    );
+    const ok = results.every(([, r]) => r.ok);
+    reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(opts.metrics.contentType).send(await opts.metrics.metrics());
+  });
+});

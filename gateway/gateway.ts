@@ -1,0 +1,285 @@
+// The MQTT gateway: an Aedes broker whose hooks authenticate every device, keep each to its own topics,
+// validate every payload against firmware-protocol and hand accepted readings to ingest.
+//
+// Order matters for "nothing acknowledged is lost": in Aedes 1.x the QoS 1 PUBACK is written right after
+// `authorizePublish` calls back and before the publish pipeline runs, so acceptance (and the durable
+// hand-off to the ReadingSink) happens inside `authorizePublish`.
+import { Aedes } from 'aedes';
+import type { AuthenticateError, Client, Connection, PublishPacket, Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import {
+  decodeUplink,
+  isUplink,
+  parseTopic,
+  topicFor,
+  type DecodeFailure,
+  type ProtocolError,
+} from '../firmware-protocol/index.ts';
+import { FailureLimiter } from './failure-limiter.ts';
+import { watchFrameSizes } from './frame-limit.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { DeviceDirectory, GatewayDevice, ReadingSink } from './ports.ts';
+import { RefusalLedger } from './refusals.ts';
+import { verifySecret } from '../registry/secrets.ts';
+
+export interface GatewayLimits {
+  /** Largest MQTT frame accepted on the wire; a larger one closes the connection. */
+  maxFrameBytes: number;
+  /** Keepalive a device must ask for, in seconds (Mosquitto's max_keepalive answers 2 outside it too). */
+  minKeepaliveS: number;
+  maxKeepaliveS: number;
+  maxConnectionsPerAddress: number;
+  maxAuthFailuresPerAddress: number;
+  maxAuthFailuresPerDevice: number;
+  authFailureWindowMs: number;
+  refusalLogIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxFrameBytes: 64 * 1024,
+  minKeepaliveS: 1,
+  maxKeepaliveS: 1200,
+  maxConnectionsPerAddress: 500,
+  maxAuthFailuresPerAddress: 10,
+  maxAuthFailuresPerDevice: 5,
+  authFailureWindowMs: 60_000,
+  refusalLogIntervalMs: 60_000,
+};
+
+export interface GatewayOptions {
+  directory: DeviceDirectory;
+  sink: ReadingSink;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  limits?: Partial<GatewayLimits>;
+  now?: () => number;
+}
+
+/** Refused messages are re-routed here so that Aedes still PUBACKs them but delivers them to nobody:
+ * `$`-topics match no wildcard subscription and devices may not subscribe to them. */
+const REFUSED_TOPIC = '$anju/refused';
+
+const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_CREDENTIALS: 4, NOT_AUTHORIZED: 5 } as const;
+
+function connectError(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+// Verified against for unknown devices so that a wrong id costs as long as a wrong secret.
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+export class Gateway {
+  readonly broker: Aedes;
+  readonly refusals: RefusalLedger;
+  readonly limits: GatewayLimits;
+  private readonly devices = new WeakMap<Client, GatewayDevice>();
+  private readonly keepalives = new WeakMap<Client, number>();
+  private readonly addresses = new WeakMap<Connection, string>();
+  private readonly connectionsByAddress = new Map<string, number>();
+  private readonly failuresByAddress: FailureLimiter;
+  private readonly failuresByDevice: FailureLimiter;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly opts: GatewayOptions,
+    broker: Aedes,
+  ) {
+    this.broker = broker;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? Date.now;
+    this.refusals = new RefusalLedger(opts.logger, this.limits.refusalLogIntervalMs, this.now);
+    this.failuresByAddress = new FailureLimiter(
+      this.limits.maxAuthFailuresPerAddress,
+      this.limits.authFailureWindowMs,
+      this.now,
+    );
+    this.failuresByDevice = new FailureLimiter(
+      this.limits.maxAuthFailuresPerDevice,
+      this.limits.authFailureWindowMs,
+      this.now,
+    );
+    broker.preConnect = (client, packet, done) => {
+      this.keepalives.set(client, packet.keepalive ?? 0);
+      done(null, true);
+    };
+    broker.authenticate = (client, username, password, done) => {
+      this.authenticate(client, username, password).then(
+        () => done(null, true),
+        (err: AuthenticateError) => done(err, false),
+      );
+    };
+    broker.authorizePublish = (client, packet, done) => this.authorizePublish(client, packet, done);
+    broker.authorizeSubscribe = (client, sub, done) => done(null, this.authorizeSubscribe(client, sub));
+    broker.on('clientReady', (client) => this.onReady(client));
+    broker.on('clientDisconnect', (client) => this.onDisconnect(client));
+    broker.on('clientError', (client, err) => opts.logger.debug({ clientId: client?.id, err: err.message }, 'client error'));
+    broker.on('connectionError', (client, err) =>
+      opts.logger.debug({ clientId: client?.id, err: err.message }, 'connection error'),
+    );
+  }
+
+  static async create(opts: GatewayOptions): Promise<Gateway> {
+    // Heartbeats on $SYS are for broker clusters; Anju's own health lives on /healthz and /metrics.
+    const broker = await Aedes.createBroker({ heartbeatInterval: 60_000, connectTimeout: 10_000 });
+    return new Gateway(opts, broker);
+  }
+
+  /**
+   * Serves one MQTT connection on any transport. Returns false (and closes it) when the address has too
+   * many connections already.
+   */
+  handle(stream: Connection, address: string): boolean {
+    const open = this.connectionsByAddress.get(address) ?? 0;
+    if (open >= this.limits.maxConnectionsPerAddress) {
+      this.opts.metrics.connectRefused.inc({ reason: 'connections_per_address' });
+      this.opts.logger.warn({ address, open }, 'connection refused: too many connections from this address');
+      stream.destroy();
+      return false;
+    }
+    this.connectionsByAddress.set(address, open + 1);
+    stream.once('close', () => {
+      const left = (this.connectionsByAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.connectionsByAddress.delete(address);
+      else this.connectionsByAddress.set(address, left);
+    });
+    this.addresses.set(stream, address);
+    this.broker.handle(stream);
+    watchFrameSizes(stream, this.limits.maxFrameBytes, (declared) => {
+      this.opts.metrics.connectRefused.inc({ reason: 'frame_too_large' });
+      this.opts.logger.warn({ address, declared, limit: this.limits.maxFrameBytes }, 'connection closed: frame too large');
+      stream.destroy();
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+    const address = this.addresses.get(client.conn) ?? 'unknown';
+    const deviceId = username ?? '';
+    const refuse = (returnCode: number, reason: string) => {
+      this.opts.metrics.connectRefused.inc({ reason });
+      this.opts.logger.info({ address, deviceId, clientId: client.id, reason }, 'connection refused');
+      return connectError(returnCode, reason);
+    };
+    const fail = (returnCode: number, reason: string) => {
+      this.failuresByAddress.recordFailure(address);
+      if (deviceId) this.failuresByDevice.recordFailure(deviceId);
+      return refuse(returnCode, reason);
+    };
+
+    if (this.failuresByAddress.isBlocked(address) || (deviceId && this.failuresByDevice.isBlocked(deviceId))) {
+      throw refuse(CONNACK.SERVER_UNAVAILABLE, 'too_many_failures');
+    }
+    const keepalive = this.keepalives.get(client) ?? 0;
+    if (keepalive < this.limits.minKeepaliveS || keepalive > this.limits.maxKeepaliveS) {
+      throw refuse(CONNACK.IDENTIFIER_REJECTED, 'keepalive_out_of_range');
+    }
+    if (!deviceId || client.id !== deviceId) throw fail(CONNACK.IDENTIFIER_REJECTED, 'client_id_mismatch');
+
+    const device = this.opts.directory.findDevice(deviceId);
+    const secretOk = await verifySecret(password?.toString('utf8') ?? '', device?.secretHash ?? DUMMY_HASH);
+    if (!device || !secretOk) throw fail(CONNACK.BAD_CREDENTIALS, device ? 'bad_secret' : 'unknown_device');
+    if (device.revoked) throw refuse(CONNACK.NOT_AUTHORIZED, 'revoked');
+    this.devices.set(client, device);
+  }
+
+  private authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
+    const device = this.devices.get(client);
+    const parsed = parseTopic(sub.topic);
+    if (!device || !parsed || parsed.deviceId !== device.id || isUplink(parsed.channel)) {
+      this.opts.logger.info({ deviceId: device?.id, topic: sub.topic }, 'subscription refused');
+      return null; // SUBACK 0x80
+    }
+    return sub;
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    // A will left by a client of a broker that is gone: only presence is meaningful.
+    const device = client ? this.devices.get(client) : undefined;
+    if (!device) {
+      packet.topic = REFUSED_TOPIC;
+      return done(null);
+    }
+    const receivedAt = this.now();
+    const parsed = parseTopic(packet.topic);
+    if (!parsed || parsed.deviceId !== device.id || !isUplink(parsed.channel)) {
+      return this.refuse(device, packet, done, {
+        code: 'E_TOPIC',
+        message: `a device may publish only to ${topicFor(device.id, 'telemetry').replace('/telemetry', '/{telemetry|event|heartbeat|status}')}`,
+        seq: null,
+        issues: [],
+      });
+    }
+    const result = decodeUplink(device.kind, parsed.channel, packet.payload as Buffer, receivedAt);
+    if (!result.ok) return this.refuse(device, packet, done, result.error);
+
+    this.opts.metrics.accepted.inc({ channel: parsed.channel });
+    this.opts.directory.markSeen(device.id, receivedAt);
+    if (result.message.channel === 'status') {
+      // Presence is the gateway's to keep; the retained status lets a subscriber see it too.
+      if (result.message.body.state === 'offline') this.opts.directory.markOffline(device.id, receivedAt);
+      else this.opts.directory.markOnline(device.id, receivedAt);
+      return done(null);
+    }
+    packet.retain = false; // only presence is retained; a retained reading would replay stale data
+    this.opts.sink
+      .accept({
+        deviceId: device.id,
+        kind: device.kind,
+        residentId: device.residentId,
+        homeId: device.homeId,
+        receivedAt,
+        qos: packet.qos,
+        message: result.message,
+      })
+      .then(
+        () => done(null),
+        (err: Error) => {
+          // Not durable, so no PUBACK: closing the connection makes the device resend.
+          this.opts.logger.error({ deviceId: device.id, err: err.message }, 'reading not accepted by ingest');
+          done(err);
+        },
+      );
+  }
+
+  /** Acknowledges and drops a refused message, so the device does not resend it, and tells it why. */
+  private refuse(
+    device: GatewayDevice,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+    failure: DecodeFailure,
+  ): void {
+    const topic = packet.topic;
+    packet.topic = REFUSED_TOPIC;
+    packet.retain = false;
+    this.opts.metrics.refused.inc({ reason: failure.code });
+    this.refusals.record(device.id, failure.code, { topic, message: failure.message });
+    const answer: ProtocolError = { ts: this.now(), topic, ...failure };
+    this.broker.publish(
+      { cmd: 'publish', topic: topicFor(device.id, 'error'), payload: JSON.stringify(answer), qos: 1, retain: false, dup: false },
+      () => undefined,
+    );
+    done(null);
+  }
+
+  private onReady(client: Client): void {
+    const device = this.devices.get(client);
+    if (!device) return;
+    this.opts.metrics.connected.inc();
+    this.opts.directory.markOnline(device.id, this.now());
+  }
+
+  private onDisconnect(client: Client): void {
+    const device = this.devices.get(client);
+    if (!device) return;
+    this.opts.metrics.connected.dec();
+    // A device that reconnected took over its client id: the old session ending does not make it offline.
+    const current = (this.broker as unknown as { clients: Record<string, Client> }).clients[device.id];
+    if (current && current !== client) return;
+    this.opts.directory.markOffline(device.id, this.now());
+  }
+}
+

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AcceptedReading } from '../gateway/ports.ts';
+import { Journal, JournalFullError } from './journal.ts';
+
+const dirs: string[] = [];
+function journalPath(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-journal-'));
+  dirs.push(dir);
+  return path.join(dir, 'journal.db');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function reading(deviceId: string, seq: number, ts = 1_764_000_000_000 + seq): AcceptedReading {
+  return {
+    deviceId,
+    kind: 'wearable',
+    residentId: 'r1',
+    homeId: 'h1',
+    receivedAt: ts,
+    qos: 1,
+    message: { channel: 'telemetry', body: { ts, seq, heartRate: 70, worn: true } },
+  };
+}
+
+describe('journal', () => {
+  it('keeps accepted readings across a reopen, in order', async () => {
+    const file = journalPath();
+    const journal = new Journal({ path: file });
+    await Promise.all([1, 2, 3].map((s) => journal.accept(reading('wb-1', s))));
+    await journal.close();
+    const reopened = new Journal({ path: file });
+    expect(reopened.readAfter(0, 10).map((e) => e.reading.message.body)).toEqual([
+      expect.objectContaining({ seq: 1 }),
+      expect.objectContaining({ seq: 2 }),
+      expect.objectContaining({ seq: 3 }),
+    ]);
+    expect(reopened.depth('store')).toBe(3);
+    await reopened.close();
+  });
+
+  it('stores a redelivery of the same device, seq and ts once', async () => {
+    const journal = new Journal({ path: journalPath() });
+    const appended: number[] = [];
+    journal.onAppend((entries) => appended.push(...entries.map((e) => e.id)));
+    await journal.accept(reading('wb-1', 7));
+    await journal.accept(reading('wb-1', 7));
+    await journal.accept(reading('wb-2', 7)); // another device with the same seq is a different reading
+    await journal.accept(reading('wb-1', 7, 1_764_000_999_000)); // a device that rebooted reuses seq
+    expect(journal.readAfter(0, 10)).toHaveLength(3);
+    expect(appended).toHaveLength(3);
+    await journal.close();
+  });
+
+  it('resolves no append before its commit has run', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const journal = new Journal({ path: journalPath(), beforeCommit: () => held });
+    let resolved = false;
+    const append = journal.accept(reading('wb-1', 1)).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(resolved).toBe(false);
+    release();
+    await append;
+    expect(resolved).toBe(true);
+    await journal.close();
+  });
+
+  it('commits many concurrent appends in few transactions', async () => {
+    let commits = 0;
+    const journal = new Journal({
+      path: journalPath(),
+      maxBatch: 500,
+      beforeCommit: async () => {
+        commits += 1;
+      },
+    });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => journal.accept(reading('wb-1', i))));
+    expect(journal.readAfter(0, 5000)).toHaveLength(2000);
+    expect(commits).toBeLessThanOrEqual(8);
+    await journal.close();
+  });
+
+  it('refuses new readings when the undrained depth reaches its bound, and takes them again once drained', async () => {
+    const journal = new Journal({ path: journalPath(), maxDepth: 3 });
+    await Promise.all([1, 2, 3].map((s) => journal.accept(reading('wb-1', s))));
+    await expect(journal.accept(reading('wb-1', 4))).rejects.toBeInstanceOf(JournalFullError);
+    journal.advance('store', journal.readAfter(0, 10).at(-1)!.id);
+    await expect(journal.accept(reading('wb-1', 4))).resolves.toBeUndefined();
+    await journal.close();
+  });
+
+  it('forgets drained entries only after the dedup window', async () => {
+    let now = 1_764_000_000_000;
+    const journal = new Journal({ path: journalPath(), dedupWindowMs: 60_000, now: () => now });
+    await journal.accept(reading('wb-1', 1, now));
+    const last = journal.readAfter(0, 10).at(-1)!.id;
+    journal.advance('store', last);
+    await journal.accept(reading('wb-1', 1, now)); // still recognised as a duplicate
+    expect(journal.depth('store')).toBe(0);
+    now += 120_000;
+    journal.advance('store', last);
+    expect(journal.readAfter(0, 10)).toHaveLength(0);
+    await journal.close();
+  });
+});

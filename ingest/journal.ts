@@ -1,0 +1,183 @@
+// The durable journal of accepted readings. `accept` resolves only after the reading is fsynced, which is
+// what lets the gateway send the QoS 1 PUBACK: nothing acknowledged is lost. Appends are group-committed
+// (one transaction and one fsync for every batch gathered within a few milliseconds), and a redelivery of
+// the same (device, seq, ts) is stored once.
+import Database from 'better-sqlite3';
+import type { AcceptedReading, ReadingSink } from '../gateway/ports.ts';
+
+export interface JournalOptions {
+  path: string;
+  /** Commit as soon as this many appends wait. */
+  maxBatch?: number;
+  /** Commit at the latest this long after the first waiting append. */
+  maxDelayMs?: number;
+  /** Undrained readings the journal holds before it refuses new ones (no PUBACK: the device keeps them). */
+  maxDepth?: number;
+  /** Drained readings stay this long so that late redeliveries are still recognised. */
+  dedupWindowMs?: number;
+  /** Called before each commit; a test holds it to prove that no PUBACK precedes the fsync. */
+  beforeCommit?: () => Promise<void>;
+  now?: () => number;
+}
+
+export interface JournalEntry {
+  id: number;
+  reading: AcceptedReading;
+}
+
+export class JournalFullError extends Error {
+  constructor(depth: number) {
+    super(`journal full: ${depth} readings wait for the store`);
+  }
+}
+
+interface Pending {
+  reading: AcceptedReading;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS journal (
+  id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reading TEXT NOT NULL,
+  UNIQUE (device_id, seq, ts)
+);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+`;
+
+export class Journal implements ReadingSink {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly commitBatch: (batch: Pending[]) => number[];
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  readonly maxDepth: number;
+  private readonly dedupWindowMs: number;
+  private readonly now: () => number;
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private lastId: number;
+  private readonly appendListeners: ((entries: JournalEntry[]) => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: JournalOptions) {
+    this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxDelayMs = opts.maxDelayMs ?? 4;
+    this.maxDepth = opts.maxDepth ?? 2_000_000;
+    this.dedupWindowMs = opts.dedupWindowMs ?? 24 * 3_600_000;
+    this.now = opts.now ?? Date.now;
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: every commit is fsynced before it returns; that is the promise behind each PUBACK.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    this.insert = this.db.prepare(
+      'INSERT OR IGNORE INTO journal (device_id, seq, ts, received_at, reading) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.commitBatch = this.db.transaction((batch: Pending[]) => {
+      const ids: number[] = [];
+      for (const { reading } of batch) {
+        const body = reading.message.body as { seq?: number; ts?: number };
+        const info = this.insert.run(
+          reading.deviceId,
+          body.seq ?? -1,
+          body.ts ?? reading.receivedAt,
+          reading.receivedAt,
+          JSON.stringify(reading),
+        );
+        ids.push(info.changes === 1 ? Number(info.lastInsertRowid) : 0);
+      }
+      return ids;
+    });
+    this.lastId = (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }).id;
+  }
+
+  accept(reading: AcceptedReading): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('journal closed'));
+    const depth = this.depth('store');
+    if (depth + this.pending.length >= this.maxDepth) return Promise.reject(new JournalFullError(depth));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ reading, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.scheduleFlush(0);
+      else if (this.pending.length === 1) this.scheduleFlush(this.maxDelayMs);
+    });
+  }
+
+  /** Listeners see every newly journaled (not duplicate) reading right after its commit, in order. */
+  onAppend(listener: (entries: JournalEntry[]) => void): void {
+    this.appendListeners.push(listener);
+  }
+
+  /** Entries after a consumer's cursor, oldest first. */
+  readAfter(position: number, limit: number): JournalEntry[] {
+    const rows = this.db
+      .prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?')
+      .all(position, limit) as { id: number; reading: string }[];
+    return rows.map((r) => ({ id: r.id, reading: JSON.parse(r.reading) as AcceptedReading }));
+  }
+
+  cursor(name: string): number {
+    const row = this.db.prepare('SELECT position FROM cursors WHERE name = ?').get(name) as
+      | { position: number }
+      | undefined;
+    return row?.position ?? 0;
+  }
+
+  /** Moves a consumer's cursor and forgets drained entries older than the dedup window. */
+  advance(name: string, position: number): void {
+    this.db
+      .prepare('INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = ?')
+      .run(name, position, position);
+    this.db
+      .prepare('DELETE FROM journal WHERE id <= ? AND received_at < ?')
+      .run(position, this.now() - this.dedupWindowMs);
+  }
+
+  /** Readings journaled but not yet past a consumer's cursor. */
+  depth(name: string): number {
+    return this.lastId - this.cursor(name);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.flush();
+    await this.flushing;
+    this.db.close();
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), delayMs);
+  }
+
+  /** Commits what waits; commits run one after another so their order is the journal's order. */
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const batch = this.pending;
+      if (batch.length === 0) return;
+      this.pending = [];
+      try {
+        if (this.opts.beforeCommit) await this.opts.beforeCommit();
+        const ids = this.commitBatch(batch);
+        const appended: JournalEntry[] = [];
+        ids.forEach((id, i) => {
+          if (id > 0) appended.push({ id, reading: batch[i]!.reading });
+        });
+        if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
+        for (const p of batch) p.resolve();
+        if (appended.length > 0) for (const listener of this.appendListeners) listener(appended);
+      } catch (err) {
+        for (const p of batch) p.reject(err as Error);
+      }
+    });
+    return this.flushing;
+  }
+}

@@ -1,7 +1,7 @@
 // Turns raw uplink bytes into a typed message or a ProtocolError body. Shared by the gateway, `anju
 // replay` and the simulator so that every path judges a payload the same way.
 import type { z } from 'zod';
-import { EventByKind, Heartbeat, Status, TelemetryByKind } from './schemas.ts';
+import { EventByKind, Heartbeat, Seq, Status, TelemetryByKind } from './schemas.ts';
 import type { DeviceKind, ErrorCode, Heartbeat as HeartbeatBody, Status as StatusBody } from './schemas.ts';
 import type { UplinkChannel } from './topics.ts';
 
@@ -44,9 +44,18 @@ function fail(code: ErrorCode, message: string, seq: number | null, issues: Deco
 }
 
 /** `now` is the gateway's arrival time, used to refuse timestamps from a device without a working clock. */
-export function decodeUplink(kind: DeviceKind, channel: UplinkChannel, payload: Uint8Array, now: number): DecodeResult {
+export function decodeUplink(
+  kind: DeviceKind,
+  channel: UplinkChannel,
+  payload: Uint8Array,
+  now: number,
+): DecodeResult {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
-    return fail('E_TOO_LARGE', `payload is ${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, null);
+    return fail(
+      'E_TOO_LARGE',
+      `payload is ${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`,
+      null,
+    );
   }
   let json: unknown;
   try {
@@ -54,20 +63,25 @@ export function decodeUplink(kind: DeviceKind, channel: UplinkChannel, payload: 
   } catch (err) {
     return fail('E_JSON', `payload is not UTF-8 JSON: ${(err as Error).message}`, null);
   }
+  // Echoed only when it is a valid seq, so the error message itself always passes ProtocolError.
   const rawSeq = (json as { seq?: unknown } | null)?.seq;
-  const seq = Number.isInteger(rawSeq) ? (rawSeq as number) : null;
+  const seq = Seq.safeParse(rawSeq).success ? (rawSeq as number) : null;
 
   const parsed = schemaFor(kind, channel).safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    const code: ErrorCode = parsed.error.issues.every((i) => RANGE_CODES.has(i.code)) ? 'E_RANGE' : 'E_SCHEMA';
+    const code: ErrorCode = parsed.error.issues.every((i) => RANGE_CODES.has(i.code))
+      ? 'E_RANGE'
+      : 'E_SCHEMA';
     const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
     return fail(code, summary, seq, issues);
   }
   const body = parsed.data as { ts?: number };
   if (body.ts !== undefined && (body.ts > now + MAX_CLOCK_AHEAD_MS || body.ts < now - MAX_CLOCK_BEHIND_MS)) {
     const skewS = Math.round((body.ts - now) / 1000);
-    return fail('E_CLOCK', `ts is ${skewS} s from the gateway clock`, seq, [{ path: 'ts', message: 'clock skew' }]);
+    return fail('E_CLOCK', `ts is ${skewS} s from the gateway clock`, seq, [
+      { path: 'ts', message: 'clock skew' },
+    ]);
   }
   return { ok: true, message: { channel, body: parsed.data } as UplinkMessage };
 }

@@ -4,7 +4,9 @@
 import { z } from 'zod';
 
 export const DEVICE_KINDS = ['wearable', 'gas_sensor', 'env_monitor', 'water_meter'] as const;
-export const DeviceKind = z.enum(DEVICE_KINDS).meta({ description: 'What a device is; fixed at registration.' });
+export const DeviceKind = z
+  .enum(DEVICE_KINDS)
+  .meta({ description: 'What a device is; fixed at registration.' });
 export type DeviceKind = z.infer<typeof DeviceKind>;
 
 // 2020-01-01T00:00:00Z .. 2100-01-01T00:00:00Z: anything outside is a device without a clock.
@@ -17,7 +19,7 @@ const ts = z
   .min(TS_MIN)
   .max(TS_MAX)
   .meta({ description: 'When the device measured this, in Unix milliseconds (UTC).', unit: 'ms' });
-const seq = z
+export const Seq = z
   .number()
   .int()
   .min(0)
@@ -33,15 +35,19 @@ const battery = z
   .max(100)
   .meta({ description: 'Battery charge in percent; omit for mains-powered devices.', unit: '%' });
 
-const envelope = { ts, seq };
+const envelope = { ts, seq: Seq };
 
 /** Requires at least one of the listed measurement fields, so an empty reading is refused. */
 function atLeastOne<T extends z.ZodRawShape>(shape: T, fields: (keyof T & string)[]) {
-  return z
-    .strictObject({ ...envelope, ...shape })
-    .refine((msg) => fields.some((f) => (msg as Record<string, unknown>)[f] !== undefined), {
-      message: `at least one of ${fields.join(', ')} is required`,
-    });
+  return (
+    z
+      .strictObject({ ...envelope, ...shape })
+      .refine((msg) => fields.some((f) => (msg as Record<string, unknown>)[f] !== undefined), {
+        message: `at least one of ${fields.join(', ')} is required`,
+      })
+      // The refinement is invisible to z.toJSONSchema; this says the same to JSON Schema readers.
+      .meta({ anyOf: fields.map((f) => ({ required: [f] })) })
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- telemetry
@@ -74,16 +80,65 @@ export const WearableTelemetry = atLeastOne(
 ).meta({
   title: 'WearableTelemetry',
   examples: [
-    { ts: 1764000000000, seq: 42, heartRate: 72, spo2: 97, skinTemp: 33.4, steps: 1520, worn: true, battery: 81 },
+    {
+      ts: 1764000000000,
+      seq: 42,
+      heartRate: 72,
+      spo2: 97,
+      skinTemp: 33.4,
+      steps: 1520,
+      worn: true,
+      battery: 81,
+    },
   ],
 });
 
 export const GAS_TYPES = ['methane', 'lpg', 'co'] as const;
 
+/** The unit and the ceiling follow the gas: % LEL up to 100 for methane and lpg, ppm up to 10000 for co. */
+function checkGasUnit(
+  msg: { gas: (typeof GAS_TYPES)[number]; unit: string; concentration: number },
+  ctx: z.RefinementCtx,
+) {
+  const wanted = msg.gas === 'co' ? 'ppm' : '%LEL';
+  if (msg.unit !== wanted) {
+    ctx.addIssue({ code: 'custom', path: ['unit'], message: `${msg.gas} is reported in ${wanted}` });
+    return;
+  }
+  const max = msg.gas === 'co' ? 10_000 : 100;
+  if (msg.concentration > max) {
+    ctx.addIssue({
+      code: 'too_big',
+      origin: 'number',
+      maximum: max,
+      inclusive: true,
+      path: ['concentration'],
+      input: msg.concentration,
+      message: `Too big: ${msg.gas} concentration must be <= ${max} ${wanted}`,
+    });
+  }
+}
+
+/** checkGasUnit for JSON Schema readers, since z.toJSONSchema cannot see refinements. */
+const GAS_UNIT_JSON_SCHEMA = {
+  oneOf: [
+    {
+      properties: {
+        gas: { enum: ['methane', 'lpg'] },
+        unit: { const: '%LEL' },
+        concentration: { maximum: 100 },
+      },
+    },
+    { properties: { gas: { const: 'co' }, unit: { const: 'ppm' }, concentration: { maximum: 10_000 } } },
+  ],
+};
+
 export const GasTelemetry = z
   .strictObject({
     ...envelope,
-    gas: z.enum(GAS_TYPES).meta({ description: 'methane (natural gas), lpg (propane/butane) or co (carbon monoxide).' }),
+    gas: z
+      .enum(GAS_TYPES)
+      .meta({ description: 'methane (natural gas), lpg (propane/butane) or co (carbon monoxide).' }),
     concentration: z
       .number()
       .min(0)
@@ -97,32 +152,26 @@ export const GasTelemetry = z
       .max(20_000)
       .optional()
       .meta({ description: 'Days since the sensing element was installed.', unit: 'd' }),
-    valve: z.enum(['open', 'closed', 'absent']).optional().meta({ description: 'State of a linked shut-off valve.' }),
+    valve: z
+      .enum(['open', 'closed', 'absent'])
+      .optional()
+      .meta({ description: 'State of a linked shut-off valve.' }),
     battery: battery.optional(),
   })
-  .superRefine((msg, ctx) => {
-    const wanted = msg.gas === 'co' ? 'ppm' : '%LEL';
-    if (msg.unit !== wanted) {
-      ctx.addIssue({ code: 'custom', path: ['unit'], message: `${msg.gas} is reported in ${wanted}` });
-      return;
-    }
-    const max = msg.gas === 'co' ? 10_000 : 100;
-    if (msg.concentration > max) {
-      ctx.addIssue({
-        code: 'too_big',
-        origin: 'number',
-        maximum: max,
-        inclusive: true,
-        path: ['concentration'],
-        input: msg.concentration,
-        message: `Too big: ${msg.gas} concentration must be <= ${max} ${wanted}`,
-      });
-    }
-  })
+  .superRefine(checkGasUnit)
+  .meta(GAS_UNIT_JSON_SCHEMA)
   .meta({
     title: 'GasTelemetry',
     examples: [
-      { ts: 1764000000000, seq: 7, gas: 'methane', concentration: 3.5, unit: '%LEL', sensorAgeDays: 400, valve: 'open' },
+      {
+        ts: 1764000000000,
+        seq: 7,
+        gas: 'methane',
+        concentration: 3.5,
+        unit: '%LEL',
+        sensorAgeDays: 400,
+        valve: 'open',
+      },
       { ts: 1764000000000, seq: 8, gas: 'co', concentration: 12, unit: 'ppm' },
     ],
   });
@@ -131,7 +180,12 @@ export const ROOMS = ['bedroom', 'living', 'kitchen', 'bathroom', 'entrance', 'o
 
 export const EnvTelemetry = atLeastOne(
   {
-    temperature: z.number().min(-40).max(85).optional().meta({ description: 'Room temperature.', unit: '°C' }),
+    temperature: z
+      .number()
+      .min(-40)
+      .max(85)
+      .optional()
+      .meta({ description: 'Room temperature.', unit: '°C' }),
     humidity: z.number().min(0).max(100).optional().meta({ description: 'Relative humidity.', unit: '%' }),
     motion: z.boolean().optional().meta({ description: 'Motion seen since the last report.' }),
     door: z.enum(['open', 'closed']).optional().meta({ description: 'Door contact state.' }),
@@ -156,7 +210,10 @@ export const WaterMeterTelemetry = z
     flowLpm: z.number().min(0).max(200).optional().meta({ description: 'Current flow.', unit: 'L/min' }),
     battery: battery.optional(),
   })
-  .meta({ title: 'WaterMeterTelemetry', examples: [{ ts: 1764000000000, seq: 19, litres: 123456.5, flowLpm: 0 }] });
+  .meta({
+    title: 'WaterMeterTelemetry',
+    examples: [{ ts: 1764000000000, seq: 19, litres: 123456.5, flowLpm: 0 }],
+  });
 
 export const TelemetryByKind = {
   wearable: WearableTelemetry,
@@ -175,7 +232,11 @@ export type WaterMeterTelemetry = z.infer<typeof WaterMeterTelemetry>;
 const FallEvent = z.strictObject({
   ...envelope,
   type: z.literal('fall'),
-  confidence: z.number().min(0).max(1).meta({ description: "The device's own confidence that this was a fall." }),
+  confidence: z
+    .number()
+    .min(0)
+    .max(1)
+    .meta({ description: "The device's own confidence that this was a fall." }),
   cancellable: z.boolean().meta({ description: 'The wearer can still cancel it on the device.' }),
   cancelWindowS: z
     .number()
@@ -188,35 +249,38 @@ const FallEvent = z.strictObject({
 const FallCancelledEvent = z.strictObject({
   ...envelope,
   type: z.literal('fall_cancelled'),
-  fallSeq: seq.meta({ description: 'The seq of the fall event the wearer cancelled.' }),
+  fallSeq: Seq.meta({ description: 'The seq of the fall event the wearer cancelled.' }),
 });
 const SosEvent = z.strictObject({ ...envelope, type: z.literal('sos') });
 
-export const WearableEvent = z
-  .discriminatedUnion('type', [FallEvent, FallCancelledEvent, SosEvent])
-  .meta({
-    title: 'WearableEvent',
-    examples: [
-      { ts: 1764000000000, seq: 43, type: 'fall', confidence: 0.86, cancellable: true, cancelWindowS: 30 },
-      { ts: 1764000012000, seq: 44, type: 'fall_cancelled', fallSeq: 43 },
-      { ts: 1764000000000, seq: 45, type: 'sos' },
-    ],
-  });
+export const WearableEvent = z.discriminatedUnion('type', [FallEvent, FallCancelledEvent, SosEvent]).meta({
+  title: 'WearableEvent',
+  examples: [
+    { ts: 1764000000000, seq: 43, type: 'fall', confidence: 0.86, cancellable: true, cancelWindowS: 30 },
+    { ts: 1764000012000, seq: 44, type: 'fall_cancelled', fallSeq: 43 },
+    { ts: 1764000000000, seq: 45, type: 'sos' },
+  ],
+});
 
 export const GasEvent = z
   .discriminatedUnion('type', [
-    z.strictObject({
-      ...envelope,
-      type: z.literal('gas_alarm'),
-      gas: z.enum(GAS_TYPES),
-      concentration: z.number().min(0).max(10_000),
-      unit: z.enum(['%LEL', 'ppm']),
-    }),
+    z
+      .strictObject({
+        ...envelope,
+        type: z.literal('gas_alarm'),
+        gas: z.enum(GAS_TYPES),
+        concentration: z.number().min(0).meta({ description: 'As in gas telemetry: % LEL, or ppm for co.' }),
+        unit: z.enum(['%LEL', 'ppm']),
+      })
+      .superRefine(checkGasUnit)
+      .meta(GAS_UNIT_JSON_SCHEMA),
     z.strictObject({ ...envelope, type: z.literal('sensor_fault'), detail: z.string().max(200).optional() }),
   ])
   .meta({
     title: 'GasEvent',
-    examples: [{ ts: 1764000000000, seq: 9, type: 'gas_alarm', gas: 'methane', concentration: 27, unit: '%LEL' }],
+    examples: [
+      { ts: 1764000000000, seq: 9, type: 'gas_alarm', gas: 'methane', concentration: 27, unit: '%LEL' },
+    ],
   });
 
 export const EnvEvent = z
@@ -236,9 +300,16 @@ export const EnvEvent = z
 
 export const WaterMeterEvent = z
   .discriminatedUnion('type', [
-    z.strictObject({ ...envelope, type: z.literal('continuous_flow'), minutes: z.number().int().min(1).max(100_000) }),
+    z.strictObject({
+      ...envelope,
+      type: z.literal('continuous_flow'),
+      minutes: z.number().int().min(1).max(100_000),
+    }),
   ])
-  .meta({ title: 'WaterMeterEvent', examples: [{ ts: 1764000000000, seq: 20, type: 'continuous_flow', minutes: 180 }] });
+  .meta({
+    title: 'WaterMeterEvent',
+    examples: [{ ts: 1764000000000, seq: 20, type: 'continuous_flow', minutes: 180 }],
+  });
 
 export const EventByKind = {
   wearable: WearableEvent,
@@ -283,15 +354,24 @@ export const DeviceConfig = z
   .strictObject({
     ts,
     reportIntervalS: z.number().int().min(5).max(3600).meta({ description: 'Telemetry period.', unit: 's' }),
-    heartbeatIntervalS: z.number().int().min(30).max(86_400).meta({ description: 'Heartbeat period.', unit: 's' }),
+    heartbeatIntervalS: z
+      .number()
+      .int()
+      .min(30)
+      .max(86_400)
+      .meta({ description: 'Heartbeat period.', unit: 's' }),
   })
-  .meta({ title: 'DeviceConfig', examples: [{ ts: 1764000000000, reportIntervalS: 60, heartbeatIntervalS: 300 }] });
+  .meta({
+    title: 'DeviceConfig',
+    examples: [{ ts: 1764000000000, reportIntervalS: 60, heartbeatIntervalS: 300 }],
+  });
 export type DeviceConfig = z.infer<typeof DeviceConfig>;
 
 export const ERROR_CODES = {
   E_JSON: 'The payload is not UTF-8 JSON.',
   E_TOO_LARGE: 'The payload is larger than the gateway accepts.',
-  E_SCHEMA: 'A field is missing, unknown or of the wrong type, or the message is not one this device kind sends.',
+  E_SCHEMA:
+    'A field is missing, unknown or of the wrong type, or the message is not one this device kind sends.',
   E_RANGE: 'A value is outside its physical range.',
   E_CLOCK: 'The timestamp is too far from the gateway clock (more than 5 minutes ahead or 7 days behind).',
   E_TOPIC: 'The topic is not an Anju v1 uplink topic of this device.',
@@ -304,7 +384,7 @@ export const ProtocolError = z
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
     topic: z.string().meta({ description: 'The topic the refused message was published to.' }),
-    seq: seq.nullable().meta({ description: 'The seq of the refused message, when it could be read.' }),
+    seq: Seq.nullable().meta({ description: 'The seq of the refused message, when it could be read.' }),
     issues: z
       .array(z.strictObject({ path: z.string(), message: z.string() }))
       .meta({ description: 'One entry per problem found, with the JSON path of the field.' }),

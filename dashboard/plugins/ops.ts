@@ -11,7 +11,7 @@ export interface OpsOptions {
 }
 
 export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOptions) {
-  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/healthz', async (_req, reply) => {
     const results = await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => {
         try {
@@ -24,7 +24,7 @@ export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOption
     const ok = results.every(([, r]) => r.ok);
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', async (_req, reply) => {
     reply.type(opts.metrics.contentType).send(await opts.metrics.metrics());
   });
 });

@@ -1,0 +1,39 @@
+import { Option, type Command } from 'commander';
+import { dataDirOption } from '../options.ts';
+import { startAnju } from '../serve.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the MQTT gateway, ingest and HTTP API in one process')
+    .addOption(dataDirOption())
+    .addOption(new Option('--host <address>', 'address to listen on').env('ANJU_HOST').default('0.0.0.0'))
+    .addOption(new Option('--mqtt-port <port>', 'MQTT over TCP').env('ANJU_MQTT_PORT').default('1883'))
+    .addOption(new Option('--http-port <port>', 'HTTP API, metrics and MQTT over WebSocket at /mqtt').env('ANJU_HTTP_PORT').default('8080'))
+    .addOption(new Option('--mqtts-port <port>', 'MQTT over TLS (with --tls-cert and --tls-key)').env('ANJU_MQTTS_PORT').default('8883'))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate for MQTTS').env('ANJU_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'PEM private key for MQTTS').env('ANJU_TLS_KEY'))
+    .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
+    .addHelpText('after', '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n')
+    .action(async (opts) => {
+      const anju = await startAnju({
+        dataDir: opts.dataDir,
+        host: opts.host,
+        mqttPort: opts.mqttPort,
+        httpPort: opts.httpPort,
+        mqttsPort: opts.mqttsPort,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
+        logLevel: opts.logLevel,
+      });
+      const stop = (signal: string) => {
+        anju.logger.info({ signal }, 'stopping');
+        anju.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,92 @@
+// The composition of a running Anju: which parts run in this process, wired in the direction a reading
+// travels (gateway -> journal -> store writer). Everything started here is stopped by close().
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import opsPlugin from '../dashboard/plugins/ops.ts';
+import problemPlugin from '../dashboard/plugins/problem.ts';
+import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
+import { Journal } from '../ingest/journal.ts';
+import { Registry } from '../registry/index.ts';
+import { ServeConfig, type ServeConfigInput } from './config.ts';
+
+export interface RunningAnju {
+  config: ServeConfig;
+  logger: Logger;
+  registry: Registry;
+  gateway: Gateway;
+  journal: Journal;
+  metrics: MetricsRegistry;
+  /** Actual ports, useful when 0 asked for a free one. */
+  ports: { mqtt: number; http: number; mqtts?: number };
+  close(): Promise<void>;
+}
+
+function portOf(server: NetServer): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+export async function startAnju(input: ServeConfigInput, logger?: Logger): Promise<RunningAnju> {
+  const config = ServeConfig.parse(input);
+  const log = logger ?? pino({ name: 'anju', level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const metrics = new MetricsRegistry();
+  collectDefaultMetrics({ register: metrics });
+
+  const registry = Registry.open(config.dataDir);
+  const journal = new Journal({ path: path.join(config.dataDir, 'journal.db') });
+  const gateway = await Gateway.create({
+    directory: registry,
+    sink: journal,
+    logger: log.child({ part: 'gateway' }),
+    metrics: gatewayMetrics(metrics),
+  });
+
+  const http = Fastify({ loggerInstance: log.child({ part: 'http' }), bodyLimit: 1024 * 1024 });
+  await http.register(problemPlugin);
+  await http.register(opsPlugin, {
+    metrics,
+    checks: {
+      broker: async () => ({ ok: !gateway.broker.closed, detail: { connected: gateway.broker.connectedClients } }),
+      journal: async () => ({ ok: true, detail: { depth: journal.depth('store'), maxDepth: journal.maxDepth } }),
+    },
+  });
+  attachMqttWebSocket(gateway, http.server);
+  await http.listen({ port: config.httpPort, host: config.host });
+
+  const mqtt = await listenMqtt(gateway, config.mqttPort, config.host);
+  let mqtts: NetServer | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    mqtts = await listenMqtts(gateway, config.mqttsPort, config.host, {
+      cert: readFileSync(config.tlsCert),
+      key: readFileSync(config.tlsKey),
+    });
+  }
+
+  const ports = {
+    mqtt: portOf(mqtt),
+    http: portOf(http.server),
+    ...(mqtts ? { mqtts: portOf(mqtts) } : {}),
+  };
+  log.info({ ports, dataDir: config.dataDir }, 'anju started');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
+      const listenersClosed = Promise.all([mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))));
+      await gateway.close();
+      await listenersClosed;
+      await http.close();
+      await journal.close();
+      registry.close();
+      log.info('anju stopped');
+    })());
+
+  return { config, logger: log, registry, gateway, journal, metrics, ports, close };
+}

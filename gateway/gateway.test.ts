@@ -1,0 +1,312 @@
+// The gateway over real MQTT connections: what a device vendor and an attacker each see.
+import net from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicFor, type ProtocolError } from '../firmware-protocol/index.ts';
+import { addTestDevice, connackCode, connectDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+
+let anju: TestAnju;
+beforeAll(async () => {
+  anju = await startTestAnju();
+});
+afterAll(async () => {
+  await anju.stop();
+});
+
+const telemetry = (seq: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ ts: Date.now(), seq, heartRate: 72, spo2: 97, worn: true, ...extra });
+
+/** The return codes of the SUBACK itself (mqtt.js rejects a subscribe with any refusal in it). */
+function subackCodes(client: MqttClient, topics: string[]): Promise<number[]> {
+  return new Promise((resolve) => {
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'suback') resolve(packet.granted as number[]);
+    });
+    client.subscribe(topics, { qos: 1 }, () => undefined);
+  });
+}
+
+async function errorsOf(client: MqttClient, deviceId: string): Promise<ProtocolError[]> {
+  const errors: ProtocolError[] = [];
+  client.on('message', (topic, payload) => {
+    if (topic === topicFor(deviceId, 'error')) errors.push(JSON.parse(payload.toString()) as ProtocolError);
+  });
+  await client.subscribeAsync(topicFor(deviceId, 'error'), { qos: 1 });
+  return errors;
+}
+
+function journaled(deviceId: string) {
+  return anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === deviceId);
+}
+
+describe('accepting readings', () => {
+  it('journals a valid QoS 1 reading before the PUBACK reaches the device', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
+    // PUBACK received: the reading must already be in the journal, no waiting.
+    const entries = journaled(device.id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.reading).toMatchObject({
+      deviceId: device.id,
+      kind: 'wearable',
+      message: { channel: 'telemetry', body: { seq: 1, heartRate: 72 } },
+    });
+    await client.endAsync();
+  });
+
+  it('accepts every device kind on telemetry, event and heartbeat topics', async () => {
+    const cases = [
+      { kind: 'gas_sensor', channel: 'telemetry', body: { gas: 'co', concentration: 35, unit: 'ppm' } },
+      { kind: 'env_monitor', channel: 'telemetry', body: { temperature: 17.5, motion: false } },
+      { kind: 'water_meter', channel: 'telemetry', body: { litres: 1023.5 } },
+      { kind: 'wearable', channel: 'event', body: { type: 'sos' } },
+      { kind: 'env_monitor', channel: 'heartbeat', body: { firmware: '2.0.1', rssi: -70, uptime: 60 } },
+    ] as const;
+    for (const c of cases) {
+      const device = await addTestDevice(anju, c.kind);
+      const client = await connectDevice(anju, device);
+      await client.publishAsync(topicFor(device.id, c.channel), JSON.stringify({ ts: Date.now(), seq: 5, ...c.body }), {
+        qos: 1,
+      });
+      expect(journaled(device.id).map((e) => e.reading.message.channel)).toEqual([c.channel]);
+      await client.endAsync();
+    }
+  });
+
+  it('stores a QoS 1 redelivery (same seq and ts) once', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const payload = telemetry(9);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1 });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1, dup: true });
+    expect(journaled(device.id)).toHaveLength(1);
+    await client.endAsync();
+  });
+
+  it('keeps presence in the registry: online on connect, offline through the last will', async () => {
+    const device = await addTestDevice(anju, 'env_monitor');
+    const client = await connectDevice(anju, device, {
+      will: { topic: topicFor(device.id, 'status'), payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    });
+    await waitFor(() => anju.registry.getDevice(device.id)?.online === true);
+    expect(anju.registry.getDevice(device.id)?.lastSeen).toBeGreaterThan(0);
+    client.stream.destroy(); // an unclean end: the broker publishes the will
+    await waitFor(() => anju.registry.getDevice(device.id)?.online === false);
+  });
+});
+
+describe('authentication [CONNACK codes of MQTT 3.1.1]', () => {
+  it('refuses an unknown device and a wrong secret alike with 4 (bad user name or password)', async () => {
+    const device = await addTestDevice(anju);
+    expect(await connackCode(anju, { clientId: 'nobody-1', username: 'nobody-1', password: 'x' })).toBe(4);
+    expect(await connackCode(anju, { clientId: device.id, username: device.id, password: 'wrong' })).toBe(4);
+    expect(await connackCode(anju, { clientId: device.id, username: device.id })).toBe(4);
+  });
+
+  it('refuses a client id that is not the device id with 2 (identifier rejected)', async () => {
+    const device = await addTestDevice(anju);
+    expect(await connackCode(anju, { clientId: 'someone-else', username: device.id, password: device.secret })).toBe(2);
+  });
+
+  it('refuses a keepalive of 0 or over 1200 s with 2, as Mosquitto does for 3.1.1', async () => {
+    const device = await addTestDevice(anju);
+    const creds = { clientId: device.id, username: device.id, password: device.secret };
+    expect(await connackCode(anju, { ...creds, keepalive: 0 })).toBe(2);
+    expect(await connackCode(anju, { ...creds, keepalive: 1201 })).toBe(2);
+    expect(await connackCode(anju, { ...creds, keepalive: 1200 })).toBe(0);
+  });
+
+  it('refuses a revoked device with 5 (not authorized)', async () => {
+    const device = await addTestDevice(anju);
+    anju.registry.revokeDevice(device.id);
+    expect(await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret })).toBe(5);
+  });
+
+  it('answers 3 (server unavailable) after repeated failures for one device id, even with the right secret', async () => {
+    const device = await addTestDevice(anju);
+    for (let i = 0; i < 5; i++) {
+      expect(await connackCode(anju, { clientId: device.id, username: device.id, password: `guess-${i}` })).toBe(4);
+    }
+    expect(await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret })).toBe(3);
+  });
+});
+
+describe('authentication from one address', () => {
+  it('answers 3 after 10 failures from one address, for every device id', async () => {
+    const own = await startTestAnju();
+    try {
+      const device = await addTestDevice(own);
+      for (let i = 0; i < 10; i++) {
+        expect(await connackCode(own, { clientId: `ghost-${i}`, username: `ghost-${i}`, password: 'x' })).toBe(4);
+      }
+      expect(await connackCode(own, { clientId: device.id, username: device.id, password: device.secret })).toBe(3);
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('topic access', () => {
+  it("acknowledges but drops a publish to another device's topic, and says why on the error topic", async () => {
+    const victim = await addTestDevice(anju);
+    const attacker = await addTestDevice(anju);
+    const client = await connectDevice(anju, attacker);
+    const errors = await errorsOf(client, attacker.id);
+    await client.publishAsync(topicFor(victim.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await client.publishAsync('some/other/topic', 'hello', { qos: 1 });
+    await client.publishAsync(topicFor(attacker.id, 'config'), '{}', { qos: 1 });
+    await waitFor(() => errors.length === 3);
+    expect(errors.map((e) => e.code)).toEqual(['E_TOPIC', 'E_TOPIC', 'E_TOPIC']);
+    expect(errors[0]!.topic).toBe(topicFor(victim.id, 'telemetry'));
+    expect(journaled(victim.id)).toHaveLength(0);
+    expect(client.connected).toBe(true);
+    await client.endAsync();
+  });
+
+  it("refuses a subscription to another device's topics or to uplink topics with SUBACK 0x80", async () => {
+    const other = await addTestDevice(anju);
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const granted = await subackCodes(client, [
+      topicFor(other.id, 'config'),
+      'anju/v1/#',
+      topicFor(device.id, 'telemetry'),
+      topicFor(device.id, 'config'),
+    ]);
+    expect(granted).toEqual([128, 128, 128, 1]);
+    await client.endAsync();
+  });
+
+  it('never delivers one device\u2019s readings to another device', async () => {
+    const a = await addTestDevice(anju);
+    const b = await addTestDevice(anju);
+    const ca = await connectDevice(anju, a);
+    const cb = await connectDevice(anju, b);
+    const seen: string[] = [];
+    cb.on('message', (topic) => seen.push(topic));
+    expect(await subackCodes(cb, ['#', topicFor(a.id, 'telemetry')])).toEqual([128, 128]);
+    await ca.publishAsync(topicFor(a.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([]);
+    await Promise.all([ca.endAsync(), cb.endAsync()]);
+  });
+});
+
+describe('invalid payloads', () => {
+  const cases: [string, string | Buffer, string][] = [
+    ['not JSON', '{"ts": 1, "seq"', 'E_JSON'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'E_JSON'],
+    ['a missing field', JSON.stringify({ ts: Date.now(), seq: 1, heartRate: 70 }), 'E_SCHEMA'],
+    ['an unknown field', JSON.stringify({ ts: Date.now(), seq: 1, worn: true, heartrate: 70 }), 'E_SCHEMA'],
+    ['a wrong type', JSON.stringify({ ts: Date.now(), seq: 1, worn: 'yes' }), 'E_SCHEMA'],
+    ['a heart rate of 900', telemetry(1, { heartRate: 900 }), 'E_RANGE'],
+    ['SpO2 of 120 %', telemetry(1, { spo2: 120 }), 'E_RANGE'],
+    ['a clock a day ahead', JSON.stringify({ ts: Date.now() + 86_400_000, seq: 1, worn: true }), 'E_CLOCK'],
+    ['an oversize payload', JSON.stringify({ ts: Date.now(), seq: 1, worn: true, pad: 'x'.repeat(9000) }), 'E_TOO_LARGE'],
+  ];
+
+  it.each(cases)('answers %s with the right code, stores nothing and keeps the connection', async (_name, payload, code) => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const errors = await errorsOf(client, device.id);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1 });
+    await waitFor(() => errors.length === 1);
+    expect(errors[0]).toMatchObject({ code, topic: topicFor(device.id, 'telemetry') });
+    expect(errors[0]!.message.length).toBeGreaterThan(0);
+    expect(journaled(device.id)).toHaveLength(0);
+    // Still connected and still served.
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(2), { qos: 1 });
+    expect(journaled(device.id)).toHaveLength(1);
+    expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ [code]: 1 });
+    await client.endAsync();
+  });
+
+  it('echoes the seq of a refused message and the path of each problem', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const errors = await errorsOf(client, device.id);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(77, { heartRate: 900, spo2: 20 }), { qos: 1 });
+    await waitFor(() => errors.length === 1);
+    expect(errors[0]!.seq).toBe(77);
+    expect(errors[0]!.issues.map((i) => i.path).sort()).toEqual(['heartRate', 'spo2']);
+    await client.endAsync();
+  });
+
+  it('refuses a message of another device kind (a wearable sending gas readings)', async () => {
+    const device = await addTestDevice(anju, 'wearable');
+    const client = await connectDevice(anju, device);
+    const errors = await errorsOf(client, device.id);
+    const gas = JSON.stringify({ ts: Date.now(), seq: 1, gas: 'methane', concentration: 5, unit: '%LEL' });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), gas, { qos: 1 });
+    await waitFor(() => errors.length === 1);
+    expect(errors[0]!.code).toBe('E_SCHEMA');
+    await client.endAsync();
+  });
+
+  it('logs refusals at most once per device per interval, counting the rest', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    for (let i = 0; i < 20; i++) await client.publishAsync(topicFor(device.id, 'telemetry'), 'garbage', { qos: 1 });
+    const lines = anju.logs.filter((l) => l.msg === 'message refused' && l.deviceId === device.id);
+    expect(lines).toHaveLength(1);
+    expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_JSON: 20 });
+    await client.endAsync();
+  });
+
+  it('survives 10,000 garbage payloads and counts every one', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const before = anju.gateway.refusals.totalCount();
+    const garbage = Array.from({ length: 10_000 }, (_, i) =>
+      i % 4 === 0 ? Buffer.from([i & 0xff, 0xff, 0x00]) : i % 4 === 1 ? `{"seq":${i}` : i % 4 === 2 ? '[]' : telemetry(i, { spo2: 5 }),
+    );
+    await Promise.all(garbage.map((g) => client.publishAsync(topicFor(device.id, 'telemetry'), g, { qos: 1 })));
+    expect(anju.gateway.refusals.totalCount() - before).toBe(10_000);
+    const counts = anju.gateway.refusals.forDevice(device.id);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10_000);
+    expect(counts.E_RANGE).toBe(2500);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
+    expect(journaled(device.id)).toHaveLength(1);
+    await client.endAsync();
+  });
+});
+
+describe('malformed MQTT', () => {
+  function rawExchange(bytes: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      const socket = net.connect(anju.ports.mqtt, '127.0.0.1', () => socket.write(bytes));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve());
+      setTimeout(() => socket.destroy(), 2000);
+    });
+  }
+
+  it('closes connections that send garbage bytes and keeps serving others', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    await Promise.all([
+      rawExchange(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+      rawExchange(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f])), // remaining length over 4 bytes
+      rawExchange(Buffer.from([0x30, 0x05, 0x00])), // PUBLISH before CONNECT, truncated
+      rawExchange(Buffer.alloc(1024, 0xff)),
+    ]);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
+    expect(journaled(device.id)).toHaveLength(1);
+    await client.endAsync();
+  });
+
+  it('closes a connection whose frame declares more than the frame limit before the body arrives', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const closed = new Promise<void>((resolve) => client.stream.once('close', () => resolve()));
+    // A PUBLISH header declaring 10 MB; only the header is sent.
+    client.stream.write(Buffer.from([0x30, 0x80, 0xad, 0xe2, 0x04]));
+    await closed;
+    expect(anju.logs.some((l) => l.msg === 'connection closed: frame too large' && l.declared === 10_000_000)).toBe(true);
+    const other = await addTestDevice(anju);
+    const otherClient = await connectDevice(anju, other);
+    await otherClient.publishAsync(topicFor(other.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await otherClient.endAsync();
+  });
+});

@@ -1,0 +1,114 @@
+// Starts a real Anju in this process on free loopback ports with a fresh data directory, and connects
+// real MQTT clients to it. Every test that uses it stops it in afterEach/afterAll.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import type { DeviceKind } from '../firmware-protocol/index.ts';
+import { startAnju, type RunningAnju } from '../cli/serve.ts';
+import type { ServeConfigInput } from '../cli/config.ts';
+
+export interface TestAnju extends RunningAnju {
+  dataDir: string;
+  /** Every log line the server wrote, parsed. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): Promise<TestAnju> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-test-'));
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const anju = await startAnju({ dataDir, host: '127.0.0.1', mqttPort: 0, httpPort: 0, ...overrides }, logger);
+  return {
+    ...anju,
+    dataDir,
+    logs,
+    stop: async () => {
+      await anju.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** Registers a resident with one device of `kind` and returns the device's id and its one-time secret. */
+export async function addTestDevice(anju: RunningAnju, kind: DeviceKind = 'wearable'): Promise<{ id: string; secret: string }> {
+  counter += 1;
+  const resident = anju.registry.addResident({
+    name: `测试 Resident ${counter}`,
+    livesAlone: true,
+    address: { community: 'Test Community', compound: 'A', building: '1', home: `${counter}01` },
+  });
+  const id = `${kind.replace('_', '')}-${process.pid}-${counter}`;
+  const { secret } = await anju.registry.addDevice({ id, kind, residentId: resident.id });
+  return { id, secret };
+}
+
+export function connectDevice(
+  anju: RunningAnju,
+  device: { id: string; secret: string },
+  options: IClientOptions = {},
+): Promise<MqttClient> {
+  return connectRaw(anju, {
+    clientId: device.id,
+    username: device.id,
+    password: device.secret,
+    ...options,
+  });
+}
+
+/** Connects with exactly these options and resolves once CONNACK accepted, or rejects with its code. */
+export function connectRaw(anju: RunningAnju, options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect({
+      host: '127.0.0.1',
+      port: anju.ports.mqtt,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      keepalive: 30,
+      ...options,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+/** The CONNACK return code a connection attempt gets (0 when accepted). */
+export async function connackCode(anju: RunningAnju, options: IClientOptions): Promise<number> {
+  try {
+    const client = await connectRaw(anju, options);
+    await client.endAsync();
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (typeof code !== 'number') throw err;
+    return code;
+  }
+}
+
+export function waitFor<T>(check: () => T | undefined | false, timeoutMs = 5000, intervalMs = 10): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const value = check();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms`));
+      setTimeout(tick, intervalMs);
+    };
+    tick();
+  });
+}

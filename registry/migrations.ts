@@ -1,0 +1,133 @@
+// The registry schema as an append-only list of migrations. The database records the last applied
+// version in PRAGMA user_version; a migration is never edited once released, a new one is appended.
+import type { Database } from 'better-sqlite3';
+import { RegistryError } from './errors.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'hierarchy, residents, devices, contacts, users',
+    // Enumerations owned by firmware-protocol (device kind, room) are checked in code, not by CHECK
+    // constraints, so that a new device kind does not need a table rebuild.
+    sql: `
+      CREATE TABLE communities (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        region TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        UNIQUE (region, name)
+      );
+      CREATE TABLE compounds (
+        id TEXT PRIMARY KEY,
+        community_id TEXT NOT NULL REFERENCES communities (id),
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (community_id, name)
+      );
+      CREATE TABLE buildings (
+        id TEXT PRIMARY KEY,
+        compound_id TEXT NOT NULL REFERENCES compounds (id),
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (compound_id, name)
+      );
+      CREATE TABLE homes (
+        id TEXT PRIMARY KEY,
+        building_id TEXT NOT NULL REFERENCES buildings (id),
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (building_id, label)
+      );
+      CREATE TABLE residents (
+        id TEXT PRIMARY KEY,
+        home_id TEXT NOT NULL REFERENCES homes (id),
+        name TEXT NOT NULL,
+        lives_alone INTEGER NOT NULL CHECK (lives_alone IN (0, 1)),
+        birth_year INTEGER,
+        conditions TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(conditions)),
+        language TEXT NOT NULL CHECK (language IN ('zh-CN', 'en')),
+        routine_notes TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (home_id, name)
+      );
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        home_id TEXT NOT NULL REFERENCES homes (id),
+        resident_id TEXT REFERENCES residents (id),
+        room TEXT,
+        vendor TEXT,
+        model TEXT,
+        secret_hash TEXT NOT NULL,
+        revoked_at INTEGER,
+        last_seen INTEGER,
+        online INTEGER NOT NULL DEFAULT 0 CHECK (online IN (0, 1)),
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX devices_by_home ON devices (home_id);
+      CREATE INDEX devices_by_resident ON devices (resident_id);
+      CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        relation TEXT NOT NULL CHECK (relation IN ('family', 'neighbour', 'grid_worker', 'staff')),
+        phone TEXT,
+        email TEXT,
+        channels TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(channels)),
+        escalation_order INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX contacts_by_resident ON contacts (resident_id, escalation_order);
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'family')),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations newer than the database, each in its own IMMEDIATE transaction (so two
+ * processes opening a fresh registry at once do not both migrate). A failing migration leaves the
+ * database at the previous version. A database newer than this code is refused rather than guessed at.
+ */
+export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
+  });
+  const latest = migrations.length;
+  const found = schemaVersion(db);
+  if (found > latest) {
+    throw new RegistryError(
+      'schema_too_new',
+      `registry schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const step = db.transaction(() => {
+      const current = schemaVersion(db);
+      if (current >= migration.version) return false;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+      return true;
+    });
+    if (step.immediate()) applied.push(migration.version);
+  }
+  return applied;
+}

@@ -13,6 +13,9 @@ import { Journal } from '../ingest/journal.ts';
 import { Registry } from '../registry/index.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
 
+/** How soon a revocation made by another process cuts off a connected device. */
+const REVOCATION_CHECK_MS = 15_000;
+
 export interface RunningAnju {
   config: ServeConfig;
   logger: Logger;
@@ -68,6 +71,9 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     });
   }
 
+  const revocationCheck = setInterval(() => gateway.disconnectRevoked(), REVOCATION_CHECK_MS);
+  revocationCheck.unref();
+
   const ports = {
     mqtt: portOf(mqtt),
     http: portOf(http.server),
@@ -79,6 +85,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const close = () =>
     (closing ??= (async () => {
       // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
+      clearInterval(revocationCheck);
       const listenersClosed = Promise.all([mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))));
       await gateway.close();
       await listenersClosed;

@@ -27,12 +27,12 @@ export function watchFrameSizes(stream: Readable, maxFrameBytes: number, onTooLa
         const byte = chunk[i++]!;
         length += (byte & 0x7f) * multiplier;
         multiplier *= 128;
-        if (length > maxFrameBytes) {
-          tripped = true;
-          onTooLarge(length);
-          return;
-        }
         if ((byte & 0x80) === 0) {
+          if (length > maxFrameBytes) {
+            tripped = true;
+            onTooLarge(length);
+            return;
+          }
           bodyLeft = length;
           state = bodyLeft > 0 ? 'body' : 'type';
         } else if (multiplier > 128 ** 4) {

@@ -152,6 +152,25 @@ export class Gateway {
     return true;
   }
 
+  /**
+   * Disconnects devices revoked since they connected (a revocation made by `anju device revoke` in
+   * another process reaches the gateway only through the registry). Returns how many were cut off.
+   */
+  disconnectRevoked(): number {
+    let cut = 0;
+    for (const client of Object.values(this.clients())) {
+      const device = this.devices.get(client);
+      if (!device) continue;
+      const current = this.opts.directory.findDevice(device.id);
+      if (!current || current.revoked) {
+        this.opts.logger.info({ deviceId: device.id }, 'disconnected: device revoked');
+        client.close();
+        cut += 1;
+      }
+    }
+    return cut;
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
   }
@@ -265,6 +284,11 @@ export class Gateway {
     done(null);
   }
 
+  // Aedes keeps its connected clients by id but leaves the map out of its type declarations.
+  private clients(): Record<string, Client> {
+    return (this.broker as unknown as { clients: Record<string, Client> }).clients;
+  }
+
   private onReady(client: Client): void {
     const device = this.devices.get(client);
     if (!device) return;
@@ -277,7 +301,7 @@ export class Gateway {
     if (!device) return;
     this.opts.metrics.connected.dec();
     // A device that reconnected took over its client id: the old session ending does not make it offline.
-    const current = (this.broker as unknown as { clients: Record<string, Client> }).clients[device.id];
+    const current = this.clients()[device.id];
     if (current && current !== client) return;
     this.opts.directory.markOffline(device.id, this.now());
   }

@@ -1,0 +1,110 @@
+// The other ways in: MQTT over WebSocket and TLS, Mosquitto's own client, and revocation of a device
+// that is connected.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicFor } from '../firmware-protocol/index.ts';
+import { addTestDevice, connectDevice, startTestAnju, type TestAnju } from '../test/harness.ts';
+
+const run = promisify(execFile);
+
+let anju: TestAnju;
+let certDir: string;
+beforeAll(async () => {
+  certDir = mkdtempSync(path.join(tmpdir(), 'anju-tls-'));
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
+  ]);
+  anju = await startTestAnju({
+    mqttsPort: 0,
+    tlsCert: path.join(certDir, 'cert.pem'),
+    tlsKey: path.join(certDir, 'key.pem'),
+  });
+});
+afterAll(async () => {
+  await anju.stop();
+  rmSync(certDir, { recursive: true, force: true });
+});
+
+const reading = (seq: number) => JSON.stringify({ ts: Date.now(), seq, heartRate: 64, worn: true });
+const journaled = (id: string) => anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === id);
+
+describe('transports', () => {
+  it('accepts an authenticated device over WebSocket at /mqtt on the HTTP port', async () => {
+    const device = await addTestDevice(anju);
+    const client = await mqtt.connectAsync(`ws://127.0.0.1:${anju.ports.http}/mqtt`, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), reading(1), { qos: 1 });
+    expect(journaled(device.id)).toHaveLength(1);
+    await client.endAsync();
+  });
+
+  it('refuses a WebSocket device with a wrong secret', async () => {
+    const device = await addTestDevice(anju);
+    await expect(
+      mqtt.connectAsync(`ws://127.0.0.1:${anju.ports.http}/mqtt`, {
+        clientId: device.id,
+        username: device.id,
+        password: 'wrong',
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('accepts a device over MQTTS with the configured certificate', async () => {
+    const device = await addTestDevice(anju);
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${anju.ports.mqtts}`, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+      ca: readFileSync(path.join(certDir, 'cert.pem')),
+      reconnectPeriod: 0,
+    });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), reading(1), { qos: 1 });
+    expect(journaled(device.id)).toHaveLength(1);
+    await client.endAsync();
+  });
+
+  it('works with Mosquitto\u2019s client: a reading is stored, a bad one is acknowledged and dropped', async () => {
+    const device = await addTestDevice(anju);
+    const common = ['-h', '127.0.0.1', '-p', String(anju.ports.mqtt), '-V', 'mqttv311', '-i', device.id, '-u', device.id, '-P', device.secret, '-q', '1'];
+    await run('mosquitto_pub', [...common, '-t', topicFor(device.id, 'telemetry'), '-m', reading(1)]);
+    expect(journaled(device.id)).toHaveLength(1);
+    // Exit 0 means the PUBACK came: the device will not resend a message that can never be accepted.
+    await run('mosquitto_pub', [...common, '-t', topicFor(device.id, 'telemetry'), '-m', '{"ts":1,"seq":2,"worn":true}']);
+    expect(journaled(device.id)).toHaveLength(1);
+    expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_RANGE: 1 });
+  });
+
+  it('refuses mosquitto_pub with a wrong secret (exit code, nothing stored)', async () => {
+    const device = await addTestDevice(anju);
+    const attempt = run('mosquitto_pub', [
+      '-h', '127.0.0.1', '-p', String(anju.ports.mqtt), '-V', 'mqttv311',
+      '-i', device.id, '-u', device.id, '-P', 'wrong', '-q', '1', '-t', topicFor(device.id, 'telemetry'), '-m', reading(1),
+    ]);
+    await expect(attempt).rejects.toMatchObject({ stderr: expect.stringMatching(/bad user name or password/i) });
+    expect(journaled(device.id)).toHaveLength(0);
+  });
+});
+
+describe('revocation', () => {
+  it('cuts off a connected device once it is revoked', async () => {
+    const device = await addTestDevice(anju);
+    const client = await connectDevice(anju, device);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    anju.registry.revokeDevice(device.id);
+    expect(anju.gateway.disconnectRevoked()).toBe(1);
+    await closed;
+  });
+});

@@ -143,7 +143,9 @@ export const GasTelemetry = z
       .number()
       .min(0)
       .meta({ description: 'In % LEL for methane and lpg (0-100), in ppm for co (0-10000).' }),
-    unit: z.enum(['%LEL', 'ppm']),
+    unit: z
+      .enum(['%LEL', 'ppm'])
+      .meta({ description: 'The unit of concentration: %LEL for methane and lpg, ppm for co.' }),
     sensorFault: z.boolean().optional().meta({ description: 'The sensor reports a fault of its own.' }),
     sensorAgeDays: z
       .number()
@@ -268,13 +270,19 @@ export const GasEvent = z
       .strictObject({
         ...envelope,
         type: z.literal('gas_alarm'),
-        gas: z.enum(GAS_TYPES),
+        gas: z.enum(GAS_TYPES).meta({ description: 'The gas in alarm.' }),
         concentration: z.number().min(0).meta({ description: 'As in gas telemetry: % LEL, or ppm for co.' }),
-        unit: z.enum(['%LEL', 'ppm']),
+        unit: z
+          .enum(['%LEL', 'ppm'])
+          .meta({ description: 'The unit of concentration: %LEL for methane and lpg, ppm for co.' }),
       })
       .superRefine(checkGasUnit)
       .meta(GAS_UNIT_JSON_SCHEMA),
-    z.strictObject({ ...envelope, type: z.literal('sensor_fault'), detail: z.string().max(200).optional() }),
+    z.strictObject({
+      ...envelope,
+      type: z.literal('sensor_fault'),
+      detail: z.string().max(200).optional().meta({ description: 'What the sensor says is wrong.' }),
+    }),
   ])
   .meta({
     title: 'GasEvent',
@@ -286,7 +294,11 @@ export const GasEvent = z
 export const EnvEvent = z
   .discriminatedUnion('type', [
     z.strictObject({ ...envelope, type: z.literal('motion') }),
-    z.strictObject({ ...envelope, type: z.literal('door'), state: z.enum(['open', 'closed']) }),
+    z.strictObject({
+      ...envelope,
+      type: z.literal('door'),
+      state: z.enum(['open', 'closed']).meta({ description: 'The door contact after the change.' }),
+    }),
     z.strictObject({ ...envelope, type: z.literal('smoke_alarm') }),
     z.strictObject({ ...envelope, type: z.literal('water_leak') }),
   ])
@@ -303,7 +315,12 @@ export const WaterMeterEvent = z
     z.strictObject({
       ...envelope,
       type: z.literal('continuous_flow'),
-      minutes: z.number().int().min(1).max(100_000),
+      minutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .meta({ description: 'How long water has flowed without a pause.', unit: 'min' }),
     }),
   ])
   .meta({
@@ -342,8 +359,10 @@ export type Heartbeat = z.infer<typeof Heartbeat>;
 /** Retained presence. Devices set `offline` as their last will and publish `online` after connecting. */
 export const Status = z
   .strictObject({
-    state: z.enum(['online', 'offline']),
-    ts: ts.optional(),
+    state: z
+      .enum(['online', 'offline'])
+      .meta({ description: 'online after connecting; offline as the last will.' }),
+    ts: ts.optional().meta({ description: 'When the state changed, in Unix milliseconds (UTC).' }),
   })
   .meta({ title: 'Status', examples: [{ state: 'online', ts: 1764000000000 }, { state: 'offline' }] });
 export type Status = z.infer<typeof Status>;
@@ -352,7 +371,7 @@ export type Status = z.infer<typeof Status>;
 
 export const DeviceConfig = z
   .strictObject({
-    ts,
+    ts: ts.meta({ description: 'When Anju sent this, in Unix milliseconds (UTC).' }),
     reportIntervalS: z.number().int().min(5).max(3600).meta({ description: 'Telemetry period.', unit: 's' }),
     heartbeatIntervalS: z
       .number()
@@ -380,9 +399,11 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export const ProtocolError = z
   .strictObject({
-    ts,
-    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-    message: z.string(),
+    ts: ts.meta({ description: 'When Anju sent this, in Unix milliseconds (UTC).' }),
+    code: z
+      .enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+      .meta({ description: 'Why; see the error codes.' }),
+    message: z.string().meta({ description: 'The problems found, for people.' }),
     topic: z.string().meta({ description: 'The topic the refused message was published to.' }),
     seq: Seq.nullable().meta({ description: 'The seq of the refused message, when it could be read.' }),
     issues: z

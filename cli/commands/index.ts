@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { register as registerDevice } from './device.ts';
+import { register as registerImport } from './import.ts';
+import { register as registerResident } from './resident.ts';
 
 /** Every subcommand module exports a `register(program)`; they are listed here in help order. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerResident(program);
+  registerDevice(program);
+  registerImport(program);
 }

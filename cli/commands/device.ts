@@ -1,0 +1,95 @@
+// `anju device add|list|revoke`: device credentials. A secret is shown once, when the device is added.
+import { Option, type Command } from 'commander';
+import { DEVICE_KINDS, ROOMS } from '../../firmware-protocol/index.ts';
+import { Registry, type Device } from '../../registry/index.ts';
+import { dataDirOption, jsonOption, printRecord, printRows, resolveDataDir } from '../options.ts';
+
+export const SECRET_NOTE =
+  'The secret is shown only this once: Anju stores only its hash. Give it to the device (or its installer) now.';
+
+function summary(device: Device) {
+  return {
+    id: device.id,
+    kind: device.kind,
+    residentId: device.residentId,
+    homeId: device.homeId,
+    room: device.room,
+    status: device.revokedAt === null ? 'active' : 'revoked',
+    online: device.online ? 'yes' : 'no',
+    lastSeen: device.lastSeen === null ? null : new Date(device.lastSeen).toISOString(),
+  };
+}
+
+export function register(program: Command): void {
+  const device = program.command('device').description('add, list and revoke devices and their credentials');
+
+  device
+    .command('add')
+    .description('register a device and print its MQTT secret (once)')
+    .argument('<id>', 'device id, used as MQTT client id and user name (3-64 of A-Z a-z 0-9 . _ -)')
+    .addOption(new Option('--kind <kind>', 'what the device is').choices(DEVICE_KINDS).makeOptionMandatory())
+    .option('--resident <id>', "the resident it belongs to (its home is the resident's home)")
+    .option('--home <id>', 'the home it is installed in, for a device without one wearer')
+    .addOption(new Option('--room <room>', 'room it is installed in').choices(ROOMS))
+    .option('--vendor <name>', 'manufacturer')
+    .option('--model <name>', 'model')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Example:
+  anju device add W-0001 --kind wearable --resident rs_1a2b3c4d5e6f7a8b --vendor Acme --model Band-2
+  anju device add G-0001 --kind gas_sensor --home hm_1a2b3c4d5e6f7a8b --room kitchen
+`,
+    )
+    .action(async (id: string, opts) => {
+      const { device: added, secret } = await Registry.use(resolveDataDir(opts.dataDir), {}, (registry) =>
+        registry.addDevice({
+          id,
+          kind: opts.kind,
+          residentId: opts.resident,
+          homeId: opts.home,
+          room: opts.room,
+          vendor: opts.vendor,
+          model: opts.model,
+        }),
+      );
+      if (opts.json) {
+        printRecord({ ...added, secret }, true);
+        process.stderr.write(`${SECRET_NOTE}\n`);
+      } else {
+        printRecord({ ...summary(added), secret }, false);
+        process.stdout.write(`\n${SECRET_NOTE}\n`);
+      }
+    });
+
+  device
+    .command('list')
+    .description('list devices with their status; secrets are never shown')
+    .option('--resident <id>', 'only the devices of this resident')
+    .option('--home <id>', 'only the devices in this home')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExample:\n  anju device list --resident rs_1a2b3c4d5e6f7a8b --json\n')
+    .action(async (opts) => {
+      const devices = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
+        registry.listDevices({ residentId: opts.resident, homeId: opts.home }),
+      );
+      printRows(opts.json ? devices : devices.map(summary), opts.json);
+    });
+
+  device
+    .command('revoke')
+    .description('revoke a device: its next connection is refused, also by a running server')
+    .argument('<id>', 'device id')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExample:\n  anju device revoke W-0001\n')
+    .action(async (id: string, opts) => {
+      const revoked = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
+        registry.revokeDevice(id),
+      );
+      printRecord(opts.json ? revoked : summary(revoked), opts.json);
+    });
+}

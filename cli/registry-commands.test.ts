@@ -1,0 +1,224 @@
+// The registry commands as a person or script runs them: `node bin/anju.js ...` in a subprocess.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'anju.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function anju(...args: string[]): Promise<Run> {
+  const env = { ...process.env };
+  delete env.ANJU_DATA_DIR;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const NO_STACK = /^\s+at /m;
+
+const WANG = [
+  '王秀英',
+  '--community',
+  '梅花社区',
+  '--compound',
+  '一区',
+  '--building',
+  '3幢',
+  '--home',
+  '2-301',
+];
+
+describe('anju resident and device', () => {
+  it('adds a resident and a device, and lists them back as JSON', async () => {
+    const dir = tempDir();
+    const added = await anju(
+      'resident',
+      'add',
+      ...WANG,
+      '--birth-year',
+      '1942',
+      '--lives-alone',
+      '--conditions',
+      '高血压;糖尿病',
+      '--data-dir',
+      dir,
+      '--json',
+    );
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    const resident = JSON.parse(added.stdout);
+    const listed = await anju('resident', 'list', '--data-dir', dir, '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([resident]);
+    expect(resident).toMatchObject({
+      name: '王秀英',
+      birthYear: 1942,
+      livesAlone: true,
+      conditions: ['高血压', '糖尿病'],
+    });
+
+    const device = await anju(
+      'device',
+      'add',
+      'W-0001',
+      '--kind',
+      'wearable',
+      '--resident',
+      resident.id,
+      '--room',
+      'bedroom',
+      '--data-dir',
+      dir,
+      '--json',
+    );
+    expect(device.code).toBe(0);
+    const { secret, ...shown } = JSON.parse(device.stdout);
+    expect(secret).toMatch(/^[\w-]{32}$/);
+    expect(device.stderr).toMatch(/shown only this once/);
+
+    const devices = await anju('device', 'list', '--data-dir', dir, '--json');
+    expect(JSON.parse(devices.stdout)).toEqual([shown]);
+    expect(devices.stdout).not.toContain(secret);
+    expect(devices.stdout).not.toMatch(/scrypt|secret/i);
+  });
+
+  it('prints the secret once in text mode with a note that it is not stored', async () => {
+    const dir = tempDir();
+    const resident = JSON.parse((await anju('resident', 'add', ...WANG, '--data-dir', dir, '--json')).stdout);
+    const added = await anju(
+      'device',
+      'add',
+      'G-0001',
+      '--kind',
+      'gas_sensor',
+      '--home',
+      resident.home.homeId,
+      '--data-dir',
+      dir,
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^secret: [\w-]{32}$/m);
+    expect(added.stdout).toMatch(/shown only this once: Anju stores only its hash/);
+  });
+
+  it('revokes a device, as later listings show', async () => {
+    const dir = tempDir();
+    const resident = JSON.parse((await anju('resident', 'add', ...WANG, '--data-dir', dir, '--json')).stdout);
+    await anju('device', 'add', 'W-0001', '--kind', 'wearable', '--resident', resident.id, '--data-dir', dir);
+    const revoked = await anju('device', 'revoke', 'W-0001', '--data-dir', dir);
+    expect(revoked).toMatchObject({ code: 0 });
+    expect(revoked.stdout).toMatch(/status: revoked/);
+    const [listed] = JSON.parse((await anju('device', 'list', '--data-dir', dir, '--json')).stdout);
+    expect(listed.revokedAt).toEqual(expect.any(Number));
+  });
+});
+
+describe('anju import', () => {
+  it('imports the good rows, reports the refused ones and exits with 2', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'roster.csv');
+    writeFileSync(
+      file,
+      '\uFEFFcommunity,compound,building,home,resident_name,birth_year,device_id,device_kind\r\n' +
+        '"梅花社区, 东区",一区,3幢,101,"李明, 老李",1950,W-0001,wearable\r\n' +
+        '梅花社区,一区,3幢,102,张三,not-a-year,,\r\n',
+    );
+    const dry = await anju('import', file, '--dry-run', '--data-dir', dir);
+    expect(dry.stdout).toMatch(/dry run, nothing written/);
+    expect(JSON.parse((await anju('resident', 'list', '--data-dir', dir, '--json')).stdout)).toEqual([]);
+
+    const run = await anju('import', file, '--data-dir', dir, '--json');
+    expect(run.code).toBe(2);
+    const report = JSON.parse(run.stdout);
+    expect(report.summary).toMatchObject({ rows: 2, imported: 1, refused: 1 });
+    expect(report.rows[0].device).toMatchObject({
+      id: 'W-0001',
+      status: 'created',
+      secret: expect.any(String),
+    });
+    expect(report.rows[1]).toMatchObject({
+      row: 2,
+      line: 3,
+      ok: false,
+      errors: [expect.stringMatching(/birth_year/)],
+    });
+    const residents = JSON.parse((await anju('resident', 'list', '--data-dir', dir, '--json')).stdout);
+    expect(
+      residents.map((r: { name: string; home: { community: string } }) => [r.name, r.home.community]),
+    ).toEqual([['李明, 老李', '梅花社区, 东区']]);
+  });
+});
+
+describe('anju help and errors', () => {
+  it('gives every registry subcommand a --help with an example', async () => {
+    const commands = [
+      ['resident', 'add'],
+      ['resident', 'list'],
+      ['device', 'add'],
+      ['device', 'list'],
+      ['device', 'revoke'],
+      ['import'],
+    ];
+    const runs = await Promise.all(commands.map((c) => anju(...c, '--help')));
+    runs.forEach((run, i) => {
+      expect(run.code, commands[i]!.join(' ')).toBe(0);
+      expect(run.stdout).toMatch(/Usage: anju/);
+      expect(run.stdout).toMatch(/Example:\n {2}anju /);
+    });
+  });
+
+  it('answers a bad argument with a clear message on stderr and a non-zero exit, never a stack trace', async () => {
+    const dir = tempDir();
+    const resident = JSON.parse((await anju('resident', 'add', ...WANG, '--data-dir', dir, '--json')).stdout);
+    const cases: [string[], RegExp][] = [
+      [
+        ['device', 'add', 'W-0001', '--kind', 'watch', '--resident', resident.id],
+        /argument 'watch' is invalid. Allowed choices are wearable/,
+      ],
+      [
+        ['device', 'add', 'W-0001', '--kind', 'wearable', '--resident', 'rs_nobody'],
+        /^anju: no resident with id rs_nobody$/m,
+      ],
+      [
+        ['device', 'add', 'bad id!', '--kind', 'wearable', '--resident', resident.id],
+        /^anju: id: 3-64 letters/m,
+      ],
+      [['resident', 'add', ...WANG], /^anju: 王秀英 is already registered at 梅花社区/m],
+      [['resident', 'add', ...WANG, '--birth-year', '19x'], /--birth-year.*expected a year such as 1942/],
+      [['device', 'revoke', 'nope'], /^anju: no device with id nope$/m],
+      [['import', path.join(dir, 'missing.csv')], /^anju: .*no such file/m],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => anju(...args, '--data-dir', dir)));
+    runs.forEach((run, i) => {
+      const [args, message] = cases[i]!;
+      expect(run.code, args.join(' ')).not.toBe(0);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+      expect(run.stderr).not.toMatch(NO_STACK);
+    });
+  });
+
+  it('refuses to list from a data directory that holds no registry', async () => {
+    const run = await anju('device', 'list', '--data-dir', path.join(tempDir(), 'typo'));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^anju: no registry at .*typo.*check --data-dir/m);
+  });
+});

@@ -19,9 +19,11 @@ import {
 import { generateSecret, hashSecret } from './secrets.ts';
 import { SeenBuffer } from './seen-buffer.ts';
 import { RegistryStore } from './store.ts';
+import { TokenStore } from './tokens.ts';
 
 export { RegistryError, type RegistryErrorCode } from './errors.ts';
 export { formatHomePath } from './store.ts';
+export { ApiToken, TOKEN_ROLES } from './tokens.ts';
 export type { ImportReport, RosterFormat, RowReport } from './roster.ts';
 export * from './schemas.ts';
 
@@ -42,6 +44,8 @@ export const DEFAULT_FLUSH_EVERY_MS = 5000;
 
 export class Registry implements DeviceDirectory {
   private readonly store: RegistryStore;
+  /** API bearer tokens for the HTTP API. */
+  readonly tokens: TokenStore;
   private readonly seen = new SeenBuffer();
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -53,6 +57,7 @@ export class Registry implements DeviceDirectory {
   ) {
     this.now = options.now ?? Date.now;
     this.store = new RegistryStore(db, this.now);
+    this.tokens = new TokenStore(db, this.now);
     const every = options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS;
     if (every > 0) {
       const onError =

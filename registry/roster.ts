@@ -11,7 +11,7 @@ import type { RegistryStore } from './store.ts';
 
 export type RosterFormat = 'csv' | 'json';
 
-export const ROSTER_COLUMNS = [
+const ROSTER_COLUMNS = [
   'region',
   'community',
   'compound',

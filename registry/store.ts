@@ -81,7 +81,7 @@ const LEVELS = {
 
 type Level = keyof typeof LEVELS;
 
-export function toDevice(row: DeviceRow): Device {
+function toDevice(row: DeviceRow): Device {
   return {
     id: row.id,
     kind: row.kind,

@@ -7,7 +7,7 @@ import { dataDirOption, jsonOption, resolveDataDir } from '../options.ts';
 import { SECRET_NOTE } from './device.ts';
 
 /** Exit code when the import went through but some rows were refused. */
-export const EXIT_ROWS_REFUSED = 2;
+const EXIT_ROWS_REFUSED = 2;
 
 function formatOf(file: string, given: RosterFormat | undefined): RosterFormat {
   if (given) return given;

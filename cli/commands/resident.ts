@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatHomePath, LANGUAGES, Registry, type Resident } from '../../registry/index.ts';
 import { dataDirOption, jsonOption, printRecord, printRows, resolveDataDir } from '../options.ts';
 
-export function parseYear(value: string): number {
+function parseYear(value: string): number {
   const year = Number(value);
   if (!/^\d{4}$/.test(value) || !Number.isInteger(year))
     throw new InvalidArgumentError('expected a year such as 1942');

@@ -3,13 +3,15 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
-import Fastify from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import opsPlugin from '../dashboard/plugins/ops.ts';
-import problemPlugin from '../dashboard/plugins/problem.ts';
+import { buildHttpApp } from '../dashboard/app.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
+import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
+import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
+import type { TelemetryStore } from '../ingest/store/types.ts';
+import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
 
@@ -22,6 +24,8 @@ export interface RunningAnju {
   registry: Registry;
   gateway: Gateway;
   journal: Journal;
+  store: TelemetryStore;
+  writer: StoreWriter;
   metrics: MetricsRegistry;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
@@ -50,14 +54,34 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     metrics: gatewayMetrics(metrics),
   });
 
-  const http = Fastify({ loggerInstance: log.child({ part: 'http' }), bodyLimit: 1024 * 1024 });
-  await http.register(problemPlugin);
-  await http.register(opsPlugin, {
-    metrics,
-    checks: {
-      broker: async () => ({ ok: !gateway.broker.closed, detail: { connected: gateway.broker.connectedClients } }),
-      journal: async () => ({ ok: true, detail: { depth: journal.depth('store'), maxDepth: journal.maxDepth } }),
+  const store: TelemetryStore = config.influxUrl
+    ? new InfluxTelemetryStore({ url: config.influxUrl })
+    : new SqliteTelemetryStore({ dataDir: config.dataDir });
+  const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
+  writer.start();
+
+  const http = await buildHttpApp({
+    logger: log.child({ part: 'http' }),
+    ops: {
+      metrics,
+      checks: {
+        broker: async () => ({ ok: !gateway.broker.closed, detail: { connected: gateway.broker.connectedClients } }),
+        journal: async () => {
+          const status = writer.status();
+          return { ok: status.depth < journal.maxDepth, detail: { ...status, maxDepth: journal.maxDepth } };
+        },
+        store: async () => {
+          const health = await store.health();
+          return { ok: health.ok, detail: health };
+        },
+      },
     },
+    readings: {
+      store,
+      deviceExists: (id) => registry.getDevice(id) !== undefined,
+      residentExists: (id) => registry.getResident(id) !== undefined,
+    },
+    verifyToken: (token) => registry.tokens.verify(token),
   });
   attachMqttWebSocket(gateway, http.server);
   await http.listen({ port: config.httpPort, host: config.host });
@@ -90,10 +114,12 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await gateway.close();
       await listenersClosed;
       await http.close();
+      await writer.stop();
       await journal.close();
+      await store.close();
       registry.close();
       log.info('anju stopped');
     })());
 
-  return { config, logger: log, registry, gateway, journal, metrics, ports, close };
+  return { config, logger: log, registry, gateway, journal, store, writer, metrics, ports, close };
 }

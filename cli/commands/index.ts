@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
 import { register as registerResident } from './resident.ts';
+import { register as registerServe } from './serve.ts';
+import { register as registerToken } from './token.ts';
 
 /** Every subcommand module exports a `register(program)`; they are listed here in help order. */
 export function registerCommands(program: Command): void {
+  registerServe(program);
   registerResident(program);
   registerDevice(program);
   registerImport(program);
+  registerToken(program);
 }

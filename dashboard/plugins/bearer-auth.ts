@@ -1,0 +1,31 @@
+// Every /api route needs `Authorization: Bearer <token>`; the token's record is put on the request.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ApiToken } from '../../registry/tokens.ts';
+import { HttpProblem } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    token?: ApiToken;
+  }
+}
+
+export interface BearerAuthOptions {
+  verify(token: string): ApiToken | undefined;
+  /** Paths under this prefix need a token. */
+  prefix: string;
+}
+
+export default fp(async function bearerAuthPlugin(app: FastifyInstance, opts: BearerAuthOptions) {
+  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+    if (!req.url.startsWith(opts.prefix)) return;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = match ? opts.verify(match[1]!) : undefined;
+    if (!token) {
+      reply.header('WWW-Authenticate', 'Bearer realm="anju"');
+      throw new HttpProblem(401, match ? 'the bearer token is not valid' : 'a bearer token is required');
+    }
+    req.token = token;
+  });
+});

@@ -125,15 +125,23 @@ describe('asyncapi.yaml', () => {
     }
   });
 
-  it('has only examples that pass the schema the gateway validates with', () => {
+  it('has only examples (of messages and of payload schemas) that pass the schema the gateway validates with', () => {
     const messages = document.allMessages();
     expect(messages.length).toBe(PROTOCOL_MESSAGES.length);
     for (const message of messages) {
       const spec = PROTOCOL_MESSAGES.find((m) => m.name === message.id());
       expect(spec, message.id()).toBeDefined();
-      for (const example of message.examples()) {
-        const result = spec!.schema.safeParse(example.payload());
-        expect(result.error?.issues ?? [], `${message.id()} ${example.name()}`).toEqual([]);
+      const examples = [
+        ...message
+          .examples()
+          .all()
+          .map((e) => e.payload()),
+        ...(message.payload()?.examples() ?? []),
+      ];
+      expect(examples.length, message.id()).toBeGreaterThan(1);
+      for (const example of examples) {
+        const result = spec!.schema.safeParse(example);
+        expect(result.error?.issues ?? [], `${message.id()} ${JSON.stringify(example)}`).toEqual([]);
       }
     }
   });

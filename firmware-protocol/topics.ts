@@ -36,7 +36,10 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (parts.length !== 4 || parts[0] !== 'anju' || parts[1] !== PROTOCOL_VERSION) return undefined;
   const [, , deviceId, channel] = parts as [string, string, string, string];
   if (!DEVICE_ID_PATTERN.test(deviceId)) return undefined;
-  if (!(UPLINK_CHANNELS as readonly string[]).includes(channel) && !(DOWNLINK_CHANNELS as readonly string[]).includes(channel)) {
+  if (
+    !(UPLINK_CHANNELS as readonly string[]).includes(channel) &&
+    !(DOWNLINK_CHANNELS as readonly string[]).includes(channel)
+  ) {
     return undefined;
   }
   return { deviceId, channel: channel as Channel };

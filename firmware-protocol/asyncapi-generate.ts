@@ -1,6 +1,6 @@
 // Writes the generated parts of the vendor contract: firmware-protocol/asyncapi.yaml and the payload
 // field tables in docs/firmware-protocol.md. Run `npm run asyncapi:generate` after changing a schema;
-// asyncapi.test.ts fails while either file is out of date.
+// asyncapi.test.ts and vendor-guide.test.ts fail while either file is out of date.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
@@ -159,8 +159,8 @@ function messageSection(m: ProtocolMessage): string[] {
 }
 
 /** Markdown tables of every message's fields, with units, allowed values and examples. */
-export function renderPayloadTables(messages: readonly ProtocolMessage[] = PROTOCOL_MESSAGES): string {
-  return messages.flatMap(messageSection).join('\n');
+export function renderPayloadTables(): string {
+  return PROTOCOL_MESSAGES.flatMap(messageSection).join('\n');
 }
 
 // ------------------------------------------------------------------------------------------- the guide

@@ -1,0 +1,164 @@
+// Starts a real InfluxDB 1.x server (`influxd`, Debian package `influxdb`) for tests: its own temporary
+// directory, loopback-only HTTP and RPC ports, no reporting, quiet logs. `stop()` and `start()` reuse the
+// same directory and ports, so a test can take the store away for a while and bring it back with its data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface Influxd {
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:40123 */
+  url: string;
+  dir: string;
+  /** Starts the server again on the same directory and ports after `stop()`. */
+  start(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited within a few seconds. The data stays. */
+  stop(): Promise<void>;
+  /** Stops the server and deletes its directory. */
+  destroy(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+const STDERR_TAIL_BYTES = 4_096;
+
+/** A port that was free a moment ago: listen on port 0, note the port, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function configText(dir: string, httpPort: number, rpcPort: number): string {
+  // Every directory lives under `dir`; every listener is on loopback. The monitor's _internal database and
+  // the query log are off, because tests do not read them and they cost CPU on a two-core CI machine.
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${path.join(dir, 'meta')}"
+  logging-enabled = false
+
+[data]
+  dir = "${path.join(dir, 'data')}"
+  wal-dir = "${path.join(dir, 'wal')}"
+  query-log-enabled = false
+  trace-logging-enabled = false
+
+[coordinator]
+  log-queries-after = "0s"
+
+[monitor]
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  auth-enabled = false
+  log-enabled = false
+  write-tracing = false
+  pprof-enabled = false
+
+[logging]
+  level = "error"
+  suppress-logo = true
+
+[continuous_queries]
+  enabled = false
+`;
+}
+
+async function pingOnce(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
+    return res.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startInfluxd(): Promise<Influxd> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-influxd-'));
+  const httpPort = await freePort();
+  const rpcPort = await freePort();
+  const configPath = path.join(dir, 'influxdb.conf');
+  writeFileSync(configPath, configText(dir, httpPort, rpcPort));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const binary = process.env.INFLUXD ?? 'influxd';
+  // INFLUXDB_* variables would override the config file; the test server must not inherit any.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
+
+  let child: ChildProcess | undefined;
+
+  async function start(): Promise<void> {
+    if (child) throw new Error('influxd is already running');
+    let stderr = '';
+    const proc = spawn(binary, ['run', '-config', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_BYTES);
+    });
+    const failed = new Promise<never>((_, reject) => {
+      proc.once('error', reject);
+      proc.once('exit', (code, signal) =>
+        reject(
+          new Error(`influxd exited (code ${code}, signal ${signal}) before it answered /ping:\n${stderr}`),
+        ),
+      );
+    });
+    failed.catch(() => {});
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    try {
+      while (!(await Promise.race([pingOnce(url), failed]))) {
+        if (Date.now() > deadline)
+          throw new Error(`influxd did not answer ${url}/ping within ${READY_TIMEOUT_MS} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
+  async function stop(): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    child = undefined;
+    const gone = exited(proc);
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  try {
+    await start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  return {
+    url,
+    dir,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -12,6 +12,9 @@ export const ServeConfig = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   influxUrl: z.url().optional(),
+  influxDb: z.string().min(1).default('anju'),
+  influxUsername: z.string().optional(),
+  influxPassword: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;

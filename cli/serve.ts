@@ -55,7 +55,12 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
 
   const store: TelemetryStore = config.influxUrl
-    ? new InfluxTelemetryStore({ url: config.influxUrl })
+    ? new InfluxTelemetryStore({
+        url: config.influxUrl,
+        database: config.influxDb,
+        username: config.influxUsername,
+        password: config.influxPassword,
+      })
     : new SqliteTelemetryStore({ dataDir: config.dataDir });
   const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
   writer.start();

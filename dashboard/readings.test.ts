@@ -27,6 +27,19 @@ afterAll(async () => {
   await anju.stop();
 });
 
+interface ReadingsBody {
+  every: number | null;
+  readings: { ts: number; value: number }[];
+  latest: { field: string; ts: number; value: number }[];
+  status: number;
+  title: string;
+  detail: string;
+}
+
+async function json(res: Response): Promise<ReadingsBody> {
+  return (await json(res)) as ReadingsBody;
+}
+
 function get(path: string, bearer: string | null = token) {
   return fetch(`http://127.0.0.1:${anju.ports.http}${path}`, {
     headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
@@ -37,7 +50,7 @@ describe('GET /api/v1/devices/:id/readings', () => {
   it('returns raw readings in a time range, oldest first', async () => {
     const res = await get(`/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${t0}&to=${t0 + 10 * 60_000}`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.readings).toHaveLength(10);
     expect(body.readings[0]).toEqual({ ts: t0, value: 60 });
     expect(body.readings[9]).toEqual({ ts: t0 + 9 * 60_000, value: 69 });
@@ -46,23 +59,23 @@ describe('GET /api/v1/devices/:id/readings', () => {
   it('aggregates into windows with mean, min, max and last', async () => {
     const from = new Date(Math.floor(t0 / 600_000) * 600_000).toISOString();
     const q = (fn: string) => get(`/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${from}&to=${t0 + 3_600_000}&every=10m&fn=${fn}`);
-    const max = await (await q('max')).json();
-    const min = await (await q('min')).json();
+    const max = await json(await q('max'));
+    const min = await json(await q('min'));
     expect(max.every).toBe(600_000);
-    expect(max.readings.every((r: { value: number }) => r.value <= 69)).toBe(true);
-    expect(Math.max(...max.readings.map((r: { value: number }) => r.value))).toBe(69);
-    expect(Math.min(...min.readings.map((r: { value: number }) => r.value))).toBe(60);
+    expect(max.readings.every((r) => r.value <= 69)).toBe(true);
+    expect(Math.max(...max.readings.map((r) => r.value))).toBe(69);
+    expect(Math.min(...min.readings.map((r) => r.value))).toBe(60);
     for (const r of max.readings) expect(r.ts % 600_000).toBe(0);
   });
 
   it('answers the same readings by resident', async () => {
     const res = await get(`/api/v1/residents/${residentId}/readings?measurement=spo2&from=${t0}&to=${t0 + 3 * 60_000}`);
-    expect((await res.json()).readings.map((r: { value: number }) => r.value)).toEqual([95, 96, 97]);
+    expect((await json(res)).readings.map((r) => r.value)).toEqual([95, 96, 97]);
   });
 
   it('returns the latest value of every reading', async () => {
     const res = await get(`/api/v1/devices/${device.id}/latest`);
-    const { latest } = await res.json();
+    const { latest } = await json(res);
     expect(latest).toEqual(
       expect.arrayContaining([
         { field: 'heartRate', ts: t0 + 59 * 60_000, value: 69 },
@@ -101,7 +114,7 @@ describe('refusals as RFC 9457 problem JSON', () => {
   ])('answers %s with 400 and the problem', async (_name, query) => {
     const res = await get(`/api/v1/devices/${device.id}/readings?${query}`);
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({ status: 400, title: 'Bad Request' });
     expect(body.detail.length).toBeGreaterThan(0);
   });
@@ -112,12 +125,15 @@ describe('refusals as RFC 9457 problem JSON', () => {
   });
 
   it('serves the OpenAPI document describing the read API', async () => {
-    const doc = await (await get('/api/openapi.json', null)).json();
+    const doc = (await (await get('/api/openapi.json', null)).json()) as {
+      openapi: string;
+      paths: Record<string, { get: { parameters: { name: string }[] } }>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/devices/{id}/readings', '/api/v1/residents/{id}/latest']),
     );
-    const params = doc.paths['/api/v1/devices/{id}/readings'].get.parameters.map((p: { name: string }) => p.name);
+    const params = doc.paths['/api/v1/devices/{id}/readings']!.get.parameters.map((p) => p.name);
     expect(params).toEqual(expect.arrayContaining(['measurement', 'from', 'to', 'every', 'fn']));
   });
 });

@@ -100,15 +100,19 @@ export async function connackCode(anju: RunningAnju, options: IClientOptions): P
   }
 }
 
-export function waitFor<T>(check: () => T | undefined | false, timeoutMs = 5000, intervalMs = 10): Promise<T> {
+/** Polls `check` (sync or async) until it returns something truthy; a check that throws counts as not yet. */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  intervalMs = 10,
+): Promise<T> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const value = check();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, intervalMs);
-    };
-    tick();
-  });
+  for (;;) {
+    const value = await Promise.resolve()
+      .then(check)
+      .catch(() => undefined);
+    if (value) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }

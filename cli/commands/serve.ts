@@ -13,8 +13,12 @@ export function register(program: Command): void {
     .addOption(new Option('--mqtts-port <port>', 'MQTT over TLS (with --tls-cert and --tls-key)').env('ANJU_MQTTS_PORT').default('8883'))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate for MQTTS').env('ANJU_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for MQTTS').env('ANJU_TLS_KEY'))
+    .addOption(new Option('--influx-url <url>', 'store readings in InfluxDB (v1 HTTP API) instead of embedded SQLite').env('ANJU_INFLUX_URL'))
+    .addOption(new Option('--influx-db <name>', 'InfluxDB database (1.x) or DBRP-mapped bucket (2.x/3.x)').env('ANJU_INFLUX_DB').default('anju'))
+    .addOption(new Option('--influx-username <name>', 'InfluxDB user (2.x/3.x: any name)').env('ANJU_INFLUX_USERNAME'))
+    .addOption(new Option('--influx-password <secret>', 'InfluxDB password (2.x/3.x: an API token); prefer the env variable').env('ANJU_INFLUX_PASSWORD'))
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
-    .addHelpText('after', '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n')
+    .addHelpText('after', '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju\n')
     .action(async (opts) => {
       const anju = await startAnju({
         dataDir: opts.dataDir,
@@ -25,6 +29,10 @@ export function register(program: Command): void {
         tlsCert: opts.tlsCert,
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
+        influxUrl: opts.influxUrl,
+        influxDb: opts.influxDb,
+        influxUsername: opts.influxUsername,
+        influxPassword: opts.influxPassword,
       });
       const stop = (signal: string) => {
         anju.logger.info({ signal }, 'stopping');

@@ -6,7 +6,7 @@
 // keeps measurements apart in every result, so a query reads all of them and merges here: raw readings by
 // time, mean from per-measurement sums and counts, min and max directly, and `last` by the true time of
 // each candidate, which a second small query fetches for the windows that more than one measurement fills.
-import { InfluxDB } from 'influx';
+import { InfluxDB, type IPoolOptions } from 'influx';
 import { z } from 'zod';
 import { admitPoints, settleWrite } from './admit.ts';
 import { msDuration, msTime, quoteIdentifier, quoteString } from './influxql.ts';
@@ -44,6 +44,11 @@ export const InfluxStoreOptions = z.strictObject({
 export type InfluxStoreOptions = z.input<typeof InfluxStoreOptions>;
 
 const DEFAULT_RETENTION_POLICY = 'anju';
+
+type Backoff = NonNullable<IPoolOptions['backoff']>;
+// The package takes a failed host out of service for up to 10 s, which would only delay the first query
+// after an outage: with a single host, the caller's own retries are the better judge.
+const NO_BACKOFF: Backoff = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
 // Statements per HTTP request when one query is sent per field or per window.
 const STATEMENTS_PER_REQUEST = 50;
 const HOUR_MS = 3_600_000;
@@ -89,7 +94,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       ...(this.options.username !== undefined ? { username: this.options.username } : {}),
       ...(this.options.password !== undefined ? { password: this.options.password } : {}),
       // The writer above retries; the package's own retries would only hide an outage for longer.
-      pool: { maxRetries: 0, requestTimeout: this.options.timeoutMs },
+      pool: { maxRetries: 0, requestTimeout: this.options.timeoutMs, backoff: NO_BACKOFF },
     });
     this.retentionPolicy = this.options.manageDatabase
       ? (this.options.retentionPolicy ?? DEFAULT_RETENTION_POLICY)

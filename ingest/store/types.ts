@@ -83,12 +83,9 @@ export const TelemetryQuery = z
       .min(1)
       .optional()
       .meta({ description: 'Window length in ms; windows start at multiples of it since the Unix epoch.' }),
-    fn: z
-      .enum(AGGREGATES)
-      .optional()
-      .meta({
-        description: 'Aggregate per window (default mean). mean, min and max use numeric values only.',
-      }),
+    fn: z.enum(AGGREGATES).optional().meta({
+      description: 'Aggregate per window (default mean). mean, min and max use numeric values only.',
+    }),
     limit: z.number().int().min(1).max(100_000).optional(),
     order: z
       .enum(['asc', 'desc'])

@@ -15,6 +15,7 @@ import {
   type DecodeFailure,
   type ProtocolError,
 } from '../firmware-protocol/index.ts';
+import { CredentialCache } from './credential-cache.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { watchFrameSizes } from './frame-limit.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -66,7 +67,7 @@ function connectError(returnCode: number, message: string): AuthenticateError {
 }
 
 // Verified against for unknown devices so that a wrong id costs as long as a wrong secret.
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+const DUMMY_HASH = 'scrypt$2048$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export class Gateway {
   readonly broker: Aedes;
@@ -76,6 +77,7 @@ export class Gateway {
   private readonly keepalives = new WeakMap<Client, number>();
   private readonly addresses = new WeakMap<Connection, string>();
   private readonly connectionsByAddress = new Map<string, number>();
+  private readonly credentials = new CredentialCache();
   private readonly failuresByAddress: FailureLimiter;
   private readonly failuresByDevice: FailureLimiter;
   private readonly now: () => number;
@@ -199,9 +201,13 @@ export class Gateway {
     if (!deviceId || client.id !== deviceId) throw fail(CONNACK.IDENTIFIER_REJECTED, 'client_id_mismatch');
 
     const device = this.opts.directory.findDevice(deviceId);
-    const secretOk = await verifySecret(password?.toString('utf8') ?? '', device?.secretHash ?? DUMMY_HASH);
+    const secret = password?.toString('utf8') ?? '';
+    const secretOk =
+      (device !== undefined && this.credentials.matches(device.id, device.secretHash, secret)) ||
+      (await verifySecret(secret, device?.secretHash ?? DUMMY_HASH));
     if (!device || !secretOk) throw fail(CONNACK.BAD_CREDENTIALS, device ? 'bad_secret' : 'unknown_device');
     if (device.revoked) throw refuse(CONNACK.NOT_AUTHORIZED, 'revoked');
+    this.credentials.remember(device.id, device.secretHash, secret);
     this.devices.set(client, device);
   }
 

@@ -1,0 +1,37 @@
+// What alerting needs to know about a resident: the community (for staff rooms and policy), the name and
+// home for messages, and whom to call. A small interface, so escalation does not depend on how the
+// registry stores it.
+import { formatHomePath, type Contact, type Registry } from '../../registry/index.ts';
+
+export interface AlertResident {
+  id: string;
+  name: string;
+  communityId: string;
+  /** Human-readable home, e.g. "新嘉街道 / 阳光社区 / 3幢 / 2-301". */
+  home: string;
+  language: 'zh-CN' | 'en';
+  /** In escalation order, 1 first. */
+  contacts: readonly Contact[];
+}
+
+export interface ResidentDirectory {
+  /** undefined for a resident the registry does not know (the alert still opens). */
+  resident(residentId: string): AlertResident | undefined;
+}
+
+export function registryDirectory(registry: Pick<Registry, 'getResident'>): ResidentDirectory {
+  return {
+    resident(residentId) {
+      const r = registry.getResident(residentId);
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        name: r.name,
+        communityId: r.home.communityId,
+        home: formatHomePath(r.home),
+        language: r.language,
+        contacts: r.contacts,
+      };
+    },
+  };
+}

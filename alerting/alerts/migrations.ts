@@ -1,0 +1,134 @@
+// The alerts schema as an append-only list of migrations; PRAGMA user_version records the last one
+// applied. A released migration is never edited: a change is a new migration.
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'alerts, audit trail, escalation timers, outbox, deliveries',
+    sql: `
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL,
+        community_id TEXT,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'alarm', 'critical')),
+        state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        opened_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at INTEGER,
+        resolved_by TEXT,
+        resolved_at INTEGER,
+        outcome TEXT CHECK (outcome IN ('emergency', 'false_alarm', 'device_fault', 'other')),
+        note TEXT,
+        summary TEXT NOT NULL,
+        evidence TEXT NOT NULL CHECK (json_valid(evidence)),
+        device_id TEXT,
+        escalation_step INTEGER,
+        auto_clear INTEGER NOT NULL CHECK (auto_clear IN (0, 1)),
+        repeat_count INTEGER NOT NULL DEFAULT 0
+      );
+      -- One incident, one alert: at most one unresolved alert per resident and rule.
+      CREATE UNIQUE INDEX alerts_one_active ON alerts (resident_id, rule_id) WHERE state != 'resolved';
+      CREATE INDEX alerts_by_updated ON alerts (updated_at);
+      CREATE INDEX alerts_by_community ON alerts (community_id, updated_at);
+      CREATE INDEX alerts_by_resident ON alerts (resident_id, updated_at);
+
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        details TEXT NOT NULL CHECK (json_valid(details))
+      );
+      CREATE INDEX audit_by_alert ON audit (alert_id, id);
+      -- The trail is append-only: the database itself refuses edits and deletions.
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only');
+      END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only');
+      END;
+
+      -- The next escalation action of each unacknowledged alert. due_at NULL: the step waits for the
+      -- alert's severity to reach the step's minimum.
+      CREATE TABLE escalations (
+        alert_id TEXT PRIMARY KEY REFERENCES alerts (id),
+        started_at INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        due_at INTEGER
+      );
+      CREATE INDEX escalations_by_due ON escalations (due_at) WHERE due_at IS NOT NULL;
+
+      -- Notifications decided but not yet handed to a channel. Deciding a step and writing its outbox
+      -- happen in one transaction, so a restart sends what was decided and never decides a step twice.
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        step INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        recipient TEXT NOT NULL CHECK (json_valid(recipient)),
+        done_at INTEGER
+      );
+      CREATE INDEX outbox_pending ON outbox (id) WHERE done_at IS NULL;
+
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        step INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        address TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        error TEXT
+      );
+      CREATE INDEX deliveries_by_alert ON deliveries (alert_id, id);
+    `,
+  },
+];
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations newer than the database, each in its own IMMEDIATE transaction so two
+ * processes opening a fresh file do not both migrate. A database newer than this code is refused.
+ */
+export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
+  });
+  const found = schemaVersion(db);
+  if (found > migrations.length) {
+    throw new Error(
+      `alerts schema version ${found} is newer than this Anju knows (${migrations.length}); upgrade Anju`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const step = db.transaction(() => {
+      if (schemaVersion(db) >= migration.version) return false;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+      return true;
+    });
+    if (step.immediate()) applied.push(migration.version);
+  }
+  return applied;
+}
+
+export const ALERTS_FILE = 'alerts.db';

@@ -1,0 +1,340 @@
+// The alert lifecycle: turns the rule engine's signals into alert records (one per incident), lets people
+// acknowledge, annotate and resolve them, keeps every change in the audit trail, and hands each change to
+// listeners (the Socket.IO console) and new alerts to escalation.
+import type { Database } from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Channel } from '../channels/channel.ts';
+import { AlertSignal } from '../signals.ts';
+import { openAlertsDb } from './db.ts';
+import type { ResidentDirectory } from './directory.ts';
+import { Escalator, type Clock } from './escalation.ts';
+import { DEFAULT_POLICIES, type EscalationPolicies } from './policy.ts';
+import {
+  Actor,
+  AlertError,
+  AlertFilter,
+  maxSeverity,
+  Outcome,
+  severityRank,
+  SYSTEM_ACTOR,
+  type Alert,
+  type AlertChange,
+  type AuditAction,
+  type AuditEntry,
+  type Delivery,
+} from './schemas.ts';
+import { AlertStore } from './store.ts';
+
+export interface AlertServiceOptions {
+  /** The alerts live in `<dataDir>/alerts.db`. */
+  dataDir: string;
+  /** Time of every record change and escalation timer; Date.now by default. */
+  clock?: Clock;
+  /** Community, name and contacts of residents; without it alerts open but reach only `alerts:all`. */
+  directory?: ResidentDirectory;
+  policies?: EscalationPolicies;
+  channels?: readonly Channel[];
+  /** A listener or a channel failed; the lifecycle goes on. */
+  onError?: (err: unknown) => void;
+}
+
+const Note = z.string().trim().min(1, 'a note must not be empty').max(2000);
+const OptionalNote = Note.optional();
+
+const NOBODY: ResidentDirectory = { resident: () => undefined };
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    throw new AlertError('invalid_input', `${what}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export class AlertService {
+  private readonly store: AlertStore;
+  private readonly escalator: Escalator;
+  private readonly clock: Clock;
+  private readonly directory: ResidentDirectory;
+  private readonly listeners = new Set<(change: AlertChange) => void>();
+  private readonly onError: (err: unknown) => void;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database,
+    options: AlertServiceOptions,
+  ) {
+    this.store = new AlertStore(db);
+    this.clock = options.clock ?? { now: Date.now };
+    this.directory = options.directory ?? NOBODY;
+    this.onError = options.onError ?? ((err) => process.emitWarning(`alerts: ${String(err)}`));
+    this.escalator = new Escalator({
+      store: this.store,
+      policies: options.policies ?? DEFAULT_POLICIES,
+      directory: this.directory,
+      channels: options.channels ?? [],
+      clock: this.clock,
+      onEscalated: (alert, audit) => this.emit({ type: 'update', alert, audit }),
+      onError: this.onError,
+    });
+  }
+
+  /** Opens (creating and migrating as needed) `<dataDir>/alerts.db`. Escalation waits for start() or advanceTo(). */
+  static open(options: AlertServiceOptions): AlertService {
+    return new AlertService(openAlertsDb(options.dataDir), options);
+  }
+
+  /**
+   * Applies a rule engine signal. A raise opens the alert of its (resident, rule) or updates the open one
+   * (severity only rises); a clear resolves it where that is safe (autoClear) and is otherwise recorded.
+   * Returns the change, or undefined for a clear with no open alert.
+   */
+  apply(input: AlertSignal): AlertChange | undefined {
+    const signal = parse(AlertSignal, input, 'invalid alert signal');
+    const now = this.clock.now();
+    const change = this.store.transaction((): AlertChange | undefined => {
+      const open = this.store.active(signal.residentId, signal.ruleId);
+      if (signal.action === 'raise') return open ? this.repeat(open, signal, now) : this.openAlert(signal, now);
+      if (!open) return undefined;
+      return this.clear(open, signal, now);
+    });
+    if (change) this.emit(change);
+    return change;
+  }
+
+  /** A person takes the alert on: escalation stops. Refused unless the alert is open. */
+  acknowledge(id: string, actor: string, note?: string): Alert {
+    const who = parse(Actor, actor, 'invalid actor');
+    const text = parse(OptionalNote, note, 'invalid note');
+    return this.change(id, (alert, now) => {
+      if (alert.state !== 'open') throw new AlertError('conflict', `alert ${id} is already ${alert.state}`);
+      this.escalator.end(id, now);
+      return {
+        alert: { ...alert, state: 'acknowledged', acknowledgedBy: who, acknowledgedAt: now, note: text ?? alert.note },
+        actor: who,
+        action: 'acknowledged',
+        details: text ? { note: text } : {},
+      };
+    }).alert;
+  }
+
+  /** Closes the alert with its outcome. An open alert may be resolved directly; a resolved one is refused. */
+  resolve(id: string, actor: string, outcome: Outcome, note?: string): Alert {
+    const who = parse(Actor, actor, 'invalid actor');
+    const result = parse(Outcome, outcome, 'invalid outcome');
+    const text = parse(OptionalNote, note, 'invalid note');
+    return this.change(id, (alert, now) => {
+      if (alert.state === 'resolved') throw new AlertError('conflict', `alert ${id} is already resolved`);
+      this.escalator.end(id, now);
+      return {
+        alert: {
+          ...alert,
+          state: 'resolved',
+          resolvedBy: who,
+          resolvedAt: now,
+          outcome: result,
+          note: text ?? alert.note,
+        },
+        actor: who,
+        action: 'resolved',
+        details: { outcome: result, ...(text ? { note: text } : {}) },
+      };
+    }).alert;
+  }
+
+  /** Adds a note to the alert's trail, in any state. */
+  addNote(id: string, actor: string, note: string): Alert {
+    const who = parse(Actor, actor, 'invalid actor');
+    const text = parse(Note, note, 'invalid note');
+    return this.change(id, (alert) => ({
+      alert: { ...alert, note: text },
+      actor: who,
+      action: 'note',
+      details: { note: text },
+    })).alert;
+  }
+
+  get(id: string): Alert | undefined {
+    return this.store.get(id);
+  }
+
+  /** Most recently updated first. */
+  list(filter: AlertFilter = {}): Alert[] {
+    const f = parse(AlertFilter, filter, 'invalid alert filter');
+    return this.store.list({
+      residentIds: f.residentIds,
+      communityIds: f.communityIds,
+      state: f.state,
+      since: f.since,
+      limit: f.limit,
+    });
+  }
+
+  /** The alert's audit trail, oldest first. */
+  history(alertId: string): AuditEntry[] {
+    return this.store.history(alertId);
+  }
+
+  /** Every delivery attempt for the alert, oldest first. */
+  deliveries(alertId: string): Delivery[] {
+    return this.store.deliveries(alertId);
+  }
+
+  /** Listens to every committed change; returns the unsubscribe function. */
+  onChange(listener: (change: AlertChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs the escalation steps due at or before `now` and resolves when their sends are recorded. */
+  advanceTo(now: number): Promise<void> {
+    return this.escalator.advanceTo(now);
+  }
+
+  /** The next time escalation has something to do, or null. */
+  nextEscalationAt(): number | null {
+    return this.escalator.nextDueAt();
+  }
+
+  /** Runs escalation on a live timer (the clock is read when the timer fires). */
+  start(): void {
+    this.escalator.start();
+  }
+
+  /** Stops escalation, waits for sends under way and closes the database; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.escalator.stop();
+    this.db.close();
+  }
+
+  private openAlert(signal: AlertSignal, now: number): AlertChange {
+    const resident = this.directory.resident(signal.residentId);
+    const alert: Alert = {
+      id: `al_${randomBytes(8).toString('hex')}`,
+      residentId: signal.residentId,
+      communityId: resident?.communityId ?? null,
+      ruleId: signal.ruleId,
+      severity: signal.severity,
+      state: 'open',
+      openedAt: signal.at,
+      updatedAt: now,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      outcome: null,
+      note: null,
+      summary: signal.summary,
+      evidence: signal.evidence,
+      deviceId: signal.deviceId,
+      escalationStep: null,
+      autoClear: signal.autoClear,
+      repeatCount: 0,
+    };
+    this.store.insert(alert);
+    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'opened', {
+      severity: signal.severity,
+      summary: signal.summary,
+      evidence: signal.evidence,
+      deviceId: signal.deviceId,
+      signalAt: signal.at,
+    });
+    this.escalator.begin(alert, now);
+    this.escalator.arm();
+    return { type: 'new', alert, audit };
+  }
+
+  private repeat(open: Alert, signal: AlertSignal, now: number): AlertChange {
+    const severity = maxSeverity(open.severity, signal.severity);
+    const rose = severity !== open.severity;
+    const alert: Alert = {
+      ...open,
+      severity,
+      updatedAt: now,
+      // The summary follows the latest raise only when it is at least as severe as what is shown.
+      summary: severityRank(signal.severity) >= severityRank(open.severity) ? signal.summary : open.summary,
+      evidence: signal.evidence,
+      deviceId: signal.deviceId ?? open.deviceId,
+      // Once any raise says a person must close it, it stays so.
+      autoClear: open.autoClear && signal.autoClear,
+      repeatCount: open.repeatCount + 1,
+    };
+    this.store.update(alert);
+    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, rose ? 'severity_raised' : 'repeated', {
+      ...(rose ? { from: open.severity, to: severity } : { reportedSeverity: signal.severity }),
+      evidence: signal.evidence,
+      signalAt: signal.at,
+      repeatCount: alert.repeatCount,
+    });
+    if (rose && alert.state === 'open') {
+      this.escalator.severityRose(alert, now);
+      this.escalator.arm();
+    }
+    return { type: 'update', alert, audit };
+  }
+
+  private clear(open: Alert, signal: AlertSignal, now: number): AlertChange {
+    if (!(open.autoClear && signal.autoClear)) {
+      // SOS, falls and the like are closed by a person; the clearing is still worth knowing.
+      const alert: Alert = { ...open, updatedAt: now };
+      this.store.update(alert);
+      const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'condition_cleared', {
+        evidence: signal.evidence,
+        signalAt: signal.at,
+      });
+      return { type: 'update', alert, audit };
+    }
+    const alert: Alert = {
+      ...open,
+      state: 'resolved',
+      updatedAt: now,
+      resolvedBy: SYSTEM_ACTOR,
+      resolvedAt: now,
+      outcome: 'other',
+      note: 'condition cleared',
+    };
+    this.store.update(alert);
+    this.escalator.end(alert.id, now);
+    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'auto_resolved', {
+      outcome: 'other',
+      note: 'condition cleared',
+      evidence: signal.evidence,
+      signalAt: signal.at,
+    });
+    return { type: 'update', alert, audit };
+  }
+
+  private change(
+    id: string,
+    decide: (
+      alert: Alert,
+      now: number,
+    ) => { alert: Alert; actor: string; action: AuditAction; details: Record<string, unknown> },
+  ): AlertChange {
+    const now = this.clock.now();
+    const change = this.store.transaction((): AlertChange => {
+      const current = this.store.get(id);
+      if (!current) throw new AlertError('not_found', `no alert with id ${id}`);
+      const { alert, actor, action, details } = decide(current, now);
+      const updated = { ...alert, updatedAt: now };
+      this.store.update(updated);
+      return { type: 'update', alert: updated, audit: this.store.appendAudit(id, now, actor, action, details) };
+    });
+    this.emit(change);
+    return change;
+  }
+
+  private emit(change: AlertChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+}

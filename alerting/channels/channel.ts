@@ -1,0 +1,39 @@
+// What every notification channel implements. The escalator decides who is told; a channel only carries
+// one notification to one recipient and reports each attempt, which the escalator records.
+import type { Alert, ChannelName, Recipient } from '../alerts/schemas.ts';
+
+export interface Notification {
+  alert: Alert;
+  /** From the registry; null when the resident is unknown to it. */
+  resident: { name: string; home: string } | null;
+  /** The escalation step, and 0 for the step itself or 1, 2, ... for each reminder. */
+  step: number;
+  round: number;
+  recipient: Recipient;
+  /** When escalation decided to send it, Unix ms. */
+  at: number;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface DeliveryResult {
+  /** Every attempt in order; the delivery succeeded when the last one is ok. */
+  attempts: DeliveryAttempt[];
+}
+
+export interface Channel {
+  readonly name: ChannelName;
+  send(notification: Notification): Promise<DeliveryResult>;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}

@@ -1,0 +1,28 @@
+// Notification channels: each carries one notification to one recipient and reports every attempt.
+export { errorText, type Channel, type DeliveryAttempt, type DeliveryResult, type Notification } from './channel.ts';
+export {
+  ALERT_EVENTS,
+  ALL_ALERTS_ROOM,
+  communityRoom,
+  emitAlertChange,
+  publishAlertChanges,
+  residentRoom,
+  roomsFor,
+  SocketIoChannel,
+  type AlertChangePayload,
+  type AlertNotifyPayload,
+  type AlertServerToClientEvents,
+} from './socketio.ts';
+export {
+  dingtalkSignedUrl,
+  signBody,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifySignature,
+  WebhookChannel,
+  WebhookEndpoint,
+  type WebhookOptions,
+} from './webhook.ts';
+export { EmailChannel, emailContent, type EmailOptions } from './email.ts';
+export { SmsChannel, smsText, type SmsProvider } from './sms.ts';
+export { alertMessage, ruleNameZh } from './message.ts';

@@ -15,6 +15,7 @@ export const ServeConfig = z.object({
   influxDb: z.string().min(1).default('anju'),
   influxUsername: z.string().optional(),
   influxPassword: z.string().optional(),
+  maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;

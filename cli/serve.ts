@@ -52,6 +52,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     sink: journal,
     logger: log.child({ part: 'gateway' }),
     metrics: gatewayMetrics(metrics),
+    limits: { maxConnectionsPerAddress: config.maxConnectionsPerAddress },
   });
 
   const store: TelemetryStore = config.influxUrl

@@ -1,6 +1,5 @@
 // "Nothing acknowledged is lost": every reading whose PUBACK a device received is in the store after a
 // kill -9 of the server, and after the InfluxDB server was away for 30 s under load, and none twice.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,57 +7,21 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { Registry } from '../registry/index.ts';
-import { freePort, startInfluxd, type Influxd } from './influxd.ts';
 import { waitFor } from './harness.ts';
+import { startInfluxd, type Influxd } from './influxd.ts';
+import { spawnAnju, type AnjuProcess } from './spawn-anju.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const T0 = Date.now() - 3_600_000;
-
-interface Server {
-  proc: ChildProcess;
-  mqttPort: number;
-  httpPort: number;
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
-  const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/anju.js'), 'serve'], {
-    env: {
-      ...process.env,
-      ANJU_DATA_DIR: dataDir,
-      ANJU_HOST: '127.0.0.1',
-      ANJU_MQTT_PORT: String(mqttPort),
-      ANJU_HTTP_PORT: String(httpPort),
-      ANJU_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(() => {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-  });
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined))?.ok,
-    30_000,
-    100,
-  );
-  return { proc, mqttPort, httpPort };
-}
-
-async function healthz(server: Server): Promise<{ checks: { journal: { detail: { depth: number } } } }> {
-  return (await (await fetch(`http://127.0.0.1:${server.httpPort}/healthz`)).json()) as never;
-}
-
-function killHard(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.proc.once('exit', () => resolve());
-    server.proc.kill('SIGKILL');
-  });
+async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<AnjuProcess> {
+  const server = await spawnAnju(dataDir, env);
+  cleanups.push(() => server.killHard());
+  return server;
 }
 
 async function registerDevices(dataDir: string, count: number) {
@@ -126,7 +89,7 @@ function publishUntilStopped(port: () => number, devices: { id: string; secret: 
   };
 }
 
-async function storedTimestamps(server: Server, token: string, deviceId: string): Promise<number[]> {
+async function storedTimestamps(server: AnjuProcess, token: string, deviceId: string): Promise<number[]> {
   const url = `http://127.0.0.1:${server.httpPort}/api/v1/devices/${deviceId}/readings?measurement=heartRate&from=${T0}&to=${T0 + 3_000_000}&limit=100000`;
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status).toBe(200);
@@ -134,7 +97,7 @@ async function storedTimestamps(server: Server, token: string, deviceId: string)
   return body.readings.map((r) => r.ts);
 }
 
-async function expectEveryAckedStoredOnce(server: Server, token: string, acked: Map<string, Set<number>>) {
+async function expectEveryAckedStoredOnce(server: AnjuProcess, token: string, acked: Map<string, Set<number>>) {
   for (const [deviceId, timestamps] of acked) {
     const stored = await storedTimestamps(server, token, deviceId);
     expect(new Set(stored).size).toBe(stored.length); // none twice
@@ -157,15 +120,15 @@ describe('nothing acknowledged is lost', () => {
     let server = await startServer(dataDir);
     const load = publishUntilStopped(() => server.mqttPort, devices);
     await waitFor(() => load.total() >= 2000, 30_000);
-    await killHard(server);
+    await server.killHard();
     const ackedBeforeKill = load.total();
     await load.stop();
     expect(ackedBeforeKill).toBeGreaterThanOrEqual(2000);
 
     server = await startServer(dataDir);
-    await waitFor(async () => (await healthz(server)).checks.journal.detail.depth === 0, 30_000, 100);
+    await waitFor(async () => (await server.health()).checks.journal.detail.depth === 0, 30_000, 100);
     await expectEveryAckedStoredOnce(server, token, load.acked);
-    await killHard(server);
+    await server.killHard();
   }, 90_000);
 
   it('catches up after the InfluxDB server was stopped for 30 s under load', async () => {
@@ -183,13 +146,13 @@ describe('nothing acknowledged is lost', () => {
     const duringOutage = load.total() - atOutage;
     // Devices kept being acknowledged while the store was away: the journal holds their readings.
     expect(duringOutage).toBeGreaterThan(500);
-    expect((await healthz(server)).checks.journal.detail.depth).toBeGreaterThan(0);
+    expect((await server.health()).checks.journal.detail.depth).toBeGreaterThan(0);
 
     await influx.start();
     await waitFor(() => load.total() >= atOutage + duringOutage + 200, 30_000);
     await load.stop();
-    await waitFor(async () => (await healthz(server)).checks.journal.detail.depth === 0, 60_000, 200);
+    await waitFor(async () => (await server.health()).checks.journal.detail.depth === 0, 60_000, 200);
     await expectEveryAckedStoredOnce(server, token, load.acked);
-    await killHard(server);
+    await server.killHard();
   }, 150_000);
 });

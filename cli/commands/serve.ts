@@ -17,6 +17,11 @@ export function register(program: Command): void {
     .addOption(new Option('--influx-db <name>', 'InfluxDB database (1.x) or DBRP-mapped bucket (2.x/3.x)').env('ANJU_INFLUX_DB').default('anju'))
     .addOption(new Option('--influx-username <name>', 'InfluxDB user (2.x/3.x: any name)').env('ANJU_INFLUX_USERNAME'))
     .addOption(new Option('--influx-password <secret>', 'InfluxDB password (2.x/3.x: an API token); prefer the env variable').env('ANJU_INFLUX_PASSWORD'))
+    .addOption(
+      new Option('--max-connections-per-address <n>', 'MQTT connections one IP address may hold (raise behind NAT)')
+        .env('ANJU_MAX_CONNECTIONS_PER_ADDRESS')
+        .default('500'),
+    )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
     .addHelpText('after', '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju\n')
     .action(async (opts) => {
@@ -29,6 +34,7 @@ export function register(program: Command): void {
         tlsCert: opts.tlsCert,
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
+        maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         influxUrl: opts.influxUrl,
         influxDb: opts.influxDb,
         influxUsername: opts.influxUsername,

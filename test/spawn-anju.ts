@@ -1,0 +1,57 @@
+// Runs `anju serve` as a real child process (the CLI a user runs) on free loopback ports, for tests and
+// benchmarks that need to kill it, restart it or measure its memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { waitFor } from './harness.ts';
+import { freePort } from './influxd.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface AnjuProcess {
+  proc: ChildProcess;
+  mqttPort: number;
+  httpPort: number;
+  /** GET /healthz as JSON. */
+  health(): Promise<{ status: string; checks: { journal: { detail: { depth: number } } } }>;
+  /** Resident and peak resident set size of the server process, in bytes (Linux /proc). */
+  memory(): { rss: number; peakRss: number };
+  killHard(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function spawnAnju(dataDir: string, env: Record<string, string> = {}): Promise<AnjuProcess> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()];
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/anju.js'), 'serve'], {
+    env: {
+      ...process.env,
+      ANJU_DATA_DIR: dataDir,
+      ANJU_HOST: '127.0.0.1',
+      ANJU_MQTT_PORT: String(mqttPort),
+      ANJU_HTTP_PORT: String(httpPort),
+      ANJU_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const signal = async (sig: NodeJS.Signals) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    await exited;
+  };
+  const url = `http://127.0.0.1:${httpPort}`;
+  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 30_000, 100);
+  return {
+    proc,
+    mqttPort,
+    httpPort,
+    health: async () => (await (await fetch(`${url}/healthz`)).json()) as never,
+    memory: () => {
+      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+      return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+    },
+    killHard: () => signal('SIGKILL'),
+    stop: () => signal('SIGTERM'),
+  };
+}

@@ -4,13 +4,12 @@
 // validation) beside a bare Aedes broker, in the same run with the same load. Each broker runs in its own
 // process; the load generator (device-sim/load.ts) runs here. Also prints the broker's CPU time per
 // message, which does not depend on how fast the load generator is.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { runLoad, type LoadDevice, type LoadResult } from '../device-sim/load.ts';
+import { startBrokerChild, stopBrokerChild, type BrokerChild } from './broker-child-control.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { Registry } from '../registry/index.ts';
 
@@ -25,7 +24,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:gateway -- [--devices N] [--messages N per device] [--window N] [--rounds N] [--json]');
+  console.log(
+    'usage: npm run bench:gateway -- [--devices N] [--messages N per device] [--window N] [--rounds N] [--json]',
+  );
   process.exit(0);
 }
 const devicesN = Number(args.devices);
@@ -34,43 +35,22 @@ const window = Number(args.window);
 const rounds = Number(args.rounds);
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  cpu(): Promise<number>;
-}
-
-async function startChild(argv: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'broker-child.ts'), ...argv], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: proc.stdout! });
-  const queue: ((line: string) => void)[] = [];
-  lines.on('line', (line) => queue.shift()?.(line));
-  const nextLine = () => new Promise<string>((resolve) => queue.push(resolve));
-  const { port } = JSON.parse(await nextLine()) as { port: number };
-  return {
-    proc,
-    port,
-    cpu: async () => {
-      const reply = nextLine();
-      proc.stdin!.write('cpu\n');
-      return (JSON.parse(await reply) as { cpuMicros: number }).cpuMicros;
-    },
-  };
-}
-
-async function stopChild(child: Child): Promise<void> {
-  const exited = new Promise((r) => child.proc.once('exit', r));
-  child.proc.kill('SIGTERM');
-  await exited;
-}
-
 function payload(_id: string, seq: number): string {
-  return JSON.stringify({ ts: Date.now(), seq, heartRate: 60 + (seq % 40), spo2: 97, skinTemp: 33.1, worn: true, battery: 80 });
+  return JSON.stringify({
+    ts: Date.now(),
+    seq,
+    heartRate: 60 + (seq % 40),
+    spo2: 97,
+    skinTemp: 33.1,
+    worn: true,
+    battery: 80,
+  });
 }
 
-async function measure(child: Child, devices: LoadDevice[]): Promise<LoadResult & { brokerCpuMicrosPerMsg: number }> {
+async function measure(
+  child: BrokerChild,
+  devices: LoadDevice[],
+): Promise<LoadResult & { brokerCpuMicrosPerMsg: number }> {
   let cpu0 = 0;
   const result = await runLoad({
     beforePublish: async () => {
@@ -112,10 +92,10 @@ try {
   const results: { round: number; target: string; perSecond: number; p99: number; cpuPerMsg: number }[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const target of ['bare', 'gateway'] as const) {
-      const child = await startChild(target === 'bare' ? ['bare'] : ['gateway', dataDir]);
+      const child = await startBrokerChild(target === 'bare' ? ['bare'] : ['gateway', dataDir]);
       log(`round ${round}: ${target}: ${devicesN} devices x ${messages} QoS 1 messages, window ${window}...`);
       const r = await measure(child, target === 'bare' ? bareDevices : anjuDevices);
-      await stopChild(child);
+      await stopBrokerChild(child);
       if (r.failed > 0) throw new Error(`${target}: ${r.failed} publishes failed`);
       results.push({
         round,
@@ -124,11 +104,15 @@ try {
         p99: r.latencyMs.p99,
         cpuPerMsg: r.brokerCpuMicrosPerMsg,
       });
-      log(`  ${Math.round(r.perSecond)} msg/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, broker CPU ${r.brokerCpuMicrosPerMsg.toFixed(1)} µs/msg`);
+      log(
+        `  ${Math.round(r.perSecond)} msg/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, broker CPU ${r.brokerCpuMicrosPerMsg.toFixed(1)} µs/msg`,
+      );
     }
   }
-  const best = (target: string) => Math.max(...results.filter((r) => r.target === target).map((r) => r.perSecond));
-  const cpu = (target: string) => Math.min(...results.filter((r) => r.target === target).map((r) => r.cpuPerMsg));
+  const best = (target: string) =>
+    Math.max(...results.filter((r) => r.target === target).map((r) => r.perSecond));
+  const cpu = (target: string) =>
+    Math.min(...results.filter((r) => r.target === target).map((r) => r.cpuPerMsg));
   const summary = {
     devices: devicesN,
     messagesPerDevice: messages,
@@ -144,9 +128,15 @@ try {
   };
   if (args.json) console.log(JSON.stringify({ summary, results }, null, 2));
   else {
-    console.log(`bare Aedes:    ${summary.bareAedesPerSecond} msg/s  (${summary.bareCpuMicrosPerMsg} µs broker CPU per msg)`);
-    console.log(`Anju gateway:  ${summary.anjuGatewayPerSecond} msg/s  (${summary.gatewayCpuMicrosPerMsg} µs broker CPU per msg)`);
-    console.log(`ratio:         ${summary.throughputRatio} throughput, ${summary.cpuRatio} CPU efficiency (target >= 0.8)`);
+    console.log(
+      `bare Aedes:    ${summary.bareAedesPerSecond} msg/s  (${summary.bareCpuMicrosPerMsg} µs broker CPU per msg)`,
+    );
+    console.log(
+      `Anju gateway:  ${summary.anjuGatewayPerSecond} msg/s  (${summary.gatewayCpuMicrosPerMsg} µs broker CPU per msg)`,
+    );
+    console.log(
+      `ratio:         ${summary.throughputRatio} throughput, ${summary.cpuRatio} CPU efficiency (target >= 0.8)`,
+    );
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

@@ -19,7 +19,11 @@ export function resolveDataDir(dir: string): string {
 }
 
 /** Prints rows as JSON (`--json`) or as an aligned text table for people. */
-export function printRows(rows: Record<string, unknown>[], json: boolean | undefined, columns?: string[]): void {
+export function printRows(
+  rows: Record<string, unknown>[],
+  json: boolean | undefined,
+  columns?: string[],
+): void {
   if (json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return;
@@ -29,9 +33,14 @@ export function printRows(rows: Record<string, unknown>[], json: boolean | undef
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write([line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + '\n');
 }
 
@@ -41,5 +50,6 @@ export function printRecord(record: Record<string, unknown>, json: boolean | und
     process.stdout.write(JSON.stringify(record, null, 2) + '\n');
     return;
   }
-  for (const [k, v] of Object.entries(record)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+  for (const [k, v] of Object.entries(record))
+    process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
 }

@@ -71,7 +71,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     ops: {
       metrics,
       checks: {
-        broker: async () => ({ ok: !gateway.broker.closed, detail: { connected: gateway.broker.connectedClients } }),
+        broker: async () => ({
+          ok: !gateway.broker.closed,
+          detail: { connected: gateway.broker.connectedClients },
+        }),
         journal: async () => {
           const status = writer.status();
           return { ok: status.depth < journal.maxDepth, detail: { ...status, maxDepth: journal.maxDepth } };
@@ -116,7 +119,9 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     (closing ??= (async () => {
       // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
       clearInterval(revocationCheck);
-      const listenersClosed = Promise.all([mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))));
+      const listenersClosed = Promise.all(
+        [mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))),
+      );
       await gateway.close();
       await listenersClosed;
       await http.close();

@@ -29,7 +29,11 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Anju HTTP API', version: '1.0.0', description: 'Readings, residents, devices and alerts.' },
+      info: {
+        title: 'Anju HTTP API',
+        version: '1.0.0',
+        description: 'Readings, residents, devices and alerts.',
+      },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,

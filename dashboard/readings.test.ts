@@ -48,7 +48,9 @@ function get(path: string, bearer: string | null = token) {
 
 describe('GET /api/v1/devices/:id/readings', () => {
   it('returns raw readings in a time range, oldest first', async () => {
-    const res = await get(`/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${t0}&to=${t0 + 10 * 60_000}`);
+    const res = await get(
+      `/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${t0}&to=${t0 + 10 * 60_000}`,
+    );
     expect(res.status).toBe(200);
     const body = await json(res);
     expect(body.readings).toHaveLength(10);
@@ -58,7 +60,10 @@ describe('GET /api/v1/devices/:id/readings', () => {
 
   it('aggregates into windows with mean, min, max and last', async () => {
     const from = new Date(Math.floor(t0 / 600_000) * 600_000).toISOString();
-    const q = (fn: string) => get(`/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${from}&to=${t0 + 3_600_000}&every=10m&fn=${fn}`);
+    const q = (fn: string) =>
+      get(
+        `/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${from}&to=${t0 + 3_600_000}&every=10m&fn=${fn}`,
+      );
     const max = await json(await q('max'));
     const min = await json(await q('min'));
     expect(max.every).toBe(600_000);
@@ -69,7 +74,9 @@ describe('GET /api/v1/devices/:id/readings', () => {
   });
 
   it('answers the same readings by resident', async () => {
-    const res = await get(`/api/v1/residents/${residentId}/readings?measurement=spo2&from=${t0}&to=${t0 + 3 * 60_000}`);
+    const res = await get(
+      `/api/v1/residents/${residentId}/readings?measurement=spo2&from=${t0}&to=${t0 + 3 * 60_000}`,
+    );
     expect((await json(res)).readings.map((r) => r.value)).toEqual([95, 96, 97]);
   });
 

@@ -17,6 +17,8 @@ export interface LoadOptions {
   topic: (deviceId: string) => string;
   payload: (deviceId: string, seq: number) => string;
   onProgress?: (acked: number, total: number) => void;
+  /** Called at each PUBACK, in the order they arrive, with when that message was published. */
+  onAck?: (publishedAt: number, ackedAt: number) => void;
   /** Runs once every device is connected, before the first publish (a benchmark's starting line). */
   beforePublish?: () => Promise<void>;
 }
@@ -78,7 +80,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           const t0 = performance.now();
           try {
             await client.publishAsync(opts.topic(id), opts.payload(id, seq), { qos: 1 });
-            latencies.push(performance.now() - t0);
+            const t1 = performance.now();
+            latencies.push(t1 - t0);
+            opts.onAck?.(t0, t1);
             acked += 1;
             if (opts.onProgress && acked % 10_000 === 0) opts.onProgress(acked, total);
           } catch {

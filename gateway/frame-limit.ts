@@ -7,7 +7,11 @@ import type { Readable } from 'node:stream';
  * Observes `stream` with a 'data' listener. Attach it after Aedes has attached its 'readable' listener:
  * 'readable' then keeps control of the flow and 'data' only reports what Aedes reads.
  */
-export function watchFrameSizes(stream: Readable, maxFrameBytes: number, onTooLarge: (declared: number) => void): void {
+export function watchFrameSizes(
+  stream: Readable,
+  maxFrameBytes: number,
+  onTooLarge: (declared: number) => void,
+): void {
   let state: 'type' | 'length' | 'body' = 'type';
   let length = 0;
   let multiplier = 1;

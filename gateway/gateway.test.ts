@@ -3,7 +3,14 @@ import net from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor, type ProtocolError } from '../firmware-protocol/index.ts';
-import { addTestDevice, connackCode, connectDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+import {
+  addTestDevice,
+  connackCode,
+  connectDevice,
+  startTestAnju,
+  waitFor,
+  type TestAnju,
+} from '../test/harness.ts';
 
 let anju: TestAnju;
 beforeAll(async () => {
@@ -66,9 +73,13 @@ describe('accepting readings', () => {
     for (const c of cases) {
       const device = await addTestDevice(anju, c.kind);
       const client = await connectDevice(anju, device);
-      await client.publishAsync(topicFor(device.id, c.channel), JSON.stringify({ ts: Date.now(), seq: 5, ...c.body }), {
-        qos: 1,
-      });
+      await client.publishAsync(
+        topicFor(device.id, c.channel),
+        JSON.stringify({ ts: Date.now(), seq: 5, ...c.body }),
+        {
+          qos: 1,
+        },
+      );
       expect(journaled(device.id).map((e) => e.reading.message.channel)).toEqual([c.channel]);
       await client.endAsync();
     }
@@ -87,7 +98,12 @@ describe('accepting readings', () => {
   it('keeps presence in the registry: online on connect, offline through the last will', async () => {
     const device = await addTestDevice(anju, 'env_monitor');
     const client = await connectDevice(anju, device, {
-      will: { topic: topicFor(device.id, 'status'), payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+      will: {
+        topic: topicFor(device.id, 'status'),
+        payload: Buffer.from('{"state":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
     });
     await waitFor(() => anju.registry.getDevice(device.id)?.online === true);
     expect(anju.registry.getDevice(device.id)?.lastSeen).toBeGreaterThan(0);
@@ -106,7 +122,9 @@ describe('authentication [CONNACK codes of MQTT 3.1.1]', () => {
 
   it('refuses a client id that is not the device id with 2 (identifier rejected)', async () => {
     const device = await addTestDevice(anju);
-    expect(await connackCode(anju, { clientId: 'someone-else', username: device.id, password: device.secret })).toBe(2);
+    expect(
+      await connackCode(anju, { clientId: 'someone-else', username: device.id, password: device.secret }),
+    ).toBe(2);
   });
 
   it('refuses a keepalive of 0 or over 1200 s with 2, as Mosquitto does for 3.1.1', async () => {
@@ -120,15 +138,21 @@ describe('authentication [CONNACK codes of MQTT 3.1.1]', () => {
   it('refuses a revoked device with 5 (not authorized)', async () => {
     const device = await addTestDevice(anju);
     anju.registry.revokeDevice(device.id);
-    expect(await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret })).toBe(5);
+    expect(
+      await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret }),
+    ).toBe(5);
   });
 
   it('answers 3 (server unavailable) after repeated failures for one device id, even with the right secret', async () => {
     const device = await addTestDevice(anju);
     for (let i = 0; i < 5; i++) {
-      expect(await connackCode(anju, { clientId: device.id, username: device.id, password: `guess-${i}` })).toBe(4);
+      expect(
+        await connackCode(anju, { clientId: device.id, username: device.id, password: `guess-${i}` }),
+      ).toBe(4);
     }
-    expect(await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret })).toBe(3);
+    expect(
+      await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret }),
+    ).toBe(3);
   });
 });
 
@@ -138,9 +162,13 @@ describe('authentication from one address', () => {
     try {
       const device = await addTestDevice(own);
       for (let i = 0; i < 10; i++) {
-        expect(await connackCode(own, { clientId: `ghost-${i}`, username: `ghost-${i}`, password: 'x' })).toBe(4);
+        expect(
+          await connackCode(own, { clientId: `ghost-${i}`, username: `ghost-${i}`, password: 'x' }),
+        ).toBe(4);
       }
-      expect(await connackCode(own, { clientId: device.id, username: device.id, password: device.secret })).toBe(3);
+      expect(
+        await connackCode(own, { clientId: device.id, username: device.id, password: device.secret }),
+      ).toBe(3);
     } finally {
       await own.stop();
     }
@@ -203,30 +231,39 @@ describe('invalid payloads', () => {
     ['a heart rate of 900', telemetry(1, { heartRate: 900 }), 'E_RANGE'],
     ['SpO2 of 120 %', telemetry(1, { spo2: 120 }), 'E_RANGE'],
     ['a clock a day ahead', JSON.stringify({ ts: Date.now() + 86_400_000, seq: 1, worn: true }), 'E_CLOCK'],
-    ['an oversize payload', JSON.stringify({ ts: Date.now(), seq: 1, worn: true, pad: 'x'.repeat(9000) }), 'E_TOO_LARGE'],
+    [
+      'an oversize payload',
+      JSON.stringify({ ts: Date.now(), seq: 1, worn: true, pad: 'x'.repeat(9000) }),
+      'E_TOO_LARGE',
+    ],
   ];
 
-  it.each(cases)('answers %s with the right code, stores nothing and keeps the connection', async (_name, payload, code) => {
-    const device = await addTestDevice(anju);
-    const client = await connectDevice(anju, device);
-    const errors = await errorsOf(client, device.id);
-    await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1 });
-    await waitFor(() => errors.length === 1);
-    expect(errors[0]).toMatchObject({ code, topic: topicFor(device.id, 'telemetry') });
-    expect(errors[0]!.message.length).toBeGreaterThan(0);
-    expect(journaled(device.id)).toHaveLength(0);
-    // Still connected and still served.
-    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(2), { qos: 1 });
-    expect(journaled(device.id)).toHaveLength(1);
-    expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ [code]: 1 });
-    await client.endAsync();
-  });
+  it.each(cases)(
+    'answers %s with the right code, stores nothing and keeps the connection',
+    async (_name, payload, code) => {
+      const device = await addTestDevice(anju);
+      const client = await connectDevice(anju, device);
+      const errors = await errorsOf(client, device.id);
+      await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1 });
+      await waitFor(() => errors.length === 1);
+      expect(errors[0]).toMatchObject({ code, topic: topicFor(device.id, 'telemetry') });
+      expect(errors[0]!.message.length).toBeGreaterThan(0);
+      expect(journaled(device.id)).toHaveLength(0);
+      // Still connected and still served.
+      await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(2), { qos: 1 });
+      expect(journaled(device.id)).toHaveLength(1);
+      expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ [code]: 1 });
+      await client.endAsync();
+    },
+  );
 
   it('echoes the seq of a refused message and the path of each problem', async () => {
     const device = await addTestDevice(anju);
     const client = await connectDevice(anju, device);
     const errors = await errorsOf(client, device.id);
-    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(77, { heartRate: 900, spo2: 20 }), { qos: 1 });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(77, { heartRate: 900, spo2: 20 }), {
+      qos: 1,
+    });
     await waitFor(() => errors.length === 1);
     expect(errors[0]!.seq).toBe(77);
     expect(errors[0]!.issues.map((i) => i.path).sort()).toEqual(['heartRate', 'spo2']);
@@ -247,7 +284,8 @@ describe('invalid payloads', () => {
   it('logs refusals at most once per device per interval, counting the rest', async () => {
     const device = await addTestDevice(anju);
     const client = await connectDevice(anju, device);
-    for (let i = 0; i < 20; i++) await client.publishAsync(topicFor(device.id, 'telemetry'), 'garbage', { qos: 1 });
+    for (let i = 0; i < 20; i++)
+      await client.publishAsync(topicFor(device.id, 'telemetry'), 'garbage', { qos: 1 });
     const lines = anju.logs.filter((l) => l.msg === 'message refused' && l.deviceId === device.id);
     expect(lines).toHaveLength(1);
     expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_JSON: 20 });
@@ -259,9 +297,17 @@ describe('invalid payloads', () => {
     const client = await connectDevice(anju, device);
     const before = anju.gateway.refusals.totalCount();
     const garbage = Array.from({ length: 10_000 }, (_, i) =>
-      i % 4 === 0 ? Buffer.from([i & 0xff, 0xff, 0x00]) : i % 4 === 1 ? `{"seq":${i}` : i % 4 === 2 ? '[]' : telemetry(i, { spo2: 5 }),
+      i % 4 === 0
+        ? Buffer.from([i & 0xff, 0xff, 0x00])
+        : i % 4 === 1
+          ? `{"seq":${i}`
+          : i % 4 === 2
+            ? '[]'
+            : telemetry(i, { spo2: 5 }),
     );
-    await Promise.all(garbage.map((g) => client.publishAsync(topicFor(device.id, 'telemetry'), g, { qos: 1 })));
+    await Promise.all(
+      garbage.map((g) => client.publishAsync(topicFor(device.id, 'telemetry'), g, { qos: 1 })),
+    );
     expect(anju.gateway.refusals.totalCount() - before).toBe(10_000);
     const counts = anju.gateway.refusals.forDevice(device.id);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10_000);
@@ -303,7 +349,9 @@ describe('malformed MQTT', () => {
     // A PUBLISH header declaring 10 MB; only the header is sent.
     client.stream.write(Buffer.from([0x30, 0x80, 0xad, 0xe2, 0x04]));
     await closed;
-    expect(anju.logs.some((l) => l.msg === 'connection closed: frame too large' && l.declared === 10_000_000)).toBe(true);
+    expect(
+      anju.logs.some((l) => l.msg === 'connection closed: frame too large' && l.declared === 10_000_000),
+    ).toBe(true);
     const other = await addTestDevice(anju);
     const otherClient = await connectDevice(anju, other);
     await otherClient.publishAsync(topicFor(other.id, 'telemetry'), telemetry(1), { qos: 1 });

@@ -60,7 +60,12 @@ export interface GatewayOptions {
  * `$`-topics match no wildcard subscription and devices may not subscribe to them. */
 const REFUSED_TOPIC = '$anju/refused';
 
-const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_CREDENTIALS: 4, NOT_AUTHORIZED: 5 } as const;
+const CONNACK = {
+  IDENTIFIER_REJECTED: 2,
+  SERVER_UNAVAILABLE: 3,
+  BAD_CREDENTIALS: 4,
+  NOT_AUTHORIZED: 5,
+} as const;
 
 function connectError(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -114,7 +119,9 @@ export class Gateway {
     broker.authorizeSubscribe = (client, sub, done) => done(null, this.authorizeSubscribe(client, sub));
     broker.on('clientReady', (client) => this.onReady(client));
     broker.on('clientDisconnect', (client) => this.onDisconnect(client));
-    broker.on('clientError', (client, err) => opts.logger.debug({ clientId: client?.id, err: err.message }, 'client error'));
+    broker.on('clientError', (client, err) =>
+      opts.logger.debug({ clientId: client?.id, err: err.message }, 'client error'),
+    );
     broker.on('connectionError', (client, err) =>
       opts.logger.debug({ clientId: client?.id, err: err.message }, 'connection error'),
     );
@@ -148,7 +155,10 @@ export class Gateway {
     this.broker.handle(stream);
     watchFrameSizes(stream, this.limits.maxFrameBytes, (declared) => {
       this.opts.metrics.connectRefused.inc({ reason: 'frame_too_large' });
-      this.opts.logger.warn({ address, declared, limit: this.limits.maxFrameBytes }, 'connection closed: frame too large');
+      this.opts.logger.warn(
+        { address, declared, limit: this.limits.maxFrameBytes },
+        'connection closed: frame too large',
+      );
       stream.destroy();
     });
     return true;
@@ -191,7 +201,10 @@ export class Gateway {
       return refuse(returnCode, reason);
     };
 
-    if (this.failuresByAddress.isBlocked(address) || (deviceId && this.failuresByDevice.isBlocked(deviceId))) {
+    if (
+      this.failuresByAddress.isBlocked(address) ||
+      (deviceId && this.failuresByDevice.isBlocked(deviceId))
+    ) {
       throw refuse(CONNACK.SERVER_UNAVAILABLE, 'too_many_failures');
     }
     const keepalive = this.keepalives.get(client) ?? 0;
@@ -221,7 +234,11 @@ export class Gateway {
     return sub;
   }
 
-  private authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+  ): void {
     // A will left by a client of a broker that is gone: only presence is meaningful.
     const device = client ? this.devices.get(client) : undefined;
     if (!device) {
@@ -284,7 +301,14 @@ export class Gateway {
     this.refusals.record(device.id, failure.code, { topic, message: failure.message });
     const answer: ProtocolError = { ts: this.now(), topic, ...failure };
     this.broker.publish(
-      { cmd: 'publish', topic: topicFor(device.id, 'error'), payload: JSON.stringify(answer), qos: 1, retain: false, dup: false },
+      {
+        cmd: 'publish',
+        topic: topicFor(device.id, 'error'),
+        payload: JSON.stringify(answer),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
       () => undefined,
     );
     done(null);
@@ -312,4 +336,3 @@ export class Gateway {
     this.opts.directory.markOffline(device.id, this.now());
   }
 }
-

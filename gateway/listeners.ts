@@ -29,18 +29,25 @@ export function listenMqtts(
   host: string,
   credentials: { cert: Buffer; key: Buffer },
 ): Promise<net.Server> {
-  const server = tls.createServer(credentials, (socket) => gateway.handle(socket, socket.remoteAddress ?? 'unknown'));
+  const server = tls.createServer(credentials, (socket) =>
+    gateway.handle(socket, socket.remoteAddress ?? 'unknown'),
+  );
   // A failed TLS handshake is the client's problem, never the process's.
   server.on('tlsClientError', () => undefined);
   return listen(server, port, host);
 }
 
 /** Serves MQTT over WebSocket on `path` of an existing HTTP server, leaving other upgrades to others. */
-export function attachMqttWebSocket(gateway: Gateway, http: HttpServer, path = MQTT_WS_PATH): WebSocketServer {
+export function attachMqttWebSocket(
+  gateway: Gateway,
+  http: HttpServer,
+  path = MQTT_WS_PATH,
+): WebSocketServer {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: gateway.limits.maxFrameBytes,
-    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+    handleProtocols: (protocols) =>
+      protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
   });
   http.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== path) return;

@@ -28,7 +28,10 @@ export class RefusalLedger {
       last.suppressed += 1;
       return;
     }
-    this.logger.warn({ deviceId, reason, ...detail, suppressedSinceLast: last?.suppressed ?? 0 }, 'message refused');
+    this.logger.warn(
+      { deviceId, reason, ...detail, suppressedSinceLast: last?.suppressed ?? 0 },
+      'message refused',
+    );
     this.lastLogged.set(deviceId, { at, suppressed: 0 });
   }
 

@@ -17,9 +17,21 @@ let certDir: string;
 beforeAll(async () => {
   certDir = mkdtempSync(path.join(tmpdir(), 'anju-tls-'));
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    path.join(certDir, 'key.pem'),
+    '-out',
+    path.join(certDir, 'cert.pem'),
   ]);
   anju = await startTestAnju({
     mqttsPort: 0,
@@ -78,11 +90,32 @@ describe('transports', () => {
 
   it('works with Mosquitto\u2019s client: a reading is stored, a bad one is acknowledged and dropped', async () => {
     const device = await addTestDevice(anju);
-    const common = ['-h', '127.0.0.1', '-p', String(anju.ports.mqtt), '-V', 'mqttv311', '-i', device.id, '-u', device.id, '-P', device.secret, '-q', '1'];
+    const common = [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(anju.ports.mqtt),
+      '-V',
+      'mqttv311',
+      '-i',
+      device.id,
+      '-u',
+      device.id,
+      '-P',
+      device.secret,
+      '-q',
+      '1',
+    ];
     await run('mosquitto_pub', [...common, '-t', topicFor(device.id, 'telemetry'), '-m', reading(1)]);
     expect(journaled(device.id)).toHaveLength(1);
     // Exit 0 means the PUBACK came: the device will not resend a message that can never be accepted.
-    await run('mosquitto_pub', [...common, '-t', topicFor(device.id, 'telemetry'), '-m', '{"ts":1,"seq":2,"worn":true}']);
+    await run('mosquitto_pub', [
+      ...common,
+      '-t',
+      topicFor(device.id, 'telemetry'),
+      '-m',
+      '{"ts":1,"seq":2,"worn":true}',
+    ]);
     expect(journaled(device.id)).toHaveLength(1);
     expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_RANGE: 1 });
   });
@@ -90,10 +123,28 @@ describe('transports', () => {
   it('refuses mosquitto_pub with a wrong secret (exit code, nothing stored)', async () => {
     const device = await addTestDevice(anju);
     const attempt = run('mosquitto_pub', [
-      '-h', '127.0.0.1', '-p', String(anju.ports.mqtt), '-V', 'mqttv311',
-      '-i', device.id, '-u', device.id, '-P', 'wrong', '-q', '1', '-t', topicFor(device.id, 'telemetry'), '-m', reading(1),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(anju.ports.mqtt),
+      '-V',
+      'mqttv311',
+      '-i',
+      device.id,
+      '-u',
+      device.id,
+      '-P',
+      'wrong',
+      '-q',
+      '1',
+      '-t',
+      topicFor(device.id, 'telemetry'),
+      '-m',
+      reading(1),
     ]);
-    await expect(attempt).rejects.toMatchObject({ stderr: expect.stringMatching(/bad user name or password/i) });
+    await expect(attempt).rejects.toMatchObject({
+      stderr: expect.stringMatching(/bad user name or password/i),
+    });
     expect(journaled(device.id)).toHaveLength(0);
   });
 });

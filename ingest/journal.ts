@@ -95,7 +95,9 @@ export class Journal implements ReadingSink {
       }
       return ids;
     });
-    this.lastId = (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }).id;
+    this.lastId = (
+      this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }
+    ).id;
   }
 
   accept(reading: AcceptedReading): Promise<void> {
@@ -124,15 +126,16 @@ export class Journal implements ReadingSink {
 
   cursor(name: string): number {
     const row = this.db.prepare('SELECT position FROM cursors WHERE name = ?').get(name) as
-      | { position: number }
-      | undefined;
+      { position: number } | undefined;
     return row?.position ?? 0;
   }
 
   /** Moves a consumer's cursor and forgets drained entries older than the dedup window. */
   advance(name: string, position: number): void {
     this.db
-      .prepare('INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = ?')
+      .prepare(
+        'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = ?',
+      )
       .run(name, position, position);
     this.db
       .prepare('DELETE FROM journal WHERE id <= ? AND received_at < ?')

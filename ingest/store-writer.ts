@@ -115,7 +115,10 @@ export class StoreWriter {
     } catch (err) {
       if (!(err instanceof RefusedPointsError)) throw err;
       this.dropped.inc(err.refused.length);
-      this.opts.logger.warn({ refused: err.refused.slice(0, 5), count: err.refused.length }, 'store refused points');
+      this.opts.logger.warn(
+        { refused: err.refused.slice(0, 5), count: err.refused.length },
+        'store refused points',
+      );
     } finally {
       stopTimer();
     }
@@ -136,7 +139,10 @@ export class StoreWriter {
         this.writeErrors.inc();
         this.lastError = (err as Error).message;
         this.backoffMs = Math.min(this.maxBackoffMs, Math.max(this.minBackoffMs, this.backoffMs * 2));
-        this.opts.logger.error({ err: this.lastError, retryInMs: this.backoffMs }, 'telemetry store write failed');
+        this.opts.logger.error(
+          { err: this.lastError, retryInMs: this.backoffMs },
+          'telemetry store write failed',
+        );
       }
       if (consumed === this.batchSize && this.backoffMs === 0) continue;
       await this.sleep(this.backoffMs || this.idleMs);

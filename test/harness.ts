@@ -22,12 +22,16 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const anju = await startAnju({ dataDir, host: '127.0.0.1', mqttPort: 0, httpPort: 0, ...overrides }, logger);
+  const anju = await startAnju(
+    { dataDir, host: '127.0.0.1', mqttPort: 0, httpPort: 0, ...overrides },
+    logger,
+  );
   return {
     ...anju,
     dataDir,
@@ -42,7 +46,10 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
 let counter = 0;
 
 /** Registers a resident with one device of `kind` and returns the device's id and its one-time secret. */
-export async function addTestDevice(anju: RunningAnju, kind: DeviceKind = 'wearable'): Promise<{ id: string; secret: string }> {
+export async function addTestDevice(
+  anju: RunningAnju,
+  kind: DeviceKind = 'wearable',
+): Promise<{ id: string; secret: string }> {
   counter += 1;
   const resident = anju.registry.addResident({
     name: `测试 Resident ${counter}`,

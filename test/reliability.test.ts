@@ -33,7 +33,10 @@ async function registerDevices(dataDir: string, count: number) {
     });
     for (let i = 0; i < count; i++) {
       const id = `rel-${i}`;
-      devices.push({ id, secret: (await registry.addDevice({ id, kind: 'wearable', residentId: resident.id })).secret });
+      devices.push({
+        id,
+        secret: (await registry.addDevice({ id, kind: 'wearable', residentId: resident.id })).secret,
+      });
     }
   });
   const token = await Registry.use(dataDir, {}, (r) => r.tokens.create('reliability').token);
@@ -97,7 +100,11 @@ async function storedTimestamps(server: AnjuProcess, token: string, deviceId: st
   return body.readings.map((r) => r.ts);
 }
 
-async function expectEveryAckedStoredOnce(server: AnjuProcess, token: string, acked: Map<string, Set<number>>) {
+async function expectEveryAckedStoredOnce(
+  server: AnjuProcess,
+  token: string,
+  acked: Map<string, Set<number>>,
+) {
   for (const [deviceId, timestamps] of acked) {
     const stored = await storedTimestamps(server, token, deviceId);
     expect(new Set(stored).size).toBe(stored.length); // none twice

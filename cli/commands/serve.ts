@@ -9,21 +9,51 @@ export function register(program: Command): void {
     .addOption(dataDirOption())
     .addOption(new Option('--host <address>', 'address to listen on').env('ANJU_HOST').default('0.0.0.0'))
     .addOption(new Option('--mqtt-port <port>', 'MQTT over TCP').env('ANJU_MQTT_PORT').default('1883'))
-    .addOption(new Option('--http-port <port>', 'HTTP API, metrics and MQTT over WebSocket at /mqtt').env('ANJU_HTTP_PORT').default('8080'))
-    .addOption(new Option('--mqtts-port <port>', 'MQTT over TLS (with --tls-cert and --tls-key)').env('ANJU_MQTTS_PORT').default('8883'))
+    .addOption(
+      new Option('--http-port <port>', 'HTTP API, metrics and MQTT over WebSocket at /mqtt')
+        .env('ANJU_HTTP_PORT')
+        .default('8080'),
+    )
+    .addOption(
+      new Option('--mqtts-port <port>', 'MQTT over TLS (with --tls-cert and --tls-key)')
+        .env('ANJU_MQTTS_PORT')
+        .default('8883'),
+    )
     .addOption(new Option('--tls-cert <file>', 'PEM certificate for MQTTS').env('ANJU_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for MQTTS').env('ANJU_TLS_KEY'))
-    .addOption(new Option('--influx-url <url>', 'store readings in InfluxDB (v1 HTTP API) instead of embedded SQLite').env('ANJU_INFLUX_URL'))
-    .addOption(new Option('--influx-db <name>', 'InfluxDB database (1.x) or DBRP-mapped bucket (2.x/3.x)').env('ANJU_INFLUX_DB').default('anju'))
-    .addOption(new Option('--influx-username <name>', 'InfluxDB user (2.x/3.x: any name)').env('ANJU_INFLUX_USERNAME'))
-    .addOption(new Option('--influx-password <secret>', 'InfluxDB password (2.x/3.x: an API token); prefer the env variable').env('ANJU_INFLUX_PASSWORD'))
     .addOption(
-      new Option('--max-connections-per-address <n>', 'MQTT connections one IP address may hold (raise behind NAT)')
+      new Option(
+        '--influx-url <url>',
+        'store readings in InfluxDB (v1 HTTP API) instead of embedded SQLite',
+      ).env('ANJU_INFLUX_URL'),
+    )
+    .addOption(
+      new Option('--influx-db <name>', 'InfluxDB database (1.x) or DBRP-mapped bucket (2.x/3.x)')
+        .env('ANJU_INFLUX_DB')
+        .default('anju'),
+    )
+    .addOption(
+      new Option('--influx-username <name>', 'InfluxDB user (2.x/3.x: any name)').env('ANJU_INFLUX_USERNAME'),
+    )
+    .addOption(
+      new Option(
+        '--influx-password <secret>',
+        'InfluxDB password (2.x/3.x: an API token); prefer the env variable',
+      ).env('ANJU_INFLUX_PASSWORD'),
+    )
+    .addOption(
+      new Option(
+        '--max-connections-per-address <n>',
+        'MQTT connections one IP address may hold (raise behind NAT)',
+      )
         .env('ANJU_MAX_CONNECTIONS_PER_ADDRESS')
         .default('500'),
     )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
-    .addHelpText('after', '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju\n',
+    )
     .action(async (opts) => {
       const anju = await startAnju({
         dataDir: opts.dataDir,

@@ -48,7 +48,9 @@ Example:
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action(async (opts) => {
-      const tokens = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) => r.tokens.list());
+      const tokens = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) =>
+        r.tokens.list(),
+      );
       printRows(tokens.map(summary), opts.json);
     });
 
@@ -59,7 +61,9 @@ Example:
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action(async (id: string, opts) => {
-      const revoked = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) => r.tokens.revoke(id));
+      const revoked = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) =>
+        r.tokens.revoke(id),
+      );
       if (!revoked) throw new Error(`no active token ${id}`);
       printRecord({ id, status: 'revoked' }, opts.json);
     });

@@ -25,7 +25,13 @@ const TITLES: Record<number, string> = {
 };
 
 export function problem(status: number, detail?: string, extra: Partial<Problem> = {}): Problem {
-  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, ...(detail ? { detail } : {}), ...extra };
+  return {
+    type: 'about:blank',
+    title: TITLES[status] ?? 'Error',
+    status,
+    ...(detail ? { detail } : {}),
+    ...extra,
+  };
 }
 
 /** An error a route throws to answer with a given status and detail. */
@@ -44,11 +50,17 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
     const body =
       'validation' in err && err.validation
         ? problem(400, err.message, {
-            errors: err.validation.map((v) => ({ path: v.instancePath || String(v.params?.missingProperty ?? ''), message: v.message ?? 'invalid' })),
+            errors: err.validation.map((v) => ({
+              path: v.instancePath || String(v.params?.missingProperty ?? ''),
+              message: v.message ?? 'invalid',
+            })),
           })
         : problem(status, status >= 500 ? 'The server could not handle this request.' : err.message);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    reply.code(status).type('application/problem+json').send({ ...body, instance: req.url });
+    reply
+      .code(status)
+      .type('application/problem+json')
+      .send({ ...body, instance: req.url });
   });
   app.setNotFoundHandler((req, reply) => {
     reply

@@ -39,12 +39,20 @@ const ReadingsQuery = z
   .strictObject({
     measurement: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a reading name such as heartRate, spo2, temperature or concentration')
-      .meta({ description: 'Which reading, e.g. heartRate, spo2, skinTemp, temperature, concentration, litres.' }),
+      .regex(
+        /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+        'a reading name such as heartRate, spo2, temperature or concentration',
+      )
+      .meta({
+        description: 'Which reading, e.g. heartRate, spo2, skinTemp, temperature, concentration, litres.',
+      }),
     from: Instant.optional(),
     to: Instant.optional(),
     every: Duration.optional(),
-    fn: z.enum(AGGREGATES).optional().meta({ description: 'Aggregate per window (with every); default mean.' }),
+    fn: z
+      .enum(AGGREGATES)
+      .optional()
+      .meta({ description: 'Aggregate per window (with every); default mean.' }),
     limit: z.coerce.number().int().min(1).max(100_000).optional(),
   })
   .transform((q, ctx) => {

@@ -1,0 +1,289 @@
+// npm run bench:ingest [-- --devices 200 --messages 100 --window 8 --soak-devices 10000 --soak-seconds 60 --json]
+//
+// End to end QoS 1 throughput, devices -> readings stored, through a real `anju serve` child process, for
+// the embedded SQLite store and for InfluxDB (a real influxd), beside bare Aedes QoS 1 publish-to-
+// subscriber delivery measured in the same run with the same load. Also publish-to-stored latency and
+// the server's peak RSS; then a soak of many connected devices each reporting every 10 s, with RSS.
+//
+// Publish-to-stored latency: the journal is first in, first out, so the k-th acknowledged reading is
+// stored when the writer's drained count reaches k. The drained count is sampled from /healthz every
+// 10 ms (acknowledged so far minus journal depth), which bounds the resolution to about 10 ms.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { percentile, runLoad, type LoadDevice } from '../device-sim/load.ts';
+import { topicFor } from '../firmware-protocol/index.ts';
+import { Registry } from '../registry/index.ts';
+import { startInfluxd } from '../test/influxd.ts';
+import { spawnAnju, type AnjuProcess } from '../test/spawn-anju.ts';
+import { startBrokerChild, stopBrokerChild } from './broker-child-control.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '200' },
+    messages: { type: 'string', default: '100' },
+    window: { type: 'string', default: '8' },
+    'soak-devices': { type: 'string', default: '10000' },
+    'soak-seconds': { type: 'string', default: '60' },
+    'skip-influx': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(
+    'usage: npm run bench:ingest -- [--devices N] [--messages N] [--window N] [--soak-devices N] [--soak-seconds S] [--skip-influx] [--json]',
+  );
+  process.exit(0);
+}
+const devicesN = Number(args.devices);
+const messages = Number(args.messages);
+const window = Number(args.window);
+const soakDevices = Number(args['soak-devices']);
+const soakSeconds = Number(args['soak-seconds']);
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+const T_BASE = Date.now() - 30 * 60_000;
+const payload = (_id: string, seq: number) =>
+  JSON.stringify({ ts: T_BASE + seq, seq, heartRate: 60 + (seq % 40), spo2: 97, worn: true, battery: 80 });
+
+async function registerDevices(dataDir: string, count: number, prefix: string): Promise<LoadDevice[]> {
+  return Registry.use(dataDir, {}, async (registry) => {
+    const resident = registry.addResident({
+      name: `Bench ${prefix}`,
+      address: { community: 'Bench', compound: prefix, building: '1', home: '101' },
+    });
+    const devices: LoadDevice[] = [];
+    for (let i = 0; i < count; i += 64) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(64, count - i) }, async (_, j) => {
+          const id = `${prefix}-${i + j}`;
+          return {
+            id,
+            secret: (await registry.addDevice({ id, kind: 'wearable', residentId: resident.id })).secret,
+          };
+        }),
+      );
+      devices.push(...batch);
+      if (devices.length % 2000 === 0) log(`  registered ${devices.length}/${count}`);
+    }
+    return devices;
+  });
+}
+
+/** Bare Aedes: publish -> delivered to one QoS 1 subscriber of every device's telemetry. */
+async function measureBare(devices: LoadDevice[]) {
+  const child = await startBrokerChild(['bare']);
+  const subscriber = await mqtt.connectAsync(`mqtt://127.0.0.1:${child.port}`, {
+    clientId: 'bench-sub',
+    clean: true,
+  });
+  await subscriber.subscribeAsync('anju/v1/+/telemetry', { qos: 1 });
+  const total = devices.length * messages;
+  let delivered = 0;
+  let started = 0;
+  const done = new Promise<number>((resolve) =>
+    subscriber.on('message', () => {
+      if (++delivered === total) resolve(performance.now());
+    }),
+  );
+  await runLoad({
+    url: `mqtt://127.0.0.1:${child.port}`,
+    devices: devices.map((d) => ({ id: d.id })),
+    messagesPerDevice: messages,
+    window,
+    topic: (id) => topicFor(id, 'telemetry'),
+    payload,
+    beforePublish: async () => {
+      started = performance.now();
+    },
+  });
+  const finished = await done;
+  await subscriber.endAsync();
+  await stopBrokerChild(child);
+  return { perSecond: (total / (finished - started)) * 1000 };
+}
+
+/** Anju: publish -> PUBACK (journal) -> written to the store; throughput until the last one is stored. */
+async function measureAnju(server: AnjuProcess, devices: LoadDevice[]) {
+  const publishTimes: number[] = []; // of the k-th acknowledged reading
+  const drainedAt: { t: number; drained: number }[] = [];
+  let polling = true;
+  let started = 0;
+  const poller = (async () => {
+    while (polling) {
+      const depth = (await server.health()).checks.journal.detail.depth;
+      drainedAt.push({ t: performance.now(), drained: publishTimes.length - depth });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const load = await runLoad({
+    url: `mqtt://127.0.0.1:${server.mqttPort}`,
+    devices,
+    messagesPerDevice: messages,
+    window,
+    topic: (id) => topicFor(id, 'telemetry'),
+    payload,
+    beforePublish: async () => {
+      started = performance.now();
+    },
+    onAck: (publishedAt) => publishTimes.push(publishedAt),
+  });
+  while ((await server.health()).checks.journal.detail.depth > 0) await new Promise((r) => setTimeout(r, 10));
+  const storedAll = performance.now();
+  polling = false;
+  await poller;
+  drainedAt.push({ t: storedAll, drained: load.acked });
+
+  const latencies: number[] = [];
+  let j = 0;
+  for (let k = 0; k < load.acked; k++) {
+    while (j < drainedAt.length - 1 && drainedAt[j]!.drained < k + 1) j++;
+    latencies.push(drainedAt[j]!.t - publishTimes[k]!);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: (load.acked / (storedAll - started)) * 1000,
+    pubackP99Ms: load.latencyMs.p99,
+    storedP50Ms: percentile(latencies, 50),
+    storedP99Ms: percentile(latencies, 99),
+    peakRssMb: server.memory().peakRss / 1e6,
+  };
+}
+
+/** Many connected devices, each reporting every 10 s: the server's memory. */
+async function soak(server: AnjuProcess, devices: LoadDevice[]) {
+  const clients: mqtt.MqttClient[] = [];
+  for (let i = 0; i < devices.length; i += 200) {
+    const group = devices.slice(i, i + 200);
+    clients.push(
+      ...(await Promise.all(
+        group.map((d) =>
+          mqtt.connectAsync(`mqtt://127.0.0.1:${server.mqttPort}`, {
+            clientId: d.id,
+            username: d.id,
+            password: d.secret,
+            reconnectPeriod: 0,
+            keepalive: 120,
+          }),
+        ),
+      )),
+    );
+    if (clients.length % 2000 === 0) log(`  ${clients.length}/${devices.length} connected`);
+  }
+  let sent = 0;
+  const timers = clients.map((client, i) => {
+    let seq = 0;
+    const publish = () => {
+      const body = { ts: Date.now(), seq: seq++, heartRate: 70, worn: true };
+      client.publish(topicFor(devices[i]!.id, 'telemetry'), JSON.stringify(body), { qos: 1 });
+      sent += 1;
+    };
+    // Spread the devices over the 10 s period, as real devices booted at different times would be.
+    const start = setTimeout(() => {
+      publish();
+      timers[i] = setInterval(publish, 10_000);
+    }, Math.random() * 10_000);
+    return start as NodeJS.Timeout;
+  });
+  let peak = 0;
+  for (let s = 0; s < soakSeconds; s += 5) {
+    await new Promise((r) => setTimeout(r, 5000));
+    const { rss } = server.memory();
+    peak = Math.max(peak, rss);
+    log(
+      `  ${s + 5}s: ${sent} sent, RSS ${(rss / 1e6).toFixed(0)} MB, journal depth ${(await server.health()).checks.journal.detail.depth}`,
+    );
+  }
+  for (const t of timers) clearInterval(t);
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  return {
+    devices: clients.length,
+    sent,
+    ratePerSecond: devices.length / 10,
+    rssMb: server.memory().rss / 1e6,
+    peakRssMb: Math.max(peak, server.memory().peakRss) / 1e6,
+  };
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-ingest-'));
+const cleanups: (() => Promise<void>)[] = [];
+try {
+  log(`registering ${devicesN} devices for throughput...`);
+  const devices = await registerDevices(dataDir, devicesN, 'tp');
+
+  log(`bare Aedes: ${devicesN} devices x ${messages} QoS 1 -> one subscriber...`);
+  const bare = await measureBare(devices);
+  log(`  ${Math.round(bare.perSecond)} msg/s`);
+
+  const results: Record<string, unknown> = {};
+  const backends: { name: string; env: () => Promise<Record<string, string>> }[] = [
+    { name: 'sqlite', env: async () => ({}) },
+  ];
+  if (!args['skip-influx']) {
+    backends.push({
+      name: 'influxdb',
+      env: async () => {
+        const influx = await startInfluxd();
+        cleanups.push(() => influx.destroy());
+        return { ANJU_INFLUX_URL: influx.url };
+      },
+    });
+  }
+  for (const backend of backends) {
+    const dir = mkdtempSync(path.join(tmpdir(), `anju-bench-${backend.name}-`));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const backendDevices = await registerDevices(dir, devicesN, 'tp');
+    const server = await spawnAnju(dir, await backend.env());
+    log(`anju serve (${backend.name}): ${devicesN} devices x ${messages} QoS 1 -> stored...`);
+    const r = await measureAnju(server, backendDevices);
+    await server.stop();
+    results[backend.name] = { ...r, ratio: r.perSecond / bare.perSecond };
+    log(
+      `  ${Math.round(r.perSecond)} msg/s stored (ratio ${(r.perSecond / bare.perSecond).toFixed(2)}), ` +
+        `publish->stored p50 ${r.storedP50Ms.toFixed(0)} ms p99 ${r.storedP99Ms.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+
+  let soakResult: Awaited<ReturnType<typeof soak>> | undefined;
+  if (soakDevices > 0) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'anju-bench-soak-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    log(`registering ${soakDevices} devices for the soak...`);
+    const many = await registerDevices(dir, soakDevices, 'soak');
+    const server = await spawnAnju(dir, { ANJU_MAX_CONNECTIONS_PER_ADDRESS: String(soakDevices + 100) });
+    log(`soak: ${soakDevices} devices each reporting every 10 s for ${soakSeconds} s (sqlite)...`);
+    soakResult = await soak(server, many);
+    await server.stop();
+  }
+
+  const summary = {
+    bareAedesPerSecond: Math.round(bare.perSecond),
+    ...results,
+    soak: soakResult,
+    targets: { influxRatio: 0.6, soakRssMb: 500 },
+  };
+  if (args.json) console.log(JSON.stringify(summary, null, 2));
+  else {
+    console.log(`bare Aedes QoS 1 publish->subscriber: ${summary.bareAedesPerSecond} msg/s`);
+    for (const [name, r] of Object.entries(results) as [
+      string,
+      Awaited<ReturnType<typeof measureAnju>> & { ratio: number },
+    ][]) {
+      console.log(
+        `anju ${name.padEnd(8)} publish->stored: ${Math.round(r.perSecond)} msg/s, ratio ${r.ratio.toFixed(2)}, ` +
+          `p50 ${r.storedP50Ms.toFixed(0)} ms, p99 ${r.storedP99Ms.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+      );
+    }
+    if (soakResult) {
+      console.log(
+        `soak: ${soakResult.devices} devices, ${soakResult.ratePerSecond} msg/s, RSS ${soakResult.rssMb.toFixed(0)} MB, peak ${soakResult.peakRssMb.toFixed(0)} MB (target < 500 MB)`,
+      );
+    }
+  }
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,102 @@
+// node --import tsx bench/store.ts [-- --points 100000 --batch 1000 --devices 100 --rounds 3 --json]
+//
+// Write throughput of each telemetry store backend: the embedded SQLite file and a real influxd (started
+// here on a free loopback port with a temporary directory, as the tests do). Points are wearable readings
+// with six fields, spread over devices one minute apart, written in batches like the store writer does.
+// Each round writes fresh points into a fresh store; the best and the median round are reported.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
+import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
+import type { Point, TelemetryStore } from '../ingest/store/types.ts';
+import { startInfluxd } from '../test/influxd.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    points: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '1000' },
+    devices: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const totalPoints = Number(args.points);
+const batchSize = Number(args.batch);
+const devices = Number(args.devices);
+const rounds = Number(args.rounds);
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+function makePoints(): Point[] {
+  // Recent enough for any retention, one reading per device per minute, ending now.
+  const start = Date.now() - Math.ceil(totalPoints / devices) * 60_000;
+  return Array.from({ length: totalPoints }, (_, i) => {
+    const device = i % devices;
+    return {
+      measurement: 'wearable',
+      tags: { deviceId: `wb-${device}`, residentId: `res-${device}`, homeId: `home-${device}` },
+      fields: {
+        heartRate: 60 + (i % 40),
+        spo2: 95 + (i % 5),
+        skinTemp: 33 + (i % 10) / 10,
+        steps: i,
+        worn: true,
+        battery: 80,
+      },
+      ts: start + Math.floor(i / devices) * 60_000,
+      seq: i,
+    };
+  });
+}
+
+async function timeWrites(store: TelemetryStore, points: Point[]): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < points.length; i += batchSize) await store.write(points.slice(i, i + batchSize));
+  return points.length / ((performance.now() - started) / 1000);
+}
+
+async function measure(name: string, open: (round: number) => Promise<TelemetryStore>) {
+  const rates: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const store = await open(round);
+    rates.push(await timeWrites(store, makePoints()));
+    await store.close();
+    log(`${name} round ${round + 1}: ${Math.round(rates.at(-1)!)} points/s`);
+  }
+  const sorted = [...rates].sort((a, b) => a - b);
+  return {
+    backend: name,
+    best: Math.round(sorted.at(-1)!),
+    median: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+  };
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'anju-bench-store-'));
+const influxd = await startInfluxd();
+try {
+  const results = [
+    await measure(
+      'sqlite',
+      async (round) => new SqliteTelemetryStore({ dataDir: path.join(dir, `r${round}`) }),
+    ),
+    await measure(
+      'influxdb',
+      async (round) => new InfluxTelemetryStore({ url: influxd.url, database: `bench_${round}`, batchSize }),
+    ),
+  ];
+  if (args.json) {
+    console.log(
+      JSON.stringify({ points: totalPoints, batch: batchSize, devices, fieldsPerPoint: 6, results }),
+    );
+  } else {
+    console.log(
+      `${totalPoints} points x 6 fields, batches of ${batchSize}, ${devices} devices, ${rounds} rounds`,
+    );
+    for (const r of results)
+      console.log(`${r.backend.padEnd(9)} best ${r.best} points/s, median ${r.median} points/s`);
+  }
+} finally {
+  await influxd.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}

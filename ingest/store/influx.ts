@@ -31,13 +31,16 @@ export const InfluxStoreOptions = z.strictObject({
   database: z.string().min(1).default('anju'),
   /** Used for every read and write. When Anju manages the database it defaults to `anju`. */
   retentionPolicy: z.string().min(1).optional(),
-  /** InfluxDB 2.x and 3.x: any user name, and an API token as the password. */
+  /** 2.x: a v1 authorization's user name, with its password or an API token; 3.x: any name and a token. */
   username: z.string().optional(),
   password: z.string().optional(),
   /** Points older than this are refused; the retention policy deletes them. Unset: kept forever. */
   retentionMs: z.number().int().min(3_600_000).optional(),
-  /** Create the database and retention policy (1.x). Turn off for 2.x/3.x, where an admin maps them. */
-  manageDatabase: z.boolean().default(true),
+  /**
+   * Create the database and its retention policy. `auto`: only if /ping reports InfluxDB 1.x, since 2.x
+   * and 3.x refuse database management over the v1 API (an administrator creates the bucket/database).
+   */
+  manageDatabase: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   batchSize: z.number().int().min(1).max(100_000).default(5_000),
   timeoutMs: z.number().int().min(1).default(10_000),
 });
@@ -49,10 +52,16 @@ type Backoff = NonNullable<IPoolOptions['backoff']>;
 // The package takes a failed host out of service for up to 10 s, which would only delay the first query
 // after an outage: with a single host, the caller's own retries are the better judge.
 const NO_BACKOFF: Backoff = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
-// Statements per HTTP request when one query is sent per field or per window.
-const STATEMENTS_PER_REQUEST = 50;
+// Statements per HTTP request when one query is sent per field or per window; keeps GET URLs short.
+const STATEMENTS_PER_REQUEST = 20;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+
+/** Where reads and writes go, settled once the server has been asked what it is. */
+interface Target {
+  retentionPolicy: string | undefined;
+  writeUrl: string;
+}
 
 interface RawSeries {
   name: string;
@@ -75,10 +84,9 @@ export class InfluxTelemetryStore implements TelemetryStore {
   readonly backend = 'influxdb' as const;
   private readonly options: z.infer<typeof InfluxStoreOptions>;
   private readonly influx: InfluxDB;
-  private readonly writeUrl: string;
+  private readonly baseUrl: string;
   private readonly authorization: string | undefined;
-  private readonly retentionPolicy: string | undefined;
-  private ready: Promise<void> | undefined;
+  private ready: Promise<Target> | undefined;
   private closed = false;
 
   constructor(options: InfluxStoreOptions) {
@@ -96,38 +104,51 @@ export class InfluxTelemetryStore implements TelemetryStore {
       // The writer above retries; the package's own retries would only hide an outage for longer.
       pool: { maxRetries: 0, requestTimeout: this.options.timeoutMs, backoff: NO_BACKOFF },
     });
-    this.retentionPolicy = this.options.manageDatabase
-      ? (this.options.retentionPolicy ?? DEFAULT_RETENTION_POLICY)
-      : this.options.retentionPolicy;
-    const params = new URLSearchParams({ db: this.options.database, precision: 'ms' });
-    if (this.retentionPolicy !== undefined) params.set('rp', this.retentionPolicy);
-    this.writeUrl = `${url.origin}${basePath}/write?${params}`;
+    this.baseUrl = `${url.origin}${basePath}`;
     if (this.options.username !== undefined || this.options.password !== undefined) {
       const credentials = `${this.options.username ?? ''}:${this.options.password ?? ''}`;
       this.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     }
   }
 
-  /** Creates the database and retention policy once; retried on the next call if the server was away. */
-  private ensureReady(): Promise<void> {
+  /** Settles the target and creates the database once; retried on the next call if the server was away. */
+  private ensureReady(): Promise<Target> {
     if (this.closed) return Promise.reject(new Error('telemetry store is closed'));
-    if (!this.options.manageDatabase) return Promise.resolve();
-    this.ready ??= this.createDatabase().catch((err: unknown) => {
+    this.ready ??= this.prepare().catch((err: unknown) => {
       this.ready = undefined;
       throw err;
     });
     return this.ready;
   }
 
-  private async createDatabase(): Promise<void> {
+  private async prepare(): Promise<Target> {
+    const { manageDatabase, database } = this.options;
+    const manage = manageDatabase === 'auto' ? await this.serverIsVersion1() : manageDatabase;
+    const retentionPolicy = manage
+      ? (this.options.retentionPolicy ?? DEFAULT_RETENTION_POLICY)
+      : this.options.retentionPolicy;
+    if (manage) await this.createDatabase(retentionPolicy!);
+    const params = new URLSearchParams({ db: database, precision: 'ms' });
+    if (retentionPolicy !== undefined) params.set('rp', retentionPolicy);
+    return { retentionPolicy, writeUrl: `${this.baseUrl}/write?${params}` };
+  }
+
+  private async serverIsVersion1(): Promise<boolean> {
+    const [host] = await this.influx.ping(this.options.timeoutMs);
+    if (!host?.online) throw new Error(`InfluxDB at ${this.options.url} does not answer /ping`);
+    // 1.x answers e.g. "1.8.10"; 2.x "v2.7.4"; 3.x "3.x.y".
+    return /^1\./.test(host.version ?? '');
+  }
+
+  private async createDatabase(retentionPolicy: string): Promise<void> {
     const db = quoteIdentifier(this.options.database);
-    const rp = quoteIdentifier(this.retentionPolicy!);
+    const rp = quoteIdentifier(retentionPolicy);
     const { retentionMs } = this.options;
     const duration = `DURATION ${retentionMs === undefined ? 'INF' : msDuration(retentionMs)}`;
     const shards = `SHARD DURATION ${msDuration(shardDurationMs(retentionMs))}`;
     await this.run([`CREATE DATABASE ${db}`], 'POST');
     const [policies] = await this.run([`SHOW RETENTION POLICIES ON ${db}`], 'GET');
-    const exists = (policies?.series?.[0]?.values ?? []).some((row) => row[0] === this.retentionPolicy);
+    const exists = (policies?.series?.[0]?.values ?? []).some((row) => row[0] === retentionPolicy);
     await this.run(
       [
         exists
@@ -160,8 +181,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
     return results;
   }
 
-  private from(measurements: readonly string[]): string {
-    const rp = this.retentionPolicy === undefined ? '' : `${quoteIdentifier(this.retentionPolicy)}.`;
+  private from(target: Target, measurements: readonly string[]): string {
+    const rp = target.retentionPolicy === undefined ? '' : `${quoteIdentifier(target.retentionPolicy)}.`;
     return measurements.map((m) => `${rp}${quoteIdentifier(m)}`).join(', ');
   }
 
@@ -184,11 +205,13 @@ export class InfluxTelemetryStore implements TelemetryStore {
       points,
       retentionMs === undefined ? undefined : Date.now() - retentionMs,
     );
-    if (admitted.length > 0) await this.ensureReady();
     const lines = admitted.map(({ index, point }) => ({ index, line: toLine(point) }));
     let stored = 0;
-    for (let i = 0; i < lines.length; i += batchSize) {
-      stored += await this.writeOrBisect(lines.slice(i, i + batchSize), refused);
+    if (lines.length > 0) {
+      const { writeUrl } = await this.ensureReady();
+      for (let i = 0; i < lines.length; i += batchSize) {
+        stored += await this.writeOrBisect(writeUrl, lines.slice(i, i + batchSize), refused);
+      }
     }
     settleWrite(refused, stored);
   }
@@ -199,10 +222,11 @@ export class InfluxTelemetryStore implements TelemetryStore {
    * O(refused x log n) requests. Returns how many lines were stored.
    */
   private async writeOrBisect(
+    writeUrl: string,
     lines: { index: number; line: string }[],
     refused: RefusedPoint[],
   ): Promise<number> {
-    const response = await fetch(this.writeUrl, {
+    const response = await fetch(writeUrl, {
       method: 'POST',
       body: lines.map((l) => l.line).join('\n'),
       headers: {
@@ -220,8 +244,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       }
       const half = Math.ceil(lines.length / 2);
       return (
-        (await this.writeOrBisect(lines.slice(0, half), refused)) +
-        (await this.writeOrBisect(lines.slice(half), refused))
+        (await this.writeOrBisect(writeUrl, lines.slice(0, half), refused)) +
+        (await this.writeOrBisect(writeUrl, lines.slice(half), refused))
       );
     }
     // A dropped database must be created again once the server is back.
@@ -233,12 +257,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   async query(input: TelemetryQuery): Promise<TimeValue[]> {
     const q = TelemetryQuery.parse(input);
-    await this.ensureReady();
+    const target = await this.ensureReady();
     const field = quoteIdentifier(encodeName(q.field));
     const where = `${this.subjectCondition(q)} AND time >= ${msTime(q.from)} AND time < ${msTime(q.to)}`;
     const desc = q.order === 'desc';
     const tail = `ORDER BY time ${desc ? 'DESC' : 'ASC'}${q.limit === undefined ? '' : ` LIMIT ${q.limit}`}`;
-    const from = this.from(MEASUREMENTS);
+    const from = this.from(target, MEASUREMENTS);
     const byTime = (a: { ts: number }, b: { ts: number }) => (desc ? b.ts - a.ts : a.ts - b.ts);
     const limited = <T>(rows: T[]) => (q.limit === undefined ? rows : rows.slice(0, q.limit));
 
@@ -267,13 +291,14 @@ export class InfluxTelemetryStore implements TelemetryStore {
         windows.set(ts, parts);
       }
     }
-    if (fn === 'last') await this.resolveLastAcrossMeasurements(q, field, windows);
+    if (fn === 'last') await this.resolveLastAcrossMeasurements(target, q, field, windows);
     const rows = [...windows.entries()].map(([ts, parts]) => ({ ts, value: combine(fn, parts) }));
     return limited(rows.sort(byTime));
   }
 
   /** For windows filled by several measurements, asks which one holds the latest reading; keeps only it. */
   private async resolveLastAcrossMeasurements(
+    target: Target,
     q: TelemetryQuery,
     field: string,
     windows: Map<number, WindowPart[]>,
@@ -281,12 +306,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const shared = [...windows.entries()].filter(([, parts]) => parts.length > 1);
     if (shared.length === 0) return;
     const statements = shared.map(([start, parts]) => {
-      const from = Math.max(start, q.from);
-      const to = Math.min(start + q.every!, q.to);
-      return (
-        `SELECT last(${field}::field) FROM ${this.from(parts.map((p) => p.measurement))} ` +
-        `WHERE ${this.subjectCondition(q)} AND time >= ${msTime(from)} AND time < ${msTime(to)}`
-      );
+      const names = parts.map((p) => p.measurement);
+      const measurements = this.from(target, names);
+      const from = msTime(Math.max(start, q.from));
+      const to = msTime(Math.min(start + q.every!, q.to));
+      const where = `${this.subjectCondition(q)} AND time >= ${from} AND time < ${to}`;
+      return `SELECT last(${field}::field) FROM ${measurements} WHERE ${where}`;
     });
     const results = await this.runInChunks(statements);
     shared.forEach(([start, parts], i) => {
@@ -297,8 +322,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   async latest(input: SeriesSelector): Promise<LatestValue[]> {
     const selector = SeriesSelector.parse(input);
-    await this.ensureReady();
-    const [keys] = await this.run([`SHOW FIELD KEYS FROM ${this.from(MEASUREMENTS)}`], 'GET');
+    const target = await this.ensureReady();
+    const [keys] = await this.run([`SHOW FIELD KEYS FROM ${this.from(target, MEASUREMENTS)}`], 'GET');
     const measurementsByField = new Map<string, string[]>();
     for (const series of seriesOf(keys)) {
       for (const [fieldKey] of series.values as [string][]) {
@@ -310,7 +335,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     // One selector per statement: with several, InfluxDB reports time 0 instead of each value's time.
     const statements = fields.map(
       (f) =>
-        `SELECT last(${quoteIdentifier(f)}::field) FROM ${this.from(measurementsByField.get(f)!)} ` +
+        `SELECT last(${quoteIdentifier(f)}::field) FROM ${this.from(target, measurementsByField.get(f)!)} ` +
         `WHERE ${this.subjectCondition(selector)}`,
     );
     const results = await this.runInChunks(statements);
@@ -324,7 +349,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   async applyRetention(olderThan: number): Promise<void> {
     await this.ensureReady();
-    // DELETE cannot name a retention policy: it deletes from every policy of the database, Anju's only.
+    // DELETE cannot name a retention policy, so this applies to every policy of Anju's database.
     const measurements = `/^(${MEASUREMENTS.join('|')})$/`;
     await this.run([`DELETE FROM ${measurements} WHERE time < ${msTime(olderThan)}`], 'POST');
   }

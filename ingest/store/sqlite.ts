@@ -93,6 +93,16 @@ interface ValueRow {
   value: number | string;
 }
 
+interface LatestRow {
+  seriesId: number;
+  field: string;
+  deviceId: string;
+  residentId: string | null;
+  ts: number;
+  type: ValueType;
+  value: number | string;
+}
+
 // Retention deletes in chunks so that a large purge never holds the event loop (or the writer) for long.
 const RETENTION_CHUNK = 10_000;
 
@@ -178,14 +188,19 @@ export class SqliteTelemetryStore implements TelemetryStore {
     let stored = 0;
     const typeRefusals: RefusedPoint[] = [];
     const insertAll = this.db.transaction(() => {
+      // The newest value per series and field of this batch; `latest` is then updated once for each.
+      const newest = new Map<string, LatestRow>();
       for (const { index, point } of admitted) {
         const conflict = this.typeConflict(point);
         if (conflict) {
           typeRefusals.push({ index, reason: conflict });
           continue;
         }
-        this.insertPoint(point);
+        this.insertPoint(point, newest);
         stored += 1;
+      }
+      for (const r of newest.values()) {
+        this.upsertLatest.run(r.seriesId, r.field, r.deviceId, r.residentId, r.ts, r.type, r.value);
       }
     });
     try {
@@ -210,7 +225,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     return undefined;
   }
 
-  private insertPoint(point: Point): void {
+  private insertPoint(point: Point, newest: Map<string, LatestRow>): void {
     const seriesId = this.seriesIdFor(point);
     const { deviceId, residentId = null } = point.tags;
     for (const [field, value] of Object.entries(point.fields)) {
@@ -222,7 +237,12 @@ export class SqliteTelemetryStore implements TelemetryStore {
       }
       const sqlValue = toSql(value);
       this.upsertReading.run(deviceId, field, point.ts, seriesId, residentId, type, sqlValue, point.seq);
-      this.upsertLatest.run(seriesId, field, deviceId, residentId, point.ts, type, sqlValue);
+      const latestKey = `${seriesId}\u0000${field}`;
+      const seen = newest.get(latestKey);
+      // `>=`: a later write of the same reading wins, as it does in `readings`.
+      if (!seen || point.ts >= seen.ts) {
+        newest.set(latestKey, { seriesId, field, deviceId, residentId, ts: point.ts, type, value: sqlValue });
+      }
     }
   }
 

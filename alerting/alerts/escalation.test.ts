@@ -43,12 +43,17 @@ function seedRegistry(dataDir: string) {
 }
 
 function setup(
-  options: { policies?: EscalationPolicies | ((communityId: string) => EscalationPolicies); channels?: Channel[] } = {},
+  options: {
+    policies?: EscalationPolicies | ((communityId: string) => EscalationPolicies);
+    channels?: Channel[];
+  } = {},
 ) {
   const dataDir = tempDir();
   const seeded = seedRegistry(dataDir);
   const policies =
-    typeof options.policies === 'function' ? options.policies(seeded.resident.home.communityId) : options.policies;
+    typeof options.policies === 'function'
+      ? options.policies(seeded.resident.home.communityId)
+      : options.policies;
   const clock = settableClock();
   const socket = new RecordingChannel('socketio');
   const email = new RecordingChannel('email');
@@ -59,7 +64,9 @@ function setup(
 
 /** "who on which channel", in the order sent. */
 function told(...channels: RecordingChannel[]): string[] {
-  return channels.flatMap((c) => c.sent.map((n) => `${n.recipient.name}/${n.recipient.channel}/${n.step}.${n.round}`));
+  return channels.flatMap((c) =>
+    c.sent.map((n) => `${n.recipient.name}/${n.recipient.channel}/${n.step}.${n.round}`),
+  );
 }
 
 describe('escalation', () => {
@@ -86,7 +93,13 @@ describe('escalation', () => {
     clock.set(T0 + 10 * MIN);
     await service.advanceTo(T0 + 10 * MIN);
     expect(told(socket, email).sort()).toEqual(
-      ['console/socketio/2.1', '李娜/socketio/2.1', '李娜/email/2.1', '赵网格/email/2.1', '陈主任/email/2.1'].sort(),
+      [
+        'console/socketio/2.1',
+        '李娜/socketio/2.1',
+        '李娜/email/2.1',
+        '赵网格/email/2.1',
+        '陈主任/email/2.1',
+      ].sort(),
     );
     await service.advanceTo(T0 + 15 * MIN);
     expect(told(socket, email).filter((t) => t.endsWith('.2'))).toHaveLength(5);
@@ -181,7 +194,9 @@ describe('escalation', () => {
     await restarted.advanceTo(T0);
     await restarted.advanceTo(T0 + MIN);
     expect(told(socket2)).toEqual(['console/socketio/0.0']);
-    expect(restarted.deliveries(alert.id)).toMatchObject([{ recipient: `console:${resident.home.communityId}`, ok: true }]);
+    expect(restarted.deliveries(alert.id)).toMatchObject([
+      { recipient: `console:${resident.home.communityId}`, ok: true },
+    ]);
 
     crash(new Error('process killed'));
     await dying;
@@ -201,7 +216,12 @@ describe('escalation', () => {
     await service.advanceTo(T0 + 60 * MIN);
     const failed = service.deliveries(alert.id).filter((d) => !d.ok);
     expect(failed).toMatchObject([
-      { channel: 'email', address: 'family@example.org', error: 'no email channel is configured', attempt: 1 },
+      {
+        channel: 'email',
+        address: 'family@example.org',
+        error: 'no email channel is configured',
+        attempt: 1,
+      },
     ]);
     expect(service.deliveries(alert.id)).toHaveLength(3); // console and app ok, e-mail failed; no reminders
     await service.close();
@@ -230,17 +250,17 @@ describe('escalation', () => {
   it('uses a community policy over the default, and reaches contacts by escalation order', async () => {
     const policies = (communityId: string) =>
       parseEscalationPolicies(
-      JSON.stringify({
-        communities: {
-          [communityId]: {
-            steps: [
-              { afterMin: 0, notify: ['console', 'family', 'neighbour'], maxContactOrder: 2 },
-              { afterMin: 1, notify: ['family', 'neighbour', 'grid_worker', 'staff'] },
-            ],
-            renotifyEveryMin: null,
+        JSON.stringify({
+          communities: {
+            [communityId]: {
+              steps: [
+                { afterMin: 0, notify: ['console', 'family', 'neighbour'], maxContactOrder: 2 },
+                { afterMin: 1, notify: ['family', 'neighbour', 'grid_worker', 'staff'] },
+              ],
+              renotifyEveryMin: null,
+            },
           },
-        },
-      }),
+        }),
       );
     const { service, resident, socket, email } = setup({ policies });
     service.apply(raise({ residentId: resident.id, severity: 'info' }));
@@ -287,9 +307,9 @@ describe('escalation policy files', () => {
   });
 
   it('refuses a misspelt key, steps out of order and an unknown audience, naming each', () => {
-    expect(() => parseEscalationPolicies('default: { steps: [{ afterMin: 0, notfy: [console] }] }', 'p.yaml')).toThrow(
-      /p\.yaml: default\.steps\.0: Unrecognized key: "notfy"/,
-    );
+    expect(() =>
+      parseEscalationPolicies('default: { steps: [{ afterMin: 0, notfy: [console] }] }', 'p.yaml'),
+    ).toThrow(/p\.yaml: default\.steps\.0: Unrecognized key: "notfy"/);
     expect(() =>
       parseEscalationPolicies('default: { steps: [{ afterMin: 5, notify: [console] }, { afterMin: 2 }] }'),
     ).toThrow(/in order of their afterMin/);

@@ -42,7 +42,13 @@ export class Escalator {
   /** Starts escalation of a newly opened alert: its first step is due at once plus the step's delay. */
   begin(alert: Alert, at: number): void {
     const first = policyFor(this.opts.policies, alert.communityId).steps[0]!;
-    this.opts.store.putEscalation({ alertId: alert.id, startedAt: at, step: 0, round: 0, dueAt: at + minutesToMs(first.afterMin) });
+    this.opts.store.putEscalation({
+      alertId: alert.id,
+      startedAt: at,
+      step: 0,
+      round: 0,
+      dueAt: at + minutesToMs(first.afterMin),
+    });
   }
 
   /** A step waiting for a higher severity becomes due once the alert has risen (not before its delay). */
@@ -146,7 +152,12 @@ export class Escalator {
 
       const next = policy.steps[row.step + 1];
       if (!reminder && next) {
-        store.putEscalation({ ...row, step: row.step + 1, round: 0, dueAt: row.startedAt + minutesToMs(next.afterMin) });
+        store.putEscalation({
+          ...row,
+          step: row.step + 1,
+          round: 0,
+          dueAt: row.startedAt + minutesToMs(next.afterMin),
+        });
       } else if (policy.renotifyEveryMin === null) {
         store.deleteEscalation(alert.id);
       } else {
@@ -179,7 +190,9 @@ export class Escalator {
     const channel = this.channels.get(item.recipient.channel);
     let attempts: DeliveryAttempt[];
     if (!channel) {
-      attempts = [{ at: clock.now(), ok: false, error: `no ${item.recipient.channel} channel is configured` }];
+      attempts = [
+        { at: clock.now(), ok: false, error: `no ${item.recipient.channel} channel is configured` },
+      ];
     } else {
       const resident = directory.resident(alert.residentId);
       try {

@@ -110,7 +110,8 @@ export function schemaVersion(db: Database): number {
  */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
   });
   const found = schemaVersion(db);
   if (found > migrations.length) {

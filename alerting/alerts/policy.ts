@@ -13,7 +13,10 @@ export const Audience = z.enum(['console', ...CONTACT_RELATIONS]);
 export type Audience = z.infer<typeof Audience>;
 
 const MINUTES_MS = 60_000;
-const minutes = z.number().min(0).max(7 * 1440);
+const minutes = z
+  .number()
+  .min(0)
+  .max(7 * 1440);
 
 export const EscalationStep = z.strictObject({
   /** Minutes after the alert opened. */

@@ -34,7 +34,14 @@ export function recipientsOf(
   const out: Recipient[] = [];
   if (step.notify.includes('console') && alert.communityId !== null) {
     const id = alert.communityId;
-    out.push({ kind: 'console', id, name: 'console', channel: 'socketio', address: communityRoom(id), language });
+    out.push({
+      kind: 'console',
+      id,
+      name: 'console',
+      channel: 'socketio',
+      address: communityRoom(id),
+      language,
+    });
   }
   for (const contact of resident?.contacts ?? []) {
     if (!step.notify.includes(contact.relation)) continue;

@@ -44,7 +44,10 @@ describe('alert records', () => {
     const opened = service.apply(raise({ severity: 'warning' }))!;
     const rose = service.apply(raise({ severity: 'critical', summary: 'Methane at 55 % LEL' }))!;
     expect(rose.alert).toMatchObject({ severity: 'critical', summary: 'Methane at 55 % LEL' });
-    expect(rose.audit).toMatchObject({ action: 'severity_raised', details: { from: 'warning', to: 'critical' } });
+    expect(rose.audit).toMatchObject({
+      action: 'severity_raised',
+      details: { from: 'warning', to: 'critical' },
+    });
     const lower = service.apply(raise({ severity: 'warning', summary: 'Methane at 12 % LEL' }))!;
     expect(lower.alert).toMatchObject({ severity: 'critical', summary: 'Methane at 55 % LEL' });
     // Not silent: the trail shows what the rule reported.
@@ -113,7 +116,11 @@ describe('alert records', () => {
     const { alert } = service.apply(raise())!;
     clock.set(T0 + 30_000);
     const acked = service.acknowledge(alert.id, 'us_li', '我去看看');
-    expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'us_li', acknowledgedAt: T0 + 30_000 });
+    expect(acked).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'us_li',
+      acknowledgedAt: T0 + 30_000,
+    });
     expect(() => service.acknowledge(alert.id, 'us_zhao')).toThrow(
       expect.objectContaining({ code: 'conflict' }) as Error,
     );
@@ -131,7 +138,10 @@ describe('alert records', () => {
       ['note', 'us_li'],
       ['resolved', 'us_li'],
     ]);
-    expect(trail[4]).toMatchObject({ at: T0 + 600_000, details: { outcome: 'false_alarm', note: 'steam from cooking' } });
+    expect(trail[4]).toMatchObject({
+      at: T0 + 600_000,
+      details: { outcome: 'false_alarm', note: 'steam from cooking' },
+    });
     await service.close();
   });
 

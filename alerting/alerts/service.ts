@@ -47,7 +47,9 @@ const NOBODY: ResidentDirectory = { resident: () => undefined };
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    const problems = result.error.issues.map((i) =>
+      i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
+    );
     throw new AlertError('invalid_input', `${what}: ${problems.join('; ')}`);
   }
   return result.data;
@@ -96,7 +98,8 @@ export class AlertService {
     const now = this.clock.now();
     const change = this.store.transaction((): AlertChange | undefined => {
       const open = this.store.active(signal.residentId, signal.ruleId);
-      if (signal.action === 'raise') return open ? this.repeat(open, signal, now) : this.openAlert(signal, now);
+      if (signal.action === 'raise')
+        return open ? this.repeat(open, signal, now) : this.openAlert(signal, now);
       if (!open) return undefined;
       return this.clear(open, signal, now);
     });
@@ -112,7 +115,13 @@ export class AlertService {
       if (alert.state !== 'open') throw new AlertError('conflict', `alert ${id} is already ${alert.state}`);
       this.escalator.end(id, now);
       return {
-        alert: { ...alert, state: 'acknowledged', acknowledgedBy: who, acknowledgedAt: now, note: text ?? alert.note },
+        alert: {
+          ...alert,
+          state: 'acknowledged',
+          acknowledgedBy: who,
+          acknowledgedAt: now,
+          note: text ?? alert.note,
+        },
         actor: who,
         action: 'acknowledged',
         details: text ? { note: text } : {},
@@ -322,7 +331,11 @@ export class AlertService {
       const { alert, actor, action, details } = decide(current, now);
       const updated = { ...alert, updatedAt: now };
       this.store.update(updated);
-      return { type: 'update', alert: updated, audit: this.store.appendAudit(id, now, actor, action, details) };
+      return {
+        type: 'update',
+        alert: updated,
+        audit: this.store.appendAudit(id, now, actor, action, details),
+      };
     });
     this.emit(change);
     return change;

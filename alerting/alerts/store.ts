@@ -237,7 +237,9 @@ export class AlertStore {
         `INSERT INTO deliveries (alert_id, step, round, channel, recipient, address, attempt, at, ok, error)
          VALUES (:alertId, :step, :round, :channel, :recipient, :address, :attempt, :at, :ok, :error)`,
       ),
-      deliveries: db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id'),
+      deliveries: db.prepare<[string], DeliveryRow>(
+        'SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id',
+      ),
     };
   }
 

@@ -26,7 +26,12 @@ export function raise(overrides: Partial<AlertSignal> = {}): AlertSignal {
 }
 
 export function clear(overrides: Partial<AlertSignal> = {}): AlertSignal {
-  return raise({ action: 'clear', summary: 'Methane back under 10 % LEL', evidence: { lel: 3 }, ...overrides });
+  return raise({
+    action: 'clear',
+    summary: 'Methane back under 10 % LEL',
+    evidence: { lel: 3 },
+    ...overrides,
+  });
 }
 
 /** A channel that delivers into a list, for tests of who is told when. */

@@ -1,5 +1,11 @@
 // Notification channels: each carries one notification to one recipient and reports every attempt.
-export { errorText, type Channel, type DeliveryAttempt, type DeliveryResult, type Notification } from './channel.ts';
+export {
+  errorText,
+  type Channel,
+  type DeliveryAttempt,
+  type DeliveryResult,
+  type Notification,
+} from './channel.ts';
 export {
   ALERT_EVENTS,
   ALL_ALERTS_ROOM,

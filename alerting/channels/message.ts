@@ -3,8 +3,18 @@
 import type { Severity } from '../signals.ts';
 import type { Notification } from './channel.ts';
 
-const SEVERITY_ZH: Record<Severity, string> = { info: '提示', warning: '警告', alarm: '报警', critical: '危急' };
-const SEVERITY_EN: Record<Severity, string> = { info: 'Notice', warning: 'Warning', alarm: 'Alarm', critical: 'CRITICAL' };
+const SEVERITY_ZH: Record<Severity, string> = {
+  info: '提示',
+  warning: '警告',
+  alarm: '报警',
+  critical: '危急',
+};
+const SEVERITY_EN: Record<Severity, string> = {
+  info: 'Notice',
+  warning: 'Warning',
+  alarm: 'Alarm',
+  critical: 'CRITICAL',
+};
 
 // Longest matching prefix wins ("device.offline" before "device").
 const RULE_ZH: Record<string, string> = {

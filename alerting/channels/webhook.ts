@@ -4,7 +4,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { errorText, type Channel, type DeliveryAttempt, type DeliveryResult, type Notification } from './channel.ts';
+import {
+  errorText,
+  type Channel,
+  type DeliveryAttempt,
+  type DeliveryResult,
+  type Notification,
+} from './channel.ts';
 import { alertMessage, inReadingOrder } from './message.ts';
 
 export const SIGNATURE_HEADER = 'x-anju-signature';
@@ -60,7 +66,12 @@ export function dingtalkSignedUrl(url: string, secret: string, timestamp: number
   return signed.toString();
 }
 
-export function webhookBody(endpoint: WebhookEndpoint, n: Notification, sentAt: number, timeZone: string): unknown {
+export function webhookBody(
+  endpoint: WebhookEndpoint,
+  n: Notification,
+  sentAt: number,
+  timeZone: string,
+): unknown {
   if (endpoint.format === 'json') {
     return {
       type: 'alert.notify',
@@ -72,7 +83,9 @@ export function webhookBody(endpoint: WebhookEndpoint, n: Notification, sentAt: 
     };
   }
   const [first, second] = inReadingOrder(alertMessage(n, timeZone), n.recipient.language);
-  const markdown = [first!, second!].map((m) => `### ${m.title}\n\n${m.lines.map((l) => `- ${l}`).join('\n')}`);
+  const markdown = [first!, second!].map(
+    (m) => `### ${m.title}\n\n${m.lines.map((l) => `- ${l}`).join('\n')}`,
+  );
   const text = markdown.join('\n\n---\n\n');
   return endpoint.format === 'dingtalk'
     ? { msgtype: 'markdown', markdown: { title: first!.title, text } }
@@ -121,7 +134,9 @@ export class WebhookChannel implements Channel {
   async send(n: Notification): Promise<DeliveryResult> {
     const endpoint = this.endpoints.get(n.recipient.address);
     if (!endpoint) {
-      return { attempts: [{ at: this.now(), ok: false, error: `no webhook "${n.recipient.address}" is configured` }] };
+      return {
+        attempts: [{ at: this.now(), ok: false, error: `no webhook "${n.recipient.address}" is configured` }],
+      };
     }
     const attempts: DeliveryAttempt[] = [];
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -133,7 +148,10 @@ export class WebhookChannel implements Channel {
     return { attempts };
   }
 
-  private async post(endpoint: WebhookEndpoint, n: Notification): Promise<{ error: string | null; retry: boolean }> {
+  private async post(
+    endpoint: WebhookEndpoint,
+    n: Notification,
+  ): Promise<{ error: string | null; retry: boolean }> {
     const sentAt = this.now();
     const body = JSON.stringify(webhookBody(endpoint, n, sentAt, this.timeZone));
     const url =

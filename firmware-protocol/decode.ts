@@ -37,6 +37,9 @@ export function schemaFor(kind: DeviceKind, channel: UplinkChannel): z.ZodType {
   }
 }
 
+// One decoder for all payloads: `fatal` makes invalid UTF-8 an error instead of U+FFFD.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const RANGE_CODES = new Set(['too_big', 'too_small']);
 
 function fail(code: ErrorCode, message: string, seq: number | null, issues: DecodeFailure['issues'] = []) {
@@ -59,7 +62,7 @@ export function decodeUplink(
   }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    json = JSON.parse(UTF8.decode(payload));
   } catch (err) {
     return fail('E_JSON', `payload is not UTF-8 JSON: ${(err as Error).message}`, null);
   }

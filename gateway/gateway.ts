@@ -7,6 +7,7 @@
 import { Aedes } from 'aedes';
 import type { AuthenticateError, Client, Connection, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import {
   decodeUplink,
   isUplink,
@@ -83,6 +84,7 @@ export class Gateway {
   private readonly addresses = new WeakMap<Connection, string>();
   private readonly connectionsByAddress = new Map<string, number>();
   private readonly credentials = new CredentialCache();
+  private readonly acceptedCounters = new Map<string, Counter.Internal>();
   private readonly failuresByAddress: FailureLimiter;
   private readonly failuresByDevice: FailureLimiter;
   private readonly now: () => number;
@@ -258,7 +260,7 @@ export class Gateway {
     const result = decodeUplink(device.kind, parsed.channel, packet.payload as Buffer, receivedAt);
     if (!result.ok) return this.refuse(device, packet, done, result.error);
 
-    this.opts.metrics.accepted.inc({ channel: parsed.channel });
+    this.acceptedBy(parsed.channel).inc();
     this.opts.directory.markSeen(device.id, receivedAt);
     if (result.message.channel === 'status') {
       // Presence is the gateway's to keep; the retained status lets a subscriber see it too.
@@ -312,6 +314,16 @@ export class Gateway {
       () => undefined,
     );
     done(null);
+  }
+
+  // Labelled children resolved once: looking labels up costs more than the increment on the hot path.
+  private acceptedBy(channel: string): Counter.Internal {
+    let counter = this.acceptedCounters.get(channel);
+    if (!counter) {
+      counter = this.opts.metrics.accepted.labels(channel);
+      this.acceptedCounters.set(channel, counter);
+    }
+    return counter;
   }
 
   // Aedes keeps its connected clients by id but leaves the map out of its type declarations.

@@ -2,12 +2,9 @@
 // version in PRAGMA user_version; a migration is never edited once released, a new one is appended.
 import type { Database } from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
+import { applyMigrations as apply, type Migration } from './sqlite-migrations.ts';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export { schemaVersion, type Migration } from './sqlite-migrations.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -111,38 +108,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export function schemaVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-/**
- * Applies the migrations newer than the database, each in its own IMMEDIATE transaction (so two
- * processes opening a fresh registry at once do not both migrate). A failing migration leaves the
- * database at the previous version. A database newer than this code is refused rather than guessed at.
- */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
-  });
-  const latest = migrations.length;
-  const found = schemaVersion(db);
-  if (found > latest) {
-    throw new RegistryError(
-      'schema_too_new',
-      `registry schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`,
-    );
-  }
-  const applied: number[] = [];
-  for (const migration of migrations) {
-    const step = db.transaction(() => {
-      const current = schemaVersion(db);
-      if (current >= migration.version) return false;
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-      return true;
-    });
-    if (step.immediate()) applied.push(migration.version);
-  }
-  return applied;
+  return apply(
+    db,
+    migrations,
+    (found, latest) =>
+      new RegistryError(
+        'schema_too_new',
+        `registry schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`,
+      ),
+  );
 }

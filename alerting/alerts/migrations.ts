@@ -1,12 +1,7 @@
 // The alerts schema as an append-only list of migrations; PRAGMA user_version records the last one
 // applied. A released migration is never edited: a change is a new migration.
 import type { Database } from 'better-sqlite3';
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import { applyMigrations as apply, type Migration } from '../../registry/sqlite-migrations.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -100,36 +95,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export function schemaVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-/**
- * Applies the migrations newer than the database, each in its own IMMEDIATE transaction so two
- * processes opening a fresh file do not both migrate. A database newer than this code is refused.
- */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
-  });
-  const found = schemaVersion(db);
-  if (found > migrations.length) {
-    throw new Error(
-      `alerts schema version ${found} is newer than this Anju knows (${migrations.length}); upgrade Anju`,
-    );
-  }
-  const applied: number[] = [];
-  for (const migration of migrations) {
-    const step = db.transaction(() => {
-      if (schemaVersion(db) >= migration.version) return false;
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-      return true;
-    });
-    if (step.immediate()) applied.push(migration.version);
-  }
-  return applied;
+  return apply(
+    db,
+    migrations,
+    (found, latest) =>
+      new Error(`alerts schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`),
+  );
 }
 
 export const ALERTS_FILE = 'alerts.db';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
+import { register as registerReplay } from './replay.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerToken } from './token.ts';
@@ -11,5 +12,6 @@ export function registerCommands(program: Command): void {
   registerResident(program);
   registerDevice(program);
   registerImport(program);
+  registerReplay(program);
   registerToken(program);
 }

@@ -1,0 +1,227 @@
+// The rule engine: judges every accepted reading in event time and emits AlertSignals. It keeps one
+// Subject per resident and one binding per (device, resident); rules live in alerting/rules/.
+//
+// Time: `ingest` judges a reading by its own timestamp and never moves the clock; `advanceTo(now)` moves
+// it and fires every timer (hold times, inactivity, offline, fall windows) due by then, each at its own
+// due time. Live, a timer calls advanceTo(Date.now()) every second (startLiveClock); replay calls it with
+// each reading's time before ingesting it, so a day replays in seconds with the same signals.
+import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
+import type { AcceptedReading } from '../gateway/ports.ts';
+import { DeviceBinding } from './rules/binding.ts';
+import { loadRules, type RuleSet } from './rules/load.ts';
+import { Subject, type SubjectState } from './rules/subject.ts';
+import { TimerQueue } from './rules/timers.ts';
+import type { AlertSignal } from './signals.ts';
+
+export type Room = (typeof ROOMS)[number];
+
+/** What the engine needs to know about a device, from the registry or a replay's devices file. */
+export interface DeviceContext {
+  kind: DeviceKind;
+  /** As the gateway attributes the device's readings: the wearer, or null for a home device. */
+  residentId: string | null;
+  homeId: string | null;
+  room: Room | null;
+  /** Everyone the device watches over: its wearer, or the residents of its home. */
+  residentIds: readonly string[];
+}
+
+/**
+ * Looks devices up. Called once per device (and again when a reading shows the device was moved), never
+ * per reading, so an implementation may query a database. Per-resident rule overrides are in the rules
+ * file (`residents:`), where they are validated and reloaded with the rest.
+ */
+export interface ResidentContext {
+  device(deviceId: string): DeviceContext | undefined;
+}
+
+export interface EngineSnapshot {
+  clock: number;
+  residents: Record<string, SubjectState>;
+}
+
+export interface EngineStats {
+  readings: number;
+  /** Readings from devices the context does not know, or that watch over nobody. */
+  unattributed: number;
+  signals: number;
+}
+
+export interface RuleEngineOptions {
+  context: ResidentContext;
+  /** Defaults to the shipped defaults.yaml. */
+  rules?: RuleSet;
+  /** A listener threw: the engine goes on with the next listener. */
+  onListenerError?: (err: unknown, signal: AlertSignal) => void;
+}
+
+interface DeviceEntry {
+  context: DeviceContext;
+  bindings: DeviceBinding[];
+}
+
+export class RuleEngine {
+  private clock = -Infinity;
+  private readonly timers = new TimerQueue();
+  private readonly subjects = new Map<string, Subject>();
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly listeners = new Set<(signal: AlertSignal) => void>();
+  private readonly context: ResidentContext;
+  private readonly onListenerError: (err: unknown, signal: AlertSignal) => void;
+  private ruleSet: RuleSet;
+  readonly stats: EngineStats = { readings: 0, unattributed: 0, signals: 0 };
+
+  constructor(options: RuleEngineOptions) {
+    this.context = options.context;
+    this.ruleSet = options.rules ?? loadRules();
+    this.onListenerError =
+      options.onListenerError ??
+      ((err) => process.emitWarning(`rule engine: a signal listener failed: ${err}`));
+  }
+
+  /** The engine's event-time clock, Unix ms. */
+  get now(): number {
+    return this.clock;
+  }
+
+  get rules(): RuleSet {
+    return this.ruleSet;
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  onSignal(listener: (signal: AlertSignal) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** New rules apply to every resident at once; timers move to the new limits. */
+  setRules(rules: RuleSet): void {
+    this.ruleSet = rules;
+    for (const subject of this.subjects.values()) {
+      subject.setRules(rules.forResident(subject.id));
+      subject.rearm(this.clock);
+    }
+  }
+
+  ingest(reading: AcceptedReading): void {
+    this.stats.readings++;
+    const entry = this.entryFor(reading);
+    if (entry === undefined || entry.bindings.length === 0) {
+      this.stats.unattributed++;
+      return;
+    }
+    const ts = (reading.message.body as { ts?: number }).ts ?? reading.receivedAt;
+    const bindings = entry.bindings;
+    for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts);
+  }
+
+  /** Moves the clock to `now`, firing every timer due by then in order, each at its own due time. */
+  advanceTo(now: number): void {
+    for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
+      if (timer.due > this.clock) this.clock = timer.due;
+      timer.fire(timer.due);
+    }
+    if (now > this.clock) this.clock = now;
+  }
+
+  /** The state of residents changed since the last snapshot (all with `all`), for engine-state.ts. */
+  snapshot(all = false): EngineSnapshot {
+    const residents: Record<string, SubjectState> = {};
+    for (const subject of this.subjects.values()) {
+      if (!all && !subject.dirty) continue;
+      residents[subject.id] = subject.toJSON();
+      subject.dirty = false;
+    }
+    return { clock: this.clock, residents };
+  }
+
+  /** A snapshot of this resident could not be written: include them in the next one. */
+  markDirty(residentId: string): void {
+    const subject = this.subjects.get(residentId);
+    if (subject) subject.dirty = true;
+  }
+
+  /** Loads saved state into a fresh engine, rebuilding device bindings and timers from the context. */
+  restore(snapshot: EngineSnapshot): void {
+    if (snapshot.clock > this.clock) this.clock = snapshot.clock;
+    for (const [residentId, state] of Object.entries(snapshot.residents))
+      this.subject(residentId).restore(state);
+    for (const [residentId, state] of Object.entries(snapshot.residents)) {
+      for (const [deviceId, bindingState] of Object.entries(state.devices)) {
+        const entry = this.devices.get(deviceId) ?? this.buildEntry(deviceId);
+        entry?.bindings.find((b) => b.subjectId === residentId)?.restore(bindingState, this.clock);
+      }
+    }
+    for (const residentId of Object.keys(snapshot.residents)) {
+      const subject = this.subject(residentId);
+      subject.rearm(this.clock);
+      subject.dirty = false;
+    }
+  }
+
+  private subject(residentId: string): Subject {
+    let subject = this.subjects.get(residentId);
+    if (!subject) {
+      subject = new Subject(residentId, this.timers, this.emit, this.ruleSet.forResident(residentId));
+      this.subjects.set(residentId, subject);
+    }
+    return subject;
+  }
+
+  private entryFor(reading: AcceptedReading): DeviceEntry | undefined {
+    const entry = this.devices.get(reading.deviceId);
+    // The gateway attributes each reading afresh: a device moved to another resident or home is rebuilt.
+    if (entry && entry.context.residentId === reading.residentId && entry.context.homeId === reading.homeId) {
+      return entry;
+    }
+    if (entry) this.dropEntry(reading.deviceId, entry);
+    return this.buildEntry(reading.deviceId);
+  }
+
+  private buildEntry(deviceId: string): DeviceEntry | undefined {
+    const ctx = this.context.device(deviceId);
+    if (!ctx) return undefined;
+    const bindings = ctx.residentIds.map((residentId) => {
+      const subject = this.subject(residentId);
+      const binding = new DeviceBinding(subject, deviceId, ctx.kind, ctx.room);
+      subject.devices.set(deviceId, binding);
+      return binding;
+    });
+    const entry: DeviceEntry = { context: ctx, bindings };
+    this.devices.set(deviceId, entry);
+    return entry;
+  }
+
+  private dropEntry(deviceId: string, entry: DeviceEntry): void {
+    for (const binding of entry.bindings) {
+      binding.dispose();
+      this.subjects.get(binding.subjectId)?.devices.delete(deviceId);
+    }
+    this.devices.delete(deviceId);
+  }
+
+  private readonly emit = (signal: AlertSignal): void => {
+    this.stats.signals++;
+    for (const listener of this.listeners) {
+      try {
+        listener(signal);
+      } catch (err) {
+        this.onListenerError(err, signal);
+      }
+    }
+  };
+}
+
+/** Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. */
+export function startLiveClock(
+  engine: RuleEngine,
+  options: { intervalMs?: number; now?: () => number } = {},
+): () => void {
+  const now = options.now ?? Date.now;
+  const timer = setInterval(() => engine.advanceTo(now()), options.intervalMs ?? 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -76,10 +76,18 @@ bind-address = "127.0.0.1:${rpcPort}"
 `;
 }
 
-async function pingOnce(url: string): Promise<boolean> {
+/** True once the server at `url` answers /ping and says it is process `pid` (not a neighbour on that port). */
+async function answersAs(url: string, pid: number): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
-    return res.status === 204;
+    const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
+    if (ping.status !== 204) return false;
+    const q = new URLSearchParams({ q: "SHOW DIAGNOSTICS FOR 'system'" });
+    const res = await fetch(`${url}/query?${q}`, { signal: AbortSignal.timeout(1_000) });
+    const body = (await res.json()) as {
+      results?: { series?: { columns: string[]; values: unknown[][] }[] }[];
+    };
+    const system = body.results?.[0]?.series?.[0];
+    return system?.values[0]?.[system.columns.indexOf('PID')] === pid;
   } catch {
     return false;
   }
@@ -90,17 +98,21 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startInfluxd(): Promise<Influxd> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'anju-influxd-'));
-  const httpPort = await freePort();
-  const rpcPort = await freePort();
+class PortTakenError extends Error {}
+
+interface Server {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function server(dir: string, httpPort: number, rpcPort: number): Server {
   const configPath = path.join(dir, 'influxdb.conf');
   writeFileSync(configPath, configText(dir, httpPort, rpcPort));
   const url = `http://127.0.0.1:${httpPort}`;
   const binary = process.env.INFLUXD ?? 'influxd';
   // INFLUXDB_* variables would override the config file; the test server must not inherit any.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
-
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
@@ -113,18 +125,17 @@ export async function startInfluxd(): Promise<Influxd> {
     });
     const failed = new Promise<never>((_, reject) => {
       proc.once('error', reject);
-      proc.once('exit', (code, signal) =>
-        reject(
-          new Error(`influxd exited (code ${code}, signal ${signal}) before it answered /ping:\n${stderr}`),
-        ),
-      );
+      proc.once('exit', (code, signal) => {
+        const message = `influxd exited (code ${code}, signal ${signal}) before it was ready:\n${stderr}`;
+        reject(/address already in use/.test(stderr) ? new PortTakenError(message) : new Error(message));
+      });
     });
     failed.catch(() => {});
     const deadline = Date.now() + READY_TIMEOUT_MS;
     try {
-      while (!(await Promise.race([pingOnce(url), failed]))) {
+      while (!(await Promise.race([answersAs(url, proc.pid!), failed]))) {
         if (Date.now() > deadline)
-          throw new Error(`influxd did not answer ${url}/ping within ${READY_TIMEOUT_MS} ms`);
+          throw new Error(`influxd did not answer ${url} within ${READY_TIMEOUT_MS} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
     } catch (err) {
@@ -144,21 +155,32 @@ export async function startInfluxd(): Promise<Influxd> {
     clearTimeout(timer);
   }
 
-  try {
-    await start();
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+  return { url, start, stop };
+}
 
-  return {
-    url,
-    dir,
-    start,
-    stop,
-    destroy: async () => {
-      await stop();
+// A free port can be taken by another process before influxd binds it; then try other ports.
+const PORT_ATTEMPTS = 3;
+
+export async function startInfluxd(): Promise<Influxd> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-influxd-'));
+  for (let attempt = 1; ; attempt += 1) {
+    const instance = server(dir, await freePort(), await freePort());
+    try {
+      await instance.start();
+      return {
+        url: instance.url,
+        dir,
+        start: instance.start,
+        stop: instance.stop,
+        destroy: async () => {
+          await instance.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      if (err instanceof PortTakenError && attempt < PORT_ATTEMPTS) continue;
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
+      throw err;
+    }
+  }
 }

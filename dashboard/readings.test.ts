@@ -37,7 +37,7 @@ interface ReadingsBody {
 }
 
 async function json(res: Response): Promise<ReadingsBody> {
-  return (await json(res)) as ReadingsBody;
+  return (await res.json()) as ReadingsBody;
 }
 
 function get(path: string, bearer: string | null = token) {

@@ -15,6 +15,10 @@ export const ServeConfig = z.object({
   influxDb: z.string().min(1).default('anju'),
   influxUsername: z.string().optional(),
   influxPassword: z.string().optional(),
+  rulesFile: z
+    .string()
+    .optional()
+    .meta({ description: 'Rules (YAML/JSON) to use and watch instead of the defaults.' }),
   maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { buildHttpApp } from '../dashboard/app.ts';
+import { Server as SocketIoServer } from 'socket.io';
+import { SocketIoChannel } from '../alerting/channels/socketio.ts';
+import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
@@ -26,6 +29,8 @@ export interface RunningAnju {
   journal: Journal;
   store: TelemetryStore;
   writer: StoreWriter;
+  alerting: RunningAlerting;
+  io: SocketIoServer;
   metrics: MetricsRegistry;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
@@ -66,6 +71,17 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
   writer.start();
 
+  // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
+  const io = new SocketIoServer({ path: '/socket.io', serveClient: false });
+  const alerting = startAlerting({
+    dataDir: config.dataDir,
+    registry,
+    journal,
+    logger: log.child({ part: 'alerting' }),
+    channels: [new SocketIoChannel(io)],
+    rulesFile: config.rulesFile,
+  });
+
   const http = await buildHttpApp({
     logger: log.child({ part: 'http' }),
     ops: {
@@ -93,6 +109,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     verifyToken: (token) => registry.tokens.verify(token),
   });
   attachMqttWebSocket(gateway, http.server);
+  io.attach(http.server);
   await http.listen({ port: config.httpPort, host: config.host });
 
   const mqtt = await listenMqtt(gateway, config.mqttPort, config.host);
@@ -124,7 +141,9 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       );
       await gateway.close();
       await listenersClosed;
-      await http.close();
+      await new Promise((r) => io.close(() => r(undefined)));
+      await http.close().catch(() => undefined);
+      await alerting.close();
       await writer.stop();
       await journal.close();
       await store.close();
@@ -132,5 +151,18 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       log.info('anju stopped');
     })());
 
-  return { config, logger: log, registry, gateway, journal, store, writer, metrics, ports, close };
+  return {
+    config,
+    logger: log,
+    registry,
+    gateway,
+    journal,
+    store,
+    writer,
+    alerting,
+    io,
+    metrics,
+    ports,
+    close,
+  };
 }

@@ -65,6 +65,7 @@ export function register(program: Command): void {
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+        rulesFile: opts.rules,
         influxUrl: opts.influxUrl,
         influxDb: opts.influxDb,
         influxUsername: opts.influxUsername,

@@ -1,0 +1,91 @@
+// Alerting inside a running Anju: every newly journaled reading goes to the rule engine, every signal to
+// the alert lifecycle. Rule state is saved with the journal position it reflects, so after a restart the
+// engine first replays what it had not seen, then goes live.
+import type { Logger } from 'pino';
+import type { Journal } from '../ingest/journal.ts';
+import type { Registry } from '../registry/index.ts';
+import { AlertService } from './alerts/service.ts';
+import { registryDirectory } from './alerts/directory.ts';
+import type { Channel } from './channels/channel.ts';
+import { persistEngine, RuleStateStore } from './engine-state.ts';
+import { RuleEngine, startLiveClock } from './engine.ts';
+import { registryContext } from './resident-context.ts';
+import { loadRules } from './rules/load.ts';
+import { watchRules } from './rules/watch.ts';
+
+export interface AlertingOptions {
+  dataDir: string;
+  registry: Registry;
+  journal: Journal;
+  logger: Logger;
+  channels: readonly Channel[];
+  /** A rules file (YAML or JSON) to use and watch; the shipped defaults when absent. */
+  rulesFile?: string;
+}
+
+export interface RunningAlerting {
+  engine: RuleEngine;
+  alerts: AlertService;
+  close(): Promise<void>;
+}
+
+const CATCH_UP_BATCH = 5000;
+
+export function startAlerting(opts: AlertingOptions): RunningAlerting {
+  const { journal, logger } = opts;
+  const alerts = AlertService.open({
+    dataDir: opts.dataDir,
+    directory: registryDirectory(opts.registry),
+    channels: opts.channels,
+    onError: (err) => logger.error({ err: (err as Error).message }, 'alert lifecycle error'),
+  });
+  const engine = new RuleEngine({
+    context: registryContext(opts.registry),
+    rules: loadRules(opts.rulesFile),
+    onListenerError: (err) => logger.error({ err: (err as Error).message }, 'alert signal not applied'),
+  });
+  engine.onSignal((signal) => alerts.apply(signal));
+
+  let position = 0;
+  const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
+    cursor: () => position,
+    onError: (err) => logger.error({ err: (err as Error).message }, 'rule state snapshot failed'),
+  });
+
+  // Readings journaled while the engine was not running (a crash between journal and snapshot).
+  position = persistence.restoredCursor ?? journal.cursor('store');
+  for (let batch = journal.readAfter(position, CATCH_UP_BATCH); batch.length > 0;) {
+    for (const entry of batch) engine.ingest(entry.reading);
+    position = batch[batch.length - 1]!.id;
+    batch = journal.readAfter(position, CATCH_UP_BATCH);
+  }
+  journal.onAppend((entries) => {
+    for (const entry of entries) engine.ingest(entry.reading);
+    position = entries[entries.length - 1]!.id;
+  });
+
+  engine.advanceTo(Date.now());
+  const stopClock = startLiveClock(engine);
+  alerts.start();
+  const watcher =
+    opts.rulesFile &&
+    watchRules(opts.rulesFile, {
+      onReload: (rules) => {
+        engine.setRules(rules);
+        logger.info({ file: opts.rulesFile }, 'rules reloaded');
+      },
+      onError: (err) =>
+        logger.error({ file: opts.rulesFile, err: err.message }, 'rules not reloaded; previous rules stay'),
+    });
+
+  return {
+    engine,
+    alerts,
+    close: async () => {
+      if (watcher) watcher.close();
+      stopClock();
+      persistence.close();
+      await alerts.close();
+    },
+  };
+}

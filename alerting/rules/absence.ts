@@ -26,9 +26,8 @@ export class AbsenceRule {
   onActivity(ts: number, previous: number, wasOut: boolean): void {
     const cfg = this.subject.rules.absence.routine;
     const clock = this.subject.clock;
-    this.routine.noteDay(clock.day(ts));
     const gap = ts - previous;
-    if (!wasOut && gap >= cfg.learned.minQuietMin * MIN_MS) this.routine.record(slotOf(clock, previous), gap);
+    if (!wasOut && gap > 0) this.routine.quietPeriod(clock, previous, gap);
     if (this.subject.outlet.level(ABSENCE_RULE) >= 0) {
       this.subject.clear(ABSENCE_RULE, 'home', {
         at: ts,

@@ -15,7 +15,15 @@ export class Baseline {
     return this.n;
   }
 
-  add(x: number, window: number): void {
+  /**
+   * Adds a reading. Once `minCount` readings exist, one outside mean +- sds sd counts as if on that edge,
+   * so an illness does not teach the baseline that it is normal, while a lasting change still moves it.
+   */
+  add(x: number, window: number, sds: number, minCount: number): void {
+    if (this.n >= minCount) {
+      const spread = sds * Math.sqrt(this.variance);
+      x = Math.min(this.mean + spread, Math.max(this.mean - spread, x));
+    }
     this.n = Math.min(this.n + 1, window);
     const a = 1 / this.n;
     const d = x - this.mean;

@@ -138,12 +138,17 @@ export class DeviceHealthRules {
     return cfg.enabled ? cfg.missed * cfg.heartbeatS[this.kind] * 1000 : NaN;
   }
 
+  /** Offline once silent for more than the limit: a message right on the limit is still in time. */
+  private silenceDue(): number {
+    return this.lastSeen + this.silenceLimitMs() + 1;
+  }
+
   private armSilence(): void {
-    this.subject.timers.schedule(this.silenceTimer, this.lastSeen + this.silenceLimitMs());
+    this.subject.timers.schedule(this.silenceTimer, this.silenceDue());
   }
 
   private onSilence(at: number): void {
-    const due = this.lastSeen + this.silenceLimitMs();
+    const due = this.silenceDue();
     if (due > at) {
       this.subject.timers.schedule(this.silenceTimer, due);
       return;

@@ -1,21 +1,21 @@
-// A resident's learned routine: how long their quiet periods normally last, by the hour of day they start
-// in and by weekday or weekend (Cuddihy 2007). Each of the 48 slots keeps a histogram of quiet-period
-// lengths on log-spaced bins (5 min to 48 h, 22 % apart), so memory is fixed and no reading is stored; a
-// slot halves its counts when full, so recent weeks weigh more than old ones.
+// A resident's learned routine (Cuddihy 2007): for each hour of the day, weekday or weekend, how long
+// the longest quiet period starting in that hour normally lasts. Each day contributes, for each hour, its
+// longest quiet period that started then (0 when none did); the limit for an hour is a high percentile of
+// those daily values, pooled with the hours either side. Histograms on log-spaced bins (5 min to 48 h,
+// about 23 % apart) keep memory fixed; a slot halves its counts when full, so recent weeks weigh more.
 import type { LocalClock } from './local-time.ts';
 
 const SLOTS = 48;
 const BINS = 32;
 const FIRST_EDGE_MIN = 5;
 const LAST_EDGE_MIN = 48 * 60;
-const RATIO = Math.pow(LAST_EDGE_MIN / FIRST_EDGE_MIN, 1 / BINS);
+const LOG_RATIO = Math.log(LAST_EDGE_MIN / FIRST_EDGE_MIN) / (BINS - 1);
 const SLOT_CAP = 400;
 const MIN_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 export interface RoutineLimits {
   minDays: number;
-  minSamples: number;
   percentile: number;
   margin: number;
   floorH: number;
@@ -26,7 +26,26 @@ export interface RoutineState {
   /** base64 of the histogram counts. */
   counts: string;
   days: number;
-  lastDay: number | null;
+  pendingDay: number | null;
+  pendingWeekend: boolean;
+  pendingMax: number[];
+}
+
+/** Bin 0 holds quiet periods under 5 min; bin i >= 1 those up to 5 min * ratio^i. */
+function binOf(ms: number): number {
+  const minutes = ms / MIN_MS;
+  if (minutes < FIRST_EDGE_MIN) return 0;
+  return Math.min(BINS - 1, 1 + Math.floor(Math.log(minutes / FIRST_EDGE_MIN) / LOG_RATIO));
+}
+
+function upperEdgeMs(bin: number): number {
+  return FIRST_EDGE_MIN * Math.exp(LOG_RATIO * bin) * MIN_MS;
+}
+
+/** The slot an hour earlier or later, wrapping within the same day type. */
+function neighbour(slot: number, delta: number): number {
+  const base = slot < 24 ? 0 : 24;
+  return base + ((slot - base + delta + 24) % 24);
 }
 
 export function slotOf(clock: LocalClock, ts: number): number {
@@ -36,39 +55,31 @@ export function slotOf(clock: LocalClock, ts: number): number {
 export class Routine {
   private readonly counts = new Uint16Array(SLOTS * BINS);
   private readonly slotTotals = new Uint32Array(SLOTS);
-  /** Learned limit per slot in ms, NaN when the slot is not trusted; recomputed lazily. */
+  /** Learned limit per slot in ms, NaN when not trusted; `fresh` says whether it is up to date. */
   private readonly limits = new Float64Array(SLOTS).fill(NaN);
   private readonly fresh = new Uint8Array(SLOTS);
   private days = 0;
-  private lastDay = NaN;
+  /** The day being gathered: its longest quiet period starting in each hour. */
+  private pendingDay = NaN;
+  private pendingWeekend = false;
+  private readonly pendingMax = new Float64Array(24);
 
   get daysSeen(): number {
     return this.days;
   }
 
-  noteDay(day: number): void {
-    if (day > this.lastDay || Number.isNaN(this.lastDay)) {
-      this.lastDay = day;
-      this.days++;
+  /** A quiet period that started at `start` (local time by `clock`) has ended after `lengthMs`. */
+  quietPeriod(clock: LocalClock, start: number, lengthMs: number): void {
+    const day = clock.day(start);
+    if (day !== this.pendingDay) {
+      if (day < this.pendingDay) return; // from a day already counted
+      this.commitPendingDay();
+      this.pendingDay = day;
+      this.pendingWeekend = clock.isWeekend(start);
+      this.pendingMax.fill(0);
     }
-  }
-
-  record(slot: number, lengthMs: number): void {
-    const minutes = lengthMs / MIN_MS;
-    const bin = Math.min(
-      BINS - 1,
-      Math.max(0, Math.floor(Math.log(minutes / FIRST_EDGE_MIN) / Math.log(RATIO))),
-    );
-    const base = slot * BINS;
-    if (this.slotTotals[slot]! >= SLOT_CAP) {
-      let total = 0;
-      for (let i = base; i < base + BINS; i++) total += this.counts[i] = this.counts[i]! >> 1;
-      this.slotTotals[slot] = total;
-    }
-    this.counts[base + bin]!++;
-    this.slotTotals[slot]!++;
-    // Neighbouring slots pool this one's data.
-    for (const s of [slot, neighbour(slot, -1), neighbour(slot, 1)]) this.fresh[s] = 0;
+    const hour = clock.hour(start);
+    if (lengthMs > this.pendingMax[hour]!) this.pendingMax[hour] = lengthMs;
   }
 
   /** Forget cached limits, e.g. after the rules changed. */
@@ -76,7 +87,7 @@ export class Routine {
     this.fresh.fill(0);
   }
 
-  /** The learned inactivity limit for quiet periods starting in `slot`, in ms; NaN while not trusted. */
+  /** The learned limit for quiet periods starting in `slot`, in ms; NaN while not trusted. */
   limitMs(slot: number, cfg: RoutineLimits): number {
     if (this.fresh[slot] === 0) {
       this.limits[slot] = this.compute(slot, cfg);
@@ -91,14 +102,16 @@ export class Routine {
         'base64',
       ),
       days: this.days,
-      lastDay: Number.isNaN(this.lastDay) ? null : this.lastDay,
+      pendingDay: Number.isNaN(this.pendingDay) ? null : this.pendingDay,
+      pendingWeekend: this.pendingWeekend,
+      pendingMax: [...this.pendingMax],
     };
   }
 
   restore(s: RoutineState): void {
     const bytes = Buffer.from(s.counts, 'base64');
     this.counts.set(
-      new Uint16Array(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength / 2, this.counts.length)),
+      new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + this.counts.byteLength)),
     );
     for (let slot = 0; slot < SLOTS; slot++) {
       let total = 0;
@@ -106,33 +119,46 @@ export class Routine {
       this.slotTotals[slot] = total;
     }
     this.days = s.days;
-    this.lastDay = s.lastDay ?? NaN;
+    this.pendingDay = s.pendingDay ?? NaN;
+    this.pendingWeekend = s.pendingWeekend;
+    this.pendingMax.set(s.pendingMax);
     this.invalidate();
+  }
+
+  private commitPendingDay(): void {
+    if (Number.isNaN(this.pendingDay)) return;
+    this.days++;
+    const base = this.pendingWeekend ? 24 : 0;
+    for (let hour = 0; hour < 24; hour++) this.add(base + hour, this.pendingMax[hour]!);
+    this.invalidate();
+  }
+
+  private add(slot: number, lengthMs: number): void {
+    const base = slot * BINS;
+    if (this.slotTotals[slot]! >= SLOT_CAP) {
+      let total = 0;
+      for (let i = base; i < base + BINS; i++) total += this.counts[i] = this.counts[i]! >> 1;
+      this.slotTotals[slot] = total;
+    }
+    this.counts[base + binOf(lengthMs)]!++;
+    this.slotTotals[slot]!++;
   }
 
   private compute(slot: number, cfg: RoutineLimits): number {
     if (this.days < cfg.minDays) return NaN;
-    // A slot and its neighbours an hour either side, of the same day type: an hour alone is too few.
-    const pooled = [slot, neighbour(slot, -1), neighbour(slot, 1)];
-    let total = 0;
-    for (const s of pooled) total += this.slotTotals[s]!;
-    if (total < cfg.minSamples) return NaN;
+    const a = neighbour(slot, -1);
+    const b = neighbour(slot, 1);
+    const total = this.slotTotals[slot]! + this.slotTotals[a]! + this.slotTotals[b]!;
+    if (total === 0) return NaN;
     const wanted = cfg.percentile * total;
     let seen = 0;
     for (let bin = 0; bin < BINS; bin++) {
-      for (const s of pooled) seen += this.counts[s * BINS + bin]!;
+      seen += this.counts[slot * BINS + bin]! + this.counts[a * BINS + bin]! + this.counts[b * BINS + bin]!;
       if (seen >= wanted) {
-        const upperEdgeMin = FIRST_EDGE_MIN * Math.pow(RATIO, bin + 1);
-        const limit = upperEdgeMin * MIN_MS * cfg.margin;
+        const limit = upperEdgeMs(bin) * cfg.margin;
         return Math.min(cfg.ceilingH * HOUR_MS, Math.max(cfg.floorH * HOUR_MS, limit));
       }
     }
     return NaN;
   }
-}
-
-/** The slot an hour earlier or later, wrapping within the same day type. */
-function neighbour(slot: number, delta: number): number {
-  const base = slot < 24 ? 0 : 24;
-  return base + ((slot - base + delta + 24) % 24);
 }

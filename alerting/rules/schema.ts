@@ -148,10 +148,6 @@ export const RuleConfig = z.strictObject({
         enabled,
         /** Days of activity history before the learned limits are trusted. */
         minDays: z.number().int().min(1),
-        /** Quiet periods shorter than this are ordinary life, not data about inactivity. */
-        minQuietMin: minutes,
-        /** Quiet periods that started in an hour-of-day slot before that slot is trusted. */
-        minSamples: z.number().int().min(1),
         percentile: z.number().gt(0).max(1),
         /** The learned limit is the percentile times this margin, between floorH and ceilingH. */
         margin: z.number().min(1),

@@ -80,7 +80,7 @@ export class VitalsRules {
         pulse.hysteresis,
       );
       this.pulseLow.observe(ts, hr, warnLow, pulse.alarmAtOrBelow, NaN, holdMs, pulse.hysteresis);
-      if (atRest) b.add(hr, baseline.window);
+      if (atRest) b.add(hr, baseline.window, baseline.k, baseline.minReadings);
     }
     if (body.skinTemp !== undefined && skinTemp.enabled) {
       const b = this.skinBaseline;
@@ -89,7 +89,7 @@ export class VitalsRules {
       const low = b.bound(-baseline.k, baseline.minReadings);
       this.skinHigh.observe(ts, body.skinTemp, high, NaN, NaN, holdMs, skinTemp.hysteresis);
       this.skinLow.observe(ts, body.skinTemp, low, NaN, NaN, holdMs, skinTemp.hysteresis);
-      b.add(body.skinTemp, baseline.window);
+      b.add(body.skinTemp, baseline.window, baseline.k, baseline.minReadings);
     }
   }
 

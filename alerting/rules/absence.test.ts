@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { EngineKit, HOUR, MIN, at } from '../test-kit.ts';
+
+/** Motion in the living room every `everyMin` from `from` to `to` (local times) on `day`. */
+function activeDay(kit: EngineKit, day: number, from = '07:00', to = '22:00', everyMin = 15): void {
+  for (let t = at(day, from); t <= at(day, to); t += everyMin * MIN)
+    kit.telemetry('E-LIV', t, { motion: true });
+}
+
+describe('absence: no activity for longer than the routine allows', () => {
+  it('uses the fixed 12 h limit before a routine is learned', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '09:00');
+    kit.advanceTo(at(0, '20:59'));
+    expect(kit.of('absence.routine')).toEqual([]);
+    kit.advanceTo(at(0, '21:00'));
+    expect(kit.of('absence.routine')).toMatchObject([
+      { severity: 'alarm', at: at(0, '21:00'), evidence: { limitH: 12, learned: false } },
+    ]);
+  });
+
+  it('clears the absence alert at the next sign of life', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '08:00');
+    kit.advanceTo(at(0, '21:00'));
+    kit.telemetry('W-1', at(0, '21:30'), { activity: 'light', worn: true });
+    expect(kit.of('absence.routine', 'clear')).toMatchObject([{ at: at(0, '21:30') }]);
+  });
+
+  it('does not alarm during a normal night: a quiet period starting in the sleep window may last to its end plus the grace', () => {
+    const kit = new EngineKit(undefined, 'absence:\n  routine:\n    fallbackH: 4\n');
+    activeDay(kit, 0, '07:00', '22:30');
+    activeDay(kit, 1, '07:45', '10:00');
+    expect(kit.of('absence.routine')).toEqual([]);
+    // Quiet from 10:00 by day: the 4 h limit applies.
+    kit.advanceTo(at(1, '14:00'));
+    expect(kit.of('absence.routine')).toMatchObject([{ at: at(1, '14:00') }]);
+  });
+
+  it('learns a shorter daytime limit from 14 days of routine, and still lets the resident sleep', () => {
+    const kit = new EngineKit();
+    for (let day = 0; day < 14; day++) {
+      activeDay(kit, day, '07:00', '13:00');
+      activeDay(kit, day, '14:30', '22:00'); // a nap after lunch
+    }
+    activeDay(kit, 14, '07:00', '10:00');
+    kit.advanceTo(at(14, '12:59'));
+    expect(kit.of('absence.routine')).toEqual([]);
+    kit.advanceTo(at(14, '13:00'));
+    // Quiet periods starting around 10:00 never lasted beyond 15 minutes: the 3 h floor applies, not 12 h.
+    expect(kit.of('absence.routine')).toMatchObject([
+      { at: at(14, '13:00'), evidence: { learned: true, limitH: 3 } },
+    ]);
+    expect(kit.of('absence.routine')).toHaveLength(1);
+  });
+
+  it('does not count a night of sleep against a learned routine', () => {
+    const kit = new EngineKit();
+    for (let day = 0; day < 16; day++) activeDay(kit, day, day % 2 ? '06:30' : '07:30', '22:00');
+    expect(kit.of('absence.routine')).toEqual([]);
+  });
+
+  it('tells "went out" (front door, then no motion inside) from inactive at home', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '09:00');
+    kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'open' });
+    kit.telemetry('E-LIV', at(0, '09:01') + 20_000, { motion: true }); // passing the sensor on the way out
+    kit.event('E-DOOR', at(0, '09:02'), { type: 'door', state: 'closed' });
+    kit.advanceTo(at(1, '09:00'));
+    expect(kit.of('absence.routine')).toEqual([]);
+  });
+
+  it('still alarms when the door opened but someone moved inside afterwards', () => {
+    const kit = new EngineKit();
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
+    kit.telemetry('E-LIV', at(0, '09:05'), { motion: true });
+    kit.advanceTo(at(0, '21:05'));
+    expect(kit.of('absence.routine')).toHaveLength(1);
+  });
+});
+
+describe('absence: front door at night', () => {
+  it('warns when the front door opens between 22:00 and 06:00 local time, not by day', () => {
+    const kit = new EngineKit();
+    kit.event('E-DOOR', at(0, '21:59'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '22:00'), { type: 'door', state: 'closed' });
+    kit.telemetry('E-DOOR', at(1, '02:30'), { door: 'open' });
+    kit.telemetry('E-DOOR', at(1, '02:31'), { door: 'open' }); // still open: the same opening
+    expect(kit.of('absence.night_door')).toMatchObject([
+      { severity: 'warning', at: at(1, '02:30'), evidence: { localTime: '02:30' } },
+    ]);
+  });
+
+  it('ignores a door contact inside the home (a bedroom door)', () => {
+    const kit = new EngineKit();
+    kit.event('E-BED', at(1, '02:30'), { type: 'door', state: 'open' });
+    expect(kit.of('absence.night_door')).toEqual([]);
+  });
+});
+
+describe('absence: no water use', () => {
+  const meter = (kit: EngineKit, ts: number, litres: number) => kit.telemetry('M-1', ts, { litres });
+
+  it('warns when less than 10 L were drawn in 12 h', () => {
+    const kit = new EngineKit();
+    meter(kit, at(0, '06:00'), 1000);
+    for (let h = 1; h < 12; h++) meter(kit, at(0, '06:00') + h * HOUR, 1000 + h * 0.5);
+    kit.advanceTo(at(0, '18:00'));
+    expect(kit.of('absence.water')).toMatchObject([{ severity: 'warning', at: at(0, '18:00') }]);
+    meter(kit, at(0, '18:30'), 1012);
+    expect(kit.of('absence.water', 'clear')).toHaveLength(1);
+  });
+
+  it('is quiet for a resident who uses water through the day', () => {
+    const kit = new EngineKit();
+    for (let h = 0; h < 48; h++) meter(kit, at(0, '00:00') + h * HOUR, 1000 + h * 6);
+    expect(kit.of('absence.water')).toEqual([]);
+  });
+
+  it('does not expect water use while the resident is out', () => {
+    const kit = new EngineKit();
+    meter(kit, at(0, '08:00'), 1000);
+    kit.telemetry('E-LIV', at(0, '08:30'), { motion: true });
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.advanceTo(at(1, '08:00'));
+    expect(kit.of('absence.water')).toEqual([]);
+  });
+});

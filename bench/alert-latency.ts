@@ -1,0 +1,177 @@
+// npm run bench:alerts [-- --sos 100 --background-rate 5000 --background-devices 500 --json]
+//
+// Time from a device publishing an SOS to a Socket.IO console client receiving the new alert, through a
+// real `anju serve` child process, while background telemetry runs at a set rate. The replay speed of the
+// rule engine is measured by `npm run bench:replay`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { io as connectSocket } from 'socket.io-client';
+import { percentile, type LoadDevice } from '../device-sim/load.ts';
+import { topicFor } from '../firmware-protocol/index.ts';
+import { Registry } from '../registry/index.ts';
+import { spawnAnju } from '../test/spawn-anju.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    sos: { type: 'string', default: '100' },
+    'background-rate': { type: 'string', default: '5000' },
+    'background-devices': { type: 'string', default: '500' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(
+    'usage: npm run bench:alerts -- [--sos N] [--background-rate msg/s] [--background-devices N] [--json]',
+  );
+  process.exit(0);
+}
+const sosCount = Number(args.sos);
+const backgroundRate = Number(args['background-rate']);
+const backgroundDevices = Number(args['background-devices']);
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-alerts-'));
+try {
+  log(
+    `registering ${backgroundDevices} background devices and ${sosCount} residents with an SOS wearable...`,
+  );
+  const { background, sos, token } = await Registry.use(dataDir, {}, async (registry) => {
+    const register = async (prefix: string, count: number, perResident: boolean) => {
+      const shared = registry.addResident({
+        name: `${prefix} shared`,
+        address: { community: 'Bench', compound: prefix, building: '1', home: '0' },
+      });
+      const devices: (LoadDevice & { residentId: string })[] = [];
+      for (let i = 0; i < count; i += 64) {
+        devices.push(
+          ...(await Promise.all(
+            Array.from({ length: Math.min(64, count - i) }, async (_, j) => {
+              const n = i + j;
+              const residentId = perResident
+                ? registry.addResident({
+                    name: `${prefix} ${n}`,
+                    address: { community: 'Bench', compound: prefix, building: '1', home: String(n) },
+                  }).id
+                : shared.id;
+              const id = `${prefix}-${n}`;
+              const { secret } = await registry.addDevice({ id, kind: 'wearable', residentId });
+              return { id, secret, residentId };
+            }),
+          )),
+        );
+      }
+      return devices;
+    };
+    return {
+      background: await register('bg', backgroundDevices, false),
+      sos: await register('sos', sosCount, true),
+      token: registry.tokens.create('bench').token,
+    };
+  });
+
+  const server = await spawnAnju(dataDir, { ANJU_MAX_CONNECTIONS_PER_ADDRESS: '100000' });
+  const url = `mqtt://127.0.0.1:${server.mqttPort}`;
+  const connect = (d: LoadDevice) =>
+    mqtt.connectAsync(url, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0 });
+
+  const socket = connectSocket(`http://127.0.0.1:${server.httpPort}`, {
+    path: '/socket.io',
+    auth: { token },
+    transports: ['websocket'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const arrivals = new Map<string, number>();
+  socket.on('alert:new', (payload: { alert: { residentId: string; ruleId: string } }) => {
+    if (payload.alert.ruleId === 'event.sos') arrivals.set(payload.alert.residentId, performance.now());
+  });
+
+  log(`connecting ${background.length + sos.length} devices...`);
+  const bgClients = [];
+  for (let i = 0; i < background.length; i += 100)
+    bgClients.push(...(await Promise.all(background.slice(i, i + 100).map(connect))));
+  const sosClients = [];
+  for (let i = 0; i < sos.length; i += 100)
+    sosClients.push(...(await Promise.all(sos.slice(i, i + 100).map(connect))));
+
+  // Background telemetry: every device publishes on a fixed period so that all of them together make
+  // the requested rate.
+  let bgSent = 0;
+  let bgAcked = 0;
+  const periodMs = (background.length / backgroundRate) * 1000;
+  const seqs = new Array<number>(background.length).fill(0);
+  const bgTimers = bgClients.map((client, i) =>
+    setTimeout(() => {
+      const publish = () => {
+        const seq = seqs[i]!++;
+        const body = { ts: Date.now(), seq, heartRate: 60 + (seq % 30), spo2: 97, worn: true };
+        bgSent += 1;
+        client.publishAsync(topicFor(background[i]!.id, 'telemetry'), JSON.stringify(body), { qos: 1 }).then(
+          () => (bgAcked += 1),
+          () => undefined,
+        );
+      };
+      publish();
+      bgTimers[i] = setInterval(publish, periodMs);
+    }, Math.random() * periodMs),
+  );
+  await new Promise((r) => setTimeout(r, 3000)); // let the background settle
+  const bgStart = { sent: bgSent, acked: bgAcked, t: performance.now() };
+
+  log(
+    `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s of background...`,
+  );
+  const latencies: number[] = [];
+  for (let i = 0; i < sos.length; i++) {
+    const t0 = performance.now();
+    await sosClients[i]!.publishAsync(
+      topicFor(sos[i]!.id, 'event'),
+      JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
+      {
+        qos: 1,
+      },
+    );
+    const residentId = sos[i]!.residentId;
+    while (!arrivals.has(residentId) && performance.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 1));
+    const arrived = arrivals.get(residentId);
+    if (arrived === undefined) throw new Error(`SOS of ${residentId} never reached the console`);
+    latencies.push(arrived - t0);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const bgSeconds = (performance.now() - bgStart.t) / 1000;
+  const bgRate = (bgAcked - bgStart.acked) / bgSeconds;
+  for (const t of bgTimers) clearInterval(t);
+  latencies.sort((a, b) => a - b);
+
+  const summary = {
+    sos: latencies.length,
+    p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+    maxMs: Number((latencies.at(-1) ?? 0).toFixed(1)),
+    backgroundRequestedPerSecond: backgroundRate,
+    backgroundAckedPerSecond: Math.round(bgRate),
+    serverPeakRssMb: Math.round(server.memory().peakRss / 1e6),
+    target: { p99Ms: 100 },
+  };
+  socket.close();
+  await Promise.all([...bgClients, ...sosClients].map((c) => c.endAsync(true)));
+  await server.stop();
+  if (args.json) console.log(JSON.stringify(summary, null, 2));
+  else {
+    console.log(
+      `SOS -> console: p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, max ${summary.maxMs} ms over ${summary.sos} presses (target p99 < 100 ms)`,
+    );
+    console.log(
+      `background: ${summary.backgroundAckedPerSecond} readings/s acknowledged (asked ${backgroundRate})`,
+    );
+  }
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -8,6 +8,7 @@ import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
+import web from './plugins/web.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 
@@ -42,5 +43,6 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(ops, opts.ops);
   await app.register(bearerAuth, { verify: opts.verifyToken, prefix: '/api/v1/' });
   await app.register(readings, opts.readings);
+  await app.register(web);
   return app;
 }

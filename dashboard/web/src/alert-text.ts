@@ -1,0 +1,26 @@
+// How alerts read in the UI: rules by name in the current language (the server's English summary when a
+// rule is new to this catalogue), and the order the console lists them in.
+import { t, tMaybe } from './i18n/index.ts';
+import type { AlertView, AuditEntry, Severity } from './types.ts';
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, alarm: 2, critical: 3 };
+
+export function ruleName(a: Pick<AlertView, 'ruleId' | 'summary'>): string {
+  return tMaybe(`rule.${a.ruleId}`) ?? a.summary;
+}
+
+export function actorName(actor: string): string {
+  return actor === 'system' ? t('actor.system') : actor;
+}
+
+export function auditText(entry: AuditEntry): string {
+  return tMaybe(`audit.${entry.action}`, { step: String(entry.details.step ?? '') }) ?? entry.action;
+}
+
+/** Most severe first; among equals the one waiting longest first, or the latest closed for resolved ones. */
+export function consoleOrder(a: AlertView, b: AlertView): number {
+  const bySeverity = RANK[b.severity] - RANK[a.severity];
+  if (bySeverity !== 0) return bySeverity;
+  if (a.state === 'resolved' && b.state === 'resolved') return (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0);
+  return a.openedAt - b.openedAt;
+}

@@ -1,0 +1,24 @@
+// Lists the admin forms choose from (residents, communities), loaded once per admin page and refreshed
+// after a form adds something.
+import { ref } from 'vue';
+import { api } from '../../api.ts';
+import type { HomeView, Resident } from '../../types.ts';
+
+export const residents = ref<Resident[]>([]);
+export const communities = ref<{ id: string; name: string }[]>([]);
+
+export async function refreshDirectory(): Promise<void> {
+  const [r, h] = await Promise.all([
+    api.get<{ residents: Resident[] }>('/api/v1/residents'),
+    api.get<{ homes: HomeView[] }>('/api/v1/homes'),
+  ]);
+  residents.value = [...r.residents].sort((a, b) => a.name.localeCompare(b.name));
+  communities.value = [...new Map(h.homes.map((x) => [x.communityId, x.community]))].map(([id, name]) => ({
+    id,
+    name,
+  }));
+}
+
+export function residentLabel(r: Resident): string {
+  return `${r.name} · ${r.home.building}-${r.home.home}`;
+}

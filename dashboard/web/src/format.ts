@@ -1,0 +1,33 @@
+// Times as people read them, in the current language: "5 min ago", "11/24 08:00".
+import { ref } from 'vue';
+import { locale, t } from './i18n/index.ts';
+
+/** A clock that ticks every 15 s, so ages on screen move without a reload. */
+export const now = ref(Date.now());
+setInterval(() => (now.value = Date.now()), 15_000);
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+];
+
+export function ago(ms: number | null, reference = now.value): string {
+  if (ms === null) return t('common.never');
+  const diff = ms - reference;
+  const rtf = new Intl.RelativeTimeFormat(locale.value, { numeric: 'auto', style: 'short' });
+  for (const [unit, size] of UNITS)
+    if (Math.abs(diff) >= size) return rtf.format(Math.round(diff / size), unit);
+  return rtf.format(Math.round(diff / 1000), 'second');
+}
+
+export function dateTime(ms: number | null): string {
+  if (ms === null) return t('common.never');
+  return new Intl.DateTimeFormat(locale.value, {
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(ms);
+}

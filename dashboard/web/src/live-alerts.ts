@@ -27,7 +27,7 @@ let loaded = false;
 const flashingFor = new Set<string>();
 
 function hasView(a: Alert | AlertView): a is AlertView {
-  return typeof (a as Partial<AlertView>).residentName === 'string';
+  return 'residentName' in a;
 }
 
 /** Keeps the newer version; an alert pushed without names borrows them from the copy we have. */
@@ -42,8 +42,8 @@ export function upsert(
     ? incoming
     : {
         ...incoming,
-        residentName: names?.residentName ?? known?.residentName ?? '',
-        homeLabel: names?.homeLabel ?? known?.homeLabel ?? '',
+        residentName: names?.residentName ?? known?.residentName ?? null,
+        homeLabel: names?.homeLabel ?? known?.homeLabel ?? null,
       };
   alerts.set(view.id, view);
   if (flashingFor.has(view.id) && view.state !== 'open') {
@@ -68,7 +68,8 @@ function alarmFor(view: AlertView): void {
 function onChange(kind: 'new' | 'update', alert: Alert | AlertView): void {
   const before = alerts.get(alert.id);
   const view = upsert(alert);
-  if (!view.residentName) void fillNames(view.id).catch(() => undefined);
+  // The socket may push a bare Alert; the names come from the API once.
+  if (!hasView(alert) && view.residentName === null) void fillNames(view.id).catch(() => undefined);
   const becameCritical =
     before !== undefined && before.severity !== 'critical' && view.severity === 'critical';
   if (kind === 'new' || becameCritical) alarmFor(view);

@@ -22,9 +22,10 @@ export interface SessionInfo {
   csrfToken: string;
 }
 
+/** residentName and homeLabel are null when the registry does not know the resident. */
 export interface AlertView extends Alert {
-  residentName: string;
-  homeLabel: string;
+  residentName: string | null;
+  homeLabel: string | null;
 }
 
 export interface AlertDetail {

@@ -1,6 +1,8 @@
-// Load mode: many devices publishing QoS 1 as fast as their in-flight window allows, over real MQTT.
-// Used by `anju sim --load` and by the benchmarks, so both measure the same thing.
-import mqtt, { type MqttClient } from 'mqtt';
+// Load mode: many devices publishing QoS 1 as fast as their in-flight window allows (or at a set aggregate
+// rate), over real MQTT. Used by `anju sim --load` and by the benchmarks, so both measure the same thing.
+import type { MqttClient } from 'mqtt';
+import { connectOnce, sourceAddress } from './connect.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface LoadDevice {
   id: string;
@@ -14,6 +16,8 @@ export interface LoadOptions {
   messagesPerDevice: number;
   /** QoS 1 publishes each device keeps in flight. */
   window: number;
+  /** Publishes per second across all devices; without it, as fast as the windows allow. */
+  rate?: number;
   topic: (deviceId: string) => string;
   payload: (deviceId: string, seq: number) => string;
   onProgress?: (acked: number, total: number) => void;
@@ -45,15 +49,18 @@ async function connectAll(opts: LoadOptions): Promise<MqttClient[]> {
     const group = opts.devices.slice(i, i + 50);
     clients.push(
       ...(await Promise.all(
-        group.map((d) =>
-          mqtt.connectAsync(opts.url, {
-            clientId: d.id,
-            username: d.secret ? d.id : undefined,
-            password: d.secret,
-            protocolVersion: 4,
-            reconnectPeriod: 0,
-            keepalive: 60,
-          }),
+        group.map((d, j) =>
+          connectOnce(
+            opts.url,
+            {
+              clientId: d.id,
+              username: d.secret ? d.id : undefined,
+              password: d.secret,
+              protocolVersion: 4,
+              keepalive: 60,
+            },
+            sourceAddress(opts.url, i + j),
+          ),
         ),
       )),
     );
@@ -68,6 +75,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let acked = 0;
   let failed = 0;
+  const bucket = opts.rate ? new TokenBucket(opts.rate) : undefined;
   const started = performance.now();
 
   await Promise.all(
@@ -77,6 +85,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const worker = async () => {
         while (next < opts.messagesPerDevice) {
           const seq = next++;
+          if (bucket) await bucket.take();
           const t0 = performance.now();
           try {
             await client.publishAsync(opts.topic(id), opts.payload(id, seq), { qos: 1 });

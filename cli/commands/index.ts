@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { register as registerDemo } from './demo.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
 import { register as registerReplay } from './replay.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
+import { register as registerSim } from './sim.ts';
 import { register as registerToken } from './token.ts';
 
 /** Every subcommand module exports a `register(program)`; they are listed here in help order. */
@@ -13,5 +15,7 @@ export function registerCommands(program: Command): void {
   registerDevice(program);
   registerImport(program);
   registerReplay(program);
+  registerSim(program);
+  registerDemo(program);
   registerToken(program);
 }

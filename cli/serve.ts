@@ -5,8 +5,11 @@ import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import type { Server as SocketIoServer } from 'socket.io';
+import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
-import { Server as SocketIoServer } from 'socket.io';
+import { ResidentRuleStore } from '../dashboard/resident-rules.ts';
+import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
@@ -20,6 +23,8 @@ import { ServeConfig, type ServeConfigInput } from './config.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
 const REVOCATION_CHECK_MS = 15_000;
+/** How often ended browser sessions are deleted. */
+const SESSION_PURGE_MS = 3_600_000;
 
 export interface RunningAnju {
   config: ServeConfig;
@@ -31,6 +36,9 @@ export interface RunningAnju {
   writer: StoreWriter;
   alerting: RunningAlerting;
   io: SocketIoServer;
+  /** Dashboard users, sessions and the login audit (in the registry file). */
+  accounts: Accounts;
+  residentRules: ResidentRuleStore;
   metrics: MetricsRegistry;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
@@ -72,7 +80,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   writer.start();
 
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
-  const io = new SocketIoServer({ path: '/socket.io', serveClient: false });
+  const io = createSocketServer();
   const alerting = startAlerting({
     dataDir: config.dataDir,
     registry,
@@ -81,6 +89,20 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     channels: [new SocketIoChannel(io)],
     rulesFile: config.rulesFile,
   });
+
+  // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
+  const accounts = new Accounts(registry.database);
+  const residentRules = new ResidentRuleStore(registry.database);
+  await ensureFirstAdmin(accounts.users, {
+    password: config.adminPassword,
+    announce: (message) => {
+      log.warn('first admin created; the generated password is printed on standard output, once');
+      process.stdout.write(`\n${message}\n\n`);
+    },
+  });
+  accounts.sessions.purgeExpired();
+  const sessionPurge = setInterval(() => accounts.sessions.purgeExpired(), SESSION_PURGE_MS);
+  sessionPurge.unref();
 
   const http = await buildHttpApp({
     logger: log.child({ part: 'http' }),
@@ -107,6 +129,16 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       residentExists: (id) => registry.getResident(id) !== undefined,
     },
     verifyToken: (token) => registry.tokens.verify(token),
+    dashboard: {
+      registry,
+      accounts,
+      alerts: alerting.alerts,
+      residentRules,
+      rulesFile: config.rulesFile,
+      io,
+      refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
+      disconnectRevoked: () => gateway.disconnectRevoked(),
+    },
   });
   attachMqttWebSocket(gateway, http.server);
   io.attach(http.server);
@@ -136,6 +168,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     (closing ??= (async () => {
       // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
       clearInterval(revocationCheck);
+      clearInterval(sessionPurge);
       const listenersClosed = Promise.all(
         [mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))),
       );
@@ -161,6 +194,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     writer,
     alerting,
     io,
+    accounts,
+    residentRules,
     metrics,
     ports,
     close,

@@ -1,48 +1,121 @@
 // The HTTP side of Anju as one Fastify app made of one plugin per feature. The composition (cli/serve.ts)
 // passes in the parts each plugin reads; nothing here opens a database of its own.
+//
+// Every /api/v1/ request passes, in order: session-auth (cookie and CSRF), bearer-auth (token, unless a
+// session already identified the caller or the route is public), access (the caller's Scope, the
+// route's roles and the scope of the resident, device or alert named in the URL). Only then do routes run.
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Server as SocketIoServer } from 'socket.io';
+import type { AlertService } from '../alerting/alerts/index.ts';
+import type { Registry } from '../registry/index.ts';
+import { Scopes, type Accounts } from './accounts/index.ts';
+import access from './plugins/access.ts';
+import alertRoutes from './plugins/alerts.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
+import deviceRoutes from './plugins/devices.ts';
+import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
+import residentRoutes from './plugins/residents.ts';
+import ruleRoutes from './plugins/rules.ts';
+import securityHeaders from './plugins/security-headers.ts';
+import sessionAuth from './plugins/session-auth.ts';
+import sessionRoutes from './plugins/session.ts';
+import userRoutes from './plugins/users.ts';
 import web from './plugins/web.ts';
+import type { ResidentRuleStore } from './resident-rules.ts';
+import alertSocket from './socket.ts';
+import { Views } from './views.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
+const API_PREFIX = '/api/v1/';
+
+/** What the dashboard (console, homes, residents, devices, admin, Socket.IO) reads and acts on. */
+export interface DashboardOptions {
+  registry: Registry;
+  accounts: Accounts;
+  alerts: AlertService;
+  residentRules: ResidentRuleStore;
+  /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
+  rulesFile?: string;
+  /** The Socket.IO server (attached to this app's HTTP server by the composition). */
+  io: SocketIoServer;
+  /** Refused messages of a device by reason (gateway.refusals.forDevice). */
+  refusals(deviceId: string): Partial<Record<string, number>>;
+  /** Cuts off revoked devices' open MQTT connections now. */
+  disconnectRevoked(): void;
+}
 
 export interface HttpAppOptions {
   logger: Logger;
   ops: OpsOptions;
   readings: ReadingsOptions;
   verifyToken: BearerAuthOptions['verify'];
+  dashboard: DashboardOptions;
 }
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    // The API takes small JSON documents; the largest (a resident with an address) is a few KiB.
+    bodyLimit: 64 * 1024,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problems);
+  await app.register(securityHeaders);
+  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Anju HTTP API',
         version: '1.0.0',
-        description: 'Readings, residents, devices and alerts.',
+        description:
+          'Readings, residents, devices, alerts and accounts. Browsers sign in at POST /api/v1/session ' +
+          '(cookie, plus the X-CSRF-Token header on state-changing requests); API clients send a bearer token.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'anju_session' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     },
     transform: jsonSchemaTransform,
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } } as never, async () => app.swagger());
   await app.register(ops, opts.ops);
-  await app.register(bearerAuth, { verify: opts.verifyToken, prefix: '/api/v1/' });
+
+  const d = opts.dashboard;
+  const scopes = new Scopes(d.registry);
+  const views = new Views({ registry: d.registry, store: opts.readings.store, refusals: d.refusals });
+  await app.register(sessionAuth, { accounts: d.accounts, prefix: API_PREFIX });
+  await app.register(bearerAuth, { verify: opts.verifyToken, prefix: API_PREFIX });
+  await app.register(access, { prefix: API_PREFIX, scopes, registry: d.registry, alerts: d.alerts });
+
   await app.register(readings, opts.readings);
+  await app.register(sessionRoutes, { accounts: d.accounts });
+  await app.register(alertRoutes, { alerts: d.alerts, views });
+  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
+  await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
+  await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
+  await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
+  await app.register(userRoutes, { accounts: d.accounts });
+  await app.register(alertSocket, {
+    io: d.io,
+    accounts: d.accounts,
+    scopes,
+    alerts: d.alerts,
+    views,
+    verifyToken: opts.verifyToken,
+  });
   await app.register(web);
   return app;
 }

@@ -13,6 +13,7 @@ import {
   ResidentInput,
   type Contact,
   type Device,
+  type HomePath,
   type Resident,
   type ResidentDetail,
 } from './schemas.ts';
@@ -115,6 +116,11 @@ export class Registry implements DeviceDirectory {
     return this.store.listResidents(validate(ResidentFilter, filter));
   }
 
+  /** Where a home is: its community, compound and building. */
+  getHome(homeId: string): HomePath | undefined {
+    return this.store.homePath(homeId);
+  }
+
   addContact(input: ContactInput): Contact {
     return this.store.insertContact(validate(ContactInput, input));
   }
@@ -179,6 +185,14 @@ export class Registry implements DeviceDirectory {
   /** Writes buffered last-seen times now. */
   flush(): void {
     this.seen.drain((entries) => this.store.writeLastSeen(entries));
+  }
+
+  /**
+   * The registry's SQLite connection, for stores that keep their tables in the registry file (the
+   * dashboard's accounts and sessions), so that their foreign keys reach residents and communities.
+   */
+  get database(): Database {
+    return this.db;
   }
 
   /** Flushes and closes the database; safe to call twice. */

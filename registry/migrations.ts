@@ -106,6 +106,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'dashboard accounts: user scopes and preferences, sessions, login audit, resident rule overrides',
+    sql: `
+      ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'zh-CN' CHECK (language IN ('zh-CN', 'en'));
+      -- How a family member wants to be told: a JSON array of 'app', 'email', 'sms'.
+      ALTER TABLE users ADD COLUMN channels TEXT NOT NULL DEFAULT '["app"]' CHECK (json_valid(channels));
+
+      -- Staff see the communities they are assigned to; family the residents they are assigned to.
+      CREATE TABLE user_communities (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        community_id TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, community_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE user_residents (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, resident_id)
+      ) WITHOUT ROWID;
+
+      -- Browser sessions, keyed by the SHA-256 of the cookie's random id: a stolen database opens none.
+      CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        user_agent TEXT
+      );
+      CREATE INDEX sessions_by_user ON sessions (user_id);
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE login_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        username TEXT NOT NULL,
+        user_id TEXT,
+        address TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'rate_limited', 'logout')),
+        user_agent TEXT
+      );
+      CREATE INDEX login_audit_by_time ON login_audit (at);
+      CREATE TRIGGER login_audit_no_update BEFORE UPDATE ON login_audit
+        BEGIN SELECT RAISE(ABORT, 'the login audit is append-only'); END;
+      CREATE TRIGGER login_audit_no_delete BEFORE DELETE ON login_audit
+        BEGIN SELECT RAISE(ABORT, 'the login audit is append-only'); END;
+
+      -- Per-resident rule overrides set in the admin page: a partial rule configuration merged over the
+      -- community's rules.
+      CREATE TABLE resident_rules (
+        resident_id TEXT PRIMARY KEY REFERENCES residents (id) ON DELETE CASCADE,
+        overrides TEXT NOT NULL CHECK (json_valid(overrides)),
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

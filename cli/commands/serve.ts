@@ -66,6 +66,8 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         rulesFile: opts.rules,
+        // Only from the environment: a password on the command line is visible to every local user.
+        adminPassword: process.env.ANJU_ADMIN_PASSWORD,
         influxUrl: opts.influxUrl,
         influxDb: opts.influxDb,
         influxUsername: opts.influxUsername,

@@ -1,4 +1,6 @@
-// Every /api route needs `Authorization: Bearer <token>`; the token's record is put on the request.
+// Every /api route needs `Authorization: Bearer <token>` unless a browser session (session-auth, which
+// runs first) already identified the caller or the route is public; the token's record is put on the
+// request.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiToken } from '../../registry/tokens.ts';
@@ -18,13 +20,13 @@ export interface BearerAuthOptions {
 
 export default fp(async function bearerAuthPlugin(app: FastifyInstance, opts: BearerAuthOptions) {
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    if (!req.url.startsWith(opts.prefix)) return;
+    if (!req.url.startsWith(opts.prefix) || req.principal || req.routeOptions.config.public) return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const token = match ? opts.verify(match[1]!) : undefined;
     if (!token) {
       reply.header('WWW-Authenticate', 'Bearer realm="anju"');
-      throw new HttpProblem(401, match ? 'the bearer token is not valid' : 'a bearer token is required');
+      throw new HttpProblem(401, match ? 'the bearer token is not valid' : 'sign in, or send a bearer token');
     }
     req.token = token;
   });

@@ -1,0 +1,114 @@
+// People who sign in to the dashboard, as the API shows them and as an admin creates them. Each zod
+// schema is the validator, the type and the OpenAPI description.
+import { z } from 'zod';
+import { LANGUAGES, USER_ROLES } from '../../registry/index.ts';
+
+export const Role = z.enum(USER_ROLES);
+export type Role = z.infer<typeof Role>;
+
+export const Language = z.enum(LANGUAGES);
+export type Language = z.infer<typeof Language>;
+
+/** How a family member wants to be told about their relative. */
+export const NOTIFY_CHANNELS = ['app', 'email', 'sms'] as const;
+export const NotifyChannel = z.enum(NOTIFY_CHANNELS);
+
+export const Username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{2,63}$/,
+    '3-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  )
+  .meta({ description: 'Login name, case-insensitive.' });
+
+// scrypt cost grows with the input only slightly, but a megabyte password is still not a password.
+export const Password = z
+  .string()
+  .min(10, 'at least 10 characters')
+  .max(256, 'at most 256 characters')
+  .meta({ description: 'At least 10 characters.' });
+
+export const User = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  role: Role,
+  language: Language,
+  /** Staff: the communities they see. Empty for other roles. */
+  communities: z.array(z.string()),
+  /** Family: the residents they see. Empty for other roles. */
+  residents: z.array(z.string()),
+  channels: z.array(NotifyChannel),
+  createdAt: z.number().int(),
+});
+export type User = z.infer<typeof User>;
+
+/** What the session endpoints return about the signed-in person. */
+export const SessionUser = User.pick({
+  id: true,
+  username: true,
+  displayName: true,
+  role: true,
+  language: true,
+});
+export type SessionUser = z.infer<typeof SessionUser>;
+
+const idList = z.array(z.string().min(1).max(64)).max(500);
+
+export const UserInput = z
+  .strictObject({
+    username: Username,
+    displayName: z.string().trim().min(1).max(100),
+    role: Role,
+    password: Password,
+    language: Language.default('zh-CN'),
+    communities: idList.default([]).meta({ description: 'Community ids, for staff.' }),
+    residents: idList.default([]).meta({ description: 'Resident ids, for family.' }),
+  })
+  .refine((u) => u.role === 'staff' || u.communities.length === 0, {
+    message: 'only staff are assigned communities',
+    path: ['communities'],
+  })
+  .refine((u) => u.role === 'family' || u.residents.length === 0, {
+    message: 'only family members are assigned residents',
+    path: ['residents'],
+  })
+  .refine((u) => u.role !== 'family' || u.residents.length > 0, {
+    message: 'a family member needs at least one resident',
+    path: ['residents'],
+  });
+export type UserInput = z.input<typeof UserInput>;
+
+export const Preferences = z.strictObject({
+  channels: z.array(NotifyChannel).max(NOTIFY_CHANNELS.length),
+  language: Language,
+});
+export type Preferences = z.infer<typeof Preferences>;
+
+export const LOGIN_OUTCOMES = ['ok', 'failed', 'rate_limited', 'logout'] as const;
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
+
+export const LoginAuditEntry = z.object({
+  id: z.number().int(),
+  at: z.number().int(),
+  username: z.string(),
+  userId: z.string().nullable(),
+  address: z.string(),
+  outcome: z.enum(LOGIN_OUTCOMES),
+  userAgent: z.string().nullable(),
+});
+export type LoginAuditEntry = z.infer<typeof LoginAuditEntry>;
+
+/** Refusals of the account stores; the dashboard maps `code` to an HTTP status. */
+export class AccountError extends Error {
+  override readonly name = 'AccountError';
+
+  constructor(
+    readonly code: 'duplicate_user' | 'unknown_reference' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,114 @@
+// Who may see and do what: the one place the dashboard decides it. Every HTTP route and the Socket.IO
+// server ask a Scope; nothing else compares roles, communities or residents.
+//   admin (and API bearer tokens): everything;
+//   staff: residents, homes, devices and alerts of the communities they are assigned to;
+//   family: the residents they are assigned to, their homes' devices, and those residents' alerts.
+import type { Alert } from '../../alerting/alerts/index.ts';
+import { ALL_ALERTS_ROOM, communityRoom, residentRoom } from '../../alerting/channels/socketio.ts';
+import type { ApiToken, Device, HomePath, Registry, Resident } from '../../registry/index.ts';
+import type { Role, User } from './schemas.ts';
+
+/** Whoever made a request: a signed-in person (browser session) or an API token (acts as admin). */
+export type Principal = { kind: 'user'; user: User } | { kind: 'token'; token: ApiToken };
+
+/** Alerts a family member may take on ("I'm on it") but only staff close: someone must have been there. */
+const STAFF_CLOSE_RULES: ReadonlySet<string> = new Set(['event.sos', 'event.fall']);
+
+type Lookup = Pick<Registry, 'getResident' | 'getHome'>;
+
+export class Scope {
+  readonly role: Role;
+  /** Who to record as having acted: the user id, or `token:<id>`. */
+  readonly actor: string;
+  private readonly communities: ReadonlySet<string>;
+  private readonly residents: ReadonlySet<string>;
+  private familyHomes: Set<string> | undefined;
+
+  constructor(
+    readonly principal: Principal,
+    private readonly registry: Lookup,
+  ) {
+    this.role = principal.kind === 'token' ? principal.token.role : principal.user.role;
+    this.actor = principal.kind === 'token' ? `token:${principal.token.id}` : principal.user.id;
+    this.communities = new Set(principal.kind === 'user' ? principal.user.communities : []);
+    this.residents = new Set(principal.kind === 'user' ? principal.user.residents : []);
+  }
+
+  get isAdmin(): boolean {
+    return this.role === 'admin';
+  }
+
+  seesCommunity(communityId: string): boolean {
+    return this.isAdmin || (this.role === 'staff' && this.communities.has(communityId));
+  }
+
+  seesResident(residentId: string): boolean {
+    if (this.isAdmin) return true;
+    if (this.role === 'family') return this.residents.has(residentId);
+    const resident = this.registry.getResident(residentId);
+    return resident !== undefined && this.communities.has(resident.home.communityId);
+  }
+
+  /** Like seesResident, for a resident record already at hand. */
+  seesResidentRecord(resident: Pick<Resident, 'id' | 'home'>): boolean {
+    if (this.role === 'family') return this.residents.has(resident.id);
+    return this.seesCommunity(resident.home.communityId);
+  }
+
+  seesHome(home: HomePath): boolean {
+    if (this.role === 'family') return this.homesOfFamily().has(home.homeId);
+    return this.seesCommunity(home.communityId);
+  }
+
+  seesDevice(device: Pick<Device, 'homeId' | 'residentId'>): boolean {
+    if (this.isAdmin) return true;
+    if (this.role === 'family') {
+      return (
+        (device.residentId !== null && this.residents.has(device.residentId)) ||
+        this.homesOfFamily().has(device.homeId)
+      );
+    }
+    const home = this.registry.getHome(device.homeId);
+    return home !== undefined && this.communities.has(home.communityId);
+  }
+
+  seesAlert(alert: Pick<Alert, 'residentId' | 'communityId'>): boolean {
+    if (this.isAdmin) return true;
+    if (this.role === 'family') return this.residents.has(alert.residentId);
+    return alert.communityId !== null && this.communities.has(alert.communityId);
+  }
+
+  /** Acknowledging and notes: anyone who sees the alert. Resolving SOS and falls: not family. */
+  mayResolve(alert: Pick<Alert, 'residentId' | 'communityId' | 'ruleId'>): boolean {
+    return this.seesAlert(alert) && !(this.role === 'family' && STAFF_CLOSE_RULES.has(alert.ruleId));
+  }
+
+  /** The filter that keeps an alert query inside this scope (undefined fields: no restriction). */
+  alertFilter(): { residentIds?: string[]; communityIds?: string[] } {
+    if (this.isAdmin) return {};
+    if (this.role === 'family') return { residentIds: [...this.residents] };
+    return { communityIds: [...this.communities] };
+  }
+
+  /** The Socket.IO rooms this principal's sockets are put in. */
+  rooms(): string[] {
+    if (this.isAdmin) return [ALL_ALERTS_ROOM];
+    if (this.role === 'family') return [...this.residents].map(residentRoom);
+    return [...this.communities].map(communityRoom);
+  }
+
+  private homesOfFamily(): Set<string> {
+    this.familyHomes ??= new Set(
+      [...this.residents].flatMap((id) => this.registry.getResident(id)?.home.homeId ?? []),
+    );
+    return this.familyHomes;
+  }
+}
+
+export class Scopes {
+  constructor(private readonly registry: Lookup) {}
+
+  of(principal: Principal): Scope {
+    return new Scope(principal, this.registry);
+  }
+}

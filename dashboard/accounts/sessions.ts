@@ -1,0 +1,138 @@
+// Browser sessions. The cookie carries 256 random bits; the database keeps only their SHA-256, so a copy
+// of the database opens no session. A session lives while it is used (idle timeout) and never longer
+// than a hard limit. The CSRF token is derived from the session id with HMAC, so it needs no storage,
+// and a page that cannot read the httpOnly cookie learns it only from the session endpoint.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+
+export interface SessionPolicy {
+  /** A session unused this long ends. */
+  idleMs: number;
+  /** A session ends this long after sign-in however much it is used. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleMs: 12 * 3_600_000, maxAgeMs: 7 * 24 * 3_600_000 };
+
+// Writing last-use on every request would make each read a write; a minute's precision is plenty.
+const TOUCH_EVERY_MS = 60_000;
+
+export interface Session {
+  /** SHA-256 of the cookie value, hex: how logs and sockets refer to a session without revealing it. */
+  key: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  csrfToken: string;
+}
+
+interface SessionRow {
+  id_sha256: string;
+  user_id: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+}
+
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+export function sessionKey(cookieValue: string): string {
+  return createHash('sha256').update(cookieValue).digest('hex');
+}
+
+function csrfTokenFor(cookieValue: string): string {
+  return createHmac('sha256', cookieValue).update('anju-csrf-v1').digest('base64url');
+}
+
+export class SessionStore {
+  private readonly stmt;
+  private readonly endListeners = new Set<(key: string) => void>();
+
+  constructor(
+    db: Database,
+    private readonly now: () => number = Date.now,
+    private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+  ) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO sessions (id_sha256, user_id, created_at, last_used_at, expires_at, address, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      get: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_sha256 = ?'),
+      touch: db.prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_sha256 = ?'),
+      delete: db.prepare('DELETE FROM sessions WHERE id_sha256 = ?'),
+      purge: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+    };
+  }
+
+  /** Starts a session; the returned cookie value is the only copy of the session id. */
+  create(
+    userId: string,
+    meta: { address: string; userAgent?: string },
+  ): { cookie: string; session: Session } {
+    const cookie = randomBytes(32).toString('base64url');
+    const now = this.now();
+    const expiresAt = Math.min(now + this.policy.idleMs, now + this.policy.maxAgeMs);
+    const key = sessionKey(cookie);
+    this.stmt.insert.run(
+      key,
+      userId,
+      now,
+      now,
+      expiresAt,
+      meta.address,
+      meta.userAgent?.slice(0, 300) ?? null,
+    );
+    return { cookie, session: { key, userId, createdAt: now, expiresAt, csrfToken: csrfTokenFor(cookie) } };
+  }
+
+  /** The live session for a cookie value, extending its idle timeout; undefined when unknown or ended. */
+  find(cookie: string): Session | undefined {
+    if (!COOKIE_VALUE.test(cookie)) return undefined;
+    const key = sessionKey(cookie);
+    const row = this.stmt.get.get(key);
+    if (!row) return undefined;
+    const now = this.now();
+    if (row.expires_at <= now) {
+      this.end(key);
+      return undefined;
+    }
+    let expiresAt = row.expires_at;
+    if (now - row.last_used_at >= TOUCH_EVERY_MS) {
+      expiresAt = Math.min(now + this.policy.idleMs, row.created_at + this.policy.maxAgeMs);
+      this.stmt.touch.run(now, expiresAt, key);
+    }
+    return {
+      key,
+      userId: row.user_id,
+      createdAt: row.created_at,
+      expiresAt,
+      csrfToken: csrfTokenFor(cookie),
+    };
+  }
+
+  /** Ends a session (sign-out); listeners (open sockets of the session) are told. */
+  end(key: string): void {
+    this.stmt.delete.run(key);
+    for (const listener of this.endListeners) listener(key);
+  }
+
+  /** Called with the session key whenever a session is ended here; returns the unsubscribe function. */
+  onEnd(listener: (key: string) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  /** Deletes expired sessions; returns how many. */
+  purgeExpired(): number {
+    return this.stmt.purge.run(this.now()).changes;
+  }
+}
+
+/** Constant-time comparison of a CSRF token sent by the page with the session's. */
+export function csrfMatches(session: Session, sent: string | undefined): boolean {
+  if (sent === undefined) return false;
+  const a = Buffer.from(session.csrfToken);
+  const b = Buffer.from(sent);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

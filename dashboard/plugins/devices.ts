@@ -1,0 +1,89 @@
+// Devices: health, firmware, last seen and refused messages for whoever may see them; registering (the
+// secret is shown once) and revoking for admins.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DEVICE_KINDS, ROOMS } from '../../firmware-protocol/index.ts';
+import type { Registry } from '../../registry/index.ts';
+import { DeviceView, type Views } from '../views.ts';
+import { scopeOf } from './access.ts';
+import { answering } from './domain-errors.ts';
+import { HttpProblem } from './problem.ts';
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** registry's DeviceInput as a request body; the registry checks ids and the resident-or-home rule. */
+const DeviceBody = z.strictObject({
+  id: z.string().min(3).max(64),
+  kind: z.enum(DEVICE_KINDS),
+  residentId: z.string().min(1).max(64).optional().meta({ description: 'The wearer, for a wearable.' }),
+  homeId: z.string().min(1).max(64).optional().meta({ description: 'The home, for a fixed device.' }),
+  room: z.enum(ROOMS).optional(),
+  vendor: z.string().max(100).optional(),
+  model: z.string().max(100).optional(),
+});
+
+export interface DeviceRoutesOptions {
+  registry: Registry;
+  views: Views;
+  /** Cuts off a revoked device's open connection now (gateway.disconnectRevoked). */
+  disconnectRevoked(): void;
+}
+
+export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: DeviceRoutesOptions) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { registry, views } = opts;
+
+  api.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices you may see, with battery, firmware, signal, last seen and refused messages',
+        response: { 200: z.object({ devices: z.array(DeviceView) }) },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(req);
+      return { devices: await views.devices(registry.listDevices().filter((d) => scope.seesDevice(d))) };
+    },
+  );
+
+  api.post(
+    '/api/v1/devices',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['devices'],
+        summary: 'Register a device; the answer carries its MQTT secret, the only time it is shown',
+        body: DeviceBody,
+        response: { 201: z.object({ device: DeviceView, secret: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const { device, secret } = await answering(() => registry.addDevice(req.body));
+      reply.code(201);
+      return { device: await views.device(device), secret };
+    },
+  );
+
+  api.post(
+    '/api/v1/devices/:id/revoke',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke a device: it is disconnected and refused from now on',
+        params: IdParams,
+        response: { 200: z.object({ device: DeviceView }) },
+      },
+    },
+    async (req) => {
+      if (!registry.getDevice(req.params.id)) throw new HttpProblem(404, `no device ${req.params.id}`);
+      const device = await answering(() => registry.revokeDevice(req.params.id));
+      opts.disconnectRevoked();
+      return { device: await views.device(device) };
+    },
+  );
+});

@@ -1,0 +1,48 @@
+// The refusals of the registry, the alert service and the account stores, as HTTP problems: each part
+// says what was wrong with a stable code, and this is the one table that turns codes into statuses.
+import { AlertError } from '../../alerting/alerts/index.ts';
+import { RegistryError, type RegistryErrorCode } from '../../registry/index.ts';
+import { AccountError } from '../accounts/index.ts';
+import { HttpProblem } from './problem.ts';
+
+const REGISTRY_STATUS: Partial<Record<RegistryErrorCode, number>> = {
+  invalid_input: 400,
+  ambiguous_community: 400,
+  // An id in a request body that names nothing is a bad request, not a missing page.
+  unknown_home: 400,
+  unknown_resident: 400,
+  unknown_device: 404,
+  duplicate_resident: 409,
+  duplicate_device: 409,
+};
+
+const ALERT_STATUS: Record<AlertError['code'], number> = {
+  not_found: 404,
+  conflict: 409,
+  invalid_input: 400,
+};
+
+const ACCOUNT_STATUS: Record<AccountError['code'], number> = {
+  duplicate_user: 409,
+  unknown_reference: 400,
+  not_found: 404,
+};
+
+/** The HTTP status for a known refusal; undefined for anything else (a server error). */
+export function statusOf(err: unknown): number | undefined {
+  if (err instanceof RegistryError) return REGISTRY_STATUS[err.code];
+  if (err instanceof AlertError) return ALERT_STATUS[err.code];
+  if (err instanceof AccountError) return ACCOUNT_STATUS[err.code];
+  return undefined;
+}
+
+/** Runs `fn`, answering a known refusal with its problem; anything else stays a server error. */
+export async function answering<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === undefined) throw err;
+    throw new HttpProblem(status, (err as Error).message);
+  }
+}

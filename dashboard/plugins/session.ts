@@ -1,0 +1,159 @@
+// Signing in and out of the dashboard, and the signed-in person's own settings (preferences, password).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { verifySecret } from '../../registry/secrets.ts';
+import { Password, Preferences, SessionUser, type Accounts, type User } from '../accounts/index.ts';
+import { answering } from './domain-errors.ts';
+import { HttpProblem } from './problem.ts';
+import { clearSessionCookie, SESSION_COOKIE, sessionCookieOptions } from './session-auth.ts';
+
+const SessionBody = z.object({
+  user: SessionUser,
+  csrfToken: z.string().meta({ description: 'Send it as X-CSRF-Token on every state-changing request.' }),
+});
+
+const Credentials = z.strictObject({
+  username: z.string().min(1).max(100),
+  password: z.string().min(1).max(1024),
+});
+
+const PasswordChange = z.strictObject({
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: Password,
+});
+
+export interface SessionRoutesOptions {
+  accounts: Accounts;
+}
+
+function sessionUser(user: User): SessionUser {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    role: user.role,
+    language: user.language,
+  };
+}
+
+/** The signed-in person behind a browser session; API tokens have no person, so no settings. */
+function signedIn(req: FastifyRequest): User {
+  if (req.principal?.kind !== 'user') throw new HttpProblem(401, 'sign in first');
+  return req.principal.user;
+}
+
+function meta(req: FastifyRequest) {
+  return { address: req.ip, userAgent: req.headers['user-agent'] };
+}
+
+export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts: SessionRoutesOptions) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { accounts } = opts;
+
+  api.post(
+    '/api/v1/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in: sets the anju_session cookie and returns the CSRF token',
+        description:
+          'Rate-limited per address and per username: 5 failures a minute, then 429 with Retry-After.',
+        body: Credentials,
+        response: { 200: SessionBody },
+      },
+    },
+    async (req, reply) => {
+      const result = await accounts.signIn({ ...req.body, ...meta(req) });
+      if (!result.ok) {
+        if (result.reason === 'rate_limited') {
+          reply.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
+          throw new HttpProblem(429, 'too many failed sign-ins; wait and try again');
+        }
+        throw new HttpProblem(401, 'wrong username or password');
+      }
+      reply.setCookie(SESSION_COOKIE, result.cookie, sessionCookieOptions(req));
+      return { user: sessionUser(result.user), csrfToken: result.session.csrfToken };
+    },
+  );
+
+  api.get(
+    '/api/v1/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Who is signed in, and the CSRF token; 401 without a live session',
+        response: { 200: SessionBody },
+      },
+    },
+    async (req) => {
+      if (!req.session || req.principal?.kind !== 'user') throw new HttpProblem(401, 'not signed in');
+      return { user: sessionUser(req.principal.user), csrfToken: req.session.csrfToken };
+    },
+  );
+
+  api.delete(
+    '/api/v1/session',
+    { schema: { tags: ['session'], summary: 'Sign out (needs X-CSRF-Token)' } },
+    async (req, reply) => {
+      if (req.session) accounts.signOut(req.session, meta(req));
+      clearSessionCookie(req, reply);
+      reply.code(204).send();
+    },
+  );
+
+  api.post(
+    '/api/v1/me/password',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Change your own password; other sessions of yours stay signed in',
+        body: PasswordChange,
+      },
+    },
+    async (req, reply) => {
+      const user = signedIn(req);
+      const stored = accounts.users.credentials(user.username);
+      if (!stored || !(await verifySecret(req.body.currentPassword, stored.passwordHash))) {
+        throw new HttpProblem(403, 'the current password is wrong');
+      }
+      await answering(() => accounts.users.setPassword(user.id, req.body.newPassword));
+      reply.code(204).send();
+    },
+  );
+
+  api.get(
+    '/api/v1/me/preferences',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'How you want to be told about alerts, and your language',
+        response: { 200: Preferences },
+      },
+    },
+    async (req) => {
+      const user = signedIn(req);
+      return { channels: user.channels, language: user.language };
+    },
+  );
+
+  api.put(
+    '/api/v1/me/preferences',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Set how you want to be told about alerts, and your language',
+        body: Preferences,
+        response: { 200: Preferences },
+      },
+    },
+    async (req) => {
+      const user = signedIn(req);
+      const { channels, language } = await answering(() => accounts.users.setPreferences(user.id, req.body));
+      return { channels, language };
+    },
+  );
+});

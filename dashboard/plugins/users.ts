@@ -1,0 +1,63 @@
+// User administration (admins only): who may sign in, with which role and scope, and the login audit.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LoginAuditEntry, User, UserInput, type Accounts } from '../accounts/index.ts';
+import { answering } from './domain-errors.ts';
+
+const ADMIN_ONLY = { roles: ['admin'] as const };
+
+export interface UserRoutesOptions {
+  accounts: Accounts;
+}
+
+export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: UserRoutesOptions) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { accounts } = opts;
+
+  api.get(
+    '/api/v1/users',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Every user with role and scope',
+        response: { 200: z.object({ users: z.array(User) }) },
+      },
+    },
+    async () => ({ users: accounts.users.list() }),
+  );
+
+  api.post(
+    '/api/v1/users',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user: staff with their communities, family with their residents',
+        body: UserInput,
+        response: { 201: z.object({ user: User }) },
+      },
+    },
+    async (req, reply) => {
+      const user = await answering(() => accounts.users.create(req.body));
+      reply.code(201);
+      return { user };
+    },
+  );
+
+  api.get(
+    '/api/v1/audit/logins',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Sign-ins, failed sign-ins, refused bursts and sign-outs, newest first',
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        response: { 200: z.object({ entries: z.array(LoginAuditEntry) }) },
+      },
+    },
+    async (req) => ({ entries: accounts.audit.recent(req.query.limit) }),
+  );
+});

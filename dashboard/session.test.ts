@@ -1,0 +1,262 @@
+// Signing in and out against a real anju serve: the cookie a browser gets, CSRF on every state change,
+// the sign-in rate limit, the login audit, expired sessions and the security headers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
+
+let anju: TestAnju;
+
+beforeAll(async () => {
+  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+});
+afterAll(async () => {
+  await anju.stop();
+});
+
+describe('signing in', () => {
+  it('gives the first admin, with the password from ANJU_ADMIN_PASSWORD, an httpOnly SameSite=Strict cookie', async () => {
+    const tab = browser(anju);
+    const res = await tab.signIn('admin', ADMIN_PASSWORD);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('anju_session='))!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).not.toMatch(/Secure/i); // plain HTTP here; Secure when the request came over https
+    const body = await json<{ user: Record<string, unknown>; csrfToken: string }>(res);
+    expect(body.user).toMatchObject({ username: 'admin', role: 'admin', language: 'zh-CN' });
+    expect(body.user).not.toHaveProperty('passwordHash');
+    expect(body.csrfToken.length).toBeGreaterThan(20);
+
+    const again = await tab.get('/api/v1/session');
+    expect(again.status).toBe(200);
+    expect(await json(again)).toEqual(body);
+  });
+
+  it('accepts the username in any case', async () => {
+    expect((await browser(anju).signIn('ADMIN', ADMIN_PASSWORD)).status).toBe(200);
+  });
+
+  it('refuses a wrong password and an unknown user alike, with problem JSON and no cookie', async () => {
+    for (const [username, password] of [
+      ['admin', 'not-the-password'],
+      ['nobody-here', ADMIN_PASSWORD],
+    ]) {
+      const tab = browser(anju, '127.0.0.2');
+      const res = await tab.signIn(username!, password!);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(await json(res)).toMatchObject({ status: 401, detail: 'wrong username or password' });
+      expect(tab.cookie).toBeUndefined();
+    }
+  });
+
+  it('keeps only a hash of the session id in the database', async () => {
+    const tab = browser(anju);
+    await tab.signIn('admin', ADMIN_PASSWORD);
+    const rows = anju.registry.database.prepare('SELECT id_sha256 FROM sessions').all() as {
+      id_sha256: string;
+    }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => r.id_sha256 === tab.cookie)).toBe(false);
+    expect(JSON.stringify(rows)).not.toContain(tab.cookie!);
+  });
+
+  it('answers 401 without a session and says how to sign in', async () => {
+    const res = await browser(anju).get('/api/v1/alerts');
+    expect(res.status).toBe(401);
+    expect(await json(res)).toMatchObject({ status: 401, detail: 'sign in, or send a bearer token' });
+    expect((await browser(anju).get('/api/v1/session')).status).toBe(401);
+  });
+});
+
+describe('signing out', () => {
+  it('ends the session: the same cookie no longer works', async () => {
+    const tab = await signedIn(anju, 'admin');
+    const cookie = tab.cookie;
+    const res = await tab.request('DELETE', '/api/v1/session');
+    expect(res.status).toBe(204);
+    expect(tab.cookie).toBeUndefined(); // the server cleared it
+    tab.cookie = cookie; // a copy kept by an attacker
+    expect((await tab.get('/api/v1/alerts')).status).toBe(401);
+  });
+
+  it('needs the CSRF token, so another site cannot sign you out', async () => {
+    const tab = await signedIn(anju, 'admin');
+    expect((await tab.request('DELETE', '/api/v1/session', undefined, { csrf: false })).status).toBe(403);
+    expect((await tab.get('/api/v1/session')).status).toBe(200);
+  });
+});
+
+describe('CSRF', () => {
+  it('refuses a state-changing request with a missing or wrong X-CSRF-Token, and runs it with the right one', async () => {
+    const tab = await signedIn(anju, 'admin');
+    const body = { channels: ['app', 'email'], language: 'en' };
+    const missing = await tab.request('PUT', '/api/v1/me/preferences', body, { csrf: false });
+    expect(missing.status).toBe(403);
+    expect(await json(missing)).toMatchObject({ status: 403, title: 'Forbidden' });
+    const wrong = await tab.request('PUT', '/api/v1/me/preferences', body, {
+      csrf: false,
+      headers: { 'x-csrf-token': 'A'.repeat(43) },
+    });
+    expect(wrong.status).toBe(403);
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual({
+      channels: ['app'],
+      language: 'zh-CN',
+    });
+
+    const right = await tab.put('/api/v1/me/preferences', body);
+    expect(right.status).toBe(200);
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(body);
+  });
+
+  it("does not accept another session's token", async () => {
+    const mine = await signedIn(anju, 'admin');
+    const theirs = await signedIn(anju, 'admin');
+    const res = await mine.request(
+      'PUT',
+      '/api/v1/me/preferences',
+      { channels: [], language: 'en' },
+      { csrf: false, headers: { 'x-csrf-token': theirs.csrf! } },
+    );
+    expect(res.status).toBe(403);
+  });
+
+  it('is not asked of bearer-token clients, which no browser sends by itself', async () => {
+    const { token } = anju.registry.tokens.create('csrf-test');
+    const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/residents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Token Resident',
+        address: { community: 'Token Community', compound: 'A', building: '1', home: '101' },
+      }),
+    });
+    expect(res.status).toBe(201);
+  });
+});
+
+describe('sign-in rate limit', () => {
+  it('answers 429 with Retry-After after 5 failures a minute for one username, even from new addresses', async () => {
+    const user = await signedIn(anju, 'staff');
+    for (let i = 0; i < 5; i++) {
+      const res = await browser(anju, `127.0.0.${3 + i}`).signIn(user.username, 'wrong-password');
+      expect(res.status).toBe(401);
+    }
+    const limited = await browser(anju, '127.0.0.8').signIn(user.username, user.password);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The right password is not even checked while limited, and other users are unaffected.
+    expect((await browser(anju).signIn('admin', ADMIN_PASSWORD)).status).toBe(200);
+  });
+
+  it('answers 429 after 5 failures a minute from one address, whatever usernames it tries', async () => {
+    const user = await signedIn(anju, 'staff');
+    const guesser = '127.0.0.9';
+    for (let i = 0; i < 5; i++) {
+      expect((await browser(anju, guesser).signIn(`someone-${i}`, 'password123')).status).toBe(401);
+    }
+    expect((await browser(anju, guesser).signIn(user.username, user.password)).status).toBe(429);
+    expect((await browser(anju, '127.0.0.10').signIn(user.username, user.password)).status).toBe(200);
+  });
+
+  it('records sign-ins, failures, the first refusal of a burst and sign-outs in the login audit', async () => {
+    const staff = await signedIn(anju, 'staff');
+    for (let i = 0; i < 7; i++) await browser(anju, '127.0.0.11').signIn(staff.username, 'guess-' + i);
+    await staff.request('DELETE', '/api/v1/session');
+
+    const admin = browser(anju);
+    await admin.signIn('admin', ADMIN_PASSWORD);
+    const { entries } = await json<{
+      entries: { username: string; outcome: string; userId: string | null }[];
+    }>(await admin.get('/api/v1/audit/logins?limit=50'));
+    const mine = entries.filter((e) => e.username === staff.username).map((e) => e.outcome);
+    // Newest first: logout, one rate_limited (not two), five failures, the sign-in.
+    expect(mine).toEqual(['logout', 'rate_limited', 'failed', 'failed', 'failed', 'failed', 'failed', 'ok']);
+    expect(entries.find((e) => e.username === staff.username && e.outcome === 'ok')?.userId).toBe(
+      staff.userId,
+    );
+    expect(() => anju.registry.database.prepare('DELETE FROM login_audit').run()).toThrow(/append-only/);
+  });
+});
+
+describe('sessions', () => {
+  it('treats an expired session as no session and clears its cookie', async () => {
+    const tab = await signedIn(anju, 'admin');
+    anju.registry.database.prepare('UPDATE sessions SET expires_at = 0').run();
+    const res = await tab.get('/api/v1/alerts');
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie().some((c) => /^anju_session=;/.test(c))).toBe(true);
+  });
+
+  it('lets a person change their own password, and only with the current one', async () => {
+    const staff = await signedIn(anju, 'staff');
+    const wrong = await staff.post('/api/v1/me/password', {
+      currentPassword: 'not-it-at-all',
+      newPassword: 'a-brand-new-password',
+    });
+    expect(wrong.status).toBe(403);
+    const short = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: 'short',
+    });
+    expect(short.status).toBe(400);
+    const ok = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: 'a-brand-new-password',
+    });
+    expect(ok.status).toBe(204);
+    expect((await browser(anju, '127.0.0.12').signIn(staff.username, staff.password)).status).toBe(401);
+    expect((await browser(anju, '127.0.0.12').signIn(staff.username, 'a-brand-new-password')).status).toBe(
+      200,
+    );
+  });
+});
+
+describe('security headers', () => {
+  it('sends a content security policy without inline script, allowing only this host and its WebSocket', async () => {
+    const res = await fetch(`http://127.0.0.1:${anju.ports.http}/healthz`);
+    const csp = res.headers.get('content-security-policy')!;
+    const directives = Object.fromEntries(
+      csp.split(';').map((d) => {
+        const [name, ...values] = d.trim().split(/\s+/);
+        return [name, values];
+      }),
+    );
+    expect(directives['default-src']).toEqual(["'self'"]);
+    expect(directives['script-src']).toEqual(["'self'"]);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(directives['connect-src']).toEqual(["'self'", `ws://127.0.0.1:${anju.ports.http}`]);
+    expect(directives['frame-ancestors']).toEqual(["'none'"]);
+    expect(directives['object-src']).toEqual(["'none'"]);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('does not put a forged Host header into the policy', async () => {
+    const { request } = await import('node:http');
+    const csp = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: anju.ports.http,
+          path: '/healthz',
+          headers: { host: 'evil.example; script-src *' },
+        },
+        (res) => {
+          res.resume();
+          resolve(String(res.headers['content-security-policy']));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(csp).not.toContain('evil');
+    expect(csp).toContain("connect-src 'self' 'self'");
+  });
+});

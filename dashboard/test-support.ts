@@ -1,0 +1,207 @@
+// Shared by the dashboard tests: a fetch client that keeps its session cookie and CSRF token the way a
+// browser page does, two communities with residents, users of each role, and alerts raised through the
+// same AlertService.apply() path the rule engine uses.
+import { request as httpRequest } from 'node:http';
+import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { AlertSignal } from '../alerting/signals.ts';
+import type { Role } from './accounts/index.ts';
+import type { TestAnju } from '../test/harness.ts';
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/**
+ * A browser tab: keeps the anju_session cookie and the CSRF token it was given at sign-in. `localAddress`
+ * (any of 127.0.0.0/8) makes it a different client address to the server, for the per-address limits.
+ */
+export class Browser {
+  cookie: string | undefined;
+  csrf: string | undefined;
+
+  constructor(
+    readonly base: string,
+    readonly localAddress?: string,
+  ) {}
+
+  async signIn(username: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
+    const res = await this.request('POST', '/api/v1/session', { username, password }, { headers });
+    if (res.ok) {
+      const body = (await res.clone().json()) as { csrfToken: string };
+      this.csrf = body.csrfToken;
+    }
+    return res;
+  }
+
+  get(path: string): Promise<Response> {
+    return this.request('GET', path);
+  }
+
+  post(path: string, body: unknown = {}): Promise<Response> {
+    return this.request('POST', path, body);
+  }
+
+  put(path: string, body: unknown): Promise<Response> {
+    return this.request('PUT', path, body);
+  }
+
+  /** Any request; `csrf: false` leaves the X-CSRF-Token header out, `raw` sends a body as is. */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { csrf?: boolean; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.cookie) headers.cookie = `anju_session=${this.cookie}`;
+    if (this.csrf && options.csrf !== false) headers['x-csrf-token'] = this.csrf;
+    let payload: string | undefined = options.raw;
+    if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await send(new URL(path, this.base), method, headers, payload, this.localAddress);
+    for (const line of res.headers.getSetCookie()) {
+      const match = /^anju_session=([^;]*)/.exec(line);
+      if (match) this.cookie = match[1] || undefined;
+    }
+    return res;
+  }
+}
+
+/** A plain HTTP request answered as a fetch Response; node:http because fetch cannot pick a source address. */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  localAddress: string | undefined,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+            out.append(name, v);
+        }
+        const status = res.statusCode ?? 0;
+        const content = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(content, { status, headers: out }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function browser(anju: TestAnju, localAddress?: string): Browser {
+  return new Browser(`http://127.0.0.1:${anju.ports.http}`, localAddress);
+}
+
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+export interface Community {
+  id: string;
+  residents: { id: string; name: string; homeId: string }[];
+}
+
+let homeCounter = 0;
+
+/** A community with `n` residents, one per home. */
+export function addCommunity(anju: TestAnju, name: string, n = 2): Community {
+  const residents = Array.from({ length: n }, (_, i) => {
+    homeCounter += 1;
+    const r = anju.registry.addResident({
+      name: `${name} resident ${i + 1}`,
+      livesAlone: true,
+      address: { community: name, compound: 'A', building: '1', home: `${homeCounter}01` },
+    });
+    return { id: r.id, name: r.name, homeId: r.home.homeId };
+  });
+  return { id: anju.registry.getResident(residents[0]!.id)!.home.communityId, residents };
+}
+
+let userCounter = 0;
+
+/** Creates a user and returns a browser signed in as them. */
+export async function signedIn(
+  anju: TestAnju,
+  role: Role,
+  scope: { communities?: string[]; residents?: string[] } = {},
+): Promise<Browser & { userId: string; username: string; password: string }> {
+  userCounter += 1;
+  const username = `${role}-${userCounter}`;
+  const password = `password-${userCounter}-long`;
+  const user = await anju.accounts.users.create({
+    username,
+    displayName: `${role} ${userCounter}`,
+    role,
+    password,
+    communities: scope.communities ?? [],
+    residents: scope.residents ?? [],
+  });
+  const tab = browser(anju);
+  const res = await tab.signIn(username, password);
+  if (!res.ok) throw new Error(`sign-in as ${username} failed: ${res.status}`);
+  return Object.assign(tab, { userId: user.id, username, password });
+}
+
+export async function signedInAdmin(anju: TestAnju): Promise<Browser> {
+  const tab = browser(anju);
+  const res = await tab.signIn('admin', ADMIN_PASSWORD);
+  if (!res.ok) throw new Error(`admin sign-in failed: ${res.status}`);
+  return tab;
+}
+
+/** Raises an alert the way the rule engine does; returns the alert. */
+export function raiseAlert(anju: TestAnju, residentId: string, overrides: Partial<AlertSignal> = {}) {
+  const change = anju.alerting.alerts.apply({
+    action: 'raise',
+    residentId,
+    ruleId: 'event.sos',
+    severity: 'critical',
+    at: Date.now(),
+    deviceId: null,
+    summary: 'SOS button pressed',
+    evidence: {},
+    autoClear: false,
+    ...overrides,
+  });
+  if (!change) throw new Error('a raise always changes an alert');
+  return change.alert;
+}
+
+/** A Socket.IO client connected as `tab` (its cookie) or with a bearer token; rejects on connect_error. */
+export function openSocket(
+  anju: TestAnju,
+  auth: { tab: Browser } | { token: string } | Record<string, never>,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<Socket> {
+  const socket = connectSocket(`http://127.0.0.1:${anju.ports.http}`, {
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...('tab' in auth && auth.tab.cookie
+      ? { extraHeaders: { cookie: `anju_session=${auth.tab.cookie}` } }
+      : {}),
+    ...('token' in auth ? { auth: { token: auth.token } } : {}),
+    ...options,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** Collects every event of these names a socket receives. */
+export function record(socket: Socket, events: readonly string[]): { event: string; payload: unknown }[] {
+  const seen: { event: string; payload: unknown }[] = [];
+  for (const event of events) socket.on(event, (payload: unknown) => seen.push({ event, payload }));
+  return seen;
+}

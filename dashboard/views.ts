@@ -1,0 +1,102 @@
+// What the dashboard shows of alerts and devices: the records joined with the names people read (resident,
+// home) and the health a devices page needs (battery, firmware and signal from the telemetry store's
+// latest values; refused messages from the gateway). Used by the HTTP routes and the Socket.IO feed.
+import { z } from 'zod';
+import { Alert } from '../alerting/alerts/index.ts';
+import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
+import type { TelemetryStore } from '../ingest/store/types.ts';
+import type { Device, Registry } from '../registry/index.ts';
+
+export const AlertView = Alert.extend({
+  residentName: z
+    .string()
+    .nullable()
+    .meta({ description: 'null when the registry does not know the resident.' }),
+  homeLabel: z.string().nullable().meta({ description: 'Compound / building / home.' }),
+});
+export type AlertView = z.infer<typeof AlertView>;
+
+export const DeviceView = z.object({
+  id: z.string(),
+  kind: z.enum(DEVICE_KINDS),
+  residentId: z.string().nullable(),
+  homeId: z.string(),
+  room: z.enum(ROOMS).nullable(),
+  vendor: z.string().nullable(),
+  model: z.string().nullable(),
+  online: z.boolean(),
+  lastSeen: z.number().int().nullable(),
+  revoked: z.boolean(),
+  battery: z.number().nullable().meta({ description: 'Percent, from the latest reading that carried it.' }),
+  firmware: z.string().nullable(),
+  rssi: z.number().nullable().meta({ description: 'dBm, from the latest heartbeat.' }),
+  refused: z
+    .record(z.string(), z.number().int())
+    .meta({
+      description: 'Messages refused since this server started, by error code (E_JSON, E_RANGE, ...).',
+    }),
+});
+export type DeviceView = z.infer<typeof DeviceView>;
+
+export interface ViewsOptions {
+  registry: Pick<Registry, 'getResident'>;
+  store: Pick<TelemetryStore, 'latest'>;
+  /** Refused messages of a device by reason (gateway.refusals.forDevice). */
+  refusals(deviceId: string): Partial<Record<string, number>>;
+}
+
+export class Views {
+  constructor(private readonly opts: ViewsOptions) {}
+
+  /** One registry lookup per distinct resident, however many alerts they have. */
+  alerts(alerts: readonly Alert[]): AlertView[] {
+    const names = new Map<string, { residentName: string | null; homeLabel: string | null }>();
+    return alerts.map((alert) => {
+      let known = names.get(alert.residentId);
+      if (!known) {
+        const r = this.opts.registry.getResident(alert.residentId);
+        known = {
+          residentName: r?.name ?? null,
+          homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,
+        };
+        names.set(alert.residentId, known);
+      }
+      return { ...alert, ...known };
+    });
+  }
+
+  alert(alert: Alert): AlertView {
+    return this.alerts([alert])[0]!;
+  }
+
+  async device(device: Device): Promise<DeviceView> {
+    const latest = await this.opts.store.latest({ deviceId: device.id });
+    const value = (field: string) => latest.find((l) => l.field === field)?.value;
+    const battery = value('battery');
+    const firmware = value('firmware');
+    const rssi = value('rssi');
+    const refused = Object.fromEntries(
+      Object.entries(this.opts.refusals(device.id)).filter((e): e is [string, number] => e[1] !== undefined),
+    );
+    return {
+      id: device.id,
+      kind: device.kind,
+      residentId: device.residentId,
+      homeId: device.homeId,
+      room: device.room,
+      vendor: device.vendor,
+      model: device.model,
+      online: device.online,
+      lastSeen: device.lastSeen,
+      revoked: device.revokedAt !== null,
+      battery: typeof battery === 'number' ? battery : null,
+      firmware: typeof firmware === 'string' ? firmware : null,
+      rssi: typeof rssi === 'number' ? rssi : null,
+      refused,
+    };
+  }
+
+  devices(devices: readonly Device[]): Promise<DeviceView[]> {
+    return Promise.all(devices.map((d) => this.device(d)));
+  }
+}

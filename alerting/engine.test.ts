@@ -97,6 +97,36 @@ describe('rule engine', () => {
     expect(got.filter((s) => s.ruleId === 'device.offline').map((s) => s.residentId)).toEqual(['rs_2']);
   });
 
+  it('judges a reading from a device whose clock runs ahead at its arrival, so a hold is not delayed', () => {
+    const context = {
+      device: (): DeviceContext => ({
+        kind: 'gas_sensor',
+        residentId: null,
+        homeId: 'hm_1',
+        room: 'kitchen',
+        residentIds: ['rs_1'],
+      }),
+    };
+    const engine = new RuleEngine({ context });
+    const got: AlertSignal[] = [];
+    engine.onSignal((s) => got.push(s));
+    const ahead = 4 * 60_000;
+    engine.ingest({
+      deviceId: 'G-1',
+      kind: 'gas_sensor',
+      residentId: null,
+      homeId: 'hm_1',
+      receivedAt: t0,
+      qos: 1,
+      message: {
+        channel: 'telemetry',
+        body: { ts: t0 + ahead, seq: 1, gas: 'methane', concentration: 30, unit: '%LEL' },
+      },
+    });
+    engine.advanceTo(t0 + 10_000);
+    expect(got).toMatchObject([{ ruleId: 'gas.methane', severity: 'alarm', at: t0 + 10_000 }]);
+  });
+
   it('emits signals that satisfy the AlertSignal schema', async () => {
     const { AlertSignal } = await import('./signals.ts');
     const kit = new EngineKit();

@@ -1,10 +1,11 @@
 // The rule engine: judges every accepted reading in event time and emits AlertSignals. It keeps one
 // Subject per resident and one binding per (device, resident); rules live in alerting/rules/.
 //
-// Time: `ingest` judges a reading by its own timestamp and never moves the clock; `advanceTo(now)` moves
-// it and fires every timer (hold times, inactivity, offline, fall windows) due by then, each at its own
-// due time. Live, a timer calls advanceTo(Date.now()) every second (startLiveClock); replay calls it with
-// each reading's time before ingesting it, so a day replays in seconds with the same signals.
+// Time: `advanceTo(now)` moves the clock and fires every timer (hold times, inactivity, offline, fall
+// windows) due by then, each at its own due time. `ingest` first advances the clock to the reading's event
+// time (never past its arrival, see eventTime), then judges it. Live, a timer also calls
+// advanceTo(Date.now()) every second (startLiveClock) so that deadlines pass without readings; replay
+// needs nothing more, so a day replays in seconds and gives the same signals as live.
 import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../gateway/ports.ts';
 import { DeviceBinding } from './rules/binding.ts';
@@ -108,12 +109,13 @@ export class RuleEngine {
 
   ingest(reading: AcceptedReading): void {
     this.stats.readings++;
+    const ts = eventTime(reading);
+    this.advanceTo(ts);
     const entry = this.entryFor(reading);
     if (entry === undefined || entry.bindings.length === 0) {
       this.stats.unattributed++;
       return;
     }
-    const ts = (reading.message.body as { ts?: number }).ts ?? reading.receivedAt;
     const bindings = entry.bindings;
     for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts);
   }
@@ -213,6 +215,16 @@ export class RuleEngine {
       }
     }
   };
+}
+
+/**
+ * The time a reading is judged at: its own timestamp, or its arrival when it has none or when the device
+ * clock runs ahead (the gateway allows 5 min), which must not delay hold timers. A reading that arrives
+ * late keeps its own time; that is what event time is for.
+ */
+export function eventTime(reading: AcceptedReading): number {
+  const own = (reading.message.body as { ts?: number }).ts;
+  return own === undefined || own > reading.receivedAt ? reading.receivedAt : own;
 }
 
 /** Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. */

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { decodeUplink, isUplink, parseTopic } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../gateway/ports.ts';
-import type { ResidentContext, RuleEngine } from './engine.ts';
+import { eventTime, type ResidentContext, type RuleEngine } from './engine.ts';
 
 export interface ReplayStats {
   lines: number;
@@ -34,7 +34,7 @@ export class Replayer {
     private readonly onInvalid: InvalidLineHandler = () => {},
   ) {}
 
-  /** Validates one line and, if it holds an accepted reading, advances the clock to it and ingests it. */
+  /** Validates one line and, if it holds an accepted reading, ingests it (which advances the clock). */
   line(text: string, lineNo = this.stats.lines + 1): void {
     this.stats.lines++;
     if (text.trim() === '') return;
@@ -69,12 +69,11 @@ export class Replayer {
       qos: 1,
       message: decoded.message,
     };
-    const ts = (decoded.message.body as { ts?: number }).ts ?? receivedAt;
+    const ts = eventTime(reading);
     this.lastTime = Math.max(Number.isNaN(this.lastTime) ? ts : this.lastTime, ts);
     this.stats.firstTs ??= ts;
     this.stats.lastTs = this.lastTime;
     this.stats.readings++;
-    this.engine.advanceTo(ts);
     this.engine.ingest(reading);
   }
 

@@ -145,10 +145,7 @@ function timeReplay(lines: string[]): { perSecond: number; signals: number } {
 function timeRules(readings: AcceptedReading[]): { perSecond: number; signals: number } {
   const engine = new RuleEngine({ context });
   const started = performance.now();
-  for (const r of readings) {
-    engine.advanceTo((r.message.body as { ts: number }).ts);
-    engine.ingest(r);
-  }
+  for (const r of readings) engine.ingest(r);
   const seconds = (performance.now() - started) / 1000;
   return { perSecond: readings.length / seconds, signals: engine.stats.signals };
 }

@@ -58,7 +58,7 @@ export class DeviceBinding {
     return this.subject.id;
   }
 
-  /** `ts` is the message's event time: its own timestamp, or its arrival for a status without one. */
+  /** `ts` is the message's event time (engine.ts eventTime). */
   accept(message: UplinkMessage, ts: number): void {
     this.subject.dirty = true;
     switch (message.channel) {
@@ -121,7 +121,7 @@ export class DeviceBinding {
         return;
       case 'gas_sensor': {
         const gas = body as GasTelemetry;
-        this.gas!.telemetry(gas);
+        this.gas!.telemetry(gas, ts);
         if (gas.sensorFault !== undefined) this.health.sensorFault(ts, gas.sensorFault);
         if (gas.sensorAgeDays !== undefined) this.health.sensorAgeDays(ts, gas.sensorAgeDays);
         return;
@@ -140,7 +140,7 @@ export class DeviceBinding {
 
   private wearable(w: WearableTelemetry, ts: number): void {
     this.health.worn(ts, w.worn);
-    this.vitals!.telemetry(w);
+    this.vitals!.telemetry(w, ts);
     // Steps count from local midnight: a drop is a new day, a rise is the wearer walking.
     let moved = false;
     if (w.steps !== undefined) {
@@ -180,7 +180,7 @@ export class DeviceBinding {
         if (e.type === 'sos') {
           this.subject.noteActivity(ts);
           sosPressed(this.subject, ts, this.deviceId);
-        } else if (e.type === 'fall') this.subject.fall.detected(e, this.deviceId);
+        } else if (e.type === 'fall') this.subject.fall.detected(e, ts, this.deviceId);
         else {
           this.subject.noteActivity(ts);
           this.subject.fall.cancelled(e.fallSeq, ts, this.deviceId);
@@ -189,7 +189,7 @@ export class DeviceBinding {
       }
       case 'gas_sensor': {
         const e = body as GasEvent;
-        if (e.type === 'gas_alarm') this.gas!.event(e);
+        if (e.type === 'gas_alarm') this.gas!.event(e, ts);
         else this.health.sensorFault(ts, true, e.detail);
         return;
       }

@@ -28,7 +28,6 @@ export interface FallState {
 
 export interface FallReport {
   seq: number;
-  ts: number;
   confidence: number;
   cancellable: boolean;
   cancelWindowS?: number | undefined;
@@ -43,19 +42,19 @@ export class FallRule {
 
   constructor(private readonly subject: Subject) {}
 
-  detected(fall: FallReport, deviceId: string): void {
+  detected(fall: FallReport, ts: number, deviceId: string): void {
     const cfg = this.subject.rules.events.fall;
     const windowS = fall.cancellable ? (fall.cancelWindowS ?? cfg.confirmWindowS) : 0;
     const p: PendingFall = {
       seq: fall.seq,
-      ts: fall.ts,
+      ts,
       deviceId,
       confidence: fall.confidence,
-      windowEnd: fall.ts + windowS * 1000,
-      confirmAt: windowS === 0 ? fall.ts : fall.ts + (windowS + cfg.graceS) * 1000,
+      windowEnd: ts + windowS * 1000,
+      confirmAt: windowS === 0 ? ts : ts + (windowS + cfg.graceS) * 1000,
     };
     if (windowS === 0) {
-      this.confirm(p, fall.ts, 'the wearer could not cancel it');
+      this.confirm(p, ts, 'the wearer could not cancel it');
       return;
     }
     this.pending.push(p);

@@ -25,22 +25,22 @@ export class GasSensorRules {
     private readonly deviceId: string,
   ) {}
 
-  telemetry(body: GasTelemetry): void {
-    if (body.gas === 'co') this.coRule().observe(body.ts, body.concentration);
-    else this.observeLel(body.gas, body.ts, body.concentration);
+  telemetry(body: GasTelemetry, ts: number): void {
+    if (body.gas === 'co') this.coRule().observe(ts, body.concentration);
+    else this.observeLel(body.gas, ts, body.concentration);
   }
 
-  event(body: GasEvent): void {
+  event(body: GasEvent, ts: number): void {
     if (body.type !== 'gas_alarm') return;
     if (body.gas === 'co') {
-      this.coRule().deviceAlarm(body.ts, body.concentration);
+      this.coRule().deviceAlarm(ts, body.concentration);
       return;
     }
     const cfg = this.subject.rules.gas[body.gas];
     if (!cfg.enabled) return;
-    this.observeLel(body.gas, body.ts, body.concentration);
+    this.observeLel(body.gas, ts, body.concentration);
     const level = body.concentration >= cfg.critical ? 2 : 1;
-    this.lelRule(body.gas).raiseNow(body.ts, level, body.concentration, '(the detector alarmed)');
+    this.lelRule(body.gas).raiseNow(ts, level, body.concentration, '(the detector alarmed)');
   }
 
   dispose(): void {

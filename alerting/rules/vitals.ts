@@ -44,10 +44,9 @@ export class VitalsRules {
     this.skinLow = rule('vitals.skin_temp', 'low', -1, 'skin temperature', ' C');
   }
 
-  telemetry(body: WearableTelemetry): void {
+  telemetry(body: WearableTelemetry, ts: number): void {
     if (body.worn === false) return;
     const { spo2, pulse, skinTemp, baseline } = this.subject.rules.vitals;
-    const ts = body.ts;
     if (body.spo2 !== undefined && spo2.enabled) {
       this.spo2.observe(
         ts,

@@ -52,7 +52,7 @@ export class DeviceHealthRules {
       this.offlineAt = NaN;
       this.subject.timers.cancel(this.lastWillTimer);
     }
-    if (this.subject.outlet.level('device.offline') >= 0) {
+    if (this.subject.outlet.raisedBy('device.offline', this.deviceId)) {
       this.subject.clear('device.offline', this.deviceId, this.facts(ts, `${this.deviceId} back online`, {}));
     }
     if (!this.silenceTimer.scheduled) this.armSilence();

@@ -95,6 +95,10 @@ residents:
     );
     expect(err.message).toContain('invalid rules in community.yaml');
     expect(err.message).toContain('timezone: unknown IANA time zone');
+    // The resident inherits the community's problems; only their own are listed under their name.
+    expect(paths.filter((p) => p.startsWith('residents.'))).toEqual([
+      'residents.rs_1.device.battery.belowPct',
+    ]);
   });
 
   it('refuses a file that is not YAML, or not a mapping', () => {

@@ -91,6 +91,8 @@ export function buildRuleSet(doc: unknown, source: string): RuleSet {
   const communityInput = deepMerge(shippedDefaults(), communityPart);
   const community = RuleConfig.safeParse(communityInput);
   if (!community.success) issues.push(...issuesOf(community.error, ''));
+  // A resident's rules inherit the community's problems; report only their own.
+  const inherited = new Set(issues.map((i) => `${i.path}\0${i.message}`));
 
   const perResident = new Map<string, RuleConfig>();
   if (!isPlain(residents)) {
@@ -99,7 +101,14 @@ export function buildRuleSet(doc: unknown, source: string): RuleSet {
     for (const [residentId, override] of Object.entries(residents)) {
       const parsed = RuleConfig.safeParse(deepMerge(communityInput, override as RuleConfigInput));
       if (parsed.success) perResident.set(residentId, parsed.data);
-      else issues.push(...issuesOf(parsed.error, `residents.${residentId}`));
+      else {
+        for (const issue of issuesOf(parsed.error, '')) {
+          if (!inherited.has(`${issue.path}\0${issue.message}`)) {
+            const where = issue.path ? `residents.${residentId}.${issue.path}` : `residents.${residentId}`;
+            issues.push({ ...issue, path: where });
+          }
+        }
+      }
     }
   }
   if (issues.length > 0 || !community.success) throw new RuleFileError(source, issues);

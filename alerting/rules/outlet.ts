@@ -34,6 +34,11 @@ export class Outlet {
     return this.entries.get(ruleId)?.emitted ?? -1;
   }
 
+  /** Whether `source` is among those raising `ruleId`. */
+  raisedBy(ruleId: string, source: string): boolean {
+    return this.entries.get(ruleId)?.sources.has(source) ?? false;
+  }
+
   /**
    * `repeat` emits even when the severity does not rise, with this raise's own severity: every SOS press
    * and every fall is its own signal, since the engine cannot know whether a person closed the last one.

@@ -1,5 +1,6 @@
 // How alerts read in the UI: rules by name in the current language (the server's English summary when a
 // rule is new to this catalogue), and the order the console lists them in.
+import { dateTime } from './format.ts';
 import { t, tMaybe } from './i18n/index.ts';
 import type { AlertView, AuditEntry, Severity } from './types.ts';
 
@@ -13,8 +14,21 @@ export function actorName(actor: string): string {
   return actor === 'system' ? t('actor.system') : actor;
 }
 
+/** Escalation steps count from 0 in the records; people count from 1. */
+export function stepText(step: number): string {
+  return t('alert.step', { step: step + 1 });
+}
+
 export function auditText(entry: AuditEntry): string {
-  return tMaybe(`audit.${entry.action}`, { step: String(entry.details.step ?? '') }) ?? entry.action;
+  const step = typeof entry.details.step === 'number' ? entry.details.step + 1 : '';
+  return tMaybe(`audit.${entry.action}`, { step }) ?? entry.action;
+}
+
+/** Evidence as people read it: times as dates, objects as JSON. */
+export function evidenceText(key: string, value: unknown): string {
+  if (typeof value === 'number' && /At$|^ts$/.test(key) && value > 1e12) return dateTime(value);
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
 }
 
 /** Most severe first; among equals the one waiting longest first, or the latest closed for resolved ones. */

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail: string | null,
+    /** Validation problems by field path, when the server lists them. */
+    readonly errors: { path: string; message: string }[] = [],
   ) {
     super(detail ?? title);
   }
@@ -29,14 +31,16 @@ export function setUnauthorizedHandler(handler: () => void): void {
 async function problemOf(res: Response): Promise<ApiError> {
   let title = res.statusText || `HTTP ${res.status}`;
   let detail: string | null = null;
+  let errors: { path: string; message: string }[] = [];
   try {
-    const body = (await res.json()) as { title?: unknown; detail?: unknown };
+    const body = (await res.json()) as { title?: unknown; detail?: unknown; errors?: unknown };
     if (typeof body.title === 'string') title = body.title;
     if (typeof body.detail === 'string') detail = body.detail;
+    if (Array.isArray(body.errors)) errors = body.errors as typeof errors;
   } catch {
     // Not JSON (a proxy's error page, say): the status line is all there is.
   }
-  return new ApiError(res.status, title, detail);
+  return new ApiError(res.status, title, detail, errors);
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {

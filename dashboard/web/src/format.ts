@@ -14,7 +14,8 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 
 export function ago(ms: number | null, reference = now.value): string {
   if (ms === null) return t('common.never');
-  const diff = ms - reference;
+  // `now` ticks slowly, and device clocks run a little ahead: nothing on screen happened in the future.
+  const diff = Math.min(0, ms - Math.max(reference, Date.now()));
   const rtf = new Intl.RelativeTimeFormat(locale.value, { numeric: 'auto', style: 'short' });
   for (const [unit, size] of UNITS)
     if (Math.abs(diff) >= size) return rtf.format(Math.round(diff / size), unit);

@@ -30,7 +30,7 @@ function hasView(a: Alert | AlertView): a is AlertView {
   return 'residentName' in a;
 }
 
-/** Keeps the newer version; an alert pushed without names borrows them from the copy we have. */
+/** Keeps the newer version; an alert pushed without names borrows them from the copy we have, or `names`. */
 export function upsert(
   incoming: Alert | AlertView,
   names?: { residentName: string; homeLabel: string },
@@ -42,8 +42,8 @@ export function upsert(
     ? incoming
     : {
         ...incoming,
-        residentName: names?.residentName ?? known?.residentName ?? null,
-        homeLabel: names?.homeLabel ?? known?.homeLabel ?? null,
+        residentName: known?.residentName ?? names?.residentName ?? null,
+        homeLabel: known?.homeLabel ?? names?.homeLabel ?? null,
       };
   alerts.set(view.id, view);
   if (flashingFor.has(view.id) && view.state !== 'open') {

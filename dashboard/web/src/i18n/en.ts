@@ -30,6 +30,8 @@ const en = {
   'common.yes': 'Yes',
   'common.no': 'No',
   'common.all': 'All',
+  'common.showAll': 'Show all {n}',
+  'common.showFewer': 'Show fewer',
   'common.backHome': 'Back to my start page',
   'forbidden.title': 'Not allowed',
   'forbidden.body':
@@ -260,6 +262,8 @@ const en = {
   'admin.rulesHelp':
     'Only what differs from the community defaults, in the shape of the rules file, e.g. {"vitals": {"pulse": {"warningAtOrAbove": 120}}}.',
   'admin.rulesOverrides': 'Overrides (JSON)',
+  'admin.rulesUpdated': 'Last changed by {who}, {time}',
+  'admin.rulesCommunity': "The community's rules (for reference)",
   'admin.rulesInvalidJson': 'This is not valid JSON:',
 };
 

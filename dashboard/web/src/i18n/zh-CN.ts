@@ -31,6 +31,8 @@ const zhCN: Record<MessageKey, string> = {
   'common.yes': '是',
   'common.no': '否',
   'common.all': '全部',
+  'common.showAll': '显示全部 {n} 条',
+  'common.showFewer': '收起',
   'common.backHome': '返回我的首页',
   'forbidden.title': '无权查看',
   'forbidden.body': '您的账号无权查看此页面。如有疑问，请联系社区管理员。',
@@ -259,6 +261,8 @@ const zhCN: Record<MessageKey, string> = {
   'admin.rulesHelp':
     '只填写与社区默认值不同的部分，结构与规则文件相同，例如 {"vitals": {"pulse": {"warningAtOrAbove": 120}}}。',
   'admin.rulesOverrides': '覆盖设置（JSON）',
+  'admin.rulesUpdated': '最近由 {who} 于 {time} 修改',
+  'admin.rulesCommunity': '社区规则（供参考）',
   'admin.rulesInvalidJson': '这不是有效的 JSON：',
 };
 

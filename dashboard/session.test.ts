@@ -2,6 +2,7 @@
 // the sign-in rate limit, the login audit, expired sessions and the security headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { sessionKey } from './accounts/sessions.ts';
 import { ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
 
 let anju: TestAnju;
@@ -186,7 +187,9 @@ describe('sign-in rate limit', () => {
 describe('sessions', () => {
   it('treats an expired session as no session and clears its cookie', async () => {
     const tab = await signedIn(anju, 'admin');
-    anju.registry.database.prepare('UPDATE sessions SET expires_at = 0').run();
+    anju.registry.database
+      .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
+      .run(sessionKey(tab.cookie!));
     const res = await tab.get('/api/v1/alerts');
     expect(res.status).toBe(401);
     expect(res.headers.getSetCookie().some((c) => /^anju_session=;/.test(c))).toBe(true);

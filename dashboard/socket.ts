@@ -28,6 +28,9 @@ export const SOCKET_ACTIONS = {
 /** At most this many alerts are returned by one `alerts:sync`, most recently changed first. */
 export const SYNC_LIMIT = 1000;
 
+// setTimeout cannot wait longer than this; a later expiry is reached by looking again.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type ActionAck = { ok: true; alert: AlertView } | { ok: false; status: number; error: string };
 export type SyncAck = { ok: true; alerts: AlertView[] } | { ok: false; status: number; error: string };
 
@@ -100,17 +103,30 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
     return user && { principal: { kind: 'user', user }, cookie };
   }
 
-  /** The socket's principal if its session is still live; a socket whose session ended is closed. */
+  /** The socket's principal if its session is still live (and with the user's current assignments). */
   function stillSignedIn(socket: Socket): Principal | undefined {
     const data = socket.data as SocketData;
     if (data.cookie === undefined) return data.principal;
     const session = accounts.sessions.find(data.cookie);
     const user = session && accounts.users.get(session.userId);
-    if (!user) {
-      socket.disconnect(true);
-      return undefined;
-    }
-    return { kind: 'user', user };
+    return user && { kind: 'user', user };
+  }
+
+  /**
+   * A socket that only listens makes no requests, so nothing would notice its session expire: look when
+   * it is due (later if the session was used meanwhile) and close the socket once it has ended.
+   */
+  function closeWhenExpired(socket: Socket, cookie: string, expiresAt: number): void {
+    const timer = setTimeout(
+      () => {
+        const session = accounts.sessions.find(cookie);
+        if (session) closeWhenExpired(socket, cookie, session.expiresAt);
+        else socket.disconnect(true);
+      },
+      Math.min(Math.max(expiresAt - Date.now(), 0) + 1000, MAX_TIMER_MS),
+    );
+    timer.unref();
+    socket.once('disconnect', () => clearTimeout(timer));
   }
 
   io.use((socket, next) => {
@@ -125,7 +141,10 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
     void socket.join(scopes.of(data.principal).rooms());
     if (data.cookie !== undefined) {
       const session = accounts.sessions.find(data.cookie);
-      if (session) void socket.join(sessionRoom(session.key));
+      if (session) {
+        void socket.join(sessionRoom(session.key));
+        closeWhenExpired(socket, data.cookie, session.expiresAt);
+      }
     }
 
     /** Validates, re-checks the session and scope, runs the action and answers through the ack. */
@@ -140,7 +159,11 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
         const parsed = schema.safeParse(payload);
         if (!parsed.success) return reply(refusal(400, z.prettifyError(parsed.error)));
         const principal = stillSignedIn(socket);
-        if (!principal) return reply(refusal(401, 'the session has ended; sign in again'));
+        if (!principal) {
+          reply(refusal(401, 'the session has ended; sign in again'));
+          socket.disconnect(true);
+          return;
+        }
         try {
           reply(handle(parsed.data, principal));
         } catch (err) {
@@ -184,7 +207,10 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
     onChange: (listener) =>
       alerts.onChange((change) => listener({ ...change, alert: views.alert(change.alert) })),
   });
-  const unwatchSessions = accounts.sessions.onEnd((key) => io.in(sessionRoom(key)).disconnectSockets(true));
+  // Deferred, so that an action that found its session ended still gets its answer before the close.
+  const unwatchSessions = accounts.sessions.onEnd((key) =>
+    setImmediate(() => io.in(sessionRoom(key)).disconnectSockets(true)),
+  );
   app.addHook('onClose', async () => {
     unpublish();
     unwatchSessions();

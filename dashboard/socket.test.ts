@@ -267,7 +267,7 @@ describe('catching up after a reconnect', () => {
     });
 
     socket.connect();
-    await new Promise((r) => socket.once('connect', r));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
     const sync = (await socket.emitWithAck('alerts:sync', { since: lastSeen + 1 })) as SyncAck;
     if (!sync.ok) throw new Error(sync.error);
     const byId = new Map(sync.alerts.map((a) => [a.id, a]));

@@ -107,14 +107,27 @@ export class Fleet {
   }
 
   private async change(link: Link, o: Extract<SimOutput, { type: 'power' | 'credentials' }>): Promise<void> {
-    await this.until(() => !link.connected || link.queue.length + link.inflight === 0, 5000);
+    if (o.type === 'credentials' && !o.wrong) {
+      // Given the right secret again, the device tries at once instead of waiting out its backoff.
+      link.wrongSecret = false;
+      if (link.timer) {
+        clearTimeout(link.timer);
+        link.timer = undefined;
+        this.requestConnect(link);
+      }
+      return;
+    }
+    // What the device queued before the change goes out first; still connecting counts as able to send.
+    const flushed = () =>
+      link.queue.length + link.inflight === 0 || (!link.client && !link.timer) || link.wrongSecret;
+    await this.until(flushed, 5000);
     if (o.type === 'power') {
       link.powered = false;
       this.cut(link);
       return;
     }
-    link.wrongSecret = o.wrong;
-    if (!o.wrong || !link.client) return;
+    link.wrongSecret = true;
+    if (!link.client) return;
     // A device given a wrong secret (a bad firmware update, say) drops its session and tries again at once.
     const refusals = link.refusals;
     link.attempt = -1;

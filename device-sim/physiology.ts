@@ -7,7 +7,7 @@ import type { Activity } from './routine.ts';
 
 const HR_BOOST: Record<Activity, number> = { still: 0, light: 12, moderate: 28, vigorous: 45 };
 const STEPS_PER_MIN: Record<Activity, [number, number]> = {
-  still: [0, 2],
+  still: [0, 0],
   light: [8, 25],
   moderate: [60, 95],
   vigorous: [100, 130],

@@ -124,7 +124,8 @@ export type ScenarioKind = Scenario['kind'];
 export type ScenarioInput = z.input<typeof Scenario>;
 export const SCENARIO_KINDS = Scenario.options.map((o) => o.shape.kind.value);
 
-export const ScenarioFile = z.union([z.array(Scenario), z.strictObject({ scenarios: z.array(Scenario) })]);
+const ScenarioList = z.array(Scenario);
+const ScenarioFileObject = z.strictObject({ scenarios: ScenarioList });
 
 /** Which of a resident's devices a kind acts on when the target names only the resident. */
 const DEFAULT_ROLE: Partial<Record<ScenarioKind, DeviceRole>> = {
@@ -182,7 +183,8 @@ export function loadScenarioFile(file: string): Scenario[] {
   } catch (err) {
     throw new Error(`scenario file ${file}: ${(err as Error).message}`);
   }
-  const parsed = ScenarioFile.safeParse(data);
+  // Two schemas rather than a union, so that an error names the field instead of "invalid input".
+  const parsed = Array.isArray(data) ? ScenarioList.safeParse(data) : ScenarioFileObject.safeParse(data);
   if (!parsed.success) throw new Error(`scenario file ${file}: ${describeIssues(parsed.error)}`);
   return Array.isArray(parsed.data) ? parsed.data : parsed.data.scenarios;
 }

@@ -49,7 +49,9 @@ function demoEmergencies(community: Community, now: number): { scenario: Scenari
   ];
   const withCo = community.devices.find((d) => d.gas === 'co');
   if (withCo) plan.push([`co_ramp@${withCo.residentKey}@${at(8)}`, 'carbon monoxide rising to 300 ppm']);
-  return plan.map(([spec, label]) => ({ scenario: parseScenarioSpec(spec), label }));
+  return plan
+    .map(([spec, label]) => ({ scenario: parseScenarioSpec(spec), label }))
+    .sort((a, b) => Date.parse(a.scenario.at) - Date.parse(b.scenario.at));
 }
 
 function clock(ms: number): string {

@@ -1,0 +1,166 @@
+// `anju sim` as people and scripts run it: a subprocess, against a real Anju where it needs one.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAnju, type TestAnju } from '../../test/harness.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'anju.js');
+
+function anju(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.ANJU_DATA_DIR;
+  delete env.ANJU_MQTT_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+let server: TestAnju;
+const dir = mkdtempSync(path.join(tmpdir(), 'anju-sim-cli-'));
+beforeAll(async () => {
+  server = await startTestAnju({ logLevel: 'warn' });
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('anju sim', () => {
+  it('writes the same JSONL for the same seed, and a devices file for anju replay', async () => {
+    const run = (seed: string, out: string) =>
+      anju(
+        'sim',
+        '--seed',
+        seed,
+        '--residents',
+        '2',
+        '--start',
+        '2026-01-12T00:00:00+08:00',
+        '--duration',
+        '6h',
+        '--out',
+        path.join(dir, out),
+        '--json',
+        '--scenario',
+        'sos@resident-2@03:00',
+      );
+    const [a, b, c] = await Promise.all([run('3', 'a.jsonl'), run('3', 'b.jsonl'), run('4', 'c.jsonl')]);
+    expect(a.code, a.stderr).toBe(0);
+    const first = readFileSync(path.join(dir, 'a.jsonl'), 'utf8');
+    expect(readFileSync(path.join(dir, 'b.jsonl'), 'utf8')).toBe(first);
+    expect(readFileSync(path.join(dir, 'c.jsonl'), 'utf8')).not.toBe(first);
+    expect(c.code).toBe(0);
+    const lines = first.trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toEqual({
+      topic: 'anju/v1/sim-001-wearable/status',
+      payload: { state: 'online', ts: Date.parse('2026-01-12T00:00:00+08:00') },
+    });
+    expect(lines.filter((l) => l.includes('"type":"sos"'))).toHaveLength(1);
+    const summary = JSON.parse(a.stdout) as { mode: string; sent: number; scenarios: unknown[] };
+    expect(summary).toMatchObject({
+      mode: 'jsonl',
+      sent: lines.length,
+      scenarios: [{ kind: 'sos', target: 'resident-2', at: '2026-01-11T19:00:00.000Z' }],
+    });
+    const devices = JSON.parse(readFileSync(path.join(dir, 'a.devices.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(devices['sim-001-wearable']).toEqual({
+      kind: 'wearable',
+      residentId: 'resident-1',
+      homeId: 'home-1',
+    });
+    expect(devices['sim-002-kitchen']).toEqual({ kind: 'env_monitor', homeId: 'home-2', room: 'kitchen' });
+    expect(b.code).toBe(0);
+  });
+
+  it('registers its devices in the registry once, then plays an accelerated past with every message acknowledged', async () => {
+    const args = [
+      'sim',
+      '--data-dir',
+      server.dataDir,
+      '--url',
+      `mqtt://127.0.0.1:${server.ports.mqtt}`,
+      '--residents',
+      '1',
+      '--id-prefix',
+      'cli',
+    ];
+    const first = await anju(
+      ...args,
+      '--start',
+      '-30m',
+      '--duration',
+      '30m',
+      '--speed',
+      'max',
+      '--json',
+      '--scenario',
+      'sos@resident-1@+5m',
+    );
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/registering 7 simulated devices/);
+    const summary = JSON.parse(first.stdout) as {
+      sent: number;
+      acked: number;
+      unsent: number;
+      byChannel: Record<string, number>;
+    };
+    expect(summary.sent).toBeGreaterThan(100);
+    expect(summary).toMatchObject({ acked: summary.sent, unsent: 0 });
+    expect(summary.byChannel.event).toBeGreaterThanOrEqual(1);
+    expect(existsSync(path.join(server.dataDir, 'sim-credentials.json'))).toBe(true);
+    expect(server.registry.listDevices().filter((d) => d.id.startsWith('cli-'))).toHaveLength(7);
+
+    const again = await anju(...args, '--start', '-10m', '--duration', '10m', '--speed', '600', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/registering/);
+    expect(JSON.parse(again.stdout)).toMatchObject({ connectRefused: {}, unsent: 0 });
+  });
+
+  it('drives many devices at a set rate in load mode and reports what it achieved', async () => {
+    const run = await anju(
+      'sim',
+      '--load',
+      '--data-dir',
+      server.dataDir,
+      '--url',
+      `mqtt://127.0.0.1:${server.ports.mqtt}`,
+      '--devices',
+      '20',
+      '--rate',
+      '500',
+      '--duration',
+      '3s',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      devices: number;
+      achievedPerSecond: number;
+      acked: number;
+      sent: number;
+      failed: number;
+      latencyMs: { p50: number; p99: number };
+    };
+    expect(result).toMatchObject({ devices: 20, acked: result.sent, failed: 0 });
+    expect(result.sent).toBeGreaterThanOrEqual(1500);
+    expect(result.achievedPerSecond).toBeGreaterThanOrEqual(400);
+    expect(result.latencyMs.p50).toBeLessThanOrEqual(result.latencyMs.p99);
+  });
+
+  it('explains what it needs when there are no credentials and no registry', async () => {
+    const run = await anju('sim', '--data-dir', path.join(dir, 'nowhere'), '--duration', '1m');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no credentials in .*sim-credentials\.json, and there is no Anju registry/);
+    const bad = await anju('sim', '--out', path.join(dir, 'x.jsonl'), '--scenario', 'sos@resident-99@+1m');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no resident or device "resident-99"/);
+  });
+});

@@ -9,6 +9,7 @@ import { registryDirectory } from './alerts/directory.ts';
 import type { Channel } from './channels/channel.ts';
 import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock } from './engine.ts';
+import { loadNotifications, notificationChannels } from './notifications.ts';
 import { registryContext } from './resident-context.ts';
 import { loadRules } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
@@ -18,7 +19,10 @@ export interface AlertingOptions {
   registry: Registry;
   journal: Journal;
   logger: Logger;
+  /** The console's channel; e-mail and webhooks come from the notifications file. */
   channels: readonly Channel[];
+  /** SMTP, webhooks and escalation policies (YAML or JSON); console only, default policy, when absent. */
+  notificationsFile?: string;
   /** A rules file (YAML or JSON) to use and watch; the shipped defaults when absent. */
   rulesFile?: string;
 }
@@ -33,10 +37,12 @@ const CATCH_UP_BATCH = 5000;
 
 export function startAlerting(opts: AlertingOptions): RunningAlerting {
   const { journal, logger } = opts;
+  const notifications = loadNotifications(opts.notificationsFile);
   const alerts = AlertService.open({
     dataDir: opts.dataDir,
     directory: registryDirectory(opts.registry),
-    channels: opts.channels,
+    channels: [...opts.channels, ...notificationChannels(notifications)],
+    policies: notifications.escalation,
     onError: (err) => logger.error({ err: (err as Error).message }, 'alert lifecycle error'),
   });
   const engine = new RuleEngine({

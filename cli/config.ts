@@ -19,6 +19,10 @@ export const ServeConfig = z.object({
     .string()
     .optional()
     .meta({ description: 'Rules (YAML/JSON) to use and watch instead of the defaults.' }),
+  notificationsFile: z
+    .string()
+    .optional()
+    .meta({ description: 'SMTP, webhooks and escalation policies (YAML/JSON).' }),
   adminPassword: z
     .string()
     .min(10)

@@ -88,6 +88,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     logger: log.child({ part: 'alerting' }),
     channels: [new SocketIoChannel(io)],
     rulesFile: config.rulesFile,
+    notificationsFile: config.notificationsFile,
   });
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.

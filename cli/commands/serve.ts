@@ -49,6 +49,17 @@ export function register(program: Command): void {
         .env('ANJU_MAX_CONNECTIONS_PER_ADDRESS')
         .default('500'),
     )
+    .addOption(
+      new Option(
+        '--rules <file>',
+        'alert rules (YAML or JSON), reloaded when changed; default: the shipped rules',
+      ).env('ANJU_RULES_FILE'),
+    )
+    .addOption(
+      new Option('--notifications <file>', 'SMTP, webhooks and escalation policies (YAML or JSON)').env(
+        'ANJU_NOTIFICATIONS_FILE',
+      ),
+    )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
     .addHelpText(
       'after',
@@ -66,6 +77,7 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         rulesFile: opts.rules,
+        notificationsFile: opts.notifications,
         // Only from the environment: a password on the command line is visible to every local user.
         adminPassword: process.env.ANJU_ADMIN_PASSWORD,
         influxUrl: opts.influxUrl,

@@ -1,0 +1,79 @@
+// The operator's notifications file: how to reach people beyond the console (SMTP, webhooks) and the
+// escalation policies that say whom to tell when. One YAML or JSON file, checked by zod like the rules.
+//
+//   smtp:
+//     url: smtp://alerts:secret@mail.example.org:587   # smtps:// for implicit TLS
+//     from: '"安居 Anju" <alerts@example.org>'
+//   webhooks:
+//     - { id: duty-robot, url: https://oapi.dingtalk.com/robot/send?access_token=..., secret: ..., format: dingtalk }
+//   escalation:
+//     default: { steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family] }] }
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_POLICIES, EscalationPolicies } from './alerts/policy.ts';
+import type { Channel } from './channels/channel.ts';
+import { EmailChannel } from './channels/email.ts';
+import { WebhookChannel, WebhookEndpoint } from './channels/webhook.ts';
+
+export const NotificationsConfig = z.strictObject({
+  smtp: z
+    .strictObject({
+      url: z
+        .url({ protocol: /^smtps?$/ })
+        .meta({ description: 'smtp://user:pass@host:port, or smtps:// for TLS.' }),
+      from: z.string().min(3),
+    })
+    .optional(),
+  webhooks: z.array(WebhookEndpoint).default([]),
+  escalation: EscalationPolicies.default(DEFAULT_POLICIES),
+  timeZone: z.string().default('Asia/Shanghai'),
+});
+export type NotificationsConfig = z.infer<typeof NotificationsConfig>;
+
+export function parseNotifications(text: string, source: string): NotificationsConfig {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${source}: not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  const result = NotificationsConfig.safeParse(data ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new Error(`${source}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export function loadNotifications(file: string | undefined): NotificationsConfig {
+  return file === undefined
+    ? NotificationsConfig.parse({})
+    : parseNotifications(readFileSync(file, 'utf8'), file);
+}
+
+/** The channels the configuration asks for, beside the console's own. */
+export function notificationChannels(config: NotificationsConfig): Channel[] {
+  const channels: Channel[] = [];
+  if (config.smtp) {
+    const url = new URL(config.smtp.url);
+    channels.push(
+      new EmailChannel({
+        smtp: {
+          host: url.hostname,
+          port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+          secure: url.protocol === 'smtps:',
+          ...(url.username
+            ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+            : {}),
+        },
+        from: config.smtp.from,
+        timeZone: config.timeZone,
+      }),
+    );
+  }
+  if (config.webhooks.length > 0) {
+    channels.push(new WebhookChannel({ endpoints: config.webhooks, timeZone: config.timeZone }));
+  }
+  return channels;
+}

@@ -65,6 +65,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     // The API takes small JSON documents; the largest (a resident with an address) is a few KiB.
     bodyLimit: 64 * 1024,
   });
+  // JSON only: a page on another site can post forms and text without asking, but not JSON.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problems);

@@ -305,3 +305,29 @@ describe('the homes overview', () => {
     });
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes every dashboard route with its request schema', async () => {
+    const doc = await json<{
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+    }>(await fetch(`http://127.0.0.1:${anju.ports.http}/api/openapi.json`));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/session',
+        '/api/v1/alerts',
+        '/api/v1/alerts/{id}/resolve',
+        '/api/v1/homes',
+        '/api/v1/residents/{id}',
+        '/api/v1/residents/{id}/rules',
+        '/api/v1/devices/{id}/revoke',
+        '/api/v1/users',
+        '/api/v1/me/preferences',
+      ]),
+    );
+    const resolve = doc.paths['/api/v1/alerts/{id}/resolve']!.post!.requestBody!.content['application/json']!;
+    expect(JSON.stringify(resolve.schema)).toContain('false_alarm');
+  });
+});

@@ -89,6 +89,15 @@ describe('connecting', () => {
     expect((await tab.request('DELETE', '/api/v1/session')).status).toBe(204);
     expect(await closed).toBe('io server disconnect');
   });
+  it('is closed by the server when its session expires while it only listens', async () => {
+    const tab = await signedIn(anju, 'staff', { communities: [north.id] });
+    anju.registry.database
+      .prepare('UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?')
+      .run(Date.now() + 300, sessionKey(tab.cookie!));
+    const socket = await connect({ tab });
+    const closed = new Promise((resolve) => socket.once('disconnect', resolve));
+    expect(await closed).toBe('io server disconnect');
+  });
 });
 
 describe('alerts reach the rooms that may see them, and no others', () => {

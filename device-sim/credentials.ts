@@ -141,7 +141,7 @@ export async function registerCommunity(
   return creds;
 }
 
-/** Devices a load run connects as: `load-00001`... (wearables), a hundred to a home. */
+/** Devices a load run connects as: `<prefix>-00001`... (wearables), a hundred to a home. */
 export async function registerLoadDevices(
   registry: Registry,
   count: number,

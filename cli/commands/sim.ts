@@ -179,7 +179,7 @@ async function simulate(opts: SimOptions): Promise<void> {
 
 async function load(opts: SimOptions): Promise<void> {
   const dataDir = resolveDataDir(opts.dataDir);
-  const prefix = opts.idPrefix === 'sim' ? 'load' : opts.idPrefix;
+  const prefix = `${opts.idPrefix}-load`;
   const file = opts.credentials ?? path.join(dataDir, 'load-credentials.json');
   const wanted = (c: CredentialsFile | undefined) => Math.max(0, opts.devices - (c?.devices.length ?? 0));
   const creds = await credentialsFor(file, dataDir, wanted, (registry, c, save) =>
@@ -251,7 +251,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'same seed, same community and same messages', positiveInt('seed'), 1)
     .option(
       '--id-prefix <prefix>',
-      'device ids are <prefix>-003-kitchen; load devices <prefix>-00001 (default load)',
+      'device ids are <prefix>-003-kitchen, or <prefix>-load-00001 in load mode',
       'sim',
     )
     .option('--start <when>', 'simulated start: now, -2d (ago) or an ISO time', 'now')

@@ -23,13 +23,9 @@ export const ServeConfig = z.object({
     .string()
     .optional()
     .meta({ description: 'SMTP, webhooks and escalation policies (YAML/JSON).' }),
-  adminPassword: z
-    .string()
-    .min(10)
-    .optional()
-    .meta({
-      description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
-    }),
+  adminPassword: z.string().min(10).optional().meta({
+    description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
+  }),
   maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -30,11 +30,9 @@ export const DeviceView = z.object({
   battery: z.number().nullable().meta({ description: 'Percent, from the latest reading that carried it.' }),
   firmware: z.string().nullable(),
   rssi: z.number().nullable().meta({ description: 'dBm, from the latest heartbeat.' }),
-  refused: z
-    .record(z.string(), z.number().int())
-    .meta({
-      description: 'Messages refused since this server started, by error code (E_JSON, E_RANGE, ...).',
-    }),
+  refused: z.record(z.string(), z.number().int()).meta({
+    description: 'Messages refused since this server started, by error code (E_JSON, E_RANGE, ...).',
+  }),
 });
 export type DeviceView = z.infer<typeof DeviceView>;
 

@@ -17,11 +17,9 @@ const Overrides = z
 const RulesBody = z.object({
   residentId: z.string(),
   overrides: Overrides,
-  community: z
-    .record(z.string(), z.unknown())
-    .meta({
-      description: "The community's rules the overrides are merged over (shipped defaults + rules file).",
-    }),
+  community: z.record(z.string(), z.unknown()).meta({
+    description: "The community's rules the overrides are merged over (shipped defaults + rules file).",
+  }),
   updatedAt: z.number().int().nullable(),
   updatedBy: z.string().nullable(),
 });

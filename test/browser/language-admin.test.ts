@@ -9,17 +9,24 @@ import { startCommunity, type Community } from './community.ts';
 describe('language and administration', () => {
   let community: Community;
   let browser: Browser;
-  let page: Page | undefined;
+  /** The page of the running test, for the failure screenshot and closing. */
+  let current: Page | undefined;
 
   beforeAll(async () => {
     [community, browser] = await Promise.all([startCommunity(), launchBrowser()]);
   }, 120_000);
 
   afterEach(async ({ task }) => {
-    if (task.result?.state === 'fail') await saveFailure(page, task.name);
-    await page?.context().close();
-    page = undefined;
+    if (task.result?.state === 'fail') await saveFailure(current, task.name);
+    await current?.context().close();
+    current = undefined;
   });
+
+  /** A fresh browser context for this test, closed (and screenshotted on failure) after it. */
+  async function open(options: Parameters<typeof newPerson>[2] = {}): Promise<Page> {
+    ({ page: current } = await newPerson(browser, community.baseUrl, options));
+    return current;
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -27,7 +34,7 @@ describe('language and administration', () => {
   });
 
   it('follows the browser language, switches on request and remembers the choice', async () => {
-    ({ page } = await newPerson(browser, community.baseUrl, { locale: 'en-US' }));
+    const page = await open({ locale: 'en-US' });
     await page.goto('/login');
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
@@ -50,7 +57,7 @@ describe('language and administration', () => {
   });
 
   it('is usable on a phone: the console fits the screen without sideways scrolling', async () => {
-    ({ page } = await newPerson(browser, community.baseUrl, { viewport: PHONE }));
+    const page = await open({ viewport: PHONE });
     await logIn(page, community.logins.staff, '/console');
     await community.sos(community.devices.liBand);
     await page.locator('[data-rule="event.sos"]').waitFor();
@@ -60,7 +67,7 @@ describe('language and administration', () => {
   });
 
   it('lets an admin register a device and shows its secret once', async () => {
-    ({ page } = await newPerson(browser, community.baseUrl));
+    const page = await open();
     await logIn(page, community.logins.admin, '/console');
     await page.getByRole('link', { name: '管理' }).click();
     await page.getByRole('tab', { name: '设备' }).click();
@@ -88,7 +95,7 @@ describe('language and administration', () => {
   });
 
   it("lets an admin change one resident's rule thresholds, refusing values that make no valid rules", async () => {
-    ({ page } = await newPerson(browser, community.baseUrl));
+    const page = await open();
     await logIn(page, community.logins.admin, '/console');
     await page.goto('/admin');
     await page.getByRole('tab', { name: '规则阈值' }).click();

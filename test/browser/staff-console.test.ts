@@ -100,6 +100,23 @@ describe('alert console', () => {
     await page.locator(`[data-alert-id="${alertId}"]`).waitFor();
   });
 
+  it('catches up on alerts raised while its connection was down', async () => {
+    await page.goto('/console');
+    const connection = page.getByTestId('connection');
+    await expect.poll(() => connection.getAttribute('class')).toContain('conn-live');
+    await page.context().setOffline(true);
+    await expect.poll(() => connection.getAttribute('class'), { timeout: 10_000 }).toContain('conn-offline');
+
+    await community.sos(community.devices.liBand);
+    const missed = page.locator('[data-rule="event.sos"]', { hasText: '李建国' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await missed.count()).toBe(0);
+
+    await page.context().setOffline(false);
+    await missed.waitFor({ timeout: 15_000 });
+    expect(await connection.getAttribute('class')).toContain('conn-live');
+  });
+
   it('shows homes as tiles by status and a resident page with charts of a day and a week', async () => {
     await page.goto('/homes');
     const wangTile = page.locator('.tile', { hasText: '王秀英' });

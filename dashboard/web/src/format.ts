@@ -32,3 +32,8 @@ export function dateTime(ms: number | null): string {
     second: '2-digit',
   }).format(ms);
 }
+
+/** "Building 3" / "3 号楼" for a bare number or letter; a name that says what it is ("1幢") as it is. */
+export function buildingLabel(name: string): string {
+  return /^[\dA-Za-z-]+$/.test(name) ? t('homes.building', { name }) : name;
+}

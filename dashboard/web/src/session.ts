@@ -3,6 +3,7 @@
 import { ref } from 'vue';
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler } from './api.ts';
 import { setLocale } from './i18n/index.ts';
+import { LOCALE_STORAGE_KEY } from './i18n/pick.ts';
 import { navigate } from './router.ts';
 import type { SessionInfo, SessionUser } from './types.ts';
 
@@ -30,7 +31,7 @@ export async function login(username: string, password: string): Promise<Session
   const info = await api.post<SessionInfo>('/api/v1/session', { username, password });
   adopt(info);
   // The language the user chose in the browser wins; a first visit takes the account's.
-  if (!localStorage.getItem('anju.language')) setLocale(info.user.language);
+  if (!localStorage.getItem(LOCALE_STORAGE_KEY)) setLocale(info.user.language);
   return info.user;
 }
 

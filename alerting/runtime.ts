@@ -11,7 +11,7 @@ import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock } from './engine.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
 import { registryContext } from './resident-context.ts';
-import { loadRules } from './rules/load.ts';
+import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
 
 export interface AlertingOptions {
@@ -25,6 +25,13 @@ export interface AlertingOptions {
   notificationsFile?: string;
   /** A rules file (YAML or JSON) to use and watch; the shipped defaults when absent. */
   rulesFile?: string;
+  /** Per-resident overrides kept elsewhere (the admin page's); they take precedence over the file's. */
+  residentOverrides?: ResidentOverrides;
+}
+
+export interface ResidentOverrides {
+  all(): Record<string, Record<string, unknown>>;
+  onChange(listener: () => void): () => void;
 }
 
 export interface RunningAlerting {
@@ -45,9 +52,18 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     policies: notifications.escalation,
     onError: (err) => logger.error({ err: (err as Error).message }, 'alert lifecycle error'),
   });
+  // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
+  const currentRules = (): RuleSet => {
+    if (!opts.rulesFile && !opts.residentOverrides) return loadRules();
+    const doc = (opts.rulesFile ? readRulesDoc(opts.rulesFile) : {}) as {
+      residents?: Record<string, unknown>;
+    };
+    const residents = { ...doc.residents, ...opts.residentOverrides?.all() };
+    return buildRuleSet({ ...doc, residents }, opts.rulesFile ?? 'resident overrides');
+  };
   const engine = new RuleEngine({
     context: registryContext(opts.registry),
-    rules: loadRules(opts.rulesFile),
+    rules: currentRules(),
     onListenerError: (err) => logger.error({ err: (err as Error).message }, 'alert signal not applied'),
   });
   engine.onSignal((signal) => alerts.apply(signal));
@@ -73,13 +89,22 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   engine.advanceTo(Date.now());
   const stopClock = startLiveClock(engine);
   alerts.start();
+  const reload = (why: string) => {
+    try {
+      engine.setRules(currentRules());
+      logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
+    } catch (err) {
+      logger.error(
+        { file: opts.rulesFile, err: (err as Error).message },
+        'rules not reloaded; previous rules stay',
+      );
+    }
+  };
+  const stopOverrides = opts.residentOverrides?.onChange(() => reload('resident override changed'));
   const watcher =
     opts.rulesFile &&
     watchRules(opts.rulesFile, {
-      onReload: (rules) => {
-        engine.setRules(rules);
-        logger.info({ file: opts.rulesFile }, 'rules reloaded');
-      },
+      onReload: () => reload('rules file changed'),
       onError: (err) =>
         logger.error({ file: opts.rulesFile, err: err.message }, 'rules not reloaded; previous rules stay'),
     });
@@ -89,6 +114,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     alerts,
     close: async () => {
       if (watcher) watcher.close();
+      stopOverrides?.();
       stopClock();
       persistence.close();
       await alerts.close();

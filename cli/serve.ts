@@ -79,6 +79,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
   writer.start();
 
+  const residentRules = new ResidentRuleStore(registry.database);
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
   const alerting = startAlerting({
@@ -89,11 +90,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     channels: [new SocketIoChannel(io)],
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
+    residentOverrides: residentRules,
   });
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
   const accounts = new Accounts(registry.database);
-  const residentRules = new ResidentRuleStore(registry.database);
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {

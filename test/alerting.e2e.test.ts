@@ -60,6 +60,29 @@ describe('alerts from devices', () => {
     await client.endAsync();
   });
 
+  it("applies a resident's own thresholds, set on the admin page, to that resident only", async () => {
+    const mine = await addTestDevice(anju, 'gas_sensor');
+    const other = await addTestDevice(anju, 'gas_sensor');
+    const myResident = anju.registry.getDevice(mine.id)!.residentId!;
+    const otherResident = anju.registry.getDevice(other.id)!.residentId!;
+    // This home's detector sits by the stove: warn only from 18 % LEL.
+    anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
+    const t0 = Date.now() - 60_000;
+    for (const device of [mine, other]) {
+      const client = await connectDevice(anju, device);
+      for (let i = 0; i < 5; i++) {
+        const body = { ts: t0 + i * 5000, seq: i, gas: 'methane', concentration: 14, unit: '%LEL' };
+        await client.publishAsync(topicFor(device.id, 'telemetry'), JSON.stringify(body), { qos: 1 });
+      }
+      await client.endAsync();
+    }
+    await waitFor(() => anju.alerting.alerts.list({ residentIds: [otherResident] }).length === 1, 2000);
+    expect(anju.alerting.alerts.list({ residentIds: [otherResident] })[0]).toMatchObject({
+      severity: 'warning',
+    });
+    expect(anju.alerting.alerts.list({ residentIds: [myResident] })).toEqual([]);
+  });
+
   it('keeps alerts and rule state across a restart', async () => {
     const device = await addTestDevice(anju, 'wearable');
     const residentId = anju.registry.getDevice(device.id)!.residentId!;

@@ -10,6 +10,9 @@ import type { DeviceKind } from '../firmware-protocol/index.ts';
 import { startAnju, type RunningAnju } from '../cli/serve.ts';
 import type { ServeConfigInput } from '../cli/config.ts';
 
+/** The first admin's password in every test server (otherwise a generated one is printed). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
 export interface TestAnju extends RunningAnju {
   dataDir: string;
   /** Every log line the server wrote, parsed. */
@@ -29,7 +32,14 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
   });
   const logger = pino({ level: 'info' }, sink);
   const anju = await startAnju(
-    { dataDir, host: '127.0.0.1', mqttPort: 0, httpPort: 0, ...overrides },
+    {
+      dataDir,
+      host: '127.0.0.1',
+      mqttPort: 0,
+      httpPort: 0,
+      adminPassword: TEST_ADMIN_PASSWORD,
+      ...overrides,
+    },
     logger,
   );
   return {

@@ -119,14 +119,19 @@ export function parseRules(text: string, format: 'yaml' | 'json', source = '(tex
   return buildRuleSet(parseText(text, format, source), source);
 }
 
-/** Reads a YAML or JSON (by extension) rules file; without a file, the shipped defaults. */
-export function loadRules(file?: string): RuleSet {
-  if (file === undefined) return buildRuleSet({}, DEFAULT_RULES_FILE);
+/** A YAML or JSON (by extension) rules file, parsed but not yet validated. */
+export function readRulesDoc(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new RuleFileError(file, [{ path: '', message: (err as Error).message }]);
   }
-  return parseRules(text, file.endsWith('.json') ? 'json' : 'yaml', file);
+  return parseText(text, file.endsWith('.json') ? 'json' : 'yaml', file);
+}
+
+/** Reads a YAML or JSON (by extension) rules file; without a file, the shipped defaults. */
+export function loadRules(file?: string): RuleSet {
+  if (file === undefined) return buildRuleSet({}, DEFAULT_RULES_FILE);
+  return buildRuleSet(readRulesDoc(file), file);
 }

@@ -48,10 +48,11 @@ export function roomTarget(
   const night = minute >= 21 * 60 || minute < 6 * 60;
   if (outdoor < home.heatingSetpoint - 4)
     return home.heatingSetpoint - (night ? 1 : 0) + 0.03 * (outdoor - 10) + offset;
-  // Air conditioning at 25 C by day, switched to its cooler sleep setting in the evening.
-  if (outdoor > 26 && home.hasAc) return (night ? 23 : 25) + offset;
-  // Without it, fans and open windows at night keep a flat a little below the air outside.
-  return 0.4 * outdoor + 12 + offset;
+  // Air conditioning at 25 C by day, switched to its cooler sleep setting from 20:00, before bedtime.
+  const evening = minute >= 20 * 60 || minute < 6 * 60;
+  if (outdoor > 26 && home.hasAc) return (evening ? 22.5 : 25) + offset;
+  // Without it, fans and open windows keep a flat a little below the air outside.
+  return 0.4 * outdoor + 12.5 + offset;
 }
 
 /** One step of first-order drift towards the target; a cold home cools over several hours. */

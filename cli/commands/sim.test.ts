@@ -80,6 +80,68 @@ describe('anju sim', () => {
     expect(b.code).toBe(0);
   });
 
+  it('plays a seeded day of emergencies that `anju replay` turns into exactly the expected alerts, and nothing else', async () => {
+    const out = path.join(dir, 'emergencies.jsonl');
+    const scenarios = [
+      'cold_home@resident-3@+0m,for=12h',
+      'night_wandering@resident-2@02:30',
+      'battery_dead@resident-1:bedroom@05:00',
+      'not_worn@resident-1@09:00,for=4h',
+      'sos@resident-1@10:00',
+      'co_ramp@resident-2@12:00',
+      'gas_leak@resident-2@15:00',
+      'fall@resident-3@16:00',
+      'fall@resident-1@17:00,cancelled=true',
+    ].flatMap((s) => ['--scenario', s]);
+    const sim = await anju(
+      'sim',
+      '--seed',
+      '1',
+      '--residents',
+      '3',
+      '--start',
+      '2026-01-12T00:00:00+08:00',
+      '--duration',
+      '1d',
+      '--out',
+      out,
+      ...scenarios,
+    );
+    expect(sim.code, sim.stderr).toBe(0);
+    const replay = await anju('replay', out, '--devices', out.replace('.jsonl', '.devices.json'), '--quiet');
+    expect(replay.code, replay.stderr).toBe(0);
+    const signals = replay.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { action: string; residentId: string; ruleId: string; severity: string },
+      )
+      .map((s) => `${s.action} ${s.residentId} ${s.ruleId} ${s.severity}`);
+    expect(signals).toEqual([
+      'raise resident-3 climate.cold warning', // entrance, bedroom, kitchen, bathroom as each falls below 18 C
+      'raise resident-3 climate.cold warning',
+      'raise resident-3 climate.cold warning',
+      'raise resident-3 climate.cold warning',
+      'raise resident-2 absence.night_door warning', // out at 02:30
+      'raise resident-2 absence.night_door warning', // back at 02:50
+      'raise resident-1 device.battery warning',
+      'raise resident-1 device.offline warning', // the battery died
+      'raise resident-1 event.sos critical',
+      'raise resident-1 device.not_worn warning',
+      'raise resident-2 gas.co alarm',
+      'clear resident-1 device.not_worn warning',
+      'clear resident-3 climate.cold warning', // heating back
+      'raise resident-2 gas.methane warning',
+      'raise resident-2 gas.methane alarm',
+      'raise resident-2 gas.methane critical',
+      'clear resident-2 gas.co alarm',
+      'clear resident-2 gas.methane critical',
+      'raise resident-3 event.fall alarm',
+      'raise resident-1 event.fall_cancelled info',
+    ]);
+  });
+
   it('registers its devices in the registry once, then plays an accelerated past with every message acknowledged', async () => {
     const args = [
       'sim',

@@ -13,6 +13,7 @@ import {
   readCredentials,
   registerCommunity,
   replayDevices,
+  resolveScenarios,
   registerLoadDevices,
   runLoad,
   runSimulation,
@@ -139,6 +140,7 @@ async function simulate(opts: SimOptions): Promise<void> {
   const scenarios = scenariosFrom(opts);
   const now = Date.now();
   const start = parseStart(opts.start, now);
+  resolveScenarios(community, scenarios, start); // refuses a bad target before anything is written
   const durationMs = opts.duration
     ? parseDuration(opts.duration)
     : opts.out

@@ -68,7 +68,7 @@ export class Fleet {
   private connecting = 0;
   private readonly waitingToConnect: Link[] = [];
   private closing = false;
-  private wake: (() => void) | undefined;
+  private readonly waiters = new Set<() => void>();
   private lastErrorAt = 0;
 
   constructor(private readonly opts: FleetOptions) {
@@ -209,25 +209,21 @@ export class Fleet {
     return n;
   }
 
+  /** Resolves at the next acknowledgement, connection change or error answer, or after `timeoutMs`. */
   private nextProgress(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, timeoutMs);
-      const previous = this.wake;
-      this.wake = () => {
+      const done = () => {
         clearTimeout(timer);
-        previous?.();
+        this.waiters.delete(done);
         resolve();
       };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
     });
   }
 
   private progressed(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    for (const done of [...this.waiters]) done();
   }
 
   private link(id: string): Link {

@@ -52,7 +52,17 @@ describe('anju demo', () => {
     const banner = demo.stdout();
     expect(banner).toContain(`Dashboard    http://127.0.0.1:${demo.httpPort}/`);
     expect(banner).toContain(`mqtt://127.0.0.1:${demo.mqttPort}  (2 residents, `);
-    expect(banner).toMatch(/Logins {7}demo logins will appear here/);
+    // Every printed login works.
+    const logins = [...banner.matchAll(/^ {4}(admin|staff|family) +(\S+) \/ (\S+)/gm)];
+    expect(logins.map((m) => m[1])).toEqual(['admin', 'staff', 'family']);
+    for (const [, , username, password] of logins) {
+      const res = await fetch(`http://127.0.0.1:${demo.httpPort}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(res.status, `login ${username}`).toBe(200);
+    }
     expect(banner).toMatch(/resident-1 +SOS button|resident-2 +gas leak/);
     const token = /API token {4}(anju_\S+)/.exec(banner)![1]!;
     firstToken = token;

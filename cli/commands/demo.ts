@@ -15,23 +15,10 @@ import {
   type Community,
   type Scenario,
 } from '../../device-sim/index.ts';
-import type { Registry } from '../../registry/index.ts';
+import { ensureDemoUsers } from '../../dashboard/accounts/index.ts';
+import { generatePassword } from '../../dashboard/accounts/first-users.ts';
 import { resolveDataDir } from '../options.ts';
 import { startAnju } from '../serve.ts';
-
-export interface DemoLogin {
-  username: string;
-  password: string;
-  role: string;
-}
-
-/**
- * HOOK for the dashboard's users and logins: create (or reset) the demo's logins in `registry` and return
- * them for the banner. Until users and logins land there are none, and the banner says so.
- */
-export async function createDemoLogins(_registry: Registry, _community: Community): Promise<DemoLogin[]> {
-  return [];
-}
 
 const MINUTE = 60_000;
 
@@ -103,6 +90,8 @@ Example:
         mqttPort: opts.mqttPort,
         httpPort: opts.httpPort,
         logLevel: opts.logLevel,
+        // Never shown: the demo sets fresh passwords for all its logins below and prints those.
+        adminPassword: generatePassword(),
       });
       const controller = new AbortController();
       const stop = () => {
@@ -122,7 +111,7 @@ Example:
         for (const t of anju.registry.tokens.list())
           if (t.name === 'demo' && t.revokedAt === null) anju.registry.tokens.revoke(t.id);
         const { token } = anju.registry.tokens.create('demo');
-        const logins = await createDemoLogins(anju.registry, community);
+        const logins = await ensureDemoUsers(anju.accounts.users, anju.registry);
 
         const now = Date.now();
         const emergencies = demoEmergencies(community, now);
@@ -138,8 +127,13 @@ Example:
           `               curl -H "Authorization: Bearer ${token}" ${http}/api/v1/devices/${community.devices[0]!.id}/latest`,
           `  MQTT         mqtt://${host}:${anju.ports.mqtt}  (${community.residents.length} residents, ${creds.devices.length} devices)`,
           ...(logins.length
-            ? ['  Logins', ...logins.map((l) => `    ${l.role.padEnd(8)} ${l.username} / ${l.password}`)]
-            : ['  Logins       demo logins will appear here once the dashboard (users and logins) lands']),
+            ? [
+                '  Logins',
+                ...logins.map(
+                  (l) => `    ${l.role.padEnd(8)} ${l.username} / ${l.password}   (sees ${l.sees})`,
+                ),
+              ]
+            : []),
           '  Emergencies',
           ...emergencies.map(
             (e) => `    ${clock(Date.parse(e.scenario.at))}  ${e.scenario.target.padEnd(12)} ${e.label}`,

@@ -6,7 +6,7 @@ import type { UserStore } from './users.ts';
 
 export const FIRST_ADMIN_USERNAME = 'admin';
 
-function generatePassword(): string {
+export function generatePassword(): string {
   return randomBytes(12).toString('base64url');
 }
 
@@ -39,14 +39,14 @@ export async function ensureFirstAdmin(
 export interface DemoLogin {
   username: string;
   password: string;
-  role: 'staff' | 'family';
+  role: 'admin' | 'staff' | 'family';
   /** What this login may see, for the printed list. */
   sees: string;
 }
 
 /**
- * Demo logins over whatever the registry holds: `staff` sees every community, `family` the first resident
- * only. Each call sets fresh passwords (existing demo users keep their assignments) and returns them.
+ * Demo logins over whatever the registry holds: `admin` sees everything, `staff` every community, `family`
+ * the first resident only. Each call sets fresh passwords (existing demo users keep their assignments) and returns them.
  */
 export async function ensureDemoUsers(users: UserStore, registry: Registry): Promise<DemoLogin[]> {
   const residents = registry.listResidents();
@@ -81,6 +81,13 @@ export async function ensureDemoUsers(users: UserStore, registry: Registry): Pro
     if (existing) await users.setPassword(existing.user.id, password);
     else await users.create({ ...user, password, language: 'zh-CN' });
     logins.push({ username: user.username, password, role: user.role, sees });
+  }
+  // The admin too: a demo restarted later would otherwise have an admin whose password nobody saw.
+  const admin = users.credentials(FIRST_ADMIN_USERNAME);
+  if (admin) {
+    const password = generatePassword();
+    await users.setPassword(admin.user.id, password);
+    logins.unshift({ username: FIRST_ADMIN_USERNAME, password, role: 'admin', sees: 'everything' });
   }
   return logins;
 }

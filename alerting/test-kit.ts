@@ -5,7 +5,7 @@ import { RuleEngine } from './engine.ts';
 import { Replayer } from './replay.ts';
 import { devicesFileContext, type DevicesFile } from './resident-context.ts';
 import { parseRules, type RuleSet } from './rules/load.ts';
-import type { AlertSignal } from './signals.ts';
+import { AlertSignal } from './signals.ts';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -37,7 +37,8 @@ export class EngineKit {
     const context = devicesFileContext(devices);
     const ruleSet = typeof rules === 'string' ? parseRules(rules, 'yaml') : rules;
     this.engine = new RuleEngine({ context, rules: ruleSet });
-    this.engine.onSignal((s) => this.signals.push(s));
+    // Every signal must pass the contract the alert lifecycle parses it with.
+    this.engine.onSignal((s) => this.signals.push(AlertSignal.parse(s)));
     this.replayer = new Replayer(this.engine, context, (line, reason) => {
       throw new Error(`test message refused: ${reason}`);
     });

@@ -86,7 +86,8 @@ export class Outlet {
       residentId: this.residentId,
       ruleId,
       severity,
-      at: f.at,
+      // Timers land on computed crossings (the CO dose), which are fractional; signals carry whole ms.
+      at: Math.ceil(f.at),
       deviceId: f.deviceId,
       summary: f.summary,
       evidence: f.evidence,

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT 
 export class Journal implements ReadingSink {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private readonly selectAfter: Database.Statement;
+  private readonly saveCursor: Database.Statement;
+  private readonly forget: Database.Statement;
+  /** Consumers' positions, kept in memory too: `accept` checks the depth for every reading. */
+  private readonly cursors = new Map<string, number>();
   private readonly commitBatch: (batch: Pending[]) => number[];
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
@@ -95,6 +100,16 @@ export class Journal implements ReadingSink {
       }
       return ids;
     });
+    this.selectAfter = this.db.prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?');
+    this.saveCursor = this.db.prepare(
+      'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+    );
+    this.forget = this.db.prepare('DELETE FROM journal WHERE id <= ? AND received_at < ?');
+    const saved = this.db.prepare('SELECT name, position FROM cursors').all() as {
+      name: string;
+      position: number;
+    }[];
+    for (const row of saved) this.cursors.set(row.name, row.position);
     this.lastId = (
       this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }
     ).id;
@@ -118,9 +133,7 @@ export class Journal implements ReadingSink {
 
   /** Entries after a consumer's cursor, oldest first. */
   readAfter(position: number, limit: number): JournalEntry[] {
-    const rows = this.db
-      .prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?')
-      .all(position, limit) as { id: number; reading: string }[];
+    const rows = this.selectAfter.all(position, limit) as { id: number; reading: string }[];
     return rows.map((r) => ({ id: r.id, reading: JSON.parse(r.reading) as AcceptedReading }));
   }
 

@@ -138,21 +138,14 @@ export class Journal implements ReadingSink {
   }
 
   cursor(name: string): number {
-    const row = this.db.prepare('SELECT position FROM cursors WHERE name = ?').get(name) as
-      { position: number } | undefined;
-    return row?.position ?? 0;
+    return this.cursors.get(name) ?? 0;
   }
 
   /** Moves a consumer's cursor and forgets drained entries older than the dedup window. */
   advance(name: string, position: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = ?',
-      )
-      .run(name, position, position);
-    this.db
-      .prepare('DELETE FROM journal WHERE id <= ? AND received_at < ?')
-      .run(position, this.now() - this.dedupWindowMs);
+    this.saveCursor.run(name, position);
+    this.cursors.set(name, position);
+    this.forget.run(position, this.now() - this.dedupWindowMs);
   }
 
   /** Readings journaled but not yet past a consumer's cursor. */

@@ -117,7 +117,8 @@ export class RuleEngine {
       return;
     }
     const bindings = entry.bindings;
-    for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts);
+    const arrivedAt = Math.max(ts, reading.receivedAt);
+    for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts, arrivedAt);
   }
 
   /** Moves the clock to `now`, firing every timer due by then in order, each at its own due time. */

@@ -77,12 +77,17 @@ describe('replay', () => {
     });
     messages.sort((a, b) => (a[2].ts as number) - (b[2].ts as number));
 
+    // Live: each message arrives 150 ms after its ts and is handled at the next one-second tick; a recorded
+    // stream keeps that arrival time (receivedAt), which is what tells a device's liveness.
+    const arrival = (ts: number) => t0 + Math.ceil((ts + 150 - t0) / 1000) * 1000;
     const replayed = engineWithSignals();
     const replayer = new Replayer(replayed.engine, context);
-    for (const [d, ch, payload] of messages) replayer.line(line(d, ch, payload));
+    for (const [d, ch, payload] of messages) {
+      const recorded = JSON.parse(line(d, ch, payload)) as Record<string, unknown>;
+      replayer.line(JSON.stringify({ ...recorded, receivedAt: arrival(payload.ts as number) }));
+    }
     replayer.finish(90 * MIN);
 
-    // Live: each message arrives 150 ms after its ts; a timer ticks advanceTo(now) every second.
     const live = engineWithSignals();
     const end = t0 + 150 * MIN;
     let next = 0;

@@ -58,24 +58,27 @@ export class DeviceBinding {
     return this.subject.id;
   }
 
-  /** `ts` is the message's event time (engine.ts eventTime). */
-  accept(message: UplinkMessage, ts: number): void {
+  /**
+   * `ts` is the message's event time (engine.ts eventTime), `arrivedAt` when it reached Anju. A device is
+   * alive when its messages arrive: one uploading a backlog of old readings is online, not silent.
+   */
+  accept(message: UplinkMessage, ts: number, arrivedAt: number): void {
     this.subject.dirty = true;
     switch (message.channel) {
       case 'status':
         if (message.body.state === 'offline') this.health.lastWill(ts);
-        else this.health.seen(ts);
+        else this.health.seen(arrivedAt);
         return;
       case 'heartbeat':
-        this.health.seen(ts);
+        this.health.seen(arrivedAt);
         if (message.body.battery !== undefined) this.health.batteryLevel(ts, message.body.battery);
         return;
       case 'telemetry':
-        this.health.seen(ts);
+        this.health.seen(arrivedAt);
         this.telemetry(message.body, ts);
         return;
       case 'event':
-        this.health.seen(ts);
+        this.health.seen(arrivedAt);
         this.event(message.body, ts);
         return;
     }

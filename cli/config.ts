@@ -15,6 +15,14 @@ export const ServeConfig = z.object({
   influxDb: z.string().min(1).default('anju'),
   influxUsername: z.string().optional(),
   influxPassword: z.string().optional(),
+  retentionDays: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({
+      description: 'Readings older than this are deleted from the telemetry store; kept forever when unset.',
+    }),
   rulesFile: z
     .string()
     .optional()

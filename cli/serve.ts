@@ -68,14 +68,16 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     limits: { maxConnectionsPerAddress: config.maxConnectionsPerAddress },
   });
 
+  const retentionMs = config.retentionDays === undefined ? undefined : config.retentionDays * 86_400_000;
   const store: TelemetryStore = config.influxUrl
     ? new InfluxTelemetryStore({
         url: config.influxUrl,
         database: config.influxDb,
         username: config.influxUsername,
         password: config.influxPassword,
+        retentionMs,
       })
-    : new SqliteTelemetryStore({ dataDir: config.dataDir });
+    : new SqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
   const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
   writer.start();
 

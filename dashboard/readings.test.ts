@@ -144,3 +144,32 @@ describe('refusals as RFC 9457 problem JSON', () => {
     expect(params).toEqual(expect.arrayContaining(['measurement', 'from', 'to', 'every', 'fn']));
   });
 });
+
+describe('retention', () => {
+  it('keeps no reading older than --retention-days, and keeps the recent ones', async () => {
+    const own = await startTestAnju({ retentionDays: 1 });
+    try {
+      const ownToken = own.registry.tokens.create('retention').token;
+      const d = await addTestDevice(own);
+      const client = await connectDevice(own, d);
+      const old = Date.now() - 2 * 86_400_000;
+      const recent = Date.now() - 60_000;
+      for (const [seq, ts] of [
+        [1, old],
+        [2, recent],
+      ]) {
+        const body = { ts, seq, heartRate: 66, worn: true };
+        await client.publishAsync(topicFor(d.id, 'telemetry'), JSON.stringify(body), { qos: 1 });
+      }
+      await client.endAsync();
+      await waitFor(() => own.journal.depth('store') === 0);
+      const res = await fetch(
+        `http://127.0.0.1:${own.ports.http}/api/v1/devices/${d.id}/readings?measurement=heartRate&from=${old - 1000}`,
+        { headers: { authorization: `Bearer ${ownToken}` } },
+      );
+      expect((await json(res)).readings).toEqual([{ ts: recent, value: 66 }]);
+    } finally {
+      await own.stop();
+    }
+  });
+});

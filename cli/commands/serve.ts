@@ -60,6 +60,11 @@ export function register(program: Command): void {
         'ANJU_NOTIFICATIONS_FILE',
       ),
     )
+    .addOption(
+      new Option('--retention-days <days>', 'delete readings older than this (default: keep them)').env(
+        'ANJU_RETENTION_DAYS',
+      ),
+    )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
     .addHelpText(
       'after',
@@ -76,6 +81,7 @@ export function register(program: Command): void {
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+        retentionDays: opts.retentionDays,
         rulesFile: opts.rules,
         notificationsFile: opts.notifications,
         // Only from the environment: a password on the command line is visible to every local user.

@@ -3,11 +3,13 @@
 // can never take (RefusedPointsError) are dropped and counted so they do not block the rest.
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Journal } from './journal.ts';
+import type { Journal, JournalEntry } from './journal.ts';
 import { toPoints } from './points.ts';
 import { RefusedPointsError, type TelemetryStore } from './store/types.ts';
 
 export const STORE_CURSOR = 'store';
+/** Journaled readings held in memory for the writer; beyond this it reads them back from the journal. */
+const MAX_REMEMBERED = 50_000;
 
 export interface StoreWriterOptions {
   journal: Journal;
@@ -34,6 +36,7 @@ export class StoreWriter {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private depthWarned = false;
+  private recent: JournalEntry[] = [];
   private lastError: string | undefined;
   private readonly writeSeconds: Histogram;
   private readonly writeErrors: Counter;
@@ -82,7 +85,8 @@ export class StoreWriter {
     if (this.running) return;
     this.running = true;
     // New readings wake an idle writer at once; a writer backing off from a failed store waits its turn.
-    this.opts.journal.onAppend(() => {
+    this.opts.journal.onAppend((entries) => {
+      this.remember(entries);
       if (this.backoffMs === 0) this.wake?.();
     });
     this.loop = this.run();
@@ -103,10 +107,34 @@ export class StoreWriter {
     };
   }
 
+  /**
+   * Keeps what was just journaled, so that a writer keeping up need not read it back and parse it again.
+   * Only a run that follows on without a gap is kept; anything else is read from the journal.
+   */
+  private remember(entries: JournalEntry[]): void {
+    const last = this.recent.at(-1)?.id ?? this.opts.journal.cursor(STORE_CURSOR);
+    if (entries[0]!.id !== last + 1 || this.recent.length + entries.length > MAX_REMEMBERED) {
+      this.recent = [];
+      return;
+    }
+    for (const entry of entries) this.recent.push(entry);
+  }
+
+  private nextBatch(): JournalEntry[] {
+    const cursor = this.opts.journal.cursor(STORE_CURSOR);
+    const written = this.recent.findIndex((e) => e.id > cursor);
+    this.recent.splice(0, written === -1 ? this.recent.length : written);
+    if (this.recent.length > 0 && this.recent[0]!.id === cursor + 1) {
+      return this.recent.slice(0, this.batchSize);
+    }
+    this.recent = [];
+    return this.opts.journal.readAfter(cursor, this.batchSize);
+  }
+
   /** Writes one batch; returns how many journal entries it consumed (0 when drained). */
   async drainOnce(): Promise<number> {
     const { journal, store } = this.opts;
-    const entries = journal.readAfter(journal.cursor(STORE_CURSOR), this.batchSize);
+    const entries = this.nextBatch();
     if (entries.length === 0) return 0;
     const points = entries.flatMap((e) => toPoints(e.reading));
     const stopTimer = this.writeSeconds.startTimer();

@@ -2,6 +2,7 @@
 // what lets the gateway send the QoS 1 PUBACK: nothing acknowledged is lost. Appends are group-committed
 // (one transaction and one fsync for every batch gathered within a few milliseconds), and a redelivery of
 // the same (device, seq, ts) is stored once.
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { AcceptedReading, ReadingSink } from '../gateway/ports.ts';
 
@@ -36,6 +37,12 @@ export class JournalFullError extends Error {
 const PRUNE_EVERY_MS = 1000;
 const PRUNE_CHUNK = 20_000;
 
+interface WorkerReply {
+  id: number;
+  ids?: number[];
+  error?: string;
+}
+
 interface Pending {
   reading: AcceptedReading;
   resolve: () => void;
@@ -57,13 +64,16 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT 
 
 export class Journal implements ReadingSink {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
+  /** Commits run here; this thread's connection only reads, and moves cursors. */
+  private readonly worker: Worker;
+  private readonly inFlight = new Map<number, (reply: WorkerReply) => void>();
+  private nextRequest = 1;
+  private failure: Error | undefined;
   private readonly selectAfter: Database.Statement;
   private readonly saveCursor: Database.Statement;
   private readonly forget: Database.Statement;
   /** Consumers' positions, kept in memory too: `accept` checks the depth for every reading. */
   private readonly cursors = new Map<string, number>();
-  private readonly commitBatch: (batch: Pending[]) => number[];
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   readonly maxDepth: number;
@@ -85,27 +95,11 @@ export class Journal implements ReadingSink {
     this.now = opts.now ?? Date.now;
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
-    // FULL: every commit is fsynced before it returns; that is the promise behind each PUBACK.
-    this.db.pragma('synchronous = FULL');
+    // Cursors and pruning only: a lost cursor move after a crash means some readings are written to the
+    // store again, which is idempotent. The readings themselves are committed with FULL by the worker.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.insert = this.db.prepare(
-      'INSERT OR IGNORE INTO journal (device_id, seq, ts, received_at, reading) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.commitBatch = this.db.transaction((batch: Pending[]) => {
-      const ids: number[] = [];
-      for (const { reading } of batch) {
-        const body = reading.message.body as { seq?: number; ts?: number };
-        const info = this.insert.run(
-          reading.deviceId,
-          body.seq ?? -1,
-          body.ts ?? reading.receivedAt,
-          reading.receivedAt,
-          JSON.stringify(reading),
-        );
-        ids.push(info.changes === 1 ? Number(info.lastInsertRowid) : 0);
-      }
-      return ids;
-    });
     this.selectAfter = this.db.prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?');
     this.saveCursor = this.db.prepare(
       'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
@@ -122,10 +116,34 @@ export class Journal implements ReadingSink {
     this.lastId = (
       this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }
     ).id;
+    this.worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
+      workerData: { path: opts.path },
+    });
+    this.worker.on('message', (reply: WorkerReply) => {
+      this.inFlight.get(reply.id)?.(reply);
+      this.inFlight.delete(reply.id);
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      for (const answer of this.inFlight.values()) answer({ id: 0, error: err.message });
+      this.inFlight.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error('journal worker stopped')));
+  }
+
+  private request(message: { type: 'append'; rows: unknown[][] } | { type: 'close' }): Promise<WorkerReply> {
+    if (this.failure) return Promise.resolve({ id: 0, error: this.failure.message });
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.inFlight.set(id, resolve);
+      this.worker.postMessage({ ...message, id });
+    });
   }
 
   accept(reading: AcceptedReading): Promise<void> {
     if (this.closed) return Promise.reject(new Error('journal closed'));
+    if (this.failure) return Promise.reject(this.failure);
     const depth = this.depth('store');
     if (depth + this.pending.length >= this.maxDepth) return Promise.reject(new JournalFullError(depth));
     return new Promise((resolve, reject) => {
@@ -172,6 +190,8 @@ export class Journal implements ReadingSink {
     clearTimeout(this.timer);
     await this.flush();
     await this.flushing;
+    await this.request({ type: 'close' });
+    await this.worker.terminate();
     this.db.close();
   }
 
@@ -186,18 +206,40 @@ export class Journal implements ReadingSink {
       const batch = this.pending;
       if (batch.length === 0) return;
       this.pending = [];
+      const rows = batch.map(({ reading }) => {
+        const body = reading.message.body as { seq?: number; ts?: number };
+        return [
+          reading.deviceId,
+          body.seq ?? -1,
+          body.ts ?? reading.receivedAt,
+          reading.receivedAt,
+          JSON.stringify(reading),
+        ];
+      });
+      let ids: number[];
       try {
         if (this.opts.beforeCommit) await this.opts.beforeCommit();
-        const ids = this.commitBatch(batch);
-        const appended: JournalEntry[] = [];
-        ids.forEach((id, i) => {
-          if (id > 0) appended.push({ id, reading: batch[i]!.reading });
-        });
-        if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
-        for (const p of batch) p.resolve();
-        if (appended.length > 0) for (const listener of this.appendListeners) listener(appended);
+        const reply = await this.request({ type: 'append', rows });
+        if (reply.error !== undefined) throw new Error(`journal commit failed: ${reply.error}`);
+        ids = reply.ids!;
       } catch (err) {
         for (const p of batch) p.reject(err as Error);
+        return;
+      }
+      const appended: JournalEntry[] = [];
+      ids.forEach((id, i) => {
+        if (id > 0) appended.push({ id, reading: batch[i]!.reading });
+      });
+      if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
+      for (const p of batch) p.resolve();
+      if (appended.length === 0) return;
+      for (const listener of this.appendListeners) {
+        try {
+          listener(appended);
+        } catch (err) {
+          // A consumer's bug must not stop the journal (nor the other consumers).
+          process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+        }
       }
     });
     return this.flushing;

@@ -1,0 +1,34 @@
+// The journal's commits, in a worker thread so that the inserts and the fsync behind every PUBACK leave the
+// event loop free for the broker. Plain JavaScript: a worker thread on Node 20 cannot load TypeScript
+// through tsx's --import hook. The schema is created by ingest/journal.ts before this starts.
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+// FULL: a commit returns only once fsynced; that is the promise behind each PUBACK.
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+const insert = db.prepare(
+  'INSERT OR IGNORE INTO journal (device_id, seq, ts, received_at, reading) VALUES (?, ?, ?, ?, ?)',
+);
+/** Returns each row's id, or 0 for a duplicate (same device, seq and ts). */
+const commit = db.transaction((rows) =>
+  rows.map((row) => {
+    const info = insert.run(...row);
+    return info.changes === 1 ? Number(info.lastInsertRowid) : 0;
+  }),
+);
+
+parentPort.on('message', (msg) => {
+  if (msg.type === 'close') {
+    db.close();
+    parentPort.postMessage({ id: msg.id });
+    return;
+  }
+  try {
+    parentPort.postMessage({ id: msg.id, ids: commit(msg.rows) });
+  } catch (err) {
+    parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});

@@ -15,13 +15,17 @@ export const ServeConfig = z.object({
   influxDb: z.string().min(1).default('anju'),
   influxUsername: z.string().optional(),
   influxPassword: z.string().optional(),
-  retentionDays: z.coerce
-    .number()
-    .int()
-    .min(1)
+  retentionDays: z.coerce.number().int().min(1).optional().meta({
+    description: 'Readings older than this are deleted from the telemetry store; kept forever when unset.',
+  }),
+  trustProxy: z
+    .string()
     .optional()
+    .transform((v) =>
+      v === undefined || v === '' ? undefined : v === 'true' ? true : v.split(',').map((a) => a.trim()),
+    )
     .meta({
-      description: 'Readings older than this are deleted from the telemetry store; kept forever when unset.',
+      description: '"true" or a comma-separated list of proxy addresses whose X-Forwarded-* headers count.',
     }),
   rulesFile: z
     .string()

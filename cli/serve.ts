@@ -133,6 +133,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       residentExists: (id) => registry.getResident(id) !== undefined,
     },
     verifyToken: (token) => registry.tokens.verify(token),
+    trustProxy: config.trustProxy,
     dashboard: {
       registry,
       accounts,

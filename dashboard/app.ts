@@ -57,6 +57,8 @@ export interface HttpAppOptions {
   readings: ReadingsOptions;
   verifyToken: BearerAuthOptions['verify'];
   dashboard: DashboardOptions;
+  /** Behind a TLS-terminating proxy: trust its X-Forwarded-* headers (true, or its addresses). */
+  trustProxy?: boolean | string[];
 }
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
@@ -64,6 +66,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     loggerInstance: opts.logger as FastifyBaseLogger,
     // The API takes small JSON documents; the largest (a resident with an address) is a few KiB.
     bodyLimit: 64 * 1024,
+    // Only with trustProxy does a request forwarded as https count as https (and get Secure cookies).
+    trustProxy: opts.trustProxy ?? false,
   });
   // JSON only: a page on another site can post forms and text without asking, but not JSON.
   app.removeContentTypeParser('text/plain');

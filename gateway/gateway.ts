@@ -194,7 +194,9 @@ export class Gateway {
     const deviceId = username ?? '';
     const refuse = (returnCode: number, reason: string) => {
       this.opts.metrics.connectRefused.inc({ reason });
-      this.opts.logger.info({ address, deviceId, clientId: client.id, reason }, 'connection refused');
+      // Attempts already over the failure budget are only counted: an attacker must not flood the log.
+      const level = reason === 'too_many_failures' ? 'debug' : 'info';
+      this.opts.logger[level]({ address, deviceId, clientId: client.id, reason }, 'connection refused');
       return connectError(returnCode, reason);
     };
     const fail = (returnCode: number, reason: string) => {

@@ -65,6 +65,12 @@ export function register(program: Command): void {
         'ANJU_RETENTION_DAYS',
       ),
     )
+    .addOption(
+      new Option(
+        '--trust-proxy <addresses>',
+        'behind a TLS-terminating proxy: "true" or its addresses, so forwarded https gets Secure cookies',
+      ).env('ANJU_TRUST_PROXY'),
+    )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
     .addHelpText(
       'after',
@@ -82,6 +88,7 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         retentionDays: opts.retentionDays,
+        trustProxy: opts.trustProxy,
         rulesFile: opts.rules,
         notificationsFile: opts.notifications,
         // Only from the environment: a password on the command line is visible to every local user.

@@ -1,0 +1,29 @@
+// Behind a TLS-terminating reverse proxy the session cookie must still be Secure, but only when the
+// operator said which proxy to believe: anyone can send X-Forwarded-Proto.
+import { describe, expect, it } from 'vitest';
+import { startTestAnju, TEST_ADMIN_PASSWORD } from '../test/harness.ts';
+
+async function signInCookie(trustProxy?: string): Promise<string> {
+  const anju = await startTestAnju(trustProxy ? { trustProxy } : {});
+  try {
+    const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    });
+    expect(res.status).toBe(200);
+    return res.headers.get('set-cookie') ?? '';
+  } finally {
+    await anju.stop();
+  }
+}
+
+describe('session cookie behind a proxy', () => {
+  it('is Secure when a trusted proxy forwards https', async () => {
+    expect(await signInCookie('127.0.0.1')).toMatch(/;\s*Secure/i);
+  });
+
+  it('ignores X-Forwarded-Proto from a client that is not a trusted proxy', async () => {
+    expect(await signInCookie()).not.toMatch(/;\s*Secure/i);
+  });
+});

@@ -159,6 +159,18 @@ async function measureAnju(server: AnjuProcess, devices: LoadDevice[]) {
   };
 }
 
+/** The server's own view of its memory, from /metrics (prom-client's default Node.js metrics), in MB. */
+async function heapOf(server: AnjuProcess): Promise<{ used: number; total: number; external: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+  const mb = (name: string) =>
+    Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6);
+  return {
+    used: mb('nodejs_heap_size_used_bytes'),
+    total: mb('nodejs_heap_size_total_bytes'),
+    external: mb('nodejs_external_memory_bytes'),
+  };
+}
+
 /** Many connected devices, each reporting every 10 s: the server's memory. */
 async function soak(server: AnjuProcess, devices: LoadDevice[]) {
   const clients: mqtt.MqttClient[] = [];
@@ -199,8 +211,10 @@ async function soak(server: AnjuProcess, devices: LoadDevice[]) {
     await new Promise((r) => setTimeout(r, 5000));
     const { rss } = server.memory();
     peak = Math.max(peak, rss);
+    const heap = await heapOf(server);
     log(
-      `  ${s + 5}s: ${sent} sent, RSS ${(rss / 1e6).toFixed(0)} MB, journal depth ${(await server.health()).checks.journal.detail.depth}`,
+      `  ${s + 5}s: ${sent} sent, RSS ${(rss / 1e6).toFixed(0)} MB (JS heap used ${heap.used} of ${heap.total} MB, ` +
+        `external ${heap.external} MB), journal depth ${(await server.health()).checks.journal.detail.depth}`,
     );
   }
   for (const t of timers) clearInterval(t);

@@ -88,61 +88,27 @@ describe('transports', () => {
     await client.endAsync();
   });
 
+  /** mosquitto_pub as the device, QoS 1, one message: resolves on exit 0 (the PUBACK came). */
+  const mosquittoPub = (device: { id: string }, secret: string, payload: string) =>
+    run('mosquitto_pub', [
+      ...['-h', '127.0.0.1', '-p', String(anju.ports.mqtt), '-V', 'mqttv311', '-q', '1'],
+      ...['-i', device.id, '-u', device.id, '-P', secret],
+      ...['-t', topicFor(device.id, 'telemetry'), '-m', payload],
+    ]);
+
   it('works with Mosquitto\u2019s client: a reading is stored, a bad one is acknowledged and dropped', async () => {
     const device = await addTestDevice(anju);
-    const common = [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(anju.ports.mqtt),
-      '-V',
-      'mqttv311',
-      '-i',
-      device.id,
-      '-u',
-      device.id,
-      '-P',
-      device.secret,
-      '-q',
-      '1',
-    ];
-    await run('mosquitto_pub', [...common, '-t', topicFor(device.id, 'telemetry'), '-m', reading(1)]);
+    await mosquittoPub(device, device.secret, reading(1));
     expect(journaled(device.id)).toHaveLength(1);
     // Exit 0 means the PUBACK came: the device will not resend a message that can never be accepted.
-    await run('mosquitto_pub', [
-      ...common,
-      '-t',
-      topicFor(device.id, 'telemetry'),
-      '-m',
-      '{"ts":1,"seq":2,"worn":true}',
-    ]);
+    await mosquittoPub(device, device.secret, '{"ts":1,"seq":2,"worn":true}');
     expect(journaled(device.id)).toHaveLength(1);
     expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_RANGE: 1 });
   });
 
   it('refuses mosquitto_pub with a wrong secret (exit code, nothing stored)', async () => {
     const device = await addTestDevice(anju);
-    const attempt = run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(anju.ports.mqtt),
-      '-V',
-      'mqttv311',
-      '-i',
-      device.id,
-      '-u',
-      device.id,
-      '-P',
-      'wrong',
-      '-q',
-      '1',
-      '-t',
-      topicFor(device.id, 'telemetry'),
-      '-m',
-      reading(1),
-    ]);
-    await expect(attempt).rejects.toMatchObject({
+    await expect(mosquittoPub(device, 'wrong', reading(1))).rejects.toMatchObject({
       stderr: expect.stringMatching(/bad user name or password/i),
     });
     expect(journaled(device.id)).toHaveLength(0);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { addTestDevice, connectDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+import { json } from './test-support.ts';
 
 let anju: TestAnju;
 let token: string;
@@ -36,9 +37,7 @@ interface ReadingsBody {
   detail: string;
 }
 
-async function json(res: Response): Promise<ReadingsBody> {
-  return (await res.json()) as ReadingsBody;
-}
+const readingsOf = (res: Response) => json<ReadingsBody>(res);
 
 function get(path: string, bearer: string | null = token) {
   return fetch(`http://127.0.0.1:${anju.ports.http}${path}`, {
@@ -52,7 +51,7 @@ describe('GET /api/v1/devices/:id/readings', () => {
       `/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${t0}&to=${t0 + 10 * 60_000}`,
     );
     expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await readingsOf(res);
     expect(body.readings).toHaveLength(10);
     expect(body.readings[0]).toEqual({ ts: t0, value: 60 });
     expect(body.readings[9]).toEqual({ ts: t0 + 9 * 60_000, value: 69 });
@@ -64,8 +63,8 @@ describe('GET /api/v1/devices/:id/readings', () => {
       get(
         `/api/v1/devices/${device.id}/readings?measurement=heartRate&from=${from}&to=${t0 + 3_600_000}&every=10m&fn=${fn}`,
       );
-    const max = await json(await q('max'));
-    const min = await json(await q('min'));
+    const max = await readingsOf(await q('max'));
+    const min = await readingsOf(await q('min'));
     expect(max.every).toBe(600_000);
     expect(max.readings.every((r) => r.value <= 69)).toBe(true);
     expect(Math.max(...max.readings.map((r) => r.value))).toBe(69);
@@ -77,12 +76,12 @@ describe('GET /api/v1/devices/:id/readings', () => {
     const res = await get(
       `/api/v1/residents/${residentId}/readings?measurement=spo2&from=${t0}&to=${t0 + 3 * 60_000}`,
     );
-    expect((await json(res)).readings.map((r) => r.value)).toEqual([95, 96, 97]);
+    expect((await readingsOf(res)).readings.map((r) => r.value)).toEqual([95, 96, 97]);
   });
 
   it('returns the latest value of every reading', async () => {
     const res = await get(`/api/v1/devices/${device.id}/latest`);
-    const { latest } = await json(res);
+    const { latest } = await readingsOf(res);
     expect(latest).toEqual(
       expect.arrayContaining([
         { field: 'heartRate', ts: t0 + 59 * 60_000, value: 69 },
@@ -121,7 +120,7 @@ describe('refusals as RFC 9457 problem JSON', () => {
   ])('answers %s with 400 and the problem', async (_name, query) => {
     const res = await get(`/api/v1/devices/${device.id}/readings?${query}`);
     expect(res.status).toBe(400);
-    const body = await json(res);
+    const body = await readingsOf(res);
     expect(body).toMatchObject({ status: 400, title: 'Bad Request' });
     expect(body.detail.length).toBeGreaterThan(0);
   });
@@ -167,7 +166,7 @@ describe('retention', () => {
         `http://127.0.0.1:${own.ports.http}/api/v1/devices/${d.id}/readings?measurement=heartRate&from=${old - 1000}`,
         { headers: { authorization: `Bearer ${ownToken}` } },
       );
-      expect((await json(res)).readings).toEqual([{ ts: recent, value: 66 }]);
+      expect((await readingsOf(res)).readings).toEqual([{ ts: recent, value: 66 }]);
     } finally {
       await own.stop();
     }

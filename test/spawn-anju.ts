@@ -20,9 +20,14 @@ export interface AnjuProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnAnju(dataDir: string, env: Record<string, string> = {}): Promise<AnjuProcess> {
+/** `entry` is the script to run: the `anju` launcher, or a bundle built by cli/build.ts. */
+export async function spawnAnju(
+  dataDir: string,
+  env: Record<string, string> = {},
+  entry = path.join(ROOT, 'bin/anju.js'),
+): Promise<AnjuProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/anju.js'), 'serve'], {
+  const proc = spawn(process.execPath, [entry, 'serve'], {
     env: {
       ...process.env,
       ANJU_DATA_DIR: dataDir,

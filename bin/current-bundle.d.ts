@@ -1,0 +1,1 @@
+export function currentBundle(bundle: URL, root: URL): URL | null;

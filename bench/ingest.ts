@@ -14,9 +14,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { percentile, runLoad, type LoadDevice } from '../device-sim/load.ts';
-import { topicFor } from '../firmware-protocol/index.ts';
+import { buildCommunity, type SimDevice } from '../device-sim/community.ts';
+import { registerCommunity } from '../device-sim/credentials.ts';
+import { TelemetryByKind, topicFor } from '../firmware-protocol/index.ts';
 import { Registry } from '../registry/index.ts';
 import { startInfluxd } from '../test/influxd.ts';
+import { buildBundle } from '../cli/build.ts';
 import { spawnAnju, type AnjuProcess } from '../test/spawn-anju.ts';
 import { startBrokerChild, stopBrokerChild } from './broker-child-control.ts';
 
@@ -171,8 +174,34 @@ async function heapOf(server: AnjuProcess): Promise<{ used: number; total: numbe
   };
 }
 
+type SoakDevice = LoadDevice & Pick<SimDevice, 'kind' | 'gas'>;
+
+/**
+ * A simulated community for the soak: homes with a wearable, gas and CO sensors, room monitors and a
+ * water meter, as `anju demo` has, so the rule engine keeps the state a real deployment makes it keep.
+ */
+async function registerSoakCommunity(dataDir: string, count: number): Promise<SoakDevice[]> {
+  const perHome = buildCommunity({ seed: 1, residents: 1 }).devices.length;
+  const community = buildCommunity({ seed: 1, residents: Math.ceil(count / perHome), idPrefix: 'soak' });
+  const creds = await Registry.use(dataDir, {}, (registry) =>
+    registerCommunity(registry, community, undefined),
+  );
+  const byId = new Map(community.devices.map((d) => [d.id, d]));
+  return creds.devices.slice(0, count).map(({ deviceId, secret }) => {
+    const { kind, gas } = byId.get(deviceId)!;
+    return { id: deviceId, secret, kind, gas };
+  });
+}
+
+/** A reading within normal limits for the device: its kind's first example in the MQTT contract. */
+function normalReading(d: SoakDevice): Record<string, unknown> {
+  const examples = TelemetryByKind[d.kind].meta()?.examples as Record<string, unknown>[];
+  if (d.kind !== 'gas_sensor') return examples[0]!;
+  return d.gas === 'co' ? examples.find((e) => e.gas === 'co')! : { ...examples[0]!, gas: d.gas };
+}
+
 /** Many connected devices, each reporting every 10 s: the server's memory. */
-async function soak(server: AnjuProcess, devices: LoadDevice[]) {
+async function soak(server: AnjuProcess, devices: SoakDevice[]) {
   const clients: mqtt.MqttClient[] = [];
   for (let i = 0; i < devices.length; i += 200) {
     const group = devices.slice(i, i + 200);
@@ -194,8 +223,9 @@ async function soak(server: AnjuProcess, devices: LoadDevice[]) {
   let sent = 0;
   const timers = clients.map((client, i) => {
     let seq = 0;
+    const reading = normalReading(devices[i]!);
     const publish = () => {
-      const body = { ts: Date.now(), seq: seq++, heartRate: 70, worn: true };
+      const body = { ...reading, ts: Date.now(), seq: seq++ };
       client.publish(topicFor(devices[i]!.id, 'telemetry'), JSON.stringify(body), { qos: 1 });
       sent += 1;
     };
@@ -228,6 +258,8 @@ async function soak(server: AnjuProcess, devices: LoadDevice[]) {
   };
 }
 
+// Measure what `anju` runs: the bundle, not the TypeScript sources compiled on the fly.
+await buildBundle();
 const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-ingest-'));
 const cleanups: (() => Promise<void>)[] = [];
 try {
@@ -289,8 +321,8 @@ try {
   if (soakDevices > 0) {
     const dir = mkdtempSync(path.join(tmpdir(), 'anju-bench-soak-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    log(`registering ${soakDevices} devices for the soak...`);
-    const many = await registerDevices(dir, soakDevices, 'soak');
+    log(`registering a community of ${soakDevices} devices for the soak...`);
+    const many = await registerSoakCommunity(dir, soakDevices);
     const server = await spawnAnju(dir, { ANJU_MAX_CONNECTIONS_PER_ADDRESS: String(soakDevices + 100) });
     log(`soak: ${soakDevices} devices each reporting every 10 s for ${soakSeconds} s (sqlite)...`);
     soakResult = await soak(server, many);

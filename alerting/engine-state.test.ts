@@ -40,7 +40,7 @@ describe('rule state across a restart', () => {
     const before = new EngineKit();
     steps(before, 'before');
     const store = RuleStateStore.open(dataDir);
-    store.save(before.engine.snapshot());
+    store.save({ clock: before.engine.now, residents: before.engine.changedResidents() });
     store.close();
 
     const after = new EngineKit();
@@ -94,6 +94,31 @@ describe('rule state across a restart', () => {
     expect(resumed.of('gas.co')).toHaveLength(1);
     expect((resumed.of('gas.co')[0]!.at - at(0, '12:00')) / MIN).toBeCloseTo(4.5, 0);
   });
+
+  it('keeps the changes of a snapshot that could not be written for the next one', () => {
+    const dataDir = tempDir();
+    // Two residents of one home: a reading of the home's gas sensor changes both.
+    const kit = new EngineKit({
+      'G-1': { kind: 'gas_sensor', homeId: 'hm_1', room: 'kitchen' },
+      'W-1': { kind: 'wearable', residentId: 'rs_1', homeId: 'hm_1' },
+      'W-2': { kind: 'wearable', residentId: 'rs_2', homeId: 'hm_1' },
+    });
+    const persistence = persistEngine(kit.engine, RuleStateStore.open(dataDir), { everyMs: 3_600_000 });
+    kit.telemetry('G-1', at(0, '12:00'), { gas: 'co', concentration: 200, unit: 'ppm' });
+    // Another connection holds the write lock: the snapshot fails after SQLite's busy timeout.
+    const locker = new Database(path.join(dataDir, 'rules.db'));
+    locker.exec('BEGIN EXCLUSIVE');
+    expect(() => persistence.flush()).toThrow(/locked/);
+    locker.exec('ROLLBACK');
+    locker.close();
+
+    persistence.flush();
+    const db = new Database(path.join(dataDir, 'rules.db'), { readonly: true });
+    const rows = db.prepare('SELECT resident_id FROM resident_state ORDER BY resident_id').all();
+    db.close();
+    persistence.close();
+    expect(rows).toEqual([{ resident_id: 'rs_1' }, { resident_id: 'rs_2' }]);
+  }, 20_000);
 
   it('refuses a state file written by another format version', () => {
     const dataDir = tempDir();

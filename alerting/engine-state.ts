@@ -16,6 +16,12 @@ CREATE TABLE IF NOT EXISTS resident_state (resident_id TEXT PRIMARY KEY, state T
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/** What is saved: the engine's clock and the residents to write, taken one at a time. */
+export interface Snapshot {
+  clock: number;
+  residents: Iterable<[string, SubjectState]>;
+}
+
 export interface SavedState {
   snapshot: EngineSnapshot;
   /** The journal position saved with the snapshot, if the caller gave one. */
@@ -24,7 +30,7 @@ export interface SavedState {
 
 export class RuleStateStore {
   private readonly db: Database.Database;
-  private readonly write: (snapshot: EngineSnapshot, cursor: number | undefined, savedAt: number) => void;
+  private readonly write: (snapshot: Snapshot, cursor: number | undefined, savedAt: number) => void;
 
   private constructor(file: string) {
     this.db = new Database(file);
@@ -42,14 +48,11 @@ export class RuleStateStore {
       `INSERT INTO resident_state (resident_id, state, saved_at) VALUES (?, ?, ?)
        ON CONFLICT(resident_id) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
     );
-    this.write = this.db.transaction(
-      (snapshot: EngineSnapshot, cursor: number | undefined, savedAt: number) => {
-        for (const [id, state] of Object.entries(snapshot.residents))
-          upsert.run(id, JSON.stringify(state), savedAt);
-        if (Number.isFinite(snapshot.clock)) this.setMeta('clock', String(snapshot.clock));
-        if (cursor !== undefined) this.setMeta('cursor', String(cursor));
-      },
-    );
+    this.write = this.db.transaction((snapshot: Snapshot, cursor: number | undefined, savedAt: number) => {
+      for (const [id, state] of snapshot.residents) upsert.run(id, JSON.stringify(state), savedAt);
+      if (Number.isFinite(snapshot.clock)) this.setMeta('clock', String(snapshot.clock));
+      if (cursor !== undefined) this.setMeta('cursor', String(cursor));
+    });
   }
 
   /** Opens (creating as needed) `<dataDir>/rules.db`. */
@@ -75,7 +78,8 @@ export class RuleStateStore {
     };
   }
 
-  save(snapshot: EngineSnapshot, cursor?: number, savedAt = Date.now()): void {
+  /** Writes the residents and the clock in one transaction: all of them or, on an error, none. */
+  save(snapshot: Snapshot, cursor?: number, savedAt = Date.now()): void {
     this.write(snapshot, cursor, savedAt);
   }
 
@@ -122,12 +126,18 @@ export function persistEngine(
   const saved = store.load();
   if (saved) engine.restore(saved.snapshot);
   const flush = () => {
-    const snapshot = engine.snapshot();
+    const taken: string[] = [];
+    function* residents(): Generator<[string, SubjectState]> {
+      for (const entry of engine.changedResidents()) {
+        taken.push(entry[0]);
+        yield entry;
+      }
+    }
     try {
-      store.save(snapshot, options.cursor?.());
+      store.save({ clock: engine.now, residents: residents() }, options.cursor?.());
     } catch (err) {
       // Keep the changes for the next attempt rather than losing them.
-      for (const id of Object.keys(snapshot.residents)) engine.markDirty(id);
+      for (const id of taken) engine.markDirty(id);
       throw err;
     }
   };

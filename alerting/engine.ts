@@ -130,15 +130,16 @@ export class RuleEngine {
     if (now > this.clock) this.clock = now;
   }
 
-  /** The state of residents changed since the last snapshot (all with `all`), for engine-state.ts. */
-  snapshot(all = false): EngineSnapshot {
-    const residents: Record<string, SubjectState> = {};
+  /**
+   * The residents whose state changed since they were last taken (all with `all`), each serialised only
+   * when reached, so that saving thousands of residents never holds all their state in memory at once.
+   */
+  *changedResidents(all = false): Generator<[string, SubjectState]> {
     for (const subject of this.subjects.values()) {
       if (!all && !subject.dirty) continue;
-      residents[subject.id] = subject.toJSON();
       subject.dirty = false;
+      yield [subject.id, subject.toJSON()];
     }
-    return { clock: this.clock, residents };
   }
 
   /** A snapshot of this resident could not be written: include them in the next one. */

@@ -13,8 +13,8 @@ export interface DeviceHealthState {
   lastSeen: number | null;
   offlineAt: number | null;
   notWornSince: number | null;
-  battery: ThresholdState;
-  sensorAge: ThresholdState;
+  battery?: ThresholdState;
+  sensorAge?: ThresholdState;
 }
 
 export class DeviceHealthRules {
@@ -22,8 +22,10 @@ export class DeviceHealthRules {
   /** When the device's last will (status offline) was published, NaN when online. */
   private offlineAt = NaN;
   private notWornSince = NaN;
-  private readonly battery: ThresholdRule;
-  private readonly sensorAge: ThresholdRule;
+  // Made on a device's first battery or sensor-age reading: most devices never report a sensor age, and
+  // a community has ten thousand devices.
+  private battery: ThresholdRule | undefined;
+  private sensorAge: ThresholdRule | undefined;
   private readonly silenceTimer = new Timer((at) => this.onSilence(at));
   private readonly lastWillTimer = new Timer((at) => this.onLastWill(at));
   private readonly notWornTimer = new Timer((at) => this.onNotWorn(at));
@@ -32,18 +34,7 @@ export class DeviceHealthRules {
     private readonly subject: Subject,
     private readonly deviceId: string,
     private readonly kind: DeviceKind,
-  ) {
-    this.battery = new ThresholdRule(subject, 'device.battery', deviceId, deviceId, -1, true, {
-      what: `${deviceId} battery`,
-      unit: ' %',
-      autoClear: true,
-    });
-    this.sensorAge = new ThresholdRule(subject, 'device.sensor_age', deviceId, deviceId, 1, true, {
-      what: `${deviceId} sensor age`,
-      unit: ' days',
-      autoClear: true,
-    });
-  }
+  ) {}
 
   /** Any message from the device itself (not its last will). */
   seen(ts: number): void {
@@ -66,7 +57,7 @@ export class DeviceHealthRules {
 
   batteryLevel(ts: number, pct: number): void {
     const cfg = this.subject.rules.device.battery;
-    if (cfg.enabled) this.battery.observe(ts, pct, cfg.belowPct, NaN, NaN, 0, cfg.hysteresis);
+    if (cfg.enabled) this.batteryRule().observe(ts, pct, cfg.belowPct, NaN, NaN, 0, cfg.hysteresis);
   }
 
   worn(ts: number, worn: boolean): void {
@@ -98,7 +89,7 @@ export class DeviceHealthRules {
 
   sensorAgeDays(ts: number, days: number): void {
     const cfg = this.subject.rules.device.sensor;
-    if (cfg.enabled) this.sensorAge.observe(ts, days, cfg.maxAgeDays, NaN, NaN, 0, 0);
+    if (cfg.enabled) this.sensorAgeRule().observe(ts, days, cfg.maxAgeDays, NaN, NaN, 0, 0);
   }
 
   /** After a restart or a rules change; timers already overdue fire on the engine's next advance. */
@@ -111,8 +102,8 @@ export class DeviceHealthRules {
   dispose(): void {
     for (const timer of [this.silenceTimer, this.lastWillTimer, this.notWornTimer])
       this.subject.timers.cancel(timer);
-    this.battery.dispose();
-    this.sensorAge.dispose();
+    this.battery?.dispose();
+    this.sensorAge?.dispose();
   }
 
   toJSON(): DeviceHealthState {
@@ -120,8 +111,8 @@ export class DeviceHealthRules {
       lastSeen: orNull(this.lastSeen),
       offlineAt: orNull(this.offlineAt),
       notWornSince: orNull(this.notWornSince),
-      battery: this.battery.toJSON(),
-      sensorAge: this.sensorAge.toJSON(),
+      battery: this.battery?.toJSON(),
+      sensorAge: this.sensorAge?.toJSON(),
     };
   }
 
@@ -129,8 +120,21 @@ export class DeviceHealthRules {
     this.lastSeen = s.lastSeen ?? NaN;
     this.offlineAt = s.offlineAt ?? NaN;
     this.notWornSince = s.notWornSince ?? NaN;
-    this.battery.restore(s.battery, now);
-    this.sensorAge.restore(s.sensorAge, now);
+    if (s.battery) this.batteryRule().restore(s.battery, now);
+    if (s.sensorAge) this.sensorAgeRule().restore(s.sensorAge, now);
+  }
+
+  private batteryRule(): ThresholdRule {
+    return (this.battery ??= this.thresholdRule('device.battery', -1, 'battery', ' %'));
+  }
+
+  private sensorAgeRule(): ThresholdRule {
+    return (this.sensorAge ??= this.thresholdRule('device.sensor_age', 1, 'sensor age', ' days'));
+  }
+
+  private thresholdRule(ruleId: string, direction: 1 | -1, what: string, unit: string): ThresholdRule {
+    const label = { what: `${this.deviceId} ${what}`, unit, autoClear: true };
+    return new ThresholdRule(this.subject, ruleId, this.deviceId, this.deviceId, direction, true, label);
   }
 
   private silenceLimitMs(): number {

@@ -20,7 +20,11 @@ export function decodeName(stored: string): string {
   return stored.replace(ENCODED_IN_NAMES, (_, hex: string) => DECODE[hex]!);
 }
 
+/** A character to encode or escape somewhere in a name; most names (ids, field keys) have none. */
+const SPECIAL_IN_NAMES = /[%\\\n\r,= ]/;
+
 function escapeKey(name: string): string {
+  if (!SPECIAL_IN_NAMES.test(name)) return name;
   return encodeName(name).replace(/[,= ]/g, '\\$&');
 }
 
@@ -34,14 +38,20 @@ function fieldValue(value: FieldValue): string {
   return String(value);
 }
 
-/** One line: `measurement,tag=v,... field=v,...,seq=Ni ts` with ts in ms (write with precision=ms). */
+/**
+ * One line: `measurement,tag=v,... field=v,...,seq=Ni ts` with ts in ms (write with precision=ms). Built
+ * with plain loops: the store writer turns every reading into a line, on the event loop.
+ */
 export function toLine(point: Point): string {
-  const tags = Object.entries(point.tags)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([k, v]) => `${escapeKey(k)}=${escapeKey(v)}`)
-    .sort();
-  const fields = Object.entries(point.fields).map(([k, v]) => `${escapeKey(k)}=${fieldValue(v)}`);
-  fields.push(`seq=${point.seq}i`);
-  const head = [escapeMeasurement(point.measurement), ...tags].join(',');
-  return `${head} ${fields.join(',')} ${point.ts}`;
+  const tags: string[] = [];
+  for (const key in point.tags) {
+    const value = point.tags[key as keyof Point['tags']];
+    if (value !== undefined) tags.push(`${escapeKey(key)}=${escapeKey(value)}`);
+  }
+  tags.sort();
+  let line = escapeMeasurement(point.measurement);
+  for (const tag of tags) line += `,${tag}`;
+  line += ' ';
+  for (const key in point.fields) line += `${escapeKey(key)}=${fieldValue(point.fields[key]!)},`;
+  return `${line}seq=${point.seq}i ${point.ts}`;
 }

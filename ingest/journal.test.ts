@@ -43,6 +43,18 @@ describe('journal', () => {
     await reopened.close();
   });
 
+  it("keeps a consumer's last position across a reopen, however quickly it moved", async () => {
+    const file = journalPath();
+    const journal = new Journal({ path: file });
+    await Promise.all([1, 2, 3].map((s) => journal.accept(reading('wb-1', s))));
+    for (const position of [1, 2, 3]) journal.advance('store', position);
+    await journal.close();
+    const reopened = new Journal({ path: file });
+    expect(reopened.cursor('store')).toBe(3);
+    expect(reopened.depth('store')).toBe(0);
+    await reopened.close();
+  });
+
   it('stores a redelivery of the same device, seq and ts once', async () => {
     const journal = new Journal({ path: journalPath() });
     const appended: number[] = [];

@@ -35,6 +35,9 @@ export class JournalFullError extends Error {
 // Drained readings are forgotten at most this often, this many at a time: a steady trickle keeps up with
 // the rates one gateway takes (bench:ingest peaks near 20,000 readings/s) without a long statement.
 const PRUNE_EVERY_MS = 1000;
+// A cursor is written at most this often (and on close): the store writer advances on every batch, and
+// after a crash at worst this much is written to the store again, which is idempotent.
+const SAVE_CURSORS_EVERY_MS = 200;
 const PRUNE_CHUNK = 20_000;
 
 interface WorkerReply {
@@ -86,6 +89,7 @@ export class Journal implements ReadingSink {
   private readonly appendListeners: ((entries: JournalEntry[]) => void)[] = [];
   private closed = false;
   private lastPruneAt = -Infinity;
+  private lastCursorSaveAt = -Infinity;
 
   constructor(private readonly opts: JournalOptions) {
     this.maxBatch = opts.maxBatch ?? 1000;
@@ -170,9 +174,12 @@ export class Journal implements ReadingSink {
 
   /** Moves a consumer's cursor and forgets drained entries older than the dedup window. */
   advance(name: string, position: number): void {
-    this.saveCursor.run(name, position);
     this.cursors.set(name, position);
     const now = this.now();
+    if (now - this.lastCursorSaveAt >= SAVE_CURSORS_EVERY_MS) {
+      this.lastCursorSaveAt = now;
+      this.saveCursors();
+    }
     if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
       this.lastPruneAt = now;
       this.forget.run(Math.min(...this.cursors.values()), PRUNE_CHUNK, now - this.dedupWindowMs);
@@ -192,7 +199,12 @@ export class Journal implements ReadingSink {
     await this.flushing;
     await this.request({ type: 'close' });
     await this.worker.terminate();
+    this.saveCursors();
     this.db.close();
+  }
+
+  private saveCursors(): void {
+    for (const [name, position] of this.cursors) this.saveCursor.run(name, position);
   }
 
   private scheduleFlush(delayMs: number): void {

@@ -162,6 +162,17 @@ async function measureAnju(server: AnjuProcess, devices: LoadDevice[]) {
   };
 }
 
+/** Readings the server accepted and refused so far, summed over their labels in /metrics. */
+async function readingCounts(server: AnjuProcess): Promise<{ accepted: number; refused: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  return { accepted: sum('anju_readings_accepted_total'), refused: sum('anju_readings_refused_total') };
+}
+
 /** The server's own view of its memory, from /metrics (prom-client's default Node.js metrics), in MB. */
 async function heapOf(server: AnjuProcess): Promise<{ used: number; total: number; external: number }> {
   const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
@@ -249,9 +260,13 @@ async function soak(server: AnjuProcess, devices: SoakDevice[]) {
   }
   for (const t of timers) clearInterval(t);
   await Promise.all(clients.map((c) => c.endAsync(true)));
+  // A soak whose readings were refused would measure a server that does less than a real one.
+  const counts = await readingCounts(server);
+  if (counts.refused > 0) throw new Error(`the server refused ${counts.refused} of the soak's readings`);
   return {
     devices: clients.length,
     sent,
+    accepted: counts.accepted,
     ratePerSecond: devices.length / 10,
     rssMb: server.memory().rss / 1e6,
     peakRssMb: Math.max(peak, server.memory().peakRss) / 1e6,
@@ -349,7 +364,7 @@ try {
     }
     if (soakResult) {
       console.log(
-        `soak: ${soakResult.devices} devices, ${soakResult.ratePerSecond} msg/s, RSS ${soakResult.rssMb.toFixed(0)} MB, peak ${soakResult.peakRssMb.toFixed(0)} MB (target < 500 MB)`,
+        `soak: ${soakResult.devices} devices, ${soakResult.ratePerSecond} msg/s (${soakResult.accepted} readings accepted), RSS ${soakResult.rssMb.toFixed(0)} MB, peak ${soakResult.peakRssMb.toFixed(0)} MB (target < 500 MB)`,
       );
     }
   }

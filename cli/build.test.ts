@@ -13,6 +13,7 @@ import { buildBundle } from './build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 // Inside the checkout, so that the bundle resolves node_modules as dist/ does.
+mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
 const outDir = mkdtempSync(path.join(ROOT, 'test-artifacts', 'bundle-'));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bundle-'));
 afterAll(() => {

@@ -131,12 +131,12 @@ export class RuleEngine {
   }
 
   /**
-   * The residents whose state changed since they were last taken (all with `all`), each serialised only
-   * when reached, so that saving thousands of residents never holds all their state in memory at once.
+   * The residents whose state changed since they were last taken, each serialised only when reached, so
+   * that saving thousands of residents never holds all their state in memory at once.
    */
-  *changedResidents(all = false): Generator<[string, SubjectState]> {
+  *changedResidents(): Generator<[string, SubjectState]> {
     for (const subject of this.subjects.values()) {
-      if (!all && !subject.dirty) continue;
+      if (!subject.dirty) continue;
       subject.dirty = false;
       yield [subject.id, subject.toJSON()];
     }

@@ -1,6 +1,6 @@
 // `npm run build` (also run by `npm ci` through `prepare`, and by `npm start`): bundles the server into
 // dist/anju.mjs, which bin/anju.js runs while it is newer than every source it was built from. Loading one
-// bundle takes about 45 MB less memory than compiling TypeScript on the fly (tsx runs a loader thread and
+// bundle takes about 55 MB less memory than compiling TypeScript on the fly (tsx runs a loader thread and
 // an esbuild service), which matters with 10,000 devices connected. Dependencies stay in node_modules.
 import { build, type Plugin } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';

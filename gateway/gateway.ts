@@ -171,16 +171,16 @@ export class Gateway {
    * another process reaches the gateway only through the registry). Returns how many were cut off.
    */
   disconnectRevoked(): number {
+    // From the revoked devices to their connections (a client id is its device id), not the other way:
+    // looking up each of 10,000 connected devices every few seconds is work and garbage for nothing.
     let cut = 0;
-    for (const client of Object.values(this.clients())) {
-      const device = this.devices.get(client);
-      if (!device) continue;
-      const current = this.opts.directory.findDevice(device.id);
-      if (!current || current.revoked) {
-        this.opts.logger.info({ deviceId: device.id }, 'disconnected: device revoked');
-        client.close();
-        cut += 1;
-      }
+    const clients = this.clients();
+    for (const id of this.opts.directory.revokedIds()) {
+      const client = clients[id];
+      if (!client || !this.devices.has(client)) continue;
+      this.opts.logger.info({ deviceId: id }, 'disconnected: device revoked');
+      client.close();
+      cut += 1;
     }
     return cut;
   }

@@ -13,6 +13,8 @@ export interface GatewayDevice {
 
 export interface DeviceDirectory {
   findDevice(id: string): GatewayDevice | undefined;
+  /** Every revoked device (devices are revoked, never deleted): the gateway cuts their connections. */
+  revokedIds(): string[];
   /** Presence as the gateway sees it; `at` is Unix ms. */
   markOnline(id: string, at: number): void;
   markOffline(id: string, at: number): void;

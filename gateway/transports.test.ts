@@ -116,12 +116,16 @@ describe('transports', () => {
 });
 
 describe('revocation', () => {
-  it('cuts off a connected device once it is revoked', async () => {
+  it('cuts off a connected device once it is revoked, and no other', async () => {
     const device = await addTestDevice(anju);
+    const other = await addTestDevice(anju);
     const client = await connectDevice(anju, device);
+    const otherClient = await connectDevice(anju, other);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     anju.registry.revokeDevice(device.id);
     expect(anju.gateway.disconnectRevoked()).toBe(1);
     await closed;
+    expect(otherClient.connected).toBe(true);
+    await otherClient.endAsync();
   });
 });

@@ -170,6 +170,10 @@ export class Registry implements DeviceDirectory {
     return this.store.gatewayDevice(id);
   }
 
+  revokedIds(): string[] {
+    return this.store.revokedDeviceIds();
+  }
+
   markOnline(id: string, at: number): void {
     this.store.markOnline(id, at);
   }

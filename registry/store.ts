@@ -195,6 +195,7 @@ export class RegistryStore {
          VALUES (:id, :kind, :homeId, :residentId, :room, :vendor, :model, :secretHash, :createdAt)`,
       ),
       revokeDevice: db.prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?'),
+      revokedIds: db.prepare<[], { id: string }>('SELECT id FROM devices WHERE revoked_at IS NOT NULL'),
       markOnline: db.prepare(
         'UPDATE devices SET online = 1, last_seen = MAX(COALESCE(last_seen, 0), :at) WHERE id = :id',
       ),
@@ -392,6 +393,10 @@ export class RegistryStore {
       residentId: row.resident_id,
       homeId: row.home_id,
     };
+  }
+
+  revokedDeviceIds(): string[] {
+    return this.stmt.revokedIds.all().map((row) => row.id);
   }
 
   /** Revokes a device; revoking again keeps the first revocation time. */

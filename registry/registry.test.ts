@@ -320,6 +320,19 @@ describe('the registry as the gateway DeviceDirectory', () => {
     registry.close();
   });
 
+  it('writes a device seen again after a flush on the next flush', async () => {
+    const dir = tempDir();
+    const registry = open(dir);
+    const resident = registry.addResident(wang);
+    await registry.addDevice({ id: 'W-0001', kind: 'wearable', residentId: resident.id });
+    registry.markSeen('W-0001', 5000);
+    registry.flush();
+    registry.markSeen('W-0001', 8000);
+    registry.flush();
+    expect(readDeviceRow(dir, 'W-0001')?.last_seen).toBe(8000);
+    registry.close();
+  });
+
   it('flushes markSeen on its timer and on close()', async () => {
     const dir = tempDir();
     const registry = open(dir, { flushEveryMs: 20 });

@@ -35,10 +35,10 @@ export class JournalFullError extends Error {
 // Drained readings are forgotten at most this often, this many at a time: a steady trickle keeps up with
 // the rates one gateway takes (bench:ingest peaks near 20,000 readings/s) without a long statement.
 const PRUNE_EVERY_MS = 1000;
+const PRUNE_CHUNK = 20_000;
 // A cursor is written at most this often (and on close): the store writer advances on every batch, and
 // after a crash at worst this much is written to the store again, which is idempotent.
 const SAVE_CURSORS_EVERY_MS = 200;
-const PRUNE_CHUNK = 20_000;
 
 interface WorkerReply {
   id: number;

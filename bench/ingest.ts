@@ -3,7 +3,8 @@
 // End to end QoS 1 throughput, devices -> readings stored, through a real `anju serve` child process, for
 // the embedded SQLite store and for InfluxDB (a real influxd), beside bare Aedes QoS 1 publish-to-
 // subscriber delivery measured in the same run with the same load. Also publish-to-stored latency and
-// the server's peak RSS; then a soak of many connected devices each reporting every 10 s, with RSS.
+// the server's peak RSS; then a soak of a simulated community's devices (--soak-devices of them), each
+// reporting a normal reading every 10 s, with RSS; it fails if the server refused any of those readings.
 //
 // Publish-to-stored latency: the journal is first in, first out, so the k-th acknowledged reading is
 // stored when the writer's drained count reaches k. The drained count is sampled from /healthz every

@@ -163,22 +163,26 @@ async function measureAnju(server: AnjuProcess, devices: LoadDevice[]) {
   };
 }
 
-/** Readings the server accepted and refused so far, summed over their labels in /metrics. */
-async function readingCounts(server: AnjuProcess): Promise<{ accepted: number; refused: number }> {
+/** Reads the server's /metrics once; the returned function sums a metric over all its label sets. */
+async function scrapeMetrics(server: AnjuProcess): Promise<(name: string) => number> {
   const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
-  const sum = (name: string) =>
+  return (name) =>
     [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
       (n, m) => n + Number(m[1]),
       0,
     );
+}
+
+/** Readings the server accepted and refused so far. */
+async function readingCounts(server: AnjuProcess): Promise<{ accepted: number; refused: number }> {
+  const sum = await scrapeMetrics(server);
   return { accepted: sum('anju_readings_accepted_total'), refused: sum('anju_readings_refused_total') };
 }
 
-/** The server's own view of its memory, from /metrics (prom-client's default Node.js metrics), in MB. */
+/** The server's own view of its memory (prom-client's default Node.js metrics), in MB. */
 async function heapOf(server: AnjuProcess): Promise<{ used: number; total: number; external: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
-  const mb = (name: string) =>
-    Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6);
+  const metric = await scrapeMetrics(server);
+  const mb = (name: string) => Math.round(metric(name) / 1e6);
   return {
     used: mb('nodejs_heap_size_used_bytes'),
     total: mb('nodejs_heap_size_total_bytes'),

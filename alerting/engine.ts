@@ -142,6 +142,13 @@ export class RuleEngine {
     }
   }
 
+  /** Every resident's state, as restore() takes it: to fork a what-if from this moment. */
+  snapshot(): EngineSnapshot {
+    const residents: Record<string, SubjectState> = {};
+    for (const subject of this.subjects.values()) residents[subject.id] = subject.toJSON();
+    return JSON.parse(JSON.stringify({ clock: this.clock, residents })) as EngineSnapshot;
+  }
+
   /** A snapshot of this resident could not be written: include them in the next one. */
   markDirty(residentId: string): void {
     const subject = this.subjects.get(residentId);

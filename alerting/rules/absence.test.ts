@@ -70,13 +70,100 @@ describe('absence: no activity for longer than the routine allows', () => {
     expect(kit.of('absence.routine')).toEqual([]);
   });
 
-  it('still alarms when the door opened but someone moved inside afterwards', () => {
+  it('stays at home when someone moves inside within a minute after the door closed', () => {
     const kit = new EngineKit();
     kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
     kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
-    kit.telemetry('E-LIV', at(0, '09:05'), { motion: true });
+    kit.telemetry('E-LIV', at(0, '09:01') + 30_000, { motion: true });
     kit.advanceTo(at(0, '21:05'));
-    expect(kit.of('absence.routine')).toHaveLength(1);
+    expect(kit.of('absence.routine')).toMatchObject([{ at: at(0, '21:01') + 30_000 }]);
+    expect(kit.of('absence.not_back')).toEqual([]);
+  });
+
+  it('watches a resident who collapses right after coming home like any other', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '08:45');
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:00') + 12_000, { type: 'door', state: 'closed' });
+    // Back at 12:00: the door, the entry sensor still seeing her at the door, and nothing after.
+    kit.event('E-DOOR', at(0, '12:00'), { type: 'door', state: 'open' });
+    kit.telemetry('E-DOOR', at(0, '12:00') + 5_000, { motion: true });
+    kit.event('E-DOOR', at(0, '12:00') + 20_000, { type: 'door', state: 'closed' });
+    kit.advanceTo(at(1, '01:00'));
+    expect(kit.of('absence.routine')).toMatchObject([{ at: at(1, '00:00') + 20_000 }]);
+    expect(kit.of('absence.not_back')).toEqual([]);
+  });
+
+  it('does not take one stray motion trigger while out for a return', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '08:45');
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
+    kit.telemetry('E-BED', at(0, '11:00'), { motion: true }); // a pet, a draught, a sensor fault
+    kit.advanceTo(at(1, '09:00'));
+    expect(kit.of('absence.routine')).toEqual([]);
+    expect(kit.of('absence.not_back')).toMatchObject([{ at: at(0, '17:01') }]);
+  });
+
+  it('takes motion that goes on inside for a return, even without the door', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '08:45');
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
+    kit.telemetry('E-LIV', at(0, '11:00'), { motion: true });
+    kit.telemetry('E-BED', at(0, '11:02'), { motion: true });
+    kit.advanceTo(at(1, '00:00'));
+    expect(kit.of('absence.not_back')).toEqual([]);
+    expect(kit.of('absence.routine')).toMatchObject([{ at: at(0, '23:02') }]);
+  });
+});
+
+describe('absence: out and not back', () => {
+  const leave = (kit: EngineKit, day: number, hhmm: string) => {
+    kit.event('E-DOOR', at(day, hhmm), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(day, hhmm) + 10_000, { type: 'door', state: 'closed' });
+  };
+  const comeBack = (kit: EngineKit, day: number, hhmm: string) => {
+    kit.event('E-DOOR', at(day, hhmm), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(day, hhmm) + 10_000, { type: 'door', state: 'closed' });
+    kit.telemetry('E-LIV', at(day, hhmm) + 30_000, { motion: true });
+  };
+
+  it('alerts 90 min after her usual return time once her outings are known, and clears when she is back', () => {
+    const kit = new EngineKit();
+    for (let day = 0; day < 10; day++) {
+      activeDay(kit, day, '07:00', '08:45');
+      leave(kit, day, '09:00');
+      comeBack(kit, day, day % 2 ? '10:30' : '11:00'); // out 1.5 h or 2 h
+      activeDay(kit, day, '11:15', '21:00');
+    }
+    expect(kit.of('absence.not_back')).toEqual([]);
+    activeDay(kit, 10, '07:00', '08:45');
+    leave(kit, 10, '09:00');
+    kit.advanceTo(at(10, '12:29'));
+    expect(kit.of('absence.not_back')).toEqual([]);
+    kit.advanceTo(at(10, '12:31'));
+    // Out 09:00:10 -> 10:30 or 11:00 each day: usually back 1 h 59 min 50 s after leaving, plus 90 min.
+    expect(kit.of('absence.not_back')).toMatchObject([
+      { severity: 'alarm', at: at(10, '12:30'), evidence: { usualH: 2, outingsSeen: 10 } },
+    ]);
+    comeBack(kit, 10, '13:00');
+    expect(kit.of('absence.not_back', 'clear')).toMatchObject([{ at: at(10, '13:00') }]);
+  });
+
+  it('alerts when the night starts for a resident still out, whatever the fallback says', () => {
+    const kit = new EngineKit();
+    activeDay(kit, 0, '07:00', '19:45');
+    leave(kit, 0, '20:00');
+    kit.advanceTo(at(1, '06:00'));
+    expect(kit.of('absence.not_back')).toMatchObject([{ at: at(0, '22:00') }]);
+  });
+
+  it('never alerts in a home without motion sensors, which cannot tell leaving from staying', () => {
+    const kit = new EngineKit();
+    leave(kit, 0, '09:00');
+    kit.advanceTo(at(1, '09:00'));
+    expect(kit.of('absence.not_back')).toEqual([]);
   });
 });
 

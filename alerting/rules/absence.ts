@@ -40,17 +40,25 @@ export class AbsenceRule {
     if (cfg.enabled) this.subject.timers.scheduleNoLaterThan(this.timer, ts + this.limitMs(ts));
   }
 
-  /** How long a quiet period starting at `start` may last. */
+  /**
+   * How long a quiet period starting at `start` may last: the learned limit (the fixed fallback until it
+   * is trusted), and in the sleep window never less than the rest of the window plus the wake grace:
+   * sleep is not inactivity, and a night without a trip to the bathroom is not an emergency.
+   */
   limitMs(start: number): number {
     const cfg = this.subject.rules.absence.routine;
-    if (cfg.learned.enabled) {
-      const learned = this.routine.limitMs(slotOf(this.subject.clock, start), cfg.learned);
-      if (!Number.isNaN(learned)) return learned;
-    }
+    const learned = this.learnedLimitMs(start);
+    const limit = Number.isNaN(learned) ? cfg.fallbackH * HOUR_MS : learned;
     const minute = this.subject.clock.minuteOfDay(start);
-    const fallback = cfg.fallbackH * HOUR_MS;
-    if (!inWindow(minute, cfg.sleep)) return fallback;
-    return Math.max(fallback, (minutesLeftInWindow(minute, cfg.sleep) + cfg.wakeGraceMin) * MIN_MS);
+    if (!inWindow(minute, cfg.sleep)) return limit;
+    return Math.max(limit, (minutesLeftInWindow(minute, cfg.sleep) + cfg.wakeGraceMin) * MIN_MS);
+  }
+
+  /** The learned limit for a quiet period starting at `start`, NaN while not trusted. */
+  private learnedLimitMs(start: number): number {
+    const cfg = this.subject.rules.absence.routine;
+    if (!cfg.learned.enabled) return NaN;
+    return this.routine.limitMs(slotOf(this.subject.clock, start), cfg.learned);
   }
 
   /** After a restart or a rules change: the deadline of the quiet period going on now. */
@@ -83,9 +91,7 @@ export class AbsenceRule {
     }
     // Out of the home: no alert; the next sign of life starts a new quiet period.
     if (this.subject.isOut(at)) return;
-    const learned =
-      cfg.learned.enabled &&
-      !Number.isNaN(this.routine.limitMs(slotOf(this.subject.clock, last), cfg.learned));
+    const learned = !Number.isNaN(this.learnedLimitMs(last));
     this.subject.raise(ABSENCE_RULE, 'home', cfg.severity, {
       at,
       deviceId: null,

@@ -157,23 +157,20 @@ export class DeviceBinding {
   private environment(e: EnvTelemetry, ts: number): void {
     if (e.temperature !== undefined) this.climate!.temperature(ts, e.temperature);
     if (e.motion === true) this.subject.noteInsideMotion(ts);
-    if (e.door !== undefined) {
-      const opened = e.door === 'open' && this.door !== 'open';
-      this.door = e.door;
-      if (opened) this.doorOpened(ts);
-      else if (e.door === 'closed') this.subject.noteActivity(ts);
-    }
+    // Telemetry repeats the door's state: only a change is an event.
+    if (e.door !== undefined && e.door !== this.door) this.doorChanged(ts, e.door, e.door === 'open');
     if (e.smoke !== undefined) smokeDetected(this.subject, ts, this.deviceId, e.smoke);
     if (e.waterLeak !== undefined) waterLeakDetected(this.subject, ts, this.deviceId, e.waterLeak);
   }
 
-  private doorOpened(ts: number): void {
+  private doorChanged(ts: number, state: 'open' | 'closed', opened: boolean): void {
+    this.door = state;
     if (!this.frontDoor) {
       this.subject.noteActivity(ts);
       return;
     }
-    this.subject.noteFrontDoorOpened(ts);
-    frontDoorOpened(this.subject, ts, this.deviceId);
+    this.subject.noteFrontDoor(ts);
+    if (opened) frontDoorOpened(this.subject, ts, this.deviceId);
   }
 
   private event(body: Extract<UplinkMessage, { channel: 'event' }>['body'], ts: number): void {
@@ -199,12 +196,8 @@ export class DeviceBinding {
       case 'env_monitor': {
         const e = body as EnvEvent;
         if (e.type === 'motion') this.subject.noteInsideMotion(ts);
-        else if (e.type === 'door') {
-          const opened = e.state === 'open';
-          this.door = e.state;
-          if (opened) this.doorOpened(ts);
-          else this.subject.noteActivity(ts);
-        } else if (e.type === 'smoke_alarm') smokeDetected(this.subject, ts, this.deviceId, true);
+        else if (e.type === 'door') this.doorChanged(ts, e.state, e.state === 'open');
+        else if (e.type === 'smoke_alarm') smokeDetected(this.subject, ts, this.deviceId, true);
         else waterLeakDetected(this.subject, ts, this.deviceId, true);
         return;
       }

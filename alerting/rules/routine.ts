@@ -16,6 +16,7 @@ const HOUR_MS = 3_600_000;
 
 export interface RoutineLimits {
   minDays: number;
+  minSamples: number;
   percentile: number;
   margin: number;
   floorH: number;
@@ -144,16 +145,43 @@ export class Routine {
     this.slotTotals[slot]!++;
   }
 
+  /**
+   * The slot's limit from its own quiet periods and its neighbours' within `width` hours, on this day type
+   * and then on both, widening until `minSamples` are pooled: a night slot (one long quiet period a
+   * night) or a weekend slot (two days a week) is thin, and a percentile of few samples is a guess.
+   */
   private compute(slot: number, cfg: RoutineLimits): number {
     if (this.days < cfg.minDays) return NaN;
-    const a = neighbour(slot, -1);
-    const b = neighbour(slot, 1);
-    const total = this.slotTotals[slot]! + this.slotTotals[a]! + this.slotTotals[b]!;
-    if (total === 0) return NaN;
-    const wanted = cfg.percentile * total;
+    const other = slot < 24 ? slot + 24 : slot - 24;
+    for (let width = 1; width <= 12; width++) {
+      const same = this.pooledSlots(slot, width);
+      if (this.total(same) >= cfg.minSamples) return this.percentileLimit(same, cfg);
+      const both = [...same, ...this.pooledSlots(other, width)];
+      if (this.total(both) >= cfg.minSamples) return this.percentileLimit(both, cfg);
+    }
+    return NaN;
+  }
+
+  private pooledSlots(slot: number, width: number): number[] {
+    const slots = [slot];
+    for (let d = 1; d <= width && slots.length < 24; d++) {
+      slots.push(neighbour(slot, -d));
+      if (slots.length < 24) slots.push(neighbour(slot, d));
+    }
+    return slots;
+  }
+
+  private total(slots: readonly number[]): number {
+    let total = 0;
+    for (const slot of slots) total += this.slotTotals[slot]!;
+    return total;
+  }
+
+  private percentileLimit(slots: readonly number[], cfg: RoutineLimits): number {
+    const wanted = cfg.percentile * this.total(slots);
     let seen = 0;
     for (let bin = 0; bin < BINS; bin++) {
-      seen += this.counts[slot * BINS + bin]! + this.counts[a * BINS + bin]! + this.counts[b * BINS + bin]!;
+      for (const slot of slots) seen += this.counts[slot * BINS + bin]!;
       if (seen >= wanted) {
         const limit = upperEdgeMs(bin) * cfg.margin;
         return Math.min(cfg.ceilingH * HOUR_MS, Math.max(cfg.floorH * HOUR_MS, limit));

@@ -139,21 +139,50 @@ export const RuleConfig = z.strictObject({
       /** A quiet period that starts in this window may last until its end plus wakeGraceMin. */
       sleep: DailyWindow,
       wakeGraceMin: minutes,
-      /**
-       * No motion inside from this long after the front door opened: the resident went out. (Motion
-       * sooner is someone passing the entrance sensor on the way out.)
-       */
-      leftHomeGraceS: seconds,
       learned: z.strictObject({
         enabled,
         /** Days of activity history before the learned limits are trusted. */
         minDays: z.number().int().min(1),
+        /**
+         * Quiet periods a time slot needs before its limit is trusted; a thinner slot borrows from the
+         * other day type (weekday/weekend) and then from ever wider neighbouring hours.
+         */
+        minSamples: z.number().int().min(1),
         percentile: z.number().gt(0).max(1),
         /** The learned limit is the percentile times this margin, between floorH and ceilingH. */
         margin: z.number().min(1),
         floorH: hours,
         ceilingH: hours,
       }),
+    }),
+    /** Going out and coming home, from the order of front-door and motion events (presence.ts). */
+    presence: z.strictObject({
+      /** No motion inside this long after a door passage's last event: the resident went out. */
+      leftHomeGraceS: seconds,
+      /** Motion this soon after the door is the entry sensor still seeing the resident at the door. */
+      doorSettleS: seconds,
+      /** Door events this close together are one passage (open, close, open again). */
+      passageS: seconds,
+      /** While out, a second motion trigger between returnConfirmS and strayWindowMin after the first is a return. */
+      returnConfirmS: seconds,
+      strayWindowMin: minutes,
+    }),
+    /** Out and not back by the resident's usual return time (or the fallback), and always by night. */
+    notBack: z.strictObject({
+      enabled,
+      severity: Severity,
+      /** Before minOutings outings were seen. */
+      fallbackH: hours,
+      /** Outings that ended, before the learned return time is trusted. */
+      minOutings: z.number().int().min(1),
+      /** The usual return: this percentile of past outings that started within aroundMin of this one. */
+      percentile: z.number().gt(0).max(1),
+      aroundMin: minutes.max(720),
+      /** Alert this long after the usual return time. */
+      graceMin: minutes,
+      ceilingH: hours,
+      /** Still out when this window starts (or out this long into it): alert then at the latest. */
+      night: DailyWindow,
     }),
     nightDoor: z.strictObject({ enabled, window: DailyWindow, severity: Severity }),
     water: z.strictObject({

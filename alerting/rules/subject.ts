@@ -6,18 +6,21 @@ import { AbsenceRule, type AbsenceState } from './absence.ts';
 import type { DeviceBinding, DeviceBindingState } from './binding.ts';
 import { GasNoMovementRule } from './combination.ts';
 import { FallRule, type FallState } from './fall.ts';
+import { NotBackRule, type NotBackState } from './not-back.ts';
 import { clockFor, type LocalClock } from './local-time.ts';
 import { Outlet, RANK, type OutletState, type SignalFacts } from './outlet.ts';
 import type { RuleConfig } from './schema.ts';
+import { Presence, type PresenceState } from './presence.ts';
 import { orNull } from './threshold.ts';
 import type { TimerQueue } from './timers.ts';
 import { WaterUseRule, type WaterUseState } from './water-use.ts';
 
 export interface SubjectState {
   lastActivity: number | null;
-  lastInsideMotion: number | null;
-  frontDoorOpenedAt: number | null;
   hasMotionSensor: boolean;
+  /** Absent from snapshots written before going out was told from coming home. */
+  presence?: PresenceState;
+  notBack?: NotBackState;
   outlet: OutletState;
   absence: AbsenceState;
   fall: FallState;
@@ -32,11 +35,11 @@ export class Subject {
   dirty = true;
   /** Last sign of life at home: motion, a door, water drawn, steps, a button pressed. */
   lastActivity = NaN;
-  lastInsideMotion = NaN;
-  frontDoorOpenedAt = NaN;
   hasMotionSensor = false;
   readonly outlet: Outlet;
+  readonly presence: Presence;
   readonly absence: AbsenceRule;
+  readonly notBack: NotBackRule;
   readonly fall: FallRule;
   readonly water: WaterUseRule;
   readonly gasNoMovement: GasNoMovementRule;
@@ -52,6 +55,11 @@ export class Subject {
     this.clock = clockFor(rules.timezone);
     this.outlet = new Outlet(id, emit);
     this.absence = new AbsenceRule(this);
+    this.notBack = new NotBackRule(this);
+    this.presence = new Presence(
+      () => this.rules.absence.presence,
+      (outing) => this.notBack.onReturn(outing),
+    );
     this.fall = new FallRule(this);
     this.water = new WaterUseRule(this);
     this.gasNoMovement = new GasNoMovementRule(this);
@@ -79,22 +87,26 @@ export class Subject {
   noteInsideMotion(ts: number): void {
     const wasOut = this.isOut(ts);
     this.hasMotionSensor = true;
-    if (!(ts <= this.lastInsideMotion)) this.lastInsideMotion = ts;
+    this.presence.motion(ts);
     this.noteActivity(ts, wasOut);
   }
 
-  noteFrontDoorOpened(ts: number): void {
+  /** The front door opened or closed. */
+  noteFrontDoor(ts: number): void {
     const wasOut = this.isOut(ts);
-    if (!(ts <= this.frontDoorOpenedAt)) this.frontDoorOpenedAt = ts;
+    this.presence.door(ts);
+    if (this.hasMotionSensor) this.notBack.onDoor(ts);
     this.noteActivity(ts, wasOut);
   }
 
-  /** The front door opened and nobody moved inside from a short grace after it: the resident went out. */
+  /** Out of the home at `at`: only a home with motion sensors can tell (presence.ts). */
   isOut(at: number): boolean {
-    if (!this.hasMotionSensor || Number.isNaN(this.frontDoorOpenedAt)) return false;
-    const grace = this.rules.absence.routine.leftHomeGraceS * 1000;
-    const leftBy = this.frontDoorOpenedAt + grace;
-    return at >= leftBy && !(this.lastInsideMotion > leftBy);
+    return this.hasMotionSensor && this.presence.isOut(at);
+  }
+
+  /** Since when the resident is out, NaN when at home or when the home cannot tell. */
+  outSince(at: number): number {
+    return this.hasMotionSensor ? this.presence.outSinceAt(at) : NaN;
   }
 
   setRules(rules: RuleConfig): void {
@@ -105,6 +117,7 @@ export class Subject {
   /** Puts every timer back where the state says it belongs: after a restore or a rules change. */
   rearm(now: number): void {
     this.absence.rearm(now);
+    this.notBack.rearm(now);
     this.fall.rearm();
     this.water.rearm();
     this.gasNoMovement.check(now);
@@ -116,9 +129,9 @@ export class Subject {
     for (const [id, binding] of this.devices) devices[id] = binding.toJSON();
     return {
       lastActivity: orNull(this.lastActivity),
-      lastInsideMotion: orNull(this.lastInsideMotion),
-      frontDoorOpenedAt: orNull(this.frontDoorOpenedAt),
       hasMotionSensor: this.hasMotionSensor,
+      presence: this.presence.toJSON(),
+      notBack: this.notBack.toJSON(),
       outlet: this.outlet.toJSON(),
       absence: this.absence.toJSON(),
       fall: this.fall.toJSON(),
@@ -130,9 +143,9 @@ export class Subject {
   /** Restores the resident's own state; the engine restores device bindings as it rebuilds them. */
   restore(s: SubjectState): void {
     this.lastActivity = s.lastActivity ?? NaN;
-    this.lastInsideMotion = s.lastInsideMotion ?? NaN;
-    this.frontDoorOpenedAt = s.frontDoorOpenedAt ?? NaN;
     this.hasMotionSensor = s.hasMotionSensor;
+    if (s.presence) this.presence.restore(s.presence);
+    this.notBack.restore(s.notBack);
     this.outlet.restore(s.outlet);
     this.absence.restore(s.absence);
     this.fall.restore(s.fall);

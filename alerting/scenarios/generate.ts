@@ -349,13 +349,44 @@ function scenarios(): Scenario[] {
     ),
     S(
       'went-out',
-      'The resident leaves by the front door at 09:30 and stays out until evening: not inactive at home.',
+      'The resident leaves by the front door at 09:30 and is back at 17:00: not inactive at home.',
       new Home()
         .background(at('07:00'), at('23:00'))
         .active(at('07:00'), at('09:15'))
         .event('E-DOOR', at('09:30'), { type: 'door', state: 'open' })
         .telemetry('E-LIV1', at('09:30') + 20_000, { motion: true })
+        .event('E-DOOR', at('09:31'), { type: 'door', state: 'closed' })
+        .event('E-DOOR', at('17:00'), { type: 'door', state: 'open' })
+        .event('E-DOOR', at('17:00') + 15_000, { type: 'door', state: 'closed' })
+        .active(at('17:01'), at('22:00')),
+    ),
+    S(
+      'not-back',
+      'The resident leaves at 09:30 and does not come back: an alarm 8 h after the door closed (the fallback while her outings are unknown).',
+      new Home()
+        .background(at('07:00'), at('23:00'))
+        .active(at('07:00'), at('09:15'))
+        .event('E-DOOR', at('09:30'), { type: 'door', state: 'open' })
         .event('E-DOOR', at('09:31'), { type: 'door', state: 'closed' }),
+      [{ ruleId: 'absence.not_back', severity: 'alarm', from: at('17:31'), by: at('17:31') }],
+    ),
+    S(
+      'collapse-after-coming-home',
+      'Back home at 10:00 (door, then motion in the entrance and bedroom), then nothing: inactive at home, not out.',
+      new Home()
+        .background(at('07:00'), at('23:00'))
+        .active(at('07:00'), at('08:45'))
+        .event('E-DOOR', at('09:00'), { type: 'door', state: 'open' })
+        .event('E-DOOR', at('09:00') + 12_000, { type: 'door', state: 'closed' })
+        .event('E-DOOR', at('10:00'), { type: 'door', state: 'open' })
+        .telemetry('E-DOOR', at('10:00') + 5_000, { motion: true })
+        .event('E-DOOR', at('10:00') + 12_000, { type: 'door', state: 'closed' })
+        .telemetry('E-BED1', at('10:00') + 20_000, { motion: true }),
+      [
+        { ruleId: 'absence.routine', severity: 'alarm', from: at('22:00'), by: at('22:01') },
+        // No water drawn since the morning either.
+        { ruleId: 'absence.water', severity: 'warning', from: at('20:00'), by: at('20:30') },
+      ],
     ),
     S(
       'fall-cancelled',

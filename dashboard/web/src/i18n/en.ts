@@ -116,6 +116,7 @@ const en = {
   'rule.vitals.skin_temp': 'Unusual skin temperature',
   'rule.absence.routine': 'No activity for longer than usual',
   'rule.absence.night_door': 'Door opened at night',
+  'rule.absence.not_back': 'Went out and not back',
   'rule.absence.water': 'No water used',
   'rule.water.continuous_flow': 'Water running for a long time',
   'rule.device.offline': 'Device offline',

@@ -115,6 +115,7 @@ const zhCN: Record<MessageKey, string> = {
   'rule.vitals.skin_temp': '体表温度异常',
   'rule.absence.routine': '长时间无活动',
   'rule.absence.night_door': '夜间开门',
+  'rule.absence.not_back': '外出未归',
   'rule.absence.water': '长时间未用水',
   'rule.water.continuous_flow': '持续用水过久',
   'rule.device.offline': '设备离线',

@@ -1,8 +1,9 @@
 // A resident's learned routine (Cuddihy 2007): for each hour of the day, weekday or weekend, how long
 // the longest quiet period starting in that hour normally lasts. Each day contributes, for each hour, its
 // longest quiet period that started then (0 when none did); the limit for an hour is a high percentile of
-// those daily values, pooled with the hours either side (and wider, see compute). Histograms on log-spaced bins (5 min to 48 h,
-// about 23 % apart) keep memory fixed; a slot halves its counts when full, so recent weeks weigh more.
+// those daily values, pooled with the hours either side (and wider when few, see compute). Histograms on
+// log-spaced bins (5 min to 48 h, about 23 % apart) keep memory fixed; a slot halves its counts when full,
+// so recent weeks weigh more.
 import type { LocalClock } from './local-time.ts';
 
 const SLOTS = 48;

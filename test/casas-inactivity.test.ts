@@ -2,10 +2,14 @@
 // ../shared/casas/, read where it lies (its owners ask that it not be redistributed), replayed through
 // validation and every rule, with collapses injected (bench/inactivity-trial.ts). The targets are issue
 // 10's; `npm run bench:inactivity` prints the same figures and the trade-off behind the defaults.
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRules } from '../alerting/rules/load.ts';
+import { AlertSignal } from '../alerting/signals.ts';
 import { runTrial, summarise, type TrialResult } from '../bench/inactivity-trial.ts';
 import {
   annotatedAbsences,
@@ -17,6 +21,8 @@ import {
 
 const DATA = path.resolve(import.meta.dirname, '../../shared/casas/al-smarthome-data.txt.gz');
 const HOUR = 3_600_000;
+const BIN = path.resolve(import.meta.dirname, '../bin/anju.js');
+const run = promisify(execFile);
 
 describe('inactivity on a real home (CASAS, 30 days, one person living alone)', () => {
   let events: CasasEvent[];
@@ -74,5 +80,57 @@ describe('inactivity on a real home (CASAS, 30 days, one person living alone)', 
       expect(d.alertAfterMs!, when).toBeGreaterThan(d.usualMs!);
       expect(d.alertAfterMs! - d.usualMs!, when).toBeLessThanOrEqual(2 * HOUR);
     }
+  });
+});
+
+describe('anju casas: the recording as traffic for anju replay', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-casas-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes messages that anju replay takes whole, without an inactivity alarm while the month lasts', async () => {
+    const converted = await run(process.execPath, [BIN, 'casas', DATA, '--out', dir, '--json']);
+    const summary = JSON.parse(converted.stdout) as {
+      events: number;
+      absences: number;
+      messagesFile: string;
+    };
+    expect(summary).toMatchObject({ events: 31_021, absences: 74 });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        BIN,
+        'replay',
+        summary.messagesFile,
+        '--devices',
+        path.join(dir, 'casas.devices.json'),
+        '--rules',
+        path.join(dir, 'casas.rules.yaml'),
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(stderr).toMatch(/replayed 82675 readings \(0 invalid lines skipped\)/);
+    const raised = stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => AlertSignal.parse(JSON.parse(l)))
+      .filter(
+        (x) => x.action === 'raise' && x.ruleId.startsWith('absence.') && x.ruleId !== 'absence.night_door',
+      );
+    expect(raised).toEqual([]);
+  });
+
+  it('refuses a file that holds no CASAS events with a clear message', async () => {
+    const junk = path.join(dir, 'junk.txt');
+    writeFileSync(junk, 'not a smart home\n');
+    const err = (await run(process.execPath, [BIN, 'casas', junk, '--out', dir]).catch(
+      (e: unknown) => e,
+    )) as {
+      code: number;
+      stderr: string;
+    };
+    expect(err.code).not.toBe(0);
+    expect(err.stderr).toContain('no CASAS sensor events found');
+    expect(err.stderr).not.toMatch(/^\s+at /m);
   });
 });

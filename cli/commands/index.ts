@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerCasas } from './casas.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerDevice(program);
   registerImport(program);
   registerReplay(program);
+  registerCasas(program);
   registerSim(program);
   registerDemo(program);
   registerToken(program);

@@ -86,7 +86,11 @@ describe('notifications', () => {
     expect(mail.mail.subject).toMatch(/李桂兰|SOS/);
     expect(mail.mail.text).toContain('李桂兰');
     const [alert] = anju.alerting.alerts.list({ residentIds: [resident.id] });
-    const deliveries = anju.alerting.alerts.deliveries(alert!.id);
+    // The server has the mail before Anju has the server's answer: the delivery is recorded just after.
+    const deliveries = await waitFor(() => {
+      const all = anju.alerting.alerts.deliveries(alert!.id);
+      return all.some((d) => d.channel === 'email') ? all : undefined;
+    }, 10_000);
     expect(deliveries).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ channel: 'email', ok: true, address: 'li.wei@family.test' }),

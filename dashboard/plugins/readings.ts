@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AGGREGATES, type TelemetryStore } from '../../ingest/store/types.ts';
+import { AGGREGATES, Ts, type TelemetryStore } from '../../ingest/store/types.ts';
 import { HttpProblem } from './problem.ts';
 
 const DAY_MS = 24 * 3_600_000;
@@ -22,6 +22,8 @@ const Instant = z
     }
     return ms;
   })
+  // The stores' range: the same bound for every time in every query, so none reaches a store it breaks.
+  .pipe(Ts.meta({ description: 'Unix milliseconds, 1970 to 2100.' }))
   .meta({ description: 'Unix milliseconds or ISO 8601, e.g. 2026-11-24T08:00:00+08:00.' });
 
 /** A window length such as `30s`, `5m`, `1h`, `1d` or plain milliseconds. */
@@ -57,7 +59,7 @@ const ReadingsQuery = z
   })
   .transform((q, ctx) => {
     const to = q.to ?? Date.now();
-    const from = q.from ?? to - DAY_MS;
+    const from = q.from ?? Math.max(0, to - DAY_MS);
     if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
     if (q.every && (to - from) / q.every > MAX_WINDOWS) {
       ctx.addIssue({ code: 'custom', path: ['every'], message: `at most ${MAX_WINDOWS} windows per query` });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { Ts } from '../../ingest/store/types.ts';
 import {
   ALERT_STATES,
   AuditEntry,
@@ -30,8 +31,7 @@ const AlertsQuery = z.strictObject({
   residentId: Id.optional(),
   since: z.coerce
     .number()
-    .int()
-    .min(0)
+    .pipe(Ts)
     .optional()
     .meta({ description: 'Only alerts updated at or after, Unix ms.' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

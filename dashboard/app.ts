@@ -6,7 +6,7 @@
 // route's roles and the scope of the resident, device or alert named in the URL). Only then do routes run.
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
@@ -19,7 +19,7 @@ import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
 import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
-import problems from './plugins/problem.ts';
+import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
 import residentRoutes from './plugins/residents.ts';
 import ruleRoutes from './plugins/rules.ts';
@@ -68,6 +68,11 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     bodyLimit: 64 * 1024,
     // Only with trustProxy does a request forwarded as https count as https (and get Secure cookies).
     trustProxy: opts.trustProxy ?? false,
+    // Errors Fastify meets before routing (a malformed URL or a bad content-type header) are problems too.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 400;
+      void reply.code(status).type('application/problem+json').send(problem(status, err.message));
+    },
   });
   // JSON only: a page on another site can post forms and text without asking, but not JSON.
   app.removeContentTypeParser('text/plain');

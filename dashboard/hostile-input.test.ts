@@ -1,6 +1,7 @@
 // Hostile and careless requests against a real anju serve: each gets a clear problem JSON answer and
 // changes nothing. Bad ids, SQL-looking strings, wrong types, unknown fields, oversize and malformed
 // bodies, the wrong content type, a missing CSRF token, a forged or expired session.
+import { request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import {
@@ -38,6 +39,22 @@ afterAll(async () => {
   await anju.stop();
 });
 
+/** A GET with the path exactly as given: fetch and URL would mend a malformed one. */
+function rawGet(path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: anju.ports.http, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function expectProblem(res: Response, status: number): Promise<Record<string, unknown>> {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -52,6 +69,7 @@ function snapshot() {
     users: anju.accounts.users.list().map((u) => u.username),
     alert: anju.alerting.alerts.get(alertId)!,
     residents: anju.registry.listResidents().map((r) => r.name),
+    contacts: anju.registry.getResident(residentId)!.contacts.length,
   };
 }
 
@@ -116,11 +134,44 @@ describe('bodies', () => {
       '/api/v1/users',
       { username: '<script>', displayName: 'x', role: 'admin', password: 'long-enough-pw' },
     ],
+    [
+      'a display name with a terminal escape',
+      '/api/v1/users',
+      { username: 'escaper', displayName: 'x\u001b[2J', role: 'admin', password: 'long-enough-pw' },
+    ],
+    ['a note with a NUL', `/api/v1/alerts/ALERT/notes`, { note: 'ok\u0000' }],
+    [
+      'a resident name with a bidi override',
+      '/api/v1/residents',
+      {
+        name: 'gnp.\u202eexe',
+        address: { community: 'North', compound: 'A', building: '1', home: '999' },
+      },
+    ],
+    [
+      'a contact with a phone number that is not one',
+      `/api/v1/residents/RESIDENT/contacts`,
+      { name: '李明', relation: 'family', phone: '1380000', channels: ['sms'] },
+    ],
+    [
+      'a contact name with a line break',
+      `/api/v1/residents/RESIDENT/contacts`,
+      { name: '李\n明', relation: 'family', phone: '+8613800000000', channels: ['sms'] },
+    ],
   ])('answers %s with 400 and where the problem is', async (_what, path, body) => {
-    const res = await admin.post(path.replace('ALERT', alertId), body);
+    const res = await admin.post(path.replace('ALERT', alertId).replace('RESIDENT', residentId), body);
     const problem = await expectProblem(res, 400);
     expect(Array.isArray(problem.errors) || typeof problem.detail === 'string').toBe(true);
     nothingChanged();
+  });
+
+  it('answers a malformed URL with problem JSON', async () => {
+    for (const path of ['/api/v1/residents/%E0%A4%A', '/api/v1/alerts/%C0%AF']) {
+      const res = await rawGet(path);
+      expect(res.status, path).toBe(400);
+      expect(res.type, path).toMatch(/application\/problem\+json/);
+      expect(JSON.parse(res.body)).toMatchObject({ type: 'about:blank', status: 400 });
+    }
   });
 
   it('answers malformed JSON with 400', async () => {

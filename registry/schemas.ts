@@ -2,29 +2,19 @@
 // record schemas document what the registry returns (and can become HTTP response schemas).
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
+import { hasControl, optionalNotes, PhoneNumber, plainText } from './text.ts';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export const CONTACT_RELATIONS = ['family', 'neighbour', 'grid_worker', 'staff'] as const;
 export const CONTACT_CHANNELS = ['app', 'email', 'sms', 'phone'] as const;
 export const USER_ROLES = ['admin', 'staff', 'family'] as const;
 
-const name = z
-  .string({ error: (iss) => (iss.input === undefined ? 'required' : 'expected text') })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100);
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .optional()
-    .transform((v) => (v === '' ? undefined : v));
-
+const name = plainText(100);
 /** "浙江省/嘉兴市/南湖区/新嘉街道": province, city, county and street, outermost first. */
 export const RegionPath = z
   .string()
   .max(200)
+  .refine((v) => !hasControl(v), 'must not contain control characters')
   .transform((v) =>
     v
       .split('/')
@@ -49,9 +39,9 @@ export const ResidentFields = z.object({
   name,
   birthYear: z.number({ error: 'expected a year such as 1942' }).int().min(1900).max(currentYear).optional(),
   livesAlone: z.boolean().default(false),
-  conditions: z.array(z.string().trim().min(1).max(64)).max(32).default([]),
+  conditions: z.array(plainText(64)).max(32).default([]),
   language: z.enum(LANGUAGES).default('zh-CN'),
-  routineNotes: optionalText(2000),
+  routineNotes: optionalNotes(2000),
 });
 export type ResidentFields = z.infer<typeof ResidentFields>;
 
@@ -70,8 +60,8 @@ export const DeviceInput = z
     residentId: z.string().min(1).optional(),
     homeId: z.string().min(1).optional(),
     room: z.enum(ROOMS).optional(),
-    vendor: optionalText(100),
-    model: optionalText(100),
+    vendor: optionalNotes(100),
+    model: optionalNotes(100),
   })
   .refine((d) => d.residentId !== undefined || d.homeId !== undefined, {
     message: 'a device needs a resident or a home',
@@ -84,7 +74,7 @@ export const ContactInput = z
     residentId: z.string().min(1),
     name,
     relation: z.enum(CONTACT_RELATIONS),
-    phone: optionalText(32),
+    phone: PhoneNumber.optional(),
     email: z.email().optional(),
     channels: z.array(z.enum(CONTACT_CHANNELS)).default([]),
     /** 1 is told first; escalation widens to 2, 3, ... until someone acknowledges. */

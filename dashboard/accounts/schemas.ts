@@ -1,6 +1,7 @@
 // People who sign in to the dashboard, as the API shows them and as an admin creates them. Each zod
 // schema is the validator, the type and the OpenAPI description.
 import { z } from 'zod';
+import { plainText } from '../../registry/text.ts';
 import { LANGUAGES, USER_ROLES } from '../../registry/index.ts';
 
 export const Role = z.enum(USER_ROLES);
@@ -60,7 +61,7 @@ const idList = z.array(z.string().min(1).max(64)).max(500);
 export const UserInput = z
   .strictObject({
     username: Username,
-    displayName: z.string().trim().min(1).max(100),
+    displayName: plainText(100),
     role: Role,
     password: Password,
     language: Language.default('zh-CN'),

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Ts } from '../../ingest/store/types.ts';
+import { multilineText } from '../../registry/text.ts';
 import {
   ALERT_STATES,
   AuditEntry,
@@ -20,7 +21,7 @@ import { HttpProblem } from './problem.ts';
 
 const Id = z.string().min(1).max(64);
 const IdParams = z.strictObject({ id: Id });
-const Note = z.string().trim().min(1).max(2000);
+const Note = multilineText(2000);
 
 const AlertsQuery = z.strictObject({
   state: z

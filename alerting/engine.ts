@@ -229,13 +229,25 @@ export function eventTime(reading: AcceptedReading): number {
   return own === undefined || own > reading.receivedAt ? reading.receivedAt : own;
 }
 
-/** Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. */
+/**
+ * Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. A timer
+ * that throws goes to `onError`; an exception in a bare interval would end the process.
+ */
 export function startLiveClock(
   engine: RuleEngine,
-  options: { intervalMs?: number; now?: () => number } = {},
+  options: { intervalMs?: number; now?: () => number; onError?: (err: unknown) => void } = {},
 ): () => void {
   const now = options.now ?? Date.now;
-  const timer = setInterval(() => engine.advanceTo(now()), options.intervalMs ?? 1000);
+  const onError =
+    options.onError ?? ((err) => process.emitWarning(`rule engine: a clock tick failed: ${err}`));
+  const tick = () => {
+    try {
+      engine.advanceTo(now());
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const timer = setInterval(tick, options.intervalMs ?? 1000);
   timer.unref();
   return () => clearInterval(timer);
 }

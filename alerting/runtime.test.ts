@@ -1,0 +1,114 @@
+// The rule path inside a running Anju, on a real registry, journal, rule engine and alert store: a reading
+// the rules fail on is logged and counted, and never costs the other readings of its batch.
+import path from 'node:path';
+import { pino } from 'pino';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AcceptedReading } from '../gateway/ports.ts';
+import { Journal } from '../ingest/journal.ts';
+import { Registry } from '../registry/index.ts';
+import { useTempDirs } from '../registry/test-dir.ts';
+import { registryContext } from './resident-context.ts';
+import { startAlerting, type RunningAlerting } from './runtime.ts';
+
+const tempDir = useTempDirs();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A registry with one resident wearing W-OK and W-BAD, and a journal, in a fresh data dir. */
+async function setUp() {
+  const dataDir = tempDir();
+  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+  const journal = new Journal({ path: path.join(dataDir, 'journal.db') });
+  cleanups.push(async () => {
+    await journal.close();
+    registry.close();
+  });
+  const resident = registry.addResident({
+    name: '王秀英',
+    address: { community: '新嘉', compound: '1', building: '3', home: '301' },
+  });
+  for (const id of ['W-OK', 'W-BAD'])
+    await registry.addDevice({ id, kind: 'wearable', residentId: resident.id });
+  return { dataDir, registry, journal, residentId: resident.id, homeId: resident.home.homeId };
+}
+
+function start(env: Awaited<ReturnType<typeof setUp>>) {
+  const logs: { level: number; msg: string; err?: { stack?: string }; deviceId?: string }[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const metrics = new MetricsRegistry();
+  const real = registryContext(env.registry);
+  // A registry row the rules cannot use stands for any bug on one device's path.
+  const context = {
+    device: (id: string) => {
+      if (id === 'W-BAD') throw new Error('poisoned device');
+      return real.device(id);
+    },
+  };
+  const alerting: RunningAlerting = startAlerting({
+    dataDir: env.dataDir,
+    registry: env.registry,
+    journal: env.journal,
+    logger,
+    channels: [],
+    metrics,
+    context,
+  });
+  cleanups.push(() => alerting.close());
+  const errorCount = async () =>
+    (await metrics.getSingleMetric('anju_rule_errors_total')!.get()).values.find(
+      (v) => v.labels.stage === 'reading',
+    )?.value ?? 0;
+  return { alerting, logs, errorCount };
+}
+
+function reading(
+  env: { residentId: string; homeId: string },
+  deviceId: string,
+  seq: number,
+): AcceptedReading {
+  const ts = Date.now() - 1000 + seq;
+  return {
+    deviceId,
+    kind: 'wearable',
+    residentId: env.residentId,
+    homeId: env.homeId,
+    receivedAt: ts,
+    qos: 1,
+    message:
+      deviceId === 'W-BAD'
+        ? { channel: 'telemetry', body: { ts, seq, heartRate: 70, worn: true } }
+        : { channel: 'event', body: { ts, seq, type: 'sos' } },
+  };
+}
+
+describe('the rule path never drops a reading', () => {
+  it('opens the SOS of a journal batch whose first reading the rules fail on, and logs and counts that one', async () => {
+    const env = await setUp();
+    const { alerting, logs, errorCount } = start(env);
+    // Accepted together, so that the journal commits them as one batch, the poisoned reading first.
+    await Promise.all([
+      env.journal.accept(reading(env, 'W-BAD', 1)),
+      env.journal.accept(reading(env, 'W-OK', 2)),
+    ]);
+    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
+      { ruleId: 'event.sos', severity: 'critical', state: 'open' },
+    ]);
+    expect(await errorCount()).toBe(1);
+    expect(logs).toMatchObject([{ level: 50, deviceId: 'W-BAD' }]);
+    expect(logs[0]!.err!.stack).toContain('poisoned device');
+  });
+
+  it('does the same for readings journaled while alerting was down (the catch-up at start)', async () => {
+    const env = await setUp();
+    await Promise.all([
+      env.journal.accept(reading(env, 'W-BAD', 1)),
+      env.journal.accept(reading(env, 'W-OK', 2)),
+    ]);
+    const { alerting, errorCount } = start(env);
+    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([{ ruleId: 'event.sos' }]);
+    expect(await errorCount()).toBe(1);
+  });
+});

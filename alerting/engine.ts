@@ -6,12 +6,17 @@
 // time (never past its arrival, see eventTime), then judges it. Live, a timer also calls
 // advanceTo(Date.now()) every second (startLiveClock) so that deadlines pass without readings; replay
 // needs nothing more, so a day replays in seconds and gives the same signals as live.
+//
+// Each resident has their own timer queue, mirrored into the engine's by one proxy timer (SubjectTimers),
+// so that a resident whose device is draining a backlog is held at what that device has delivered so far
+// (backlog.ts) while every other resident's timers fire on time.
 import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../gateway/ports.ts';
+import { Backlog, DEFAULT_BACKLOG, type BacklogOptions } from './backlog.ts';
 import { DeviceBinding } from './rules/binding.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import { Subject, type SubjectState } from './rules/subject.ts';
-import { TimerQueue } from './rules/timers.ts';
+import { SubjectTimers, TimerQueue } from './rules/timers.ts';
 import type { AlertSignal } from './signals.ts';
 
 export type Room = (typeof ROOMS)[number];
@@ -54,6 +59,8 @@ export interface RuleEngineOptions {
   rules?: RuleSet;
   /** A listener threw: the engine goes on with the next listener. */
   onListenerError?: (err: unknown, signal: AlertSignal) => void;
+  /** When a late reading counts as a backlog, and how long a quiet device still holds its residents. */
+  backlog?: BacklogOptions;
 }
 
 interface DeviceEntry {
@@ -66,6 +73,9 @@ export class RuleEngine {
   private readonly timers = new TimerQueue();
   private readonly subjects = new Map<string, Subject>();
   private readonly devices = new Map<string, DeviceEntry>();
+  /** Residents with a device draining a backlog; their timers fire on a tick only up to its position. */
+  private readonly backlogs = new Map<string, Backlog>();
+  private readonly backlogOptions: BacklogOptions;
   private readonly listeners = new Set<(signal: AlertSignal) => void>();
   private readonly context: ResidentContext;
   private readonly onListenerError: (err: unknown, signal: AlertSignal) => void;
@@ -75,6 +85,7 @@ export class RuleEngine {
   constructor(options: RuleEngineOptions) {
     this.context = options.context;
     this.ruleSet = options.rules ?? loadRules();
+    this.backlogOptions = options.backlog ?? DEFAULT_BACKLOG;
     this.onListenerError =
       options.onListenerError ??
       ((err) => process.emitWarning(`rule engine: a signal listener failed: ${err}`));
@@ -90,7 +101,9 @@ export class RuleEngine {
   }
 
   get pendingTimers(): number {
-    return this.timers.size;
+    let n = 0;
+    for (const subject of this.subjects.values()) n += subject.timers.size;
+    return n;
   }
 
   onSignal(listener: (signal: AlertSignal) => void): () => void {
@@ -118,16 +131,38 @@ export class RuleEngine {
     }
     const bindings = entry.bindings;
     const arrivedAt = Math.max(ts, reading.receivedAt);
-    for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts, arrivedAt);
+    const late = arrivedAt - ts > this.backlogOptions.lagMs;
+    for (let i = 0; i < bindings.length; i++) {
+      const binding = bindings[i]!;
+      if (late || this.backlogs.size > 0)
+        this.noteBacklog(binding.subjectId, reading.deviceId, ts, arrivedAt);
+      // A reading is judged after every timer of its resident due by its time, held or not: the hold is
+      // for the wall clock, never for a reading's own time.
+      this.fireSubject(binding.subjectId, ts);
+      binding.accept(reading.message, ts, arrivedAt);
+    }
   }
 
-  /** Moves the clock to `now`, firing every timer due by then in order, each at its own due time. */
+  /**
+   * Moves the clock to `now`, firing every timer due by then in order, each at its own due time; a
+   * resident held by a backlog only up to its hold.
+   */
   advanceTo(now: number): void {
+    if (this.backlogs.size > 0) this.expireBacklogs(now);
     for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
       if (timer.due > this.clock) this.clock = timer.due;
       timer.fire(timer.due);
     }
     if (now > this.clock) this.clock = now;
+  }
+
+  /** Nothing more will arrive (the end of a replay): every backlog is over, its residents' timers free. */
+  endBacklogs(): void {
+    for (const [residentId, backlog] of this.backlogs) {
+      backlog.end();
+      this.backlogs.delete(residentId);
+      (this.subjects.get(residentId)?.timers as SubjectTimers | undefined)?.sync();
+    }
   }
 
   /**
@@ -169,10 +204,48 @@ export class RuleEngine {
   private subject(residentId: string): Subject {
     let subject = this.subjects.get(residentId);
     if (!subject) {
-      subject = new Subject(residentId, this.timers, this.emit, this.ruleSet.forResident(residentId));
+      const timers = new SubjectTimers(this.timers, (at) => this.fireNext(residentId, timers, at));
+      subject = new Subject(residentId, timers, this.emit, this.ruleSet.forResident(residentId));
       this.subjects.set(residentId, subject);
     }
     return subject;
+  }
+
+  /** The proxy of a resident's queue came due: fire its earliest timer, unless a backlog holds it. */
+  private fireNext(residentId: string, timers: SubjectTimers, at: number): void {
+    const backlog = this.backlogs.get(residentId);
+    if (backlog && at > backlog.holdAt) return; // parked: re-synced when the hold moves
+    const timer = timers.popDue(at);
+    if (timer) timer.fire(timer.due);
+  }
+
+  /** Fires a resident's timers due by `ts`, in order, whatever holds them. */
+  private fireSubject(residentId: string, ts: number): void {
+    const timers = this.subjects.get(residentId)!.timers;
+    for (let timer = timers.popDue(ts); timer; timer = timers.popDue(ts)) timer.fire(timer.due);
+  }
+
+  private noteBacklog(residentId: string, deviceId: string, ts: number, arrivedAt: number): void {
+    let backlog = this.backlogs.get(residentId);
+    if (!backlog) {
+      if (arrivedAt - ts <= this.backlogOptions.lagMs) return;
+      backlog = new Backlog(this.backlogOptions);
+      this.backlogs.set(residentId, backlog);
+    }
+    if (backlog.note(deviceId, ts, arrivedAt)) this.releaseIfMoved(residentId, backlog);
+  }
+
+  private expireBacklogs(now: number): void {
+    for (const [residentId, backlog] of this.backlogs) {
+      if (backlog.expire(now)) this.releaseIfMoved(residentId, backlog);
+    }
+  }
+
+  /** The hold moved: the resident's parked proxy goes back into the engine's queue. */
+  private releaseIfMoved(residentId: string, backlog: Backlog): void {
+    if (backlog.empty) this.backlogs.delete(residentId);
+    const timers = this.subjects.get(residentId)?.timers as SubjectTimers | undefined;
+    timers?.sync();
   }
 
   private entryFor(reading: AcceptedReading): DeviceEntry | undefined {

@@ -39,6 +39,8 @@ export interface DeviceContext {
  */
 export interface ResidentContext {
   device(deviceId: string): DeviceContext | undefined;
+  /** Forget what is cached about these homes' devices: their residents changed. */
+  forgetHomes?(homeIds: ReadonlySet<string>): void;
 }
 
 export interface EngineSnapshot {
@@ -166,6 +168,34 @@ export class RuleEngine {
   }
 
   /**
+   * Who lives in these homes changed (a resident added, say): every device of theirs seen so far is asked
+   * again whom it watches over. A resident new to the home is watched by its devices from the next reading
+   * on; bindings of residents still there keep their state (a hold half-way, a dose).
+   */
+  refreshHomes(homeIds: Iterable<string>): void {
+    const homes = new Set(homeIds);
+    if (homes.size === 0) return;
+    this.context.forgetHomes?.(homes);
+    for (const [deviceId, entry] of [...this.devices]) {
+      if (entry.context.homeId === null || !homes.has(entry.context.homeId)) continue;
+      const ctx = this.context.device(deviceId);
+      if (!ctx || ctx.kind !== entry.context.kind || ctx.room !== entry.context.room) {
+        this.dropEntry(deviceId, entry);
+        continue;
+      }
+      const watched = new Set(ctx.residentIds);
+      const kept: DeviceBinding[] = [];
+      for (const binding of entry.bindings) {
+        if (watched.delete(binding.subjectId)) kept.push(binding);
+        else this.unbind(deviceId, binding);
+      }
+      for (const residentId of watched) kept.push(this.bind(residentId, deviceId, ctx));
+      entry.context = ctx;
+      entry.bindings = kept;
+    }
+  }
+
+  /**
    * The residents whose state changed since they were last taken, each serialised only when reached, so
    * that saving thousands of residents never holds all their state in memory at once.
    */
@@ -261,22 +291,26 @@ export class RuleEngine {
   private buildEntry(deviceId: string): DeviceEntry | undefined {
     const ctx = this.context.device(deviceId);
     if (!ctx) return undefined;
-    const bindings = ctx.residentIds.map((residentId) => {
-      const subject = this.subject(residentId);
-      const binding = new DeviceBinding(subject, deviceId, ctx.kind, ctx.room);
-      subject.devices.set(deviceId, binding);
-      return binding;
-    });
+    const bindings = ctx.residentIds.map((residentId) => this.bind(residentId, deviceId, ctx));
     const entry: DeviceEntry = { context: ctx, bindings };
     this.devices.set(deviceId, entry);
     return entry;
   }
 
+  private bind(residentId: string, deviceId: string, ctx: DeviceContext): DeviceBinding {
+    const subject = this.subject(residentId);
+    const binding = new DeviceBinding(subject, deviceId, ctx.kind, ctx.room);
+    subject.devices.set(deviceId, binding);
+    return binding;
+  }
+
+  private unbind(deviceId: string, binding: DeviceBinding): void {
+    binding.dispose();
+    this.subjects.get(binding.subjectId)?.devices.delete(deviceId);
+  }
+
   private dropEntry(deviceId: string, entry: DeviceEntry): void {
-    for (const binding of entry.bindings) {
-      binding.dispose();
-      this.subjects.get(binding.subjectId)?.devices.delete(deviceId);
-    }
+    for (const binding of entry.bindings) this.unbind(deviceId, binding);
     this.devices.delete(deviceId);
   }
 

@@ -8,6 +8,7 @@ import type { AcceptedReading } from '../gateway/ports.ts';
 import { Journal } from '../ingest/journal.ts';
 import { Registry } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
+import { waitFor } from '../test/harness.ts';
 import { registryContext } from './resident-context.ts';
 import { startAlerting, type RunningAlerting } from './runtime.ts';
 
@@ -17,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A registry with one resident wearing W-OK and W-BAD, and a journal, in a fresh data dir. */
+/** A registry with one resident wearing W-OK and W-BAD, a gas detector in her home, and a journal. */
 async function setUp() {
   const dataDir = tempDir();
   const registry = Registry.open(dataDir, { flushEveryMs: 0 });
@@ -28,14 +29,17 @@ async function setUp() {
   });
   const resident = registry.addResident({
     name: '王秀英',
-    address: { community: '新嘉', compound: '1', building: '3', home: '301' },
+    address: ADDRESS,
   });
   for (const id of ['W-OK', 'W-BAD'])
     await registry.addDevice({ id, kind: 'wearable', residentId: resident.id });
+  await registry.addDevice({ id: 'G-1', kind: 'gas_sensor', homeId: resident.home.homeId, room: 'kitchen' });
   return { dataDir, registry, journal, residentId: resident.id, homeId: resident.home.homeId };
 }
 
-function start(env: Awaited<ReturnType<typeof setUp>>) {
+const ADDRESS = { community: '新嘉', compound: '1', building: '3', home: '301' };
+
+function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
   const logs: { level: number; msg: string; err?: { stack?: string }; deviceId?: string }[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const metrics = new MetricsRegistry();
@@ -54,7 +58,7 @@ function start(env: Awaited<ReturnType<typeof setUp>>) {
     logger,
     channels: [],
     metrics,
-    context,
+    ...(poisoned && { context }),
   });
   cleanups.push(() => alerting.close());
   const errorCount = async () =>
@@ -110,5 +114,63 @@ describe('the rule path never drops a reading', () => {
     const { alerting, errorCount } = start(env);
     expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([{ ruleId: 'event.sos' }]);
     expect(await errorCount()).toBe(1);
+  });
+});
+
+function gasReading(homeId: string, seq: number, alarm: boolean): AcceptedReading {
+  const ts = Date.now();
+  return {
+    deviceId: 'G-1',
+    kind: 'gas_sensor',
+    residentId: null,
+    homeId,
+    receivedAt: ts,
+    qos: 1,
+    message: alarm
+      ? {
+          channel: 'event',
+          body: { ts, seq, type: 'gas_alarm', gas: 'methane', concentration: 60, unit: '%LEL' },
+        }
+      : { channel: 'telemetry', body: { ts, seq, gas: 'methane', concentration: 2, unit: '%LEL' } },
+  };
+}
+
+describe('a resident added to a home', () => {
+  it("is watched by the home's gas detector at once, without a restart (the admin page's path)", async () => {
+    const env = await setUp();
+    const { alerting } = start(env, false);
+    // The detector has reported, so the engine knows whom it watches: the first resident only.
+    await env.journal.accept(gasReading(env.homeId, 1, false));
+    const newcomer = env.registry.addResident({ name: '李建国', address: ADDRESS });
+    await env.journal.accept(gasReading(env.homeId, 2, true));
+    const alerted = alerting.alerts.list({ state: 'open' }).map((a) => [a.residentId, a.ruleId]);
+    expect(alerted).toEqual(
+      expect.arrayContaining([
+        [env.residentId, 'gas.methane'],
+        [newcomer.id, 'gas.methane'],
+      ]),
+    );
+  });
+
+  it('is watched within seconds when another process (the CLI) adds them to the same registry file', async () => {
+    const env = await setUp();
+    const { alerting } = start(env, false);
+    await env.journal.accept(gasReading(env.homeId, 1, false));
+    const newcomer = await Registry.use(env.dataDir, {}, (cli) =>
+      cli.addResident({ name: '张桂兰', address: ADDRESS }),
+    );
+    // The gas alarm goes on; once the watch has seen the other process's commit, it reaches her too.
+    let seq = 2;
+    await waitFor(
+      async () => {
+        await env.journal.accept(gasReading(env.homeId, seq++, true));
+        return alerting.alerts.list({ residentIds: [newcomer.id] }).length > 0;
+      },
+      3000,
+      200,
+    );
+    expect(alerting.alerts.list({ residentIds: [newcomer.id] })).toMatchObject([
+      { ruleId: 'gas.methane', state: 'open' },
+    ]);
   });
 });

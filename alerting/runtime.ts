@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Journal, JournalEntry } from '../ingest/journal.ts';
-import type { Registry } from '../registry/index.ts';
+import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
 import type { Channel } from './channels/channel.ts';
@@ -75,6 +75,21 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   });
   engine.onSignal((signal) => alerts.apply(signal));
 
+  // A resident added to a home (here, or by the CLI in another process) is watched by the home's devices
+  // from their next reading on, without a restart.
+  const stopHomeWatch = watchHomes(
+    opts.registry,
+    (homeIds) => {
+      try {
+        engine.refreshHomes(homeIds);
+        logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
+      } catch (err) {
+        logger.error({ err, homeIds }, 'devices not re-bound after a resident change');
+      }
+    },
+    { onError: (err) => logger.error({ err }, 'registry watch failed; trying again') },
+  );
+
   let position = 0;
   const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
     cursor: () => position,
@@ -143,6 +158,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     close: async () => {
       if (watcher) watcher.close();
       stopOverrides?.();
+      stopHomeWatch();
       stopClock();
       persistence.close();
       await alerts.close();

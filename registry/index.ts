@@ -24,6 +24,7 @@ import { TokenStore } from './tokens.ts';
 
 export { RegistryError, type RegistryErrorCode } from './errors.ts';
 export { formatHomePath } from './store.ts';
+export { watchHomes, type HomeWatchOptions } from './home-watch.ts';
 export { ApiToken, TOKEN_ROLES } from './tokens.ts';
 export type { ImportReport, RosterFormat, RowReport } from './roster.ts';
 export * from './schemas.ts';
@@ -51,6 +52,7 @@ export class Registry implements DeviceDirectory {
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly homeListeners = new Set<() => void>();
 
   private constructor(
     private readonly db: Database,
@@ -104,6 +106,7 @@ export class Registry implements DeviceDirectory {
     const id = this.store.transaction(() =>
       this.store.insertResident(this.store.ensureHome(address), fields),
     );
+    this.homesChanged();
     return this.store.getResident(id)!;
   }
 
@@ -161,7 +164,34 @@ export class Registry implements DeviceDirectory {
     options: { format: RosterFormat; dryRun?: boolean },
   ): Promise<ImportReport> {
     const records = parseRoster(text, options.format);
-    return importRoster(this.store, records, { format: options.format, dryRun: options.dryRun ?? false });
+    const report = await importRoster(this.store, records, {
+      format: options.format,
+      dryRun: options.dryRun ?? false,
+    });
+    if (!report.dryRun && report.summary.residentsCreated > 0) this.homesChanged();
+    return report;
+  }
+
+  // Changes that rules must follow at once.
+
+  /**
+   * Called after this process changed who lives in a home (or a home's time zone); `watchHomes` adds the
+   * changes other processes (the CLI) make to the same file.
+   */
+  onHomesChanged(listener: () => void): () => void {
+    this.homeListeners.add(listener);
+    return () => this.homeListeners.delete(listener);
+  }
+
+  private homesChanged(): void {
+    for (const listener of this.homeListeners) {
+      try {
+        listener();
+      } catch (err) {
+        // The write is done; a listener's failure must not make it look failed.
+        process.emitWarning(`registry: a home change listener failed: ${err}`);
+      }
+    }
   }
 
   // DeviceDirectory, for the gateway.

@@ -15,6 +15,7 @@ import type { AcceptedReading } from '../gateway/ports.ts';
 import { Backlog, DEFAULT_BACKLOG, type BacklogOptions } from './backlog.ts';
 import { DeviceBinding } from './rules/binding.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
+import type { RuleConfig } from './rules/schema.ts';
 import { Subject, type SubjectState } from './rules/subject.ts';
 import { SubjectTimers, TimerQueue } from './rules/timers.ts';
 import type { AlertSignal } from './signals.ts';
@@ -41,6 +42,8 @@ export interface ResidentContext {
   device(deviceId: string): DeviceContext | undefined;
   /** Forget what is cached about these homes' devices: their residents changed. */
   forgetHomes?(homeIds: ReadonlySet<string>): void;
+  /** The IANA time zone of the resident's home (its own, else its community's), if the registry has one. */
+  timeZone?(residentId: string): string | undefined;
 }
 
 export interface EngineSnapshot {
@@ -117,9 +120,21 @@ export class RuleEngine {
   setRules(rules: RuleSet): void {
     this.ruleSet = rules;
     for (const subject of this.subjects.values()) {
-      subject.setRules(rules.forResident(subject.id));
+      subject.setRules(this.rulesFor(subject.id));
       subject.rearm(this.clock);
     }
+  }
+
+  /**
+   * A resident's rules with the time zone they live in. Precedence: the resident's own rules override
+   * (`residents.<id>.timezone`), then the home's zone in the registry, then the community's, then the
+   * rules file's `timezone` (Asia/Shanghai by default).
+   */
+  private rulesFor(residentId: string): RuleConfig {
+    const rules = this.ruleSet.forResident(residentId);
+    const zone =
+      this.ruleSet.timezoneOverride(residentId) ?? this.context.timeZone?.(residentId) ?? rules.timezone;
+    return zone === rules.timezone ? rules : { ...rules, timezone: zone };
   }
 
   ingest(reading: AcceptedReading): void {
@@ -176,6 +191,7 @@ export class RuleEngine {
     const homes = new Set(homeIds);
     if (homes.size === 0) return;
     this.context.forgetHomes?.(homes);
+    const rezoned = new Set<string>();
     for (const [deviceId, entry] of [...this.devices]) {
       if (entry.context.homeId === null || !homes.has(entry.context.homeId)) continue;
       const ctx = this.context.device(deviceId);
@@ -192,6 +208,15 @@ export class RuleEngine {
       for (const residentId of watched) kept.push(this.bind(residentId, deviceId, ctx));
       entry.context = ctx;
       entry.bindings = kept;
+      for (const binding of kept) rezoned.add(binding.subjectId);
+    }
+    // The home's time zone may be what changed: its residents' day and night move with it.
+    for (const residentId of rezoned) {
+      const subject = this.subjects.get(residentId)!;
+      const rules = this.rulesFor(residentId);
+      if (rules.timezone === subject.rules.timezone) continue;
+      subject.setRules(rules);
+      subject.rearm(this.clock);
     }
   }
 
@@ -235,7 +260,7 @@ export class RuleEngine {
     let subject = this.subjects.get(residentId);
     if (!subject) {
       const timers = new SubjectTimers(this.timers, (at) => this.fireNext(residentId, timers, at));
-      subject = new Subject(residentId, timers, this.emit, this.ruleSet.forResident(residentId));
+      subject = new Subject(residentId, timers, this.emit, this.rulesFor(residentId));
       this.subjects.set(residentId, subject);
     }
     return subject;

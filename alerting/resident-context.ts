@@ -43,6 +43,7 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
       cache.set(deviceId, { ctx, until: t + ttlMs });
       return ctx;
     },
+    timeZone: (residentId) => registry.timeZoneOf(residentId),
     forgetHomes(homeIds) {
       // Unknown devices too: one may just have been registered in such a home.
       for (const [deviceId, hit] of cache) {

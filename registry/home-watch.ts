@@ -1,5 +1,5 @@
-// Who lives in each home, watched for changes, so that the rules follow a resident added (or a home's
-// time zone changed) without a restart. Changes made by this process arrive through the registry's own
+// Who lives in each home and its time zone, watched for changes, so that the rules follow a resident
+// added or a zone changed without a restart. Changes made by this process arrive through the registry's own
 // event; changes by another process on the same file (`anju import`, `anju resident add`) are noticed by
 // SQLite's data_version, which moves only when another connection commits, checked every second.
 import type { Database } from 'better-sqlite3';
@@ -12,18 +12,24 @@ export interface HomeWatchOptions {
   onError?: (err: unknown) => void;
 }
 
-/** homeId -> a fingerprint of what the rules take from the home: its residents (sorted). */
+/** homeId -> a fingerprint of what the rules take from the home: its time zone and residents (sorted). */
 function fingerprints(db: Database): Map<string, string> {
   const rows = db
     .prepare<[], { homeId: string; print: string }>(
-      `SELECT home_id AS homeId, group_concat(id, ',') AS print
-       FROM (SELECT home_id, id FROM residents ORDER BY home_id, id) GROUP BY home_id`,
+      `SELECT h.id AS homeId,
+         coalesce(h.time_zone, c.time_zone, '') || ' ' || coalesce(
+           (SELECT group_concat(id, ',') FROM (SELECT id FROM residents WHERE home_id = h.id ORDER BY id)),
+           '') AS print
+       FROM homes h
+       JOIN buildings b ON b.id = h.building_id
+       JOIN compounds p ON p.id = b.compound_id
+       JOIN communities c ON c.id = p.community_id`,
     )
     .all();
   return new Map(rows.map((r) => [r.homeId, r.print]));
 }
 
-/** Calls `onChange` with the homes whose residents changed since the last call. Returns a stop function. */
+/** Calls `onChange` with the homes whose residents or zone changed since the last call. Returns a stop function. */
 export function watchHomes(
   registry: Registry,
   onChange: (homeIds: string[]) => void,

@@ -8,6 +8,7 @@ import { importRoster, parseRoster, type ImportReport, type RosterFormat } from 
 import {
   ContactInput,
   DeviceFilter,
+  TimeZone,
   DeviceInput,
   ResidentFilter,
   ResidentInput,
@@ -124,6 +125,30 @@ export class Registry implements DeviceDirectory {
     return this.store.homePath(homeId);
   }
 
+  /**
+   * A home's own time zone (an IANA name), or null to follow its community's. Rules judge times of day
+   * (night, sleep) in the zone of the resident's home.
+   */
+  setHomeTimeZone(homeId: string, timeZone: string | null): HomePath {
+    const zone = timeZone === null ? null : validate(TimeZone, timeZone);
+    this.store.setHomeTimeZone(homeId, zone);
+    this.homesChanged();
+    return this.store.homePath(homeId)!;
+  }
+
+  /** A community's time zone, followed by its homes without their own; null follows the rules' default. */
+  setCommunityTimeZone(communityId: string, timeZone: string | null): void {
+    const zone = timeZone === null ? null : validate(TimeZone, timeZone);
+    this.store.setCommunityTimeZone(communityId, zone);
+    this.homesChanged();
+  }
+
+  /** The zone of the resident's home: its own, else its community's; undefined when neither has one. */
+  timeZoneOf(residentId: string): string | undefined {
+    const home = this.store.getResident(residentId)?.home;
+    return home?.timeZone ?? home?.communityTimeZone ?? undefined;
+  }
+
   addContact(input: ContactInput): Contact {
     return this.store.insertContact(validate(ContactInput, input));
   }
@@ -168,7 +193,7 @@ export class Registry implements DeviceDirectory {
       format: options.format,
       dryRun: options.dryRun ?? false,
     });
-    if (!report.dryRun && report.summary.residentsCreated > 0) this.homesChanged();
+    if (!report.dryRun && report.summary.imported > 0) this.homesChanged();
     return report;
   }
 

@@ -174,3 +174,44 @@ describe('a resident added to a home', () => {
     ]);
   });
 });
+
+describe('a backlog uploaded over several journal batches, with the live clock running', () => {
+  it('raises the leak in it at its own time and not the steam spike the next batch cancels', async () => {
+    const env = await setUp();
+    const { alerting } = start(env, false);
+    // G-1 was cut off for an hour: every 30 s at 2 % LEL, a 6 s steam spike at 20:00, a leak from 40:00.
+    const t0 = Date.now() - 61 * 60_000;
+    const points: [number, number][] = [];
+    for (let s = 0; s <= 45 * 60; s += 30) {
+      points.push([t0 + s * 1000, s === 20 * 60 || s >= 40 * 60 ? 30 : 2]);
+      if (s === 20 * 60) points.push([t0 + s * 1000 + 6000, 2]);
+    }
+    const reading = ([ts, concentration]: [number, number], i: number): AcceptedReading => ({
+      deviceId: 'G-1',
+      kind: 'gas_sensor',
+      residentId: null,
+      homeId: env.homeId,
+      receivedAt: Date.now(),
+      qos: 1,
+      message: {
+        channel: 'telemetry',
+        body: { ts, seq: i + 1, gas: 'methane', concentration, unit: '%LEL' },
+      },
+    });
+    const cut = (ts: number) => points.findIndex(([t]) => t === ts) + 1;
+    const batches = [
+      points.slice(0, cut(t0 + 20 * 60_000)),
+      points.slice(cut(t0 + 20 * 60_000), cut(t0 + 40 * 60_000)),
+      points.slice(cut(t0 + 40 * 60_000)),
+    ];
+    let seq = 0;
+    for (const batch of batches) {
+      await Promise.all(batch.map((p) => env.journal.accept(reading(p, seq++))));
+      // The wall-clock tick (every second) runs between the batches.
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
+      { ruleId: 'gas.methane', openedAt: t0 + 40 * 60_000 + 10_000, state: 'open' },
+    ]);
+  });
+});

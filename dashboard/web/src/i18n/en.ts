@@ -170,7 +170,7 @@ const en = {
   'field.timeZone': 'Time zone',
   'timeZone.home': '{zone} (this home)',
   'timeZone.community': '{zone} (community)',
-  'timeZone.default': 'Asia/Shanghai (rules default)',
+  'timeZone.default': 'rules default (Asia/Shanghai unless the rules file names another)',
   'field.relation': 'Relation',
   'field.phone': 'Phone',
   'field.email': 'E-mail',

@@ -168,7 +168,7 @@ const zhCN: Record<MessageKey, string> = {
   'field.timeZone': '时区',
   'timeZone.home': '{zone}（本户设置）',
   'timeZone.community': '{zone}（社区设置）',
-  'timeZone.default': 'Asia/Shanghai（规则默认）',
+  'timeZone.default': '规则默认（规则文件未另设时为 Asia/Shanghai）',
   'field.home': '门牌',
   'field.relation': '关系',
   'field.phone': '电话',

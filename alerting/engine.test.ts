@@ -97,6 +97,42 @@ describe('rule engine', () => {
     expect(got.filter((s) => s.ruleId === 'device.offline').map((s) => s.residentId)).toEqual(['rs_2']);
   });
 
+  it("binds a resident added to a home to its devices, keeping the others' state (a hold half-way)", () => {
+    let residents = ['rs_1'];
+    const context = {
+      device: (): DeviceContext => ({
+        kind: 'gas_sensor',
+        residentId: null,
+        homeId: 'hm_1',
+        room: 'kitchen',
+        residentIds: residents,
+      }),
+    };
+    const engine = new RuleEngine({ context });
+    const got: AlertSignal[] = [];
+    engine.onSignal((s) => got.push(s));
+    const level = (seq: number, ts: number, concentration: number): AcceptedReading => ({
+      deviceId: 'G-1',
+      kind: 'gas_sensor',
+      residentId: null,
+      homeId: 'hm_1',
+      receivedAt: ts,
+      qos: 1,
+      message: { channel: 'telemetry', body: { ts, seq, gas: 'methane', concentration, unit: '%LEL' } },
+    });
+    engine.ingest(level(1, t0, 30));
+    residents = ['rs_1', 'rs_2'];
+    engine.refreshHomes(['hm_2']); // another home: nothing changes here
+    engine.refreshHomes(['hm_1']);
+    engine.ingest(level(2, t0 + 5000, 30));
+    engine.advanceTo(t0 + 20_000);
+    // rs_1's hold ran from t0; rs_2 is watched from the reading after she moved in.
+    expect(got.map((s) => [s.residentId, s.ruleId, s.at])).toEqual([
+      ['rs_1', 'gas.methane', t0 + 10_000],
+      ['rs_2', 'gas.methane', t0 + 15_000],
+    ]);
+  });
+
   it('judges a reading from a device whose clock runs ahead at its arrival, so a hold is not delayed', () => {
     const context = {
       device: (): DeviceContext => ({

@@ -6,12 +6,18 @@
 // time (never past its arrival, see eventTime), then judges it. Live, a timer also calls
 // advanceTo(Date.now()) every second (startLiveClock) so that deadlines pass without readings; replay
 // needs nothing more, so a day replays in seconds and gives the same signals as live.
+//
+// Each resident has their own timer queue, mirrored into the engine's by one proxy timer (SubjectTimers),
+// so that a resident whose device is draining a backlog is held at what that device has delivered so far
+// (backlog.ts) while every other resident's timers fire on time.
 import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../gateway/ports.ts';
+import { Backlog, DEFAULT_BACKLOG, type BacklogOptions } from './backlog.ts';
 import { DeviceBinding } from './rules/binding.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
+import type { RuleConfig } from './rules/schema.ts';
 import { Subject, type SubjectState } from './rules/subject.ts';
-import { TimerQueue } from './rules/timers.ts';
+import { SubjectTimers, TimerQueue } from './rules/timers.ts';
 import type { AlertSignal } from './signals.ts';
 
 export type Room = (typeof ROOMS)[number];
@@ -34,6 +40,10 @@ export interface DeviceContext {
  */
 export interface ResidentContext {
   device(deviceId: string): DeviceContext | undefined;
+  /** Forget what is cached about these homes' devices: their residents changed. */
+  forgetHomes?(homeIds: ReadonlySet<string>): void;
+  /** The IANA time zone of the resident's home (its own, else its community's), if the registry has one. */
+  timeZone?(residentId: string): string | undefined;
 }
 
 export interface EngineSnapshot {
@@ -54,6 +64,8 @@ export interface RuleEngineOptions {
   rules?: RuleSet;
   /** A listener threw: the engine goes on with the next listener. */
   onListenerError?: (err: unknown, signal: AlertSignal) => void;
+  /** When a late reading counts as a backlog, and how long a quiet device still holds its residents. */
+  backlog?: BacklogOptions;
 }
 
 interface DeviceEntry {
@@ -66,6 +78,9 @@ export class RuleEngine {
   private readonly timers = new TimerQueue();
   private readonly subjects = new Map<string, Subject>();
   private readonly devices = new Map<string, DeviceEntry>();
+  /** Residents with a device draining a backlog; their timers fire on a tick only up to its position. */
+  private readonly backlogs = new Map<string, Backlog>();
+  private readonly backlogOptions: BacklogOptions;
   private readonly listeners = new Set<(signal: AlertSignal) => void>();
   private readonly context: ResidentContext;
   private readonly onListenerError: (err: unknown, signal: AlertSignal) => void;
@@ -75,6 +90,7 @@ export class RuleEngine {
   constructor(options: RuleEngineOptions) {
     this.context = options.context;
     this.ruleSet = options.rules ?? loadRules();
+    this.backlogOptions = options.backlog ?? DEFAULT_BACKLOG;
     this.onListenerError =
       options.onListenerError ??
       ((err) => process.emitWarning(`rule engine: a signal listener failed: ${err}`));
@@ -90,7 +106,9 @@ export class RuleEngine {
   }
 
   get pendingTimers(): number {
-    return this.timers.size;
+    let n = 0;
+    for (const subject of this.subjects.values()) n += subject.timers.size;
+    return n;
   }
 
   onSignal(listener: (signal: AlertSignal) => void): () => void {
@@ -102,9 +120,21 @@ export class RuleEngine {
   setRules(rules: RuleSet): void {
     this.ruleSet = rules;
     for (const subject of this.subjects.values()) {
-      subject.setRules(rules.forResident(subject.id));
+      subject.setRules(this.rulesFor(subject.id));
       subject.rearm(this.clock);
     }
+  }
+
+  /**
+   * A resident's rules with the time zone they live in. Precedence: the resident's own rules override
+   * (`residents.<id>.timezone`), then the home's zone in the registry, then the community's, then the
+   * rules file's `timezone` (Asia/Shanghai by default).
+   */
+  private rulesFor(residentId: string): RuleConfig {
+    const rules = this.ruleSet.forResident(residentId);
+    const zone =
+      this.ruleSet.timezoneOverride(residentId) ?? this.context.timeZone?.(residentId) ?? rules.timezone;
+    return zone === rules.timezone ? rules : { ...rules, timezone: zone };
   }
 
   ingest(reading: AcceptedReading): void {
@@ -118,16 +148,76 @@ export class RuleEngine {
     }
     const bindings = entry.bindings;
     const arrivedAt = Math.max(ts, reading.receivedAt);
-    for (let i = 0; i < bindings.length; i++) bindings[i]!.accept(reading.message, ts, arrivedAt);
+    const late = arrivedAt - ts > this.backlogOptions.lagMs;
+    for (let i = 0; i < bindings.length; i++) {
+      const binding = bindings[i]!;
+      if (late || this.backlogs.size > 0)
+        this.noteBacklog(binding.subjectId, reading.deviceId, ts, arrivedAt);
+      // A reading is judged after every timer of its resident due by its time, held or not: the hold is
+      // for the wall clock, never for a reading's own time.
+      this.fireSubject(binding.subjectId, ts);
+      binding.accept(reading.message, ts, arrivedAt);
+    }
   }
 
-  /** Moves the clock to `now`, firing every timer due by then in order, each at its own due time. */
+  /**
+   * Moves the clock to `now`, firing every timer due by then in order, each at its own due time; a
+   * resident held by a backlog only up to its hold.
+   */
   advanceTo(now: number): void {
+    if (this.backlogs.size > 0) this.expireBacklogs(now);
     for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
       if (timer.due > this.clock) this.clock = timer.due;
       timer.fire(timer.due);
     }
     if (now > this.clock) this.clock = now;
+  }
+
+  /** Nothing more will arrive (the end of a replay): every backlog is over, its residents' timers free. */
+  endBacklogs(): void {
+    for (const [residentId, backlog] of this.backlogs) {
+      backlog.end();
+      this.backlogs.delete(residentId);
+      (this.subjects.get(residentId)?.timers as SubjectTimers | undefined)?.sync();
+    }
+  }
+
+  /**
+   * Who lives in these homes changed (a resident added, say): every device of theirs seen so far is asked
+   * again whom it watches over. A resident new to the home is watched by its devices from the next reading
+   * on; bindings of residents still there keep their state (a hold half-way, a dose).
+   */
+  refreshHomes(homeIds: Iterable<string>): void {
+    const homes = new Set(homeIds);
+    if (homes.size === 0) return;
+    this.context.forgetHomes?.(homes);
+    const rezoned = new Set<string>();
+    for (const [deviceId, entry] of [...this.devices]) {
+      if (entry.context.homeId === null || !homes.has(entry.context.homeId)) continue;
+      const ctx = this.context.device(deviceId);
+      if (!ctx || ctx.kind !== entry.context.kind || ctx.room !== entry.context.room) {
+        this.dropEntry(deviceId, entry);
+        continue;
+      }
+      const watched = new Set(ctx.residentIds);
+      const kept: DeviceBinding[] = [];
+      for (const binding of entry.bindings) {
+        if (watched.delete(binding.subjectId)) kept.push(binding);
+        else this.unbind(deviceId, binding);
+      }
+      for (const residentId of watched) kept.push(this.bind(residentId, deviceId, ctx));
+      entry.context = ctx;
+      entry.bindings = kept;
+      for (const binding of kept) rezoned.add(binding.subjectId);
+    }
+    // The home's time zone may be what changed: its residents' day and night move with it.
+    for (const residentId of rezoned) {
+      const subject = this.subjects.get(residentId)!;
+      const rules = this.rulesFor(residentId);
+      if (rules.timezone === subject.rules.timezone) continue;
+      subject.setRules(rules);
+      subject.rearm(this.clock);
+    }
   }
 
   /**
@@ -176,10 +266,48 @@ export class RuleEngine {
   private subject(residentId: string): Subject {
     let subject = this.subjects.get(residentId);
     if (!subject) {
-      subject = new Subject(residentId, this.timers, this.emit, this.ruleSet.forResident(residentId));
+      const timers = new SubjectTimers(this.timers, (at) => this.fireNext(residentId, timers, at));
+      subject = new Subject(residentId, timers, this.emit, this.rulesFor(residentId));
       this.subjects.set(residentId, subject);
     }
     return subject;
+  }
+
+  /** The proxy of a resident's queue came due: fire its earliest timer, unless a backlog holds it. */
+  private fireNext(residentId: string, timers: SubjectTimers, at: number): void {
+    const backlog = this.backlogs.get(residentId);
+    if (backlog && at > backlog.holdAt) return; // parked: re-synced when the hold moves
+    const timer = timers.popDue(at);
+    if (timer) timer.fire(timer.due);
+  }
+
+  /** Fires a resident's timers due by `ts`, in order, whatever holds them. */
+  private fireSubject(residentId: string, ts: number): void {
+    const timers = this.subjects.get(residentId)!.timers;
+    for (let timer = timers.popDue(ts); timer; timer = timers.popDue(ts)) timer.fire(timer.due);
+  }
+
+  private noteBacklog(residentId: string, deviceId: string, ts: number, arrivedAt: number): void {
+    let backlog = this.backlogs.get(residentId);
+    if (!backlog) {
+      if (arrivedAt - ts <= this.backlogOptions.lagMs) return;
+      backlog = new Backlog(this.backlogOptions);
+      this.backlogs.set(residentId, backlog);
+    }
+    if (backlog.note(deviceId, ts, arrivedAt)) this.releaseIfMoved(residentId, backlog);
+  }
+
+  private expireBacklogs(now: number): void {
+    for (const [residentId, backlog] of this.backlogs) {
+      if (backlog.expire(now)) this.releaseIfMoved(residentId, backlog);
+    }
+  }
+
+  /** The hold moved: the resident's parked proxy goes back into the engine's queue. */
+  private releaseIfMoved(residentId: string, backlog: Backlog): void {
+    if (backlog.empty) this.backlogs.delete(residentId);
+    const timers = this.subjects.get(residentId)?.timers as SubjectTimers | undefined;
+    timers?.sync();
   }
 
   private entryFor(reading: AcceptedReading): DeviceEntry | undefined {
@@ -195,22 +323,26 @@ export class RuleEngine {
   private buildEntry(deviceId: string): DeviceEntry | undefined {
     const ctx = this.context.device(deviceId);
     if (!ctx) return undefined;
-    const bindings = ctx.residentIds.map((residentId) => {
-      const subject = this.subject(residentId);
-      const binding = new DeviceBinding(subject, deviceId, ctx.kind, ctx.room);
-      subject.devices.set(deviceId, binding);
-      return binding;
-    });
+    const bindings = ctx.residentIds.map((residentId) => this.bind(residentId, deviceId, ctx));
     const entry: DeviceEntry = { context: ctx, bindings };
     this.devices.set(deviceId, entry);
     return entry;
   }
 
+  private bind(residentId: string, deviceId: string, ctx: DeviceContext): DeviceBinding {
+    const subject = this.subject(residentId);
+    const binding = new DeviceBinding(subject, deviceId, ctx.kind, ctx.room);
+    subject.devices.set(deviceId, binding);
+    return binding;
+  }
+
+  private unbind(deviceId: string, binding: DeviceBinding): void {
+    binding.dispose();
+    this.subjects.get(binding.subjectId)?.devices.delete(deviceId);
+  }
+
   private dropEntry(deviceId: string, entry: DeviceEntry): void {
-    for (const binding of entry.bindings) {
-      binding.dispose();
-      this.subjects.get(binding.subjectId)?.devices.delete(deviceId);
-    }
+    for (const binding of entry.bindings) this.unbind(deviceId, binding);
     this.devices.delete(deviceId);
   }
 
@@ -236,13 +368,25 @@ export function eventTime(reading: AcceptedReading): number {
   return own === undefined || own > reading.receivedAt ? reading.receivedAt : own;
 }
 
-/** Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. */
+/**
+ * Drives the engine from the wall clock: advanceTo(now()) every interval. Returns a stop function. A timer
+ * that throws goes to `onError`; an exception in a bare interval would end the process.
+ */
 export function startLiveClock(
   engine: RuleEngine,
-  options: { intervalMs?: number; now?: () => number } = {},
+  options: { intervalMs?: number; now?: () => number; onError?: (err: unknown) => void } = {},
 ): () => void {
   const now = options.now ?? Date.now;
-  const timer = setInterval(() => engine.advanceTo(now()), options.intervalMs ?? 1000);
+  const onError =
+    options.onError ?? ((err) => process.emitWarning(`rule engine: a clock tick failed: ${err}`));
+  const tick = () => {
+    try {
+      engine.advanceTo(now());
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const timer = setInterval(tick, options.intervalMs ?? 1000);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -77,8 +77,12 @@ export class Replayer {
     this.engine.ingest(reading);
   }
 
-  /** After the last line: let the clock run on for `ms` more, so timers due after the data fire too. */
+  /**
+   * After the last line: let the clock run on for `ms` more, so timers due after the data fire too. No
+   * device is still uploading a backlog once the file has ended, so no resident is held back.
+   */
   finish(ms = 0): ReplayStats {
+    this.engine.endBacklogs();
     if (!Number.isNaN(this.lastTime)) this.engine.advanceTo(this.lastTime + ms);
     return this.stats;
   }

@@ -43,6 +43,14 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
       cache.set(deviceId, { ctx, until: t + ttlMs });
       return ctx;
     },
+    timeZone: (residentId) => registry.timeZoneOf(residentId),
+    forgetHomes(homeIds) {
+      // Unknown devices too: one may just have been registered in such a home.
+      for (const [deviceId, hit] of cache) {
+        if (hit.ctx === undefined || (hit.ctx.homeId !== null && homeIds.has(hit.ctx.homeId)))
+          cache.delete(deviceId);
+      }
+    },
   };
 }
 

@@ -2,13 +2,15 @@
 // the alert lifecycle. Rule state is saved with the journal position it reflects, so after a restart the
 // engine first replays what it had not seen, then goes live.
 import type { Logger } from 'pino';
-import type { Journal } from '../ingest/journal.ts';
-import type { Registry } from '../registry/index.ts';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { Journal, JournalEntry } from '../ingest/journal.ts';
+import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
 import type { Channel } from './channels/channel.ts';
 import { persistEngine, RuleStateStore } from './engine-state.ts';
-import { RuleEngine, startLiveClock } from './engine.ts';
+import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
+import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
 import { registryContext } from './resident-context.ts';
 import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/load.ts';
@@ -27,6 +29,10 @@ export interface AlertingOptions {
   rulesFile?: string;
   /** Per-resident overrides kept elsewhere (the admin page's); they take precedence over the file's. */
   residentOverrides?: ResidentOverrides;
+  /** Where the rule path's counters go (`/metrics`); unregistered counters when absent. */
+  metrics?: MetricsRegistry;
+  /** Whom devices watch over; the registry's answer when absent (a test wraps it). */
+  context?: ResidentContext;
 }
 
 export interface ResidentOverrides {
@@ -61,12 +67,28 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     const residents = { ...doc.residents, ...opts.residentOverrides?.all() };
     return buildRuleSet({ ...doc, residents }, opts.rulesFile ?? 'resident overrides');
   };
+  const metrics = alertingMetrics(opts.metrics);
   const engine = new RuleEngine({
-    context: registryContext(opts.registry),
+    context: opts.context ?? registryContext(opts.registry),
     rules: currentRules(),
     onListenerError: (err) => logger.error({ err: (err as Error).message }, 'alert signal not applied'),
   });
   engine.onSignal((signal) => alerts.apply(signal));
+
+  // A resident added to a home (here, or by the CLI in another process) is watched by the home's devices
+  // from their next reading on, without a restart.
+  const stopHomeWatch = watchHomes(
+    opts.registry,
+    (homeIds) => {
+      try {
+        engine.refreshHomes(homeIds);
+        logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
+      } catch (err) {
+        logger.error({ err, homeIds }, 'devices not re-bound after a resident change');
+      }
+    },
+    { onError: (err) => logger.error({ err }, 'registry watch failed; trying again') },
+  );
 
   let position = 0;
   const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
@@ -74,20 +96,41 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     onError: (err) => logger.error({ err: (err as Error).message }, 'rule state snapshot failed'),
   });
 
+  // Each reading on its own: one the rules fail on (a bug, a bad registry row) is logged with its stack and
+  // counted, and the rest of its batch, an SOS among them perhaps, is still judged.
+  const ingestEach = (entries: readonly JournalEntry[]) => {
+    for (const entry of entries) {
+      try {
+        engine.ingest(entry.reading);
+      } catch (err) {
+        metrics.ruleErrors.inc({ stage: 'reading' });
+        logger.error(
+          { err, journalId: entry.id, deviceId: entry.reading.deviceId },
+          'rules failed on a reading; it was skipped, the rest go on',
+        );
+      }
+    }
+    position = entries[entries.length - 1]!.id;
+  };
+
   // Readings journaled while the engine was not running (a crash between journal and snapshot).
   position = persistence.restoredCursor ?? journal.cursor('store');
   for (let batch = journal.readAfter(position, CATCH_UP_BATCH); batch.length > 0;) {
-    for (const entry of batch) engine.ingest(entry.reading);
-    position = batch[batch.length - 1]!.id;
+    ingestEach(batch);
     batch = journal.readAfter(position, CATCH_UP_BATCH);
   }
-  journal.onAppend((entries) => {
-    for (const entry of entries) engine.ingest(entry.reading);
-    position = entries[entries.length - 1]!.id;
-  });
+  journal.onAppend(ingestEach);
 
-  engine.advanceTo(Date.now());
-  const stopClock = startLiveClock(engine);
+  const onClockError = (err: unknown) => {
+    metrics.ruleErrors.inc({ stage: 'clock' });
+    logger.error({ err }, 'rules failed on a clock tick; the next tick goes on');
+  };
+  try {
+    engine.advanceTo(Date.now());
+  } catch (err) {
+    onClockError(err);
+  }
+  const stopClock = startLiveClock(engine, { onError: onClockError });
   alerts.start();
   const reload = (why: string) => {
     try {
@@ -115,6 +158,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     close: async () => {
       if (watcher) watcher.close();
       stopOverrides?.();
+      stopHomeWatch();
       stopClock();
       persistence.close();
       await alerts.close();

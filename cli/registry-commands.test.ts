@@ -132,6 +132,41 @@ describe('anju resident and device', () => {
   });
 });
 
+describe('anju timezone', () => {
+  it("sets a community's zone when a resident is added, then a home's own, and refuses an unknown zone", async () => {
+    const dir = tempDir();
+    const [added, help] = await Promise.all([
+      anju('resident', 'add', ...WANG, '--community-time-zone', 'asia/urumqi', '--json', '--data-dir', dir),
+      anju('timezone', 'set', '--help'),
+    ]);
+    expect(added.code).toBe(0);
+    expect(help.stdout).toMatch(/Example:\n {2}anju timezone set /);
+    const home = JSON.parse(added.stdout).home;
+    expect(home).toMatchObject({ timeZone: null, communityTimeZone: 'Asia/Urumqi' });
+
+    // Independent of each other, so run side by side: each is a Node process on a busy machine.
+    const [set, bad] = await Promise.all([
+      anju('timezone', 'set', 'Europe/Berlin', '--home', home.homeId, '--json', '--data-dir', dir),
+      anju('timezone', 'set', 'Asia/Atlantis', '--community', home.communityId, '--data-dir', dir),
+    ]);
+    expect(JSON.parse(set.stdout)).toEqual({
+      homeId: home.homeId,
+      timeZone: 'Europe/Berlin',
+      communityTimeZone: 'Asia/Urumqi',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^anju: unknown IANA time zone "Asia\/Atlantis"/m);
+    expect(bad.stderr).not.toMatch(NO_STACK);
+
+    await anju('timezone', 'set', 'inherit', '--home', home.homeId, '--data-dir', dir);
+    const listed = await anju('resident', 'list', '--json', '--data-dir', dir);
+    expect(JSON.parse(listed.stdout)[0].home).toMatchObject({
+      timeZone: null,
+      communityTimeZone: 'Asia/Urumqi',
+    });
+  }, 60_000);
+});
+
 describe('anju import', () => {
   it('imports the good rows, reports the refused ones and exits with 2', async () => {
     const dir = tempDir();

@@ -59,7 +59,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   collectDefaultMetrics({ register: metrics });
 
   const registry = Registry.open(config.dataDir);
-  const journal = new Journal({ path: path.join(config.dataDir, 'journal.db') });
+  const journal = new Journal({
+    path: path.join(config.dataDir, 'journal.db'),
+    onListenerError: (err) => log.error({ err, part: 'journal' }, 'a journal consumer failed on a batch'),
+  });
   const gateway = await Gateway.create({
     directory: registry,
     sink: journal,
@@ -93,6 +96,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    metrics,
   });
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.

@@ -47,6 +47,29 @@ describe('residents and contacts', () => {
     expect(again.status).toBe(409);
   });
 
+  it("sets a home's and a community's time zone, shown on the resident page, and refuses an unknown one", async () => {
+    const resident = north.residents[1]!;
+    const home = await admin.put(`/api/v1/homes/${resident.homeId}/time-zone`, { timeZone: 'europe/berlin' });
+    expect(home.status).toBe(200);
+    expect((await json<{ home: { timeZone: string } }>(home)).home.timeZone).toBe('Europe/Berlin');
+    const communityId = anju.registry.getHome(resident.homeId)!.communityId;
+    const community = await admin.put(`/api/v1/communities/${communityId}/time-zone`, {
+      timeZone: 'Asia/Urumqi',
+    });
+    expect(community.status).toBe(200);
+    const page = await json<{ resident: { home: { timeZone: string; communityTimeZone: string } } }>(
+      await admin.get(`/api/v1/residents/${resident.id}`),
+    );
+    expect(page.resident.home).toMatchObject({ timeZone: 'Europe/Berlin', communityTimeZone: 'Asia/Urumqi' });
+    const bad = await admin.put(`/api/v1/homes/${resident.homeId}/time-zone`, { timeZone: 'Mars/Base' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/unknown IANA time zone/);
+    const nowhere = await admin.put('/api/v1/communities/cm_0000000000000000/time-zone', { timeZone: null });
+    expect(nowhere.status).toBe(404);
+    // The rules use it: the home's residents now live on Berlin time.
+    expect(anju.registry.timeZoneOf(resident.id)).toBe('Europe/Berlin');
+  });
+
   it('adds a contact, checking that an e-mail channel has an address', async () => {
     const residentId = north.residents[0]!.id;
     const ok = await admin.post(`/api/v1/residents/${residentId}/contacts`, {

@@ -26,6 +26,7 @@ import ruleRoutes from './plugins/rules.ts';
 import securityHeaders from './plugins/security-headers.ts';
 import sessionAuth from './plugins/session-auth.ts';
 import sessionRoutes from './plugins/session.ts';
+import timeZoneRoutes from './plugins/time-zones.ts';
 import userRoutes from './plugins/users.ts';
 import web from './plugins/web.ts';
 import type { ResidentRuleStore } from './resident-rules.ts';
@@ -116,6 +117,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(alertRoutes, { alerts: d.alerts, views });
   await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
+  await app.register(timeZoneRoutes, { registry: d.registry });
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
   await app.register(userRoutes, { accounts: d.accounts });

@@ -55,6 +55,20 @@ describe('journal', () => {
     await reopened.close();
   });
 
+  it('hands a failing consumer to onListenerError and still feeds the next consumer the batch', async () => {
+    const errors: unknown[] = [];
+    const journal = new Journal({ path: journalPath(), onListenerError: (err) => errors.push(err) });
+    const seen: number[] = [];
+    journal.onAppend(() => {
+      throw new Error('consumer bug');
+    });
+    journal.onAppend((entries) => seen.push(...entries.map((e) => e.id)));
+    await Promise.all([1, 2].map((s) => journal.accept(reading('wb-1', s))));
+    expect(seen).toEqual([1, 2]);
+    expect(errors).toMatchObject([{ message: 'consumer bug' }]);
+    await journal.close();
+  });
+
   it('stores a redelivery of the same device, seq and ts once', async () => {
     const journal = new Journal({ path: journalPath() });
     const appended: number[] = [];

@@ -19,6 +19,8 @@ export interface JournalOptions {
   /** Called before each commit; a test holds it to prove that no PUBACK precedes the fsync. */
   beforeCommit?: () => Promise<void>;
   now?: () => number;
+  /** A consumer threw on a batch (the composition logs it with its stack); the other consumers go on. */
+  onListenerError?: (err: unknown) => void;
 }
 
 export interface JournalEntry {
@@ -250,7 +252,8 @@ export class Journal implements ReadingSink {
           listener(appended);
         } catch (err) {
           // A consumer's bug must not stop the journal (nor the other consumers).
-          process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+          if (this.opts.onListenerError) this.opts.onListenerError(err);
+          else process.emitWarning(`journal listener failed: ${(err as Error).message}`);
         }
       }
     });

@@ -9,6 +9,7 @@ export type RegistryErrorCode =
   | 'schema_too_new'
   | 'ambiguous_community'
   | 'unknown_home'
+  | 'unknown_community'
   | 'unknown_resident'
   | 'unknown_device'
   | 'duplicate_resident'

@@ -8,6 +8,7 @@ import { importRoster, parseRoster, type ImportReport, type RosterFormat } from 
 import {
   ContactInput,
   DeviceFilter,
+  TimeZone,
   DeviceInput,
   ResidentFilter,
   ResidentInput,
@@ -24,6 +25,7 @@ import { TokenStore } from './tokens.ts';
 
 export { RegistryError, type RegistryErrorCode } from './errors.ts';
 export { formatHomePath } from './store.ts';
+export { watchHomes, type HomeWatchOptions } from './home-watch.ts';
 export { ApiToken, TOKEN_ROLES } from './tokens.ts';
 export type { ImportReport, RosterFormat, RowReport } from './roster.ts';
 export * from './schemas.ts';
@@ -51,6 +53,7 @@ export class Registry implements DeviceDirectory {
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly homeListeners = new Set<() => void>();
 
   private constructor(
     private readonly db: Database,
@@ -104,6 +107,7 @@ export class Registry implements DeviceDirectory {
     const id = this.store.transaction(() =>
       this.store.insertResident(this.store.ensureHome(address), fields),
     );
+    this.homesChanged();
     return this.store.getResident(id)!;
   }
 
@@ -119,6 +123,30 @@ export class Registry implements DeviceDirectory {
   /** Where a home is: its community, compound and building. */
   getHome(homeId: string): HomePath | undefined {
     return this.store.homePath(homeId);
+  }
+
+  /**
+   * A home's own time zone (an IANA name), or null to follow its community's. Rules judge times of day
+   * (night, sleep) in the zone of the resident's home.
+   */
+  setHomeTimeZone(homeId: string, timeZone: string | null): HomePath {
+    const zone = timeZone === null ? null : validate(TimeZone, timeZone);
+    this.store.setHomeTimeZone(homeId, zone);
+    this.homesChanged();
+    return this.store.homePath(homeId)!;
+  }
+
+  /** A community's time zone, followed by its homes without their own; null follows the rules' default. */
+  setCommunityTimeZone(communityId: string, timeZone: string | null): void {
+    const zone = timeZone === null ? null : validate(TimeZone, timeZone);
+    this.store.setCommunityTimeZone(communityId, zone);
+    this.homesChanged();
+  }
+
+  /** The zone of the resident's home: its own, else its community's; undefined when neither has one. */
+  timeZoneOf(residentId: string): string | undefined {
+    const home = this.store.getResident(residentId)?.home;
+    return home?.timeZone ?? home?.communityTimeZone ?? undefined;
   }
 
   addContact(input: ContactInput): Contact {
@@ -161,7 +189,34 @@ export class Registry implements DeviceDirectory {
     options: { format: RosterFormat; dryRun?: boolean },
   ): Promise<ImportReport> {
     const records = parseRoster(text, options.format);
-    return importRoster(this.store, records, { format: options.format, dryRun: options.dryRun ?? false });
+    const report = await importRoster(this.store, records, {
+      format: options.format,
+      dryRun: options.dryRun ?? false,
+    });
+    if (!report.dryRun && report.summary.imported > 0) this.homesChanged();
+    return report;
+  }
+
+  // Changes that rules must follow at once.
+
+  /**
+   * Called after this process changed who lives in a home (or a home's time zone); `watchHomes` adds the
+   * changes other processes (the CLI) make to the same file.
+   */
+  onHomesChanged(listener: () => void): () => void {
+    this.homeListeners.add(listener);
+    return () => this.homeListeners.delete(listener);
+  }
+
+  private homesChanged(): void {
+    for (const listener of this.homeListeners) {
+      try {
+        listener();
+      } catch (err) {
+        // The write is done; a listener's failure must not make it look failed.
+        process.emitWarning(`registry: a home change listener failed: ${err}`);
+      }
+    }
   }
 
   // DeviceDirectory, for the gateway.

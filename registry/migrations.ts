@@ -164,6 +164,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'time zones of communities and homes',
+    // IANA names, validated in code (Intl); NULL inherits: a home from its community, a community from
+    // the rules' default. Rules judge times of day (night, sleep) in the home's zone.
+    sql: `
+      ALTER TABLE communities ADD COLUMN time_zone TEXT;
+      ALTER TABLE homes ADD COLUMN time_zone TEXT;
+    `,
+  },
 ];
 
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

@@ -372,4 +372,36 @@ describe('the registry as the gateway DeviceDirectory', () => {
       .toBe(5000);
     registry.close();
   });
+
+  it("keeps a community's and a home's time zone, validated, canonical, and the home's first", async () => {
+    const registry = open();
+    const added = registry.addResident({
+      ...wang,
+      address: { ...wang.address, communityTimeZone: 'asia/shanghai' },
+    });
+    expect(added.home).toMatchObject({ timeZone: null, communityTimeZone: 'Asia/Shanghai' });
+    expect(registry.timeZoneOf(added.id)).toBe('Asia/Shanghai');
+    const home = registry.setHomeTimeZone(added.home.homeId, 'Europe/Berlin');
+    expect(home).toMatchObject({ timeZone: 'Europe/Berlin', communityTimeZone: 'Asia/Shanghai' });
+    expect(registry.timeZoneOf(added.id)).toBe('Europe/Berlin');
+    expectCode(() => registry.setHomeTimeZone(added.home.homeId, 'Mars/Olympus_Mons'), 'invalid_input');
+    expectCode(() => registry.setCommunityTimeZone('cm_nope', 'Asia/Tokyo'), 'unknown_community');
+    expectCode(() => registry.setHomeTimeZone('hm_nope', 'Asia/Tokyo'), 'unknown_home');
+    registry.setHomeTimeZone(added.home.homeId, null);
+    registry.setCommunityTimeZone(added.home.communityId, null);
+    expect(registry.timeZoneOf(added.id)).toBeUndefined();
+    registry.close();
+  });
+
+  it('tells listeners when who lives in a home or its zone changed', async () => {
+    const registry = open();
+    let calls = 0;
+    const stop = registry.onHomesChanged(() => calls++);
+    const added = registry.addResident(wang);
+    registry.setHomeTimeZone(added.home.homeId, 'Asia/Tokyo');
+    stop();
+    registry.addResident({ ...wang, name: '李建国' });
+    expect(calls).toBe(2);
+    registry.close();
+  });
 });

@@ -261,4 +261,28 @@ describe('roster import', () => {
     });
     registry.close();
   });
+
+  it("sets a home's and a community's time zone from their columns, and refuses a row with an unknown zone", async () => {
+    const registry = open();
+    const report = await registry.importRoster(
+      [
+        'community,compound,building,home,time_zone,community_time_zone,resident_name',
+        '梅花社区,一区,3幢,2-301,,Asia/Shanghai,王秀英',
+        '梅花社区,一区,3幢,2-302,Europe/Berlin,,Anna',
+        '梅花社区,一区,3幢,2-303,Europe/Atlantis,,张三',
+      ].join('\n'),
+      { format: 'csv' },
+    );
+    expect(report.summary).toMatchObject({ imported: 2, refused: 1 });
+    expect(report.rows[2]).toMatchObject({
+      ok: false,
+      errors: [expect.stringMatching(/^time_zone: unknown IANA/)],
+    });
+    const zones = registry.listResidents().map((r) => [r.name, r.home.timeZone, r.home.communityTimeZone]);
+    expect(zones).toEqual([
+      ['王秀英', null, 'Asia/Shanghai'],
+      ['Anna', 'Europe/Berlin', 'Asia/Shanghai'],
+    ]);
+    registry.close();
+  });
 });

@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import { parseCsv } from './csv.ts';
 import { issueMessages, RegistryError } from './errors.ts';
-import { DeviceId, DeviceInput, HomeAddress, LANGUAGES, ResidentFields, type HomePath } from './schemas.ts';
+import {
+  DeviceId,
+  DeviceInput,
+  HomeAddress,
+  LANGUAGES,
+  ResidentFields,
+  TimeZone,
+  type HomePath,
+} from './schemas.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
 import type { RegistryStore } from './store.ts';
 
@@ -17,6 +25,8 @@ const ROSTER_COLUMNS = [
   'compound',
   'building',
   'home',
+  'time_zone',
+  'community_time_zone',
   'resident_name',
   'birth_year',
   'lives_alone',
@@ -63,6 +73,9 @@ const RosterRow = z
     compound: required(HomeAddress.shape.compound),
     building: required(HomeAddress.shape.building),
     home: required(HomeAddress.shape.home),
+    // Blank keeps what the home or community has; a zone given changes it.
+    time_zone: optional(TimeZone),
+    community_time_zone: optional(TimeZone),
     resident_name: required(ResidentFields.shape.name),
     birth_year: optional(ResidentFields.shape.birthYear.unwrap(), Number),
     lives_alone: optional(z.boolean({ error: 'expected yes/no, true/false, 1/0 or 是/否' }), yesNo),
@@ -270,6 +283,8 @@ function writeRow(
     compound: row.compound,
     building: row.building,
     home: row.home,
+    timeZone: row.time_zone,
+    communityTimeZone: row.community_time_zone,
   });
   const key = `${home.homeId}\n${row.resident_name}`;
   const columns = Object.fromEntries(RESIDENT_COLUMNS.map((c) => [c, row[c]])) as ResidentSeen['columns'];

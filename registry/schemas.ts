@@ -10,6 +10,23 @@ export const CONTACT_CHANNELS = ['app', 'email', 'sms', 'phone'] as const;
 export const USER_ROLES = ['admin', 'staff', 'family'] as const;
 
 const name = plainText(100);
+
+/** An IANA time zone name as Intl knows it, stored in its canonical spelling ("asia/shanghai" too). */
+export const TimeZone = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .transform((v, ctx) => {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: v }).resolvedOptions().timeZone;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `unknown IANA time zone "${v}" (e.g. Asia/Shanghai)` });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: 'An IANA time zone, e.g. Asia/Shanghai or Europe/Berlin.' });
+
 /** "浙江省/嘉兴市/南湖区/新嘉街道": province, city, county and street, outermost first. */
 export const RegionPath = z
   .string()
@@ -30,6 +47,10 @@ export const HomeAddress = z.object({
   compound: name,
   building: name,
   home: name.meta({ description: 'The home label inside its building, e.g. "2-301".' }),
+  /** Sets (or changes) the home's own zone; without it the home keeps its zone or inherits. */
+  timeZone: TimeZone.optional(),
+  /** Sets (or changes) the community's zone, which its homes without one of their own follow. */
+  communityTimeZone: TimeZone.optional(),
 });
 export type HomeAddress = z.infer<typeof HomeAddress>;
 
@@ -114,6 +135,10 @@ export const HomePath = z.object({
   buildingId: z.string(),
   building: z.string(),
   home: z.string(),
+  /** The home's own time zone; null follows the community's. */
+  timeZone: z.string().nullable(),
+  /** The community's time zone; null follows the rules' default (Asia/Shanghai unless a rules file says). */
+  communityTimeZone: z.string().nullable(),
 });
 export type HomePath = z.infer<typeof HomePath>;
 

@@ -63,7 +63,8 @@ interface ContactRow {
 
 const HOME_PATH_SELECT = `
   h.id AS homeId, c.region AS region, c.id AS communityId, c.name AS community,
-  p.id AS compoundId, p.name AS compound, b.id AS buildingId, b.name AS building, h.label AS home
+  p.id AS compoundId, p.name AS compound, b.id AS buildingId, b.name AS building, h.label AS home,
+  h.time_zone AS timeZone, c.time_zone AS communityTimeZone
   FROM homes h
   JOIN buildings b ON b.id = h.building_id
   JOIN compounds p ON p.id = b.compound_id
@@ -117,6 +118,8 @@ function toResident(row: ResidentWithPathRow): Resident {
       buildingId: row.buildingId,
       building: row.building,
       home: row.home,
+      timeZone: row.timeZone,
+      communityTimeZone: row.communityTimeZone,
     },
   };
 }
@@ -201,6 +204,8 @@ export class RegistryStore {
       ),
       markOffline: db.prepare('UPDATE devices SET online = 0 WHERE id = ?'),
       lastSeen: db.prepare('UPDATE devices SET last_seen = MAX(COALESCE(last_seen, 0), :at) WHERE id = :id'),
+      homeTimeZone: db.prepare('UPDATE homes SET time_zone = ? WHERE id = ?'),
+      communityTimeZone: db.prepare('UPDATE communities SET time_zone = ? WHERE id = ?'),
     };
     const levelStmts = {} as Record<Level, { find: Statement; insert: Statement }>;
     for (const [level, l] of Object.entries(LEVELS) as [Level, (typeof LEVELS)[Level]][]) {
@@ -232,12 +237,27 @@ export class RegistryStore {
       const compoundId = this.ensureLevel('compound', communityId, address.compound);
       const buildingId = this.ensureLevel('building', compoundId, address.building);
       const homeId = this.ensureLevel('home', buildingId, address.home);
+      if (address.communityTimeZone !== undefined)
+        this.setCommunityTimeZone(communityId, address.communityTimeZone);
+      if (address.timeZone !== undefined) this.setHomeTimeZone(homeId, address.timeZone);
       return this.homePath(homeId)!;
     });
   }
 
   homePath(homeId: string): HomePath | undefined {
     return this.stmt.homePath.get(homeId);
+  }
+
+  /** A home's own time zone (a validated IANA name), or null to follow its community's. */
+  setHomeTimeZone(homeId: string, timeZone: string | null): void {
+    if (this.stmt.homeTimeZone.run(timeZone, homeId).changes === 0)
+      throw new RegistryError('unknown_home', `no home with id ${homeId}`);
+  }
+
+  /** A community's time zone (a validated IANA name), or null to follow the rules' default. */
+  setCommunityTimeZone(communityId: string, timeZone: string | null): void {
+    if (this.stmt.communityTimeZone.run(timeZone, communityId).changes === 0)
+      throw new RegistryError('unknown_community', `no community with id ${communityId}`);
   }
 
   private ensureCommunity(name: string, region: string | undefined): string {

@@ -31,10 +31,17 @@ export class RuleSet {
     readonly source: string,
     readonly community: RuleConfig,
     private readonly residents: ReadonlyMap<string, RuleConfig>,
+    /** Residents whose own override names a `timezone`: it beats their home's zone in the registry. */
+    private readonly residentZones: ReadonlySet<string> = new Set(),
   ) {}
 
   forResident(residentId: string): RuleConfig {
     return this.residents.get(residentId) ?? this.community;
+  }
+
+  /** The zone this resident's own override sets, if it sets one. */
+  timezoneOverride(residentId: string): string | undefined {
+    return this.residentZones.has(residentId) ? this.forResident(residentId).timezone : undefined;
   }
 
   get overriddenResidents(): string[] {
@@ -95,13 +102,16 @@ export function buildRuleSet(doc: unknown, source: string): RuleSet {
   const inherited = new Set(issues.map((i) => `${i.path}\0${i.message}`));
 
   const perResident = new Map<string, RuleConfig>();
+  const residentZones = new Set<string>();
   if (!isPlain(residents)) {
     issues.push({ path: 'residents', message: 'expected a mapping of resident id to rule overrides' });
   } else {
     for (const [residentId, override] of Object.entries(residents)) {
       const parsed = RuleConfig.safeParse(deepMerge(communityInput, override as RuleConfigInput));
-      if (parsed.success) perResident.set(residentId, parsed.data);
-      else {
+      if (parsed.success) {
+        perResident.set(residentId, parsed.data);
+        if (isPlain(override) && override.timezone !== undefined) residentZones.add(residentId);
+      } else {
         for (const issue of issuesOf(parsed.error, '')) {
           if (!inherited.has(`${issue.path}\0${issue.message}`)) {
             const where = issue.path ? `residents.${residentId}.${issue.path}` : `residents.${residentId}`;
@@ -112,7 +122,7 @@ export function buildRuleSet(doc: unknown, source: string): RuleSet {
     }
   }
   if (issues.length > 0 || !community.success) throw new RuleFileError(source, issues);
-  return new RuleSet(source, community.data, perResident);
+  return new RuleSet(source, community.data, perResident, residentZones);
 }
 
 export function parseRules(text: string, format: 'yaml' | 'json', source = '(text)'): RuleSet {

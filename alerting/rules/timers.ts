@@ -104,3 +104,37 @@ export class TimerQueue {
     t.index = i;
   }
 }
+
+/**
+ * One resident's timers. The engine's queue holds one proxy timer per resident at the earliest due time
+ * here, so that one resident's clock can be held back (a device draining a backlog) while every other
+ * resident's timers still fire in order.
+ */
+export class SubjectTimers extends TimerQueue {
+  readonly proxy: Timer;
+
+  constructor(
+    private readonly parent: TimerQueue,
+    fire: (at: number) => void,
+  ) {
+    super();
+    this.proxy = new Timer(fire);
+  }
+
+  override schedule(timer: Timer, due: number): void {
+    super.schedule(timer, due);
+    this.sync();
+  }
+
+  override cancel(timer: Timer): void {
+    super.cancel(timer);
+    this.sync();
+  }
+
+  /** Puts the proxy at this queue's earliest due time (or out of the engine's queue when empty). */
+  sync(): void {
+    const next = this.nextDue;
+    if (this.proxy.scheduled && this.proxy.due === next) return;
+    this.parent.schedule(this.proxy, next);
+  }
+}

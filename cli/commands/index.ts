@@ -7,6 +7,7 @@ import { register as registerReplay } from './replay.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSim } from './sim.ts';
+import { register as registerTimezone } from './timezone.ts';
 import { register as registerToken } from './token.ts';
 
 /** Every subcommand module exports a `register(program)`; they are listed here in help order. */
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerResident(program);
   registerDevice(program);
   registerImport(program);
+  registerTimezone(program);
   registerReplay(program);
   registerCasas(program);
   registerSim(program);

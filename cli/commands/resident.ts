@@ -20,6 +20,7 @@ function summary(resident: Resident) {
     birthYear: resident.birthYear,
     language: resident.language,
     conditions: resident.conditions.join('; '),
+    timeZone: resident.home.timeZone ?? resident.home.communityTimeZone ?? '(rules default)',
   };
 }
 
@@ -37,6 +38,8 @@ export function register(program: Command): void {
     .requiredOption('--building <name>', 'building inside the compound')
     .requiredOption('--home <label>', 'home inside the building, e.g. 2-301')
     .option('--region <path>', 'province/city/county/street above the community, separated by "/"')
+    .option('--time-zone <zone>', "the home's own IANA time zone (else it follows its community's)")
+    .option('--community-time-zone <zone>', "sets the community's IANA time zone (e.g. Asia/Shanghai)")
     .option('--birth-year <year>', 'year of birth', parseYear)
     .option('--lives-alone', 'the resident lives alone (独居)', false)
     .addOption(
@@ -66,6 +69,8 @@ Example:
             compound: opts.compound,
             building: opts.building,
             home: opts.home,
+            timeZone: opts.timeZone,
+            communityTimeZone: opts.communityTimeZone,
           },
           birthYear: opts.birthYear,
           livesAlone: opts.livesAlone,

@@ -10,6 +10,7 @@ const REGISTRY_STATUS: Partial<Record<RegistryErrorCode, number>> = {
   ambiguous_community: 400,
   // An id in a request body that names nothing is a bad request, not a missing page.
   unknown_home: 400,
+  unknown_community: 400,
   unknown_resident: 400,
   unknown_device: 404,
   duplicate_resident: 409,

@@ -37,3 +37,10 @@ export function dateTime(ms: number | null): string {
 export function buildingLabel(name: string): string {
   return /^[\dA-Za-z-]+$/.test(name) ? t('homes.building', { name }) : name;
 }
+
+/** The zone a home's rules judge night and day in, and where it comes from (the home, its community). */
+export function timeZoneLabel(home: { timeZone: string | null; communityTimeZone: string | null }): string {
+  if (home.timeZone) return t('timeZone.home', { zone: home.timeZone });
+  if (home.communityTimeZone) return t('timeZone.community', { zone: home.communityTimeZone });
+  return t('timeZone.default');
+}

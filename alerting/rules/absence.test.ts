@@ -74,7 +74,7 @@ describe('absence: no activity for longer than the routine allows', () => {
     const kit = new EngineKit();
     kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
     kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
-    kit.telemetry('E-LIV', at(0, '09:01') + 30_000, { motion: true });
+    kit.event('E-LIV', at(0, '09:01') + 30_000, { type: 'motion' });
     kit.advanceTo(at(0, '21:05'));
     expect(kit.of('absence.routine')).toMatchObject([{ at: at(0, '21:01') + 30_000 }]);
     expect(kit.of('absence.not_back')).toEqual([]);
@@ -110,11 +110,38 @@ describe('absence: no activity for longer than the routine allows', () => {
     activeDay(kit, 0, '07:00', '08:45');
     kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
     kit.event('E-DOOR', at(0, '09:01'), { type: 'door', state: 'closed' });
-    kit.telemetry('E-LIV', at(0, '11:00'), { motion: true });
-    kit.telemetry('E-BED', at(0, '11:02'), { motion: true });
+    kit.event('E-LIV', at(0, '11:00'), { type: 'motion' });
+    kit.event('E-BED', at(0, '11:02'), { type: 'motion' });
     kit.advanceTo(at(1, '00:00'));
     expect(kit.of('absence.not_back')).toEqual([]);
     expect(kit.of('absence.routine')).toMatchObject([{ at: at(0, '23:02') }]);
+  });
+
+  it('does not take a report of motion "since the last report" that began before the door for a return', () => {
+    const kit = new EngineKit();
+    kit.telemetry('E-BED', at(0, '08:55'), { motion: true });
+    kit.telemetry('E-LIV', at(0, '08:56'), { motion: true });
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:00') + 15_000, { type: 'door', state: 'closed' });
+    // Both monitors report what they saw before she left, after she left.
+    kit.telemetry('E-BED', at(0, '09:01'), { motion: true });
+    kit.telemetry('E-LIV', at(0, '09:03'), { motion: true });
+    kit.telemetry('E-BED', at(0, '09:06'), { motion: false });
+    kit.advanceTo(at(1, '09:00'));
+    expect(kit.of('absence.routine')).toEqual([]);
+    expect(kit.of('absence.not_back')).toMatchObject([{ at: at(0, '17:00') + 15_000 }]);
+  });
+
+  it('takes a report of motion whose whole interval came after the door for a sign that she stayed', () => {
+    const kit = new EngineKit();
+    kit.event('E-LIV', at(0, '08:58'), { type: 'motion' });
+    kit.event('E-DOOR', at(0, '09:00'), { type: 'door', state: 'open' });
+    kit.event('E-DOOR', at(0, '09:00') + 15_000, { type: 'door', state: 'closed' });
+    kit.telemetry('E-BED', at(0, '09:00') + 20_000, { motion: false });
+    kit.telemetry('E-BED', at(0, '09:00') + 50_000, { motion: true });
+    kit.advanceTo(at(1, '09:00'));
+    expect(kit.of('absence.not_back')).toEqual([]);
+    expect(kit.of('absence.routine')).toHaveLength(1);
   });
 });
 

@@ -29,6 +29,8 @@ export interface DeviceBindingState {
   vitals?: VitalsState;
   steps: number | null;
   door: 'open' | 'closed' | null;
+  /** The env monitor's previous report (absent from snapshots of before it was kept). */
+  lastReport?: number | null;
 }
 
 export class DeviceBinding {
@@ -38,6 +40,7 @@ export class DeviceBinding {
   private readonly vitals: VitalsRules | undefined;
   private steps = NaN;
   private door: 'open' | 'closed' | null = null;
+  private lastReport = NaN;
   /** A door contact at the entrance (or in an unnamed room: most homes have one, at the front door). */
   private readonly frontDoor: boolean;
 
@@ -104,6 +107,7 @@ export class DeviceBinding {
       vitals: this.vitals?.toJSON(),
       steps: orNull(this.steps),
       door: this.door,
+      lastReport: orNull(this.lastReport),
     };
   }
 
@@ -114,6 +118,7 @@ export class DeviceBinding {
     if (s.vitals) this.vitals?.restore(s.vitals, now);
     this.steps = s.steps ?? NaN;
     this.door = s.door;
+    this.lastReport = s.lastReport ?? NaN;
   }
 
   private telemetry(body: Extract<UplinkMessage, { channel: 'telemetry' }>['body'], ts: number): void {
@@ -156,7 +161,9 @@ export class DeviceBinding {
 
   private environment(e: EnvTelemetry, ts: number): void {
     if (e.temperature !== undefined) this.climate!.temperature(ts, e.temperature);
-    if (e.motion === true) this.subject.noteInsideMotion(ts);
+    // "Motion seen since the last report": some time after the previous report, not necessarily now.
+    if (e.motion === true) this.subject.noteInsideMotion(ts, this.lastReport);
+    this.lastReport = ts;
     // Telemetry repeats the door's state: only a change is an event.
     if (e.door !== undefined && e.door !== this.door) this.doorChanged(ts, e.door, e.door === 'open');
     if (e.smoke !== undefined) smokeDetected(this.subject, ts, this.deviceId, e.smoke);

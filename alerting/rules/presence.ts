@@ -7,7 +7,9 @@
 //   last door event (from `doorSettleS`, when the entry sensor still sees her at the door, until
 //   `leftHomeGraceS`); she is out from that last door event;
 // - while out, one motion trigger is not a return (a sensor fault, a pet, the entry sensor seeing her at
-//   the door): a second trigger at least `returnConfirmS` and at most `strayWindowMin` after the first is.
+//   the door): a second trigger at least `returnConfirmS` and at most `strayWindowMin` after the first is;
+// - a telemetry report of "motion since the last report" whose interval began before the last door event
+//   may be her on the way out, and counts for neither.
 // Decisions are taken lazily, at the next event or when a rule asks, so they need no timers of their own.
 
 export interface PresenceConfig {
@@ -78,9 +80,14 @@ export class Presence {
     this.passageFromOut = fromOut;
   }
 
-  /** Motion anywhere inside. */
-  motion(ts: number): void {
+  /**
+   * Motion anywhere inside, at `ts`, or somewhere after `since` for a report of "motion since the last
+   * report": one whose interval began before the last door event may be her on the way out (or NaN: the
+   * device's first report), so it tells nothing about who is in now.
+   */
+  motion(ts: number, since = ts): void {
     this.settle(ts);
+    if (!(since >= this.lastDoorAt) && !Number.isNaN(this.lastDoorAt)) return;
     const cfg = this.config();
     if (Number.isNaN(this.outSince)) {
       // Motion after a leaving passage's settle time means she did not leave.

@@ -84,10 +84,11 @@ export class Subject {
     this.absence.onActivity(ts, previous, wasOut);
   }
 
-  noteInsideMotion(ts: number): void {
+  /** Motion inside, seen at `ts` or, for a report of motion since the last one, after `since`. */
+  noteInsideMotion(ts: number, since = ts): void {
     const wasOut = this.isOut(ts);
     this.hasMotionSensor = true;
-    this.presence.motion(ts);
+    this.presence.motion(ts, since);
     this.noteActivity(ts, wasOut);
   }
 

@@ -131,13 +131,16 @@ describe('anju sim', () => {
       'raise resident-1 device.not_worn warning',
       'raise resident-2 gas.co alarm',
       'clear resident-1 device.not_worn warning',
+      // Asleep after lunch from 12:31 with the CO still at alarm: nobody has moved for 30 min.
+      'raise resident-2 gas.co critical',
       'clear resident-3 climate.cold warning', // heating back
       'raise resident-2 gas.methane warning',
       'raise resident-2 gas.methane alarm',
       'raise resident-2 gas.methane critical',
-      'clear resident-2 gas.co alarm',
+      'clear resident-2 gas.co critical',
       'clear resident-2 gas.methane critical',
       'raise resident-3 event.fall alarm',
+      'raise resident-3 event.fall critical', // still on the floor 5 min later
       'raise resident-1 event.fall_cancelled info',
     ]);
   });

@@ -8,6 +8,8 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP-date names its weekday or month; without letters Date.parse would read "-5" as a year.
+  if (!/[a-z]/i.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { waitFor } from './harness.ts';
 
 export interface ContractOptions {
   /** Base URL of the real influxd that stores what is written. */
@@ -14,6 +15,11 @@ export interface ContractOptions {
   token?: string;
   /** Decompressed write bodies larger than this are answered 413. */
   maxBodyBytes?: number;
+  /**
+   * `3.x`: the v2 write API ignores the organization, /query reads a database by its own name, and there
+   * is no bucket, DBRP or delete API (404 without a v2 JSON error), as InfluxDB 3 Core documents it.
+   */
+  flavour?: '2.x' | '3.x';
 }
 
 export interface ReceivedWrite {
@@ -24,6 +30,8 @@ export interface ReceivedWrite {
   lines: string[];
   status: number;
   at: number;
+  /** What the real influxd said when it did not store the body. */
+  error?: string;
 }
 
 export interface ScriptedAnswer {
@@ -110,7 +118,9 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
     json(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
     return false;
   };
+  const v3 = options.flavour === '3.x';
   const orgMatches = (params: URLSearchParams, res: ServerResponse) => {
+    if (v3) return true;
     const given = params.get('org') ?? params.get('orgID');
     if (given === org || given === ORG_ID) return true;
     if (given === null) json(res, 400, { code: 'invalid', message: 'Please provide either orgID or org' });
@@ -170,7 +180,13 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       res.writeHead(204);
       return res.end();
     }
-    const message = (JSON.parse(text) as { error: string }).error;
+    const message = (JSON.parse(text) as { error?: string }).error ?? text;
+    record.error = message;
+    if (stored.status !== 400) {
+      // Not an answer about the points: pass the failure on as a server error.
+      record.status = stored.status >= 500 ? stored.status : 500;
+      return json(res, record.status, { code: 'internal error', message });
+    }
     // 2.x: 422 when points were rejected for what they hold (type conflict, retention), 400 when unparsable.
     record.status = /unable to parse/.test(message) ? 400 : 422;
     json(res, record.status, { code: record.status === 400 ? 'invalid' : 'unprocessable entity', message });
@@ -179,6 +195,7 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
   async function query(req: IncomingMessage, res: ServerResponse, params: URLSearchParams, raw: Buffer) {
     if (!authorized(req, res)) return;
     const db = params.get('db') ?? '';
+    if (v3 && buckets.has(db)) return forwardQuery(req, res, params, raw);
     const mapping = dbrps.find(
       (m) => m.database === db && (params.get('rp') ? m.retention_policy === params.get('rp') : m.default),
     );
@@ -189,6 +206,15 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
     const bucket = [...buckets].find(([, id]) => id === mapping.bucketID)![0];
     params.set('db', bucket);
     params.delete('rp');
+    return forwardQuery(req, res, params, raw);
+  }
+
+  async function forwardQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: URLSearchParams,
+    raw: Buffer,
+  ) {
     const answer = await influxd(`/query?${params}`, {
       method: req.method!,
       ...(raw.length > 0
@@ -260,12 +286,19 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       const handled = (async () => {
         if (route === 'POST /api/v2/write') return write(req, res, url.searchParams, raw);
         if (url.pathname === '/query') return query(req, res, url.searchParams, raw);
+        if (v3 && url.pathname.startsWith('/api/v2/')) {
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          return res.end('404 page not found');
+        }
         if (route === 'GET /api/v2/dbrps') return listDbrps(req, res, url.searchParams);
         if (route === 'POST /api/v2/dbrps') return createDbrp(req, res, raw);
         if (route === 'GET /api/v2/buckets') return listBuckets(req, res, url.searchParams);
         if (route === 'POST /api/v2/delete') return remove(req, res, url.searchParams, raw);
         if (url.pathname === '/ping') {
-          res.writeHead(204, { 'X-Influxdb-Version': 'v2.7.11', 'X-Influxdb-Build': 'OSS' });
+          res.writeHead(204, {
+            'X-Influxdb-Version': v3 ? '3.1.0' : 'v2.7.11',
+            'X-Influxdb-Build': v3 ? 'Core' : 'OSS',
+          });
           return res.end();
         }
         notFound(res, 'path not found');
@@ -291,7 +324,16 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       const created = await influxd(`/query?${new URLSearchParams({ q: `CREATE DATABASE "${name}"` })}`, {
         method: 'POST',
       });
-      if (!created.ok) throw new Error(`influxd: ${await created.text()}`);
+      const result = (await created.json()) as { results?: { error?: string }[]; error?: string };
+      const error = result.error ?? result.results?.[0]?.error;
+      if (!created.ok || error) throw new Error(`influxd: CREATE DATABASE "${name}": ${error}`);
+      // influxd 1.6.7 has been seen to answer a write "database not found" just after creating it (on a
+      // loaded machine); a bucket is ready once influxd lists it.
+      await waitFor(async () => {
+        const shown = await influxd(`/query?${new URLSearchParams({ q: 'SHOW DATABASES' })}`);
+        const body = (await shown.json()) as { results: { series?: { values: string[][] }[] }[] };
+        return body.results[0]?.series?.[0]?.values.some(([db]) => db === name);
+      });
       const id = buckets.get(name) ?? (++ids).toString(16).padStart(16, '0');
       buckets.set(name, id);
       return id;

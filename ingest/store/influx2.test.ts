@@ -281,6 +281,21 @@ describe('reads through InfluxQL /query', () => {
     expect(contract.dbrps.filter((m) => m.database === bucket)).toHaveLength(1);
   });
 
+  it('on a server without the DBRP API (3.x, 1.8) reads the database by name and creates nothing', async () => {
+    const v3 = await startInfluxV2Contract({ influxdUrl: influxd.url, flavour: '3.x' });
+    try {
+      await v3.createBucket('v3_db');
+      const store = new Influx2TelemetryStore({ url: v3.url, org: '-', bucket: 'v3_db', token: v3.token });
+      stores.push(store);
+      await store.write([reading(1)]);
+      const q = { deviceId: 'wb-1', field: 'heartRate', from: now - 2 * HOUR, to: now };
+      expect(await store.query(q)).toEqual([{ ts: reading(1).ts, value: 61 }]);
+      expect(v3.dbrps).toEqual([]);
+    } finally {
+      await v3.close();
+    }
+  });
+
   it('without a mapping (manageDbrp off) the server cannot answer InfluxQL for the bucket', async () => {
     const { store } = await openStore({ manageDbrp: false });
     await store.write([reading(1)]);

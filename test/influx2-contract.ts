@@ -6,7 +6,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { waitFor } from './harness.ts';
 
 export interface ContractOptions {
   /** Base URL of the real influxd that stores what is written. */
@@ -329,11 +328,13 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       if (!created.ok || error) throw new Error(`influxd: CREATE DATABASE "${name}": ${error}`);
       // influxd 1.6.7 has been seen to answer a write "database not found" just after creating it (on a
       // loaded machine); a bucket is ready once influxd lists it.
-      await waitFor(async () => {
+      for (let attempt = 0; ; attempt++) {
         const shown = await influxd(`/query?${new URLSearchParams({ q: 'SHOW DATABASES' })}`);
         const body = (await shown.json()) as { results: { series?: { values: string[][] }[] }[] };
-        return body.results[0]?.series?.[0]?.values.some(([db]) => db === name);
-      });
+        if (body.results[0]?.series?.[0]?.values.some(([db]) => db === name)) break;
+        if (attempt === 100) throw new Error(`influxd does not list database "${name}"`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const id = buckets.get(name) ?? (++ids).toString(16).padStart(16, '0');
       buckets.set(name, id);
       return id;

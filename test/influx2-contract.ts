@@ -56,6 +56,8 @@ export interface InfluxV2Contract {
   dbrps: DbrpMapping[];
   /** Answers for the next write requests instead of forwarding them, in order. */
   script(...answers: ScriptedAnswer[]): void;
+  /** Forgets the scripted answers not used yet. */
+  clearScript(): void;
   /** Called as each write request arrives, before it is answered. */
   onWrite: ((write: ReceivedWrite) => void) | undefined;
   /** What an operator does once: `influx bucket create` (here: a database on the real influxd). */
@@ -191,6 +193,22 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
     json(res, record.status, { code: record.status === 400 ? 'invalid' : 'unprocessable entity', message });
   }
 
+  /** The v1-compatible /write: a database and retention policy mapped to a bucket, Token authentication. */
+  async function writeV1(req: IncomingMessage, res: ServerResponse, params: URLSearchParams, raw: Buffer) {
+    if (!authorized(req, res)) return;
+    const db = params.get('db') ?? '';
+    const mapping = dbrps.find((m) => m.database === db && m.default);
+    const bucket = v3 && buckets.has(db) ? db : [...buckets].find(([, id]) => id === mapping?.bucketID)?.[0];
+    if (!bucket) return notFound(res, `database not found: ${db}`);
+    const precision = params.get('precision') ?? 'ns';
+    const stored = await influxd(`/write?${new URLSearchParams({ db: bucket, precision })}`, {
+      method: 'POST',
+      body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw,
+    });
+    res.writeHead(stored.status, { 'content-type': 'application/json' });
+    res.end(Buffer.from(await stored.arrayBuffer()));
+  }
+
   async function query(req: IncomingMessage, res: ServerResponse, params: URLSearchParams, raw: Buffer) {
     if (!authorized(req, res)) return;
     const db = params.get('db') ?? '';
@@ -285,6 +303,7 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       const handled = (async () => {
         if (route === 'POST /api/v2/write') return write(req, res, url.searchParams, raw);
         if (url.pathname === '/query') return query(req, res, url.searchParams, raw);
+        if (route === 'POST /write') return writeV1(req, res, url.searchParams, raw);
         if (v3 && url.pathname.startsWith('/api/v2/')) {
           res.writeHead(404, { 'content-type': 'text/plain' });
           return res.end('404 page not found');
@@ -319,6 +338,7 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
     dbrps,
     onWrite: undefined,
     script: (...answers) => scripted.push(...answers),
+    clearScript: () => void scripted.splice(0),
     async createBucket(name) {
       const created = await influxd(`/query?${new URLSearchParams({ q: `CREATE DATABASE "${name}"` })}`, {
         method: 'POST',

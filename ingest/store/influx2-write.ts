@@ -89,14 +89,15 @@ export class V2LineWriter {
    * on 204, the error for answers that refuse lines (400, 413, 422), and throws for everything else.
    */
   private async sendWhenAllowed(lines: LineToWrite[], deadline: number): Promise<HttpError | undefined> {
-    for (;;) {
-      const wait = this.notBefore - Date.now();
+    for (let retrying = false; ; retrying = true) {
+      const wait = Math.max(0, this.notBefore - Date.now());
+      // A resend after the deadline is refused too, so a server saying "Retry-After: 0" forever is no busy loop.
+      if ((wait > 0 || retrying) && Date.now() + wait > deadline) {
+        throw new Error(
+          `InfluxDB asked Anju to wait before writing again (429/503); next attempt after ${new Date(this.notBefore).toISOString()}`,
+        );
+      }
       if (wait > 0) {
-        if (Date.now() + wait > deadline) {
-          throw new Error(
-            `InfluxDB asked Anju to wait before writing again (429/503); next attempt after ${new Date(this.notBefore).toISOString()}`,
-          );
-        }
         await sleep(wait, undefined, { signal: this.options.signal });
       }
       const answer: Answer = { status: undefined };

@@ -14,6 +14,7 @@ import { freePort, startInfluxd, type Influxd } from '../../test/influxd.ts';
 import { Journal } from '../journal.ts';
 import { StoreWriter, STORE_CURSOR } from '../store-writer.ts';
 import { AWKWARD_IDS, describeTelemetryStore } from './conformance.ts';
+import { InfluxTelemetryStore } from './influx.ts';
 import { Influx2TelemetryStore, type Influx2StoreOptions } from './influx2.ts';
 import { InfluxAuthError } from './influx2-write.ts';
 import { toLine } from './line-protocol.ts';
@@ -222,6 +223,29 @@ describe('answers of the v2 write API', () => {
     expect(writes().map((w) => w.status)).toEqual([503, 204]);
   });
 
+  it('503 with "Retry-After: 0" again and again ends the write instead of resending in a loop', async () => {
+    const { store, writes } = await openStore({ maxRetryWaitMs: 200 });
+    const answers = Array.from({ length: 500 }, () => ({ status: 503, headers: { 'retry-after': '0' } }));
+    contract.script(...answers);
+    try {
+      await expect(store.write([reading(1)])).rejects.toThrow(/wait/);
+      expect(writes().length).toBeGreaterThan(1);
+      expect(writes().length).toBeLessThan(500);
+    } finally {
+      contract.clearScript();
+    }
+  });
+
+  it('a success other than 204 (the client accepts 201) counts nothing as stored', async () => {
+    const { store, writes } = await openStore();
+    contract.script({ status: 201 });
+    const error = await failure(store.write([reading(1)]));
+    expect((error as Error).message).toMatch(/201.*not 204/);
+    expect(error).not.toBeInstanceOf(RefusedPointsError);
+    await store.write([reading(1)]);
+    expect(writes().map((w) => w.status)).toEqual([201, 204]);
+  });
+
   it('ends a wait for Retry-After at once when the store is closed', async () => {
     const { store } = await openStore();
     contract.script({ status: 429, headers: { 'retry-after': '30' } });
@@ -353,6 +377,36 @@ describe('store writer on the v2 write API', () => {
       await writer.stop();
       await journal.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the 1.x store with an API token (2.x v1 compatibility API)', () => {
+  it('writes and reads with `Authorization: Token` instead of a user name and password', async () => {
+    const { store: v2, bucket } = await openStore();
+    await v2.write([reading(0)]);
+    await v2.latest({ deviceId: 'wb-1' }); // the first read creates the DBRP mapping
+
+    const store = new InfluxTelemetryStore({
+      url: contract.url,
+      database: bucket,
+      token: contract.token,
+      manageDatabase: false,
+    });
+    try {
+      await store.write([reading(1)]);
+      const rows = await store.query({ deviceId: 'wb-1', field: 'heartRate', from: now - 2 * HOUR, to: now });
+      expect(rows.map((r) => r.ts)).toEqual([reading(0).ts, reading(1).ts]);
+      const wrong = new InfluxTelemetryStore({
+        url: contract.url,
+        database: bucket,
+        token: 'wrong',
+        manageDatabase: false,
+      });
+      await expect(wrong.write([reading(2)])).rejects.toThrow(/401/);
+      await expect(wrong.latest({ deviceId: 'wb-1' })).rejects.toThrow();
+    } finally {
+      await store.close();
     }
   });
 });

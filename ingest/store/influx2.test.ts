@@ -330,7 +330,6 @@ describe('reads through InfluxQL /query', () => {
 });
 
 describe('store writer on the v2 write API', () => {
-  const silent = pino({ level: 'silent' });
   function accepted(seq: number): AcceptedReading {
     return {
       deviceId: 'wb-writer',
@@ -343,14 +342,21 @@ describe('store writer on the v2 write API', () => {
     };
   }
 
-  it('advances the journal only after a 204: not on 401, 503 or 500', async () => {
-    const { store, bucket, writes } = await openStore({ maxRetryWaitMs: 0 });
+  it('advances the journal only after a 204: not on 401, 503 or 500, and never logs the token', async () => {
+    const bucket = `v2_${++buckets}`;
+    await contract.createBucket(bucket);
+    const writes = () => contract.writes.filter((w) => w.params.get('bucket') === bucket);
+    const logged: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void logged.push(line) });
+    const { url, org, token } = contract;
+    const store = new Influx2TelemetryStore({ url, org, bucket, token, maxRetryWaitMs: 0 }, logger);
+    stores.push(store);
     const dir = mkdtempSync(path.join(tmpdir(), 'anju-influx2-writer-'));
     const journal = new Journal({ path: path.join(dir, 'journal.db') });
     const writer = new StoreWriter({
       journal,
       store,
-      logger: silent,
+      logger,
       metrics: new MetricsRegistry(),
       idleMs: 10,
       minBackoffMs: 20,
@@ -371,6 +377,8 @@ describe('store writer on the v2 write API', () => {
       await waitFor(() => journal.cursor(STORE_CURSOR) === last, 10_000);
       expect(writes().map((w) => w.status)).toEqual([401, 503, 500, 204]);
       expect(cursors).toEqual([0, 0, 0, 0]);
+      expect(logged.join('\n')).toMatch(/ANJU_INFLUX_TOKEN/); // the 401 was logged, without the token:
+      expect(logged.join('\n')).not.toContain(token);
       expect(await influxql(bucket, 'SELECT count("heartRate") FROM "wearable"')).toEqual([[0, 5]]);
     } finally {
       contract.onWrite = undefined;

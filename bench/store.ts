@@ -4,13 +4,18 @@
 // here on a free loopback port with a temporary directory, as the tests do). Points are wearable readings
 // with six fields, spread over devices one minute apart, written in batches like the store writer does.
 // Each round writes fresh points into a fresh store; the best and the median round are reported.
+// `influxdb-v2` writes through @influxdata/influxdb-client to the local v2 contract server
+// (test/influx2-contract.ts), which gunzips each body and forwards it to the same influxd: it measures the
+// client, gzip and the extra hop, not an InfluxDB 2.x server.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
+import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { Point, TelemetryStore } from '../ingest/store/types.ts';
+import { startInfluxV2Contract } from '../test/influx2-contract.ts';
 import { startInfluxd } from '../test/influxd.ts';
 
 const { values: args } = parseArgs({
@@ -74,6 +79,7 @@ async function measure(name: string, open: (round: number) => Promise<TelemetryS
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anju-bench-store-'));
 const influxd = await startInfluxd();
+const contract = await startInfluxV2Contract({ influxdUrl: influxd.url });
 try {
   const results = [
     await measure(
@@ -84,6 +90,12 @@ try {
       'influxdb',
       async (round) => new InfluxTelemetryStore({ url: influxd.url, database: `bench_${round}`, batchSize }),
     ),
+    await measure('influxdb-v2', async (round) => {
+      const bucket = `bench_v2_${round}`;
+      await contract.createBucket(bucket);
+      const { url, org, token } = contract;
+      return new Influx2TelemetryStore({ url, org, bucket, token, batchSize });
+    }),
   ];
   if (args.json) {
     console.log(
@@ -94,9 +106,10 @@ try {
       `${totalPoints} points x 6 fields, batches of ${batchSize}, ${devices} devices, ${rounds} rounds`,
     );
     for (const r of results)
-      console.log(`${r.backend.padEnd(9)} best ${r.best} points/s, median ${r.median} points/s`);
+      console.log(`${r.backend.padEnd(12)} best ${r.best} points/s, median ${r.median} points/s`);
   }
 } finally {
+  await contract.close();
   await influxd.destroy();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,43 +3,58 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
-export const ServeConfig = z.object({
-  dataDir: z.string().min(1),
-  host: z.string().default('0.0.0.0').meta({ description: 'Address the MQTT and HTTP listeners bind to.' }),
-  mqttPort: port.default(1883),
-  httpPort: port.default(8080),
-  mqttsPort: port.default(8883),
-  tlsCert: z.string().optional(),
-  tlsKey: z.string().optional(),
-  influxUrl: z.url().optional(),
-  influxDb: z.string().min(1).default('anju'),
-  influxUsername: z.string().optional(),
-  influxPassword: z.string().optional(),
-  retentionDays: z.coerce.number().int().min(1).optional().meta({
-    description: 'Readings older than this are deleted from the telemetry store; kept forever when unset.',
-  }),
-  trustProxy: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v === undefined || v === '' ? undefined : v === 'true' ? true : v.split(',').map((a) => a.trim()),
-    )
-    .meta({
-      description: '"true" or a comma-separated list of proxy addresses whose X-Forwarded-* headers count.',
+export const ServeConfig = z
+  .object({
+    dataDir: z.string().min(1),
+    host: z.string().default('0.0.0.0').meta({ description: 'Address the MQTT and HTTP listeners bind to.' }),
+    mqttPort: port.default(1883),
+    httpPort: port.default(8080),
+    mqttsPort: port.default(8883),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    influxUrl: z.url().optional(),
+    influxDb: z.string().min(1).default('anju'),
+    influxUsername: z.string().optional(),
+    influxPassword: z.string().optional(),
+    influxOrg: z.string().min(1).optional().meta({
+      description: 'With influxBucket: write through the v2 API (InfluxDB 2.x, 3.x, Cloud) instead of v1.',
     }),
-  rulesFile: z
-    .string()
-    .optional()
-    .meta({ description: 'Rules (YAML/JSON) to use and watch instead of the defaults.' }),
-  notificationsFile: z
-    .string()
-    .optional()
-    .meta({ description: 'SMTP, webhooks and escalation policies (YAML/JSON).' }),
-  adminPassword: z.string().min(10).optional().meta({
-    description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
-  }),
-  maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+    influxBucket: z.string().min(1).optional(),
+    influxToken: z.string().min(1).optional().meta({ description: 'API token (ANJU_INFLUX_TOKEN only).' }),
+    retentionDays: z.coerce.number().int().min(1).optional().meta({
+      description: 'Readings older than this are deleted from the telemetry store; kept forever when unset.',
+    }),
+    trustProxy: z
+      .string()
+      .optional()
+      .transform((v) =>
+        v === undefined || v === '' ? undefined : v === 'true' ? true : v.split(',').map((a) => a.trim()),
+      )
+      .meta({
+        description: '"true" or a comma-separated list of proxy addresses whose X-Forwarded-* headers count.',
+      }),
+    rulesFile: z
+      .string()
+      .optional()
+      .meta({ description: 'Rules (YAML/JSON) to use and watch instead of the defaults.' }),
+    notificationsFile: z
+      .string()
+      .optional()
+      .meta({ description: 'SMTP, webhooks and escalation policies (YAML/JSON).' }),
+    adminPassword: z.string().min(10).optional().meta({
+      description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
+    }),
+    maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  // Half a v2 set-up would silently fall back to the v1 API and a database nobody asked for.
+  .refine((c) => (c.influxOrg === undefined) === (c.influxBucket === undefined), {
+    message: 'give both --influx-org and --influx-bucket (InfluxDB 2.x, 3.x, Cloud), or neither',
+    path: ['influxBucket'],
+  })
+  .refine((c) => c.influxBucket === undefined || c.influxUrl !== undefined, {
+    message: '--influx-bucket needs --influx-url',
+    path: ['influxUrl'],
+  });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 export type ServeConfigInput = z.input<typeof ServeConfig>;

@@ -15,6 +15,7 @@ import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
+import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
@@ -50,6 +51,33 @@ function portOf(server: NetServer): number {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+/** The telemetry store the configuration names: InfluxDB's v2 API, its v1 API, or embedded SQLite. */
+export function openTelemetryStore(config: ServeConfig, logger: Logger): TelemetryStore {
+  const retentionMs = config.retentionDays === undefined ? undefined : config.retentionDays * 86_400_000;
+  if (config.influxUrl && config.influxOrg && config.influxBucket) {
+    return new Influx2TelemetryStore(
+      {
+        url: config.influxUrl,
+        org: config.influxOrg,
+        bucket: config.influxBucket,
+        token: config.influxToken,
+        retentionMs,
+      },
+      logger,
+    );
+  }
+  if (config.influxUrl) {
+    return new InfluxTelemetryStore({
+      url: config.influxUrl,
+      database: config.influxDb,
+      username: config.influxUsername,
+      password: config.influxPassword,
+      retentionMs,
+    });
+  }
+  return new SqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
+}
+
 export async function startAnju(input: ServeConfigInput, logger?: Logger): Promise<RunningAnju> {
   const config = ServeConfig.parse(input);
   const log = logger ?? pino({ name: 'anju', level: config.logLevel });
@@ -71,16 +99,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     limits: { maxConnectionsPerAddress: config.maxConnectionsPerAddress },
   });
 
-  const retentionMs = config.retentionDays === undefined ? undefined : config.retentionDays * 86_400_000;
-  const store: TelemetryStore = config.influxUrl
-    ? new InfluxTelemetryStore({
-        url: config.influxUrl,
-        database: config.influxDb,
-        username: config.influxUsername,
-        password: config.influxPassword,
-        retentionMs,
-      })
-    : new SqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
+  const store = openTelemetryStore(config, log.child({ part: 'store' }));
   const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
   writer.start();
 

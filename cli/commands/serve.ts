@@ -24,8 +24,19 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--influx-url <url>',
-        'store readings in InfluxDB (v1 HTTP API) instead of embedded SQLite',
+        'store readings in InfluxDB instead of embedded SQLite (v2 API with --influx-org/--influx-bucket, else v1)',
       ).env('ANJU_INFLUX_URL'),
+    )
+    .addOption(
+      new Option('--influx-org <org>', 'InfluxDB 2.x/Cloud organization (3.x ignores it)').env(
+        'ANJU_INFLUX_ORG',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--influx-bucket <bucket>',
+        'InfluxDB 2.x/Cloud bucket or 3.x database; API token in ANJU_INFLUX_TOKEN',
+      ).env('ANJU_INFLUX_BUCKET'),
     )
     .addOption(
       new Option('--influx-db <name>', 'InfluxDB database (1.x) or DBRP-mapped bucket (2.x/3.x)')
@@ -74,7 +85,18 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
     .addHelpText(
       'after',
-      '\nExample:\n  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080\n  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju\n',
+      [
+        '',
+        'Example:',
+        '  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080',
+        '  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju   # InfluxDB 1.x',
+        '',
+        'InfluxDB 2.x, 3.x or Cloud (v2 write API, InfluxQL reads; the API token in ANJU_INFLUX_TOKEN):',
+        '  anju serve --influx-url http://influx2.example:8086 --influx-org care --influx-bucket anju   # 2.x',
+        '  anju serve --influx-url http://influx3.example:8181 --influx-org - --influx-bucket anju      # 3.x',
+        '  anju serve --influx-url https://eu-central-1-1.aws.cloud2.influxdata.com --influx-org care --influx-bucket anju   # Cloud',
+        '',
+      ].join('\n'),
     )
     .action(async (opts) => {
       const anju = await startAnju({
@@ -97,6 +119,10 @@ export function register(program: Command): void {
         influxDb: opts.influxDb,
         influxUsername: opts.influxUsername,
         influxPassword: opts.influxPassword,
+        influxOrg: opts.influxOrg,
+        influxBucket: opts.influxBucket,
+        // Only from the environment, like the admin password.
+        influxToken: process.env.ANJU_INFLUX_TOKEN,
       });
       const stop = (signal: string) => {
         anju.logger.info({ signal }, 'stopping');

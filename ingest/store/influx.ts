@@ -34,6 +34,8 @@ export const InfluxStoreOptions = z.strictObject({
   /** 2.x: a v1 authorization's user name, with its password or an API token; 3.x: any name and a token. */
   username: z.string().optional(),
   password: z.string().optional(),
+  /** An API token sent as `Authorization: Token ...` (2.x, 3.x, Cloud) instead of a user name and password. */
+  token: z.string().min(1).optional(),
   /** Points older than this are refused; the retention policy deletes them. Unset: kept forever. */
   retentionMs: z.number().int().min(3_600_000).optional(),
   /**
@@ -93,6 +95,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.options = InfluxStoreOptions.parse(options);
     const url = new URL(this.options.url);
     const basePath = url.pathname.replace(/\/$/, '');
+    const { token } = this.options;
     this.influx = new InfluxDB({
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
@@ -101,11 +104,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
       database: this.options.database,
       ...(this.options.username !== undefined ? { username: this.options.username } : {}),
       ...(this.options.password !== undefined ? { password: this.options.password } : {}),
+      // The package sends Basic root:root unless the user name is not a string; with a token, send only it.
+      ...(token !== undefined
+        ? { username: null as unknown as string, options: { headers: { Authorization: `Token ${token}` } } }
+        : {}),
       // The writer above retries; the package's own retries would only hide an outage for longer.
       pool: { maxRetries: 0, requestTimeout: this.options.timeoutMs, backoff: NO_BACKOFF },
     });
     this.baseUrl = `${url.origin}${basePath}`;
-    if (this.options.username !== undefined || this.options.password !== undefined) {
+    if (token !== undefined) {
+      this.authorization = `Token ${token}`;
+    } else if (this.options.username !== undefined || this.options.password !== undefined) {
       const credentials = `${this.options.username ?? ''}:${this.options.password ?? ''}`;
       this.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     }

@@ -88,7 +88,11 @@ export class RawConnection {
     this.socket = net.connect(port, '127.0.0.1');
     this.socket.on('data', (chunk) => (this.received = Buffer.concat([this.received, chunk])));
     this.socket.on('error', () => undefined); // a reset by the server is one of the outcomes tested
-    this.opened = new Promise((resolve) => this.socket.once('connect', () => resolve()));
+    // Also on close: a socket destroyed while connecting never connects.
+    this.opened = new Promise((resolve) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('close', () => resolve());
+    });
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve(performance.now())));
   }
 

@@ -71,6 +71,30 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
     await stillServing();
   });
 
+  it('[MQTT-1.5.3-1] finds the bad byte when the topic arrives split over several TCP segments', async () => {
+    const { id, conn } = await rawDevice();
+    const topic = Buffer.concat([
+      Buffer.from(`anju/v1/${id}/tele`),
+      Buffer.from([0xc3]),
+      Buffer.from('metry'),
+    ]);
+    const packet = publishPacket({ topic, payload: reading(1), qos: 1, messageId: 3 });
+    // Split inside the length prefix, inside the topic, and between the lead byte and what follows it.
+    const cut = 2 + 2 + `anju/v1/${id}/tele`.length + 1;
+    for (const piece of [
+      packet.subarray(0, 3),
+      packet.subarray(3, 10),
+      packet.subarray(10, cut),
+      packet.subarray(cut),
+    ]) {
+      conn.send(piece);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await conn.closed;
+    expect(conn.received).toEqual(Buffer.alloc(0));
+    expect(journaled(id)).toHaveLength(0);
+  });
+
   it('[MQTT-1.5.3-1] keeps a connection whose topic really contains U+FFFD: valid UTF-8, refused as E_TOPIC', async () => {
     const { id, conn } = await rawDevice();
     conn.send(
@@ -142,6 +166,24 @@ describe('CONNECT [MQTT 3.1.1 §3.1.2]', () => {
     expect(conn.received.subarray(0, 4)).toEqual(connack(1));
     expect(anju.registry.getDevice(device.id)?.online).toBe(false);
   });
+
+  it.each([0, 2, 6, 127])(
+    '[MQTT-3.1.2-2] answers CONNACK 1 to protocol level %i, which the packet parser cannot read, and closes',
+    async (level) => {
+      const device = await addTestDevice(anju);
+      const conn = new RawConnection(anju.ports.mqtt);
+      conn.send(
+        connectPacket({
+          protocolLevel: level,
+          clientId: device.id,
+          username: device.id,
+          password: device.secret,
+        }),
+      );
+      await conn.closed;
+      expect(conn.received).toEqual(connack(1));
+    },
+  );
 
   it('refuses at CONNECT, with 5 (not authorized), a will on any topic but the device\u2019s own status', async () => {
     const device = await addTestDevice(anju);

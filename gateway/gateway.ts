@@ -26,7 +26,7 @@ import {
 import { CredentialCache } from './credential-cache.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { brokenPublishRule, refuseProtocolLevel, SUPPORTED_PROTOCOL_LEVEL } from './mqtt-rules.ts';
+import { answerUnacceptableProtocol, brokenPublishRule, SUPPORTED_PROTOCOL_LEVEL } from './mqtt-rules.ts';
 import type { DeviceDirectory, GatewayDevice, ReadingSink } from './ports.ts';
 import { RefusalLedger } from './refusals.ts';
 import { SilentConnections } from './silent-connections.ts';
@@ -208,6 +208,7 @@ export class Gateway {
         );
         stream.destroy();
       },
+      onUnparsableProtocolLevel: (level) => this.refuseProtocolLevel(stream, address, level),
       onMalformedTopic: (decoded) => {
         const topics = this.malformedTopics.get(stream) ?? new Set<string>();
         topics.add(decoded);
@@ -256,16 +257,21 @@ export class Gateway {
     this.silent.forget(client.conn);
     const address = this.addresses.get(client.conn) ?? 'unknown';
     if (packet.protocolVersion !== SUPPORTED_PROTOCOL_LEVEL) {
-      this.opts.metrics.connectRefused.inc({ reason: 'protocol_level' });
-      this.opts.logger.info(
-        { address, clientId: packet.clientId, protocolLevel: packet.protocolVersion, rule: '[MQTT-3.1.2-2]' },
-        'connection refused: unacceptable protocol level',
-      );
-      refuseProtocolLevel(client.conn);
+      this.refuseProtocolLevel(client.conn, address, packet.protocolVersion ?? 0);
       return false;
     }
     this.connects.set(client, { keepalive: packet.keepalive ?? 0, willTopic: packet.will?.topic });
     return true;
+  }
+
+  /** [MQTT-3.1.2-2]: CONNACK 1, then close. */
+  private refuseProtocolLevel(stream: Connection, address: string, level: number): void {
+    this.opts.metrics.connectRefused.inc({ reason: 'protocol_level' });
+    this.opts.logger.info(
+      { address, protocolLevel: level, rule: '[MQTT-3.1.2-2]' },
+      'connection refused: unacceptable protocol level',
+    );
+    answerUnacceptableProtocol(stream);
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {

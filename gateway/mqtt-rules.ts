@@ -27,9 +27,9 @@ export const SUPPORTED_PROTOCOL_LEVEL = 4;
 const CONNACK_UNACCEPTABLE_PROTOCOL = Buffer.from([0x20, 0x02, 0x00, 0x01]);
 
 /**
- * [MQTT-3.1.2-2]: answers CONNACK 1 and then closes. Written here because Aedes sends return code 1 only
- * for the levels it does not know itself, and its authenticate hook cannot answer 1.
+ * [MQTT-3.1.2-2]: answers CONNACK 1 and then closes. Written here because Aedes lets level 3 through, its
+ * authenticate hook cannot answer 1, and a level mqtt-packet cannot parse never reaches it at all.
  */
-export function refuseProtocolLevel(stream: Duplex): void {
+export function answerUnacceptableProtocol(stream: Duplex): void {
   stream.end(CONNACK_UNACCEPTABLE_PROTOCOL, () => stream.destroy());
 }

@@ -2,7 +2,10 @@
 // - it buffers a whole packet before parsing it, whatever its declared length, so a client could make the
 //   broker hold up to 256 MB: the declared length of each frame is checked before its body arrives;
 // - it decodes a PUBLISH topic with replacement characters, so invalid UTF-8 ([MQTT-1.5.3-1]) cannot be
-//   told apart from a topic that really contains U+FFFD: the topic's bytes are validated here.
+//   told apart from a topic that really contains U+FFFD: the topic's bytes are validated here;
+// - it fails a CONNECT whose protocol level is not 3, 4 or 5 before the broker sees it, so Aedes closes
+//   the connection without the CONNACK 1 that [MQTT-3.1.2-2] asks for: the level is read here.
+// PUBLISH and CONNECT both begin with an MQTT string (the topic, the protocol name), read the same way.
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
@@ -12,9 +15,14 @@ export interface WireWatch {
   onTooLarge(declared: number): void;
   /** A PUBLISH topic that is not well-formed UTF-8, as mqtt-packet will decode it. */
   onMalformedTopic(decoded: string): void;
+  /** A CONNECT of MQTT (or MQIsdp) at a level mqtt-packet refuses to parse. */
+  onUnparsableProtocolLevel(level: number): void;
 }
 
+const CONNECT = 1;
 const PUBLISH = 3;
+const PARSED_LEVELS = new Set([3, 4, 5]);
+const PROTOCOL_NAMES = new Set(['MQTT', 'MQIsdp']);
 
 /**
  * Observes `stream` with a 'data' listener. Attach it after Aedes has attached its 'readable' listener:
@@ -22,17 +30,27 @@ const PUBLISH = 3;
  * Aedes parses it, so a verdict is in place before the packet reaches the broker's hooks.
  */
 export function watchWire(stream: Readable, watch: WireWatch): void {
-  let state: 'type' | 'length' | 'topicLength' | 'topic' | 'body' = 'type';
+  let state: 'type' | 'length' | 'stringLength' | 'string' | 'body' = 'type';
   let type = 0;
   let length = 0;
   let multiplier = 1;
   let bodyLeft = 0;
-  let topicLength = 0;
-  let topicLengthBytes = 0;
-  let topicLeft = 0;
-  // The topic's bytes, in pieces only when it is split across chunks.
-  let topicParts: Buffer[] = [];
+  let stringLength = 0;
+  let stringLengthBytes = 0;
+  let stringLeft = 0;
+  // The string's bytes (and for CONNECT the level byte after it), in pieces only across chunks.
+  let stringParts: Buffer[] = [];
   let tripped = false;
+
+  const checkString = (bytes: Buffer): void => {
+    if (type === PUBLISH) {
+      if (!isUtf8(bytes)) watch.onMalformedTopic(bytes.toString('utf8'));
+    } else if (bytes.length === stringLength + 1) {
+      const level = bytes[stringLength]! & 0x7f; // the high bit marks a bridge, as mqtt-packet reads it
+      const name = bytes.subarray(0, stringLength).toString('utf8');
+      if (PROTOCOL_NAMES.has(name) && !PARSED_LEVELS.has(level)) watch.onUnparsableProtocolLevel(level);
+    }
+  };
 
   stream.on('data', (chunk: Buffer) => {
     if (tripped) return;
@@ -54,32 +72,32 @@ export function watchWire(stream: Readable, watch: WireWatch): void {
             return;
           }
           bodyLeft = length;
-          topicLength = 0;
-          topicLengthBytes = 0;
-          state = type === PUBLISH && length >= 2 ? 'topicLength' : length > 0 ? 'body' : 'type';
+          stringLength = 0;
+          stringLengthBytes = 0;
+          const leadingString = (type === PUBLISH || type === CONNECT) && length >= 2;
+          state = leadingString ? 'stringLength' : length > 0 ? 'body' : 'type';
         } else if (multiplier > 128 ** 4) {
           return; // malformed length: mqtt-packet reports it to Aedes, which closes the connection
         }
-      } else if (state === 'topicLength') {
-        topicLength = topicLength * 256 + chunk[i++]!;
+      } else if (state === 'stringLength') {
+        stringLength = stringLength * 256 + chunk[i++]!;
         bodyLeft -= 1;
-        topicLengthBytes += 1;
-        if (topicLengthBytes === 2) {
-          // A topic longer than its frame is malformed; mqtt-packet refuses it, the prefix is checked.
-          topicLeft = Math.min(topicLength, bodyLeft);
-          topicParts = [];
-          state = topicLeft > 0 ? 'topic' : bodyLeft > 0 ? 'body' : 'type';
+        stringLengthBytes += 1;
+        if (stringLengthBytes === 2) {
+          // A string longer than its frame is malformed; mqtt-packet refuses it, the prefix is checked.
+          stringLeft = Math.min(stringLength + (type === CONNECT ? 1 : 0), bodyLeft);
+          stringParts = [];
+          state = stringLeft > 0 ? 'string' : bodyLeft > 0 ? 'body' : 'type';
         }
-      } else if (state === 'topic') {
-        const take = Math.min(topicLeft, chunk.length - i);
-        topicParts.push(chunk.subarray(i, i + take));
+      } else if (state === 'string') {
+        const take = Math.min(stringLeft, chunk.length - i);
+        stringParts.push(chunk.subarray(i, i + take));
         i += take;
-        topicLeft -= take;
+        stringLeft -= take;
         bodyLeft -= take;
-        if (topicLeft === 0) {
-          const topic = topicParts.length === 1 ? topicParts[0]! : Buffer.concat(topicParts);
-          topicParts = [];
-          if (!isUtf8(topic)) watch.onMalformedTopic(topic.toString('utf8'));
+        if (stringLeft === 0) {
+          checkString(stringParts.length === 1 ? stringParts[0]! : Buffer.concat(stringParts));
+          stringParts = [];
           state = bodyLeft > 0 ? 'body' : 'type';
         }
       } else {

@@ -126,14 +126,24 @@ async function probe(
   until: Promise<unknown>,
 ): Promise<number[]> {
   const durations: number[] = [];
+  const failures: unknown[] = [];
   const runs: Promise<void>[] = [];
   const timer = setInterval(() => {
     const t0 = performance.now();
-    runs.push(work().then(() => void durations.push(performance.now() - t0)));
+    runs.push(
+      work().then(
+        () => void durations.push(performance.now() - t0),
+        (err: unknown) => void failures.push(err),
+      ),
+    );
   }, intervalMs);
-  await until;
-  clearInterval(timer);
+  try {
+    await until;
+  } finally {
+    clearInterval(timer);
+  }
   await Promise.all(runs);
+  if (failures.length > 0) throw failures[0];
   return durations;
 }
 
@@ -156,6 +166,8 @@ async function round(checkout: string): Promise<RoundResult> {
         protocolVersion: 4,
         reconnectPeriod: 0,
       });
+      // Any error of the probe's connection fails the round instead of the process.
+      const sosFailed = new Promise<never>((_, reject) => sosClient.once('error', reject));
       const input: LoadChildInput = {
         url,
         devices: flood,
@@ -173,7 +185,15 @@ async function round(checkout: string): Promise<RoundResult> {
       const lines = createInterface({ input: child.stdout! });
       const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
       if ((await next()) !== 'go') throw new Error('flood generator did not start');
-      const finished = next().then((line) => JSON.parse(line) as LoadResult);
+      const exited = new Promise<never>((_, reject) =>
+        child.once('exit', (code) => reject(new Error(`flood generator exited with ${code}`))),
+      );
+      const finished = Promise.race([
+        next().then((line) => JSON.parse(line) as LoadResult),
+        exited,
+        sosFailed,
+      ]);
+      void finished.catch(() => child.kill());
 
       let seq = 0;
       const intervalMs = Number(args['interval-ms']);
@@ -224,7 +244,17 @@ const results: Record<string, RoundResult[]> = Object.fromEntries(Object.keys(si
 for (let r = 1; r <= Number(args.rounds); r++) {
   for (const [side, checkout] of Object.entries(sides)) {
     log(`round ${r}: ${side} (${checkout}): ${args.messages} QoS 1 readings from ${args.devices} devices...`);
-    const res = await round(checkout);
+    // A free port found by one process can be taken by another before `anju serve` binds it (the machine
+    // is shared): such a round fails and is run again.
+    let res: RoundResult | undefined;
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await round(checkout);
+      } catch (err) {
+        if (attempt === 3) throw err;
+        log(`  round failed (${(err as Error).message}); running it again`);
+      }
+    }
     results[side]!.push(res);
     log(
       `  flood ${res.floodPerSecond} msg/s; SOS PUBACK p50 ${res.sosAckMs.p50} p99 ${res.sosAckMs.p99} max ${res.sosAckMs.max} ms (${res.sosAckMs.n}); /healthz p50 ${res.healthzMs.p50} p99 ${res.healthzMs.p99} max ${res.healthzMs.max} ms (${res.healthzMs.n})`,

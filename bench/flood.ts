@@ -1,9 +1,13 @@
-// npm run bench:flood [-- --messages 30000 --devices 100 --window 8 --rounds 3 --baseline <dir> --json]
+// npm run bench:flood [-- --messages 30000 --devices 100 --window 8 --rate N --rounds 3 --baseline <dir> --json]
 //
 // A QoS 1 flood (30,000 readings by default) against a real `anju serve` child process, and meanwhile
 // what people depend on: the PUBACK of an SOS pressed every 50 ms (it means the alarm is durably held) and
 // GET /healthz polled every 50 ms (what the operator's monitoring sees). The flood comes from a second
 // child process, so neither generating it nor measuring shares an event loop with the other.
+//
+// As fast as the flood's in-flight windows allow (the default), an SOS waits behind some 800 readings in
+// flight, so its latency mostly reflects throughput; --rate holds the flood to a set rate both sides can
+// serve, so that the latency is the gateway's own.
 //
 // --baseline <dir> serves the same run from another checkout too (for example `git archive` of an older
 // commit with node_modules linked), alternating round by round, and prints the median of each side.
@@ -27,6 +31,7 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '100' },
     window: { type: 'string', default: '8' },
     'interval-ms': { type: 'string', default: '50' },
+    rate: { type: 'string' }, // flood readings per second in total; as fast as the windows allow without
     rounds: { type: 'string', default: '1' },
     baseline: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -36,7 +41,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:flood -- [--messages N] [--devices N] [--window N] [--interval-ms N] [--rounds N] [--baseline <checkout>] [--json]',
+    'usage: npm run bench:flood -- [--messages N] [--devices N] [--window N] [--rate msg/s] [--interval-ms N] [--rounds N] [--baseline <checkout>] [--json]',
   );
   process.exit(0);
 }
@@ -47,6 +52,7 @@ interface LoadChildInput {
   devices: LoadDevice[];
   messagesPerDevice: number;
   window: number;
+  rate?: number;
 }
 
 const reading = (_id: string, seq: number) =>
@@ -173,6 +179,7 @@ async function round(checkout: string): Promise<RoundResult> {
         devices: flood,
         messagesPerDevice: Math.ceil(Number(args.messages) / devicesN),
         window: Number(args.window),
+        rate: args.rate ? Number(args.rate) : undefined,
       };
       const child = spawn(
         process.execPath,

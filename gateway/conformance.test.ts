@@ -116,16 +116,20 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
     await stillServing();
   });
 
-  it('[MQTT-2.3.1-1] closes the connection on a QoS 1 PUBLISH with packet id 0 and stores nothing', async () => {
-    const { id, conn } = await rawDevice();
-    // A valid reading on the device's own topic: only the packet id is wrong.
-    conn.send(publishPacket({ topic: topicFor(id, 'event'), payload: reading(1), qos: 1, messageId: 0 }));
-    await conn.closed;
-    expect(conn.received).toEqual(Buffer.alloc(0));
-    expect(journaled(id)).toHaveLength(0);
-    expect(await metric('anju_mqtt_protocol_violations_total', 'MQTT-2.3.1-1')).toBeGreaterThan(0);
-    await stillServing();
-  });
+  it.each([1, 2] as const)(
+    '[MQTT-2.3.1-1] closes the connection on a QoS %i PUBLISH with packet id 0 and stores nothing',
+    async (qos) => {
+      const { id, conn } = await rawDevice();
+      const before = await metric('anju_mqtt_protocol_violations_total', 'MQTT-2.3.1-1');
+      // A valid reading on the device's own topic: only the packet id is wrong.
+      conn.send(publishPacket({ topic: topicFor(id, 'event'), payload: reading(1), qos, messageId: 0 }));
+      await conn.closed;
+      expect(conn.received).toEqual(Buffer.alloc(0));
+      expect(journaled(id)).toHaveLength(0);
+      expect(await metric('anju_mqtt_protocol_violations_total', 'MQTT-2.3.1-1')).toBe(before + 1);
+      await stillServing();
+    },
+  );
 
   it('[MQTT-2.3.1-1] accepts a QoS 0 PUBLISH, which carries no packet id', async () => {
     const { id, conn } = await rawDevice();

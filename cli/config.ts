@@ -45,6 +45,13 @@ export const ServeConfig = z
       description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
     }),
     maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
+    connectTimeoutS: z.coerce.number().positive().max(60).default(3).meta({
+      description: 'Seconds a new MQTT connection may take to send CONNECT before it is closed.',
+    }),
+    maxSilentPerAddress: z.coerce.number().int().min(1).default(50).meta({
+      description:
+        'MQTT connections one address may hold before sending CONNECT; past it the oldest is closed.',
+    }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   // Half a v2 set-up would silently fall back to the v1 API and a database nobody asked for.

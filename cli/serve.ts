@@ -96,7 +96,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     sink: journal,
     logger: log.child({ part: 'gateway' }),
     metrics: gatewayMetrics(metrics),
-    limits: { maxConnectionsPerAddress: config.maxConnectionsPerAddress },
+    limits: {
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      connectTimeoutMs: config.connectTimeoutS * 1000,
+      maxSilentPerAddress: config.maxSilentPerAddress,
+    },
   });
 
   const store = openTelemetryStore(config, log.child({ part: 'store' }));

@@ -22,6 +22,12 @@ export function gatewayMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    protocolViolations: new Counter({
+      name: 'anju_mqtt_protocol_violations_total',
+      help: 'MQTT connections closed for breaking a rule of MQTT 3.1.1, by the rule it names.',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
     connected: new Gauge({
       name: 'anju_devices_connected',
       help: 'Devices connected to this gateway.',

@@ -61,6 +61,19 @@ export function register(program: Command): void {
         .default('500'),
     )
     .addOption(
+      new Option('--connect-timeout <seconds>', 'close an MQTT connection that sends no CONNECT within this')
+        .env('ANJU_CONNECT_TIMEOUT')
+        .default('3'),
+    )
+    .addOption(
+      new Option(
+        '--max-silent-per-address <n>',
+        'MQTT connections one IP address may hold before sending CONNECT; past it the oldest is closed',
+      )
+        .env('ANJU_MAX_SILENT_PER_ADDRESS')
+        .default('50'),
+    )
+    .addOption(
       new Option(
         '--rules <file>',
         'alert rules (YAML or JSON), reloaded when changed; default: the shipped rules',
@@ -109,6 +122,8 @@ export function register(program: Command): void {
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+        connectTimeoutS: opts.connectTimeout,
+        maxSilentPerAddress: opts.maxSilentPerAddress,
         retentionDays: opts.retentionDays,
         trustProxy: opts.trustProxy,
         rulesFile: opts.rules,

@@ -138,31 +138,54 @@ describe('CSRF', () => {
 });
 
 describe('sign-in rate limit', () => {
-  it('answers 429 with Retry-After after 5 failures a minute for one username, even from new addresses', async () => {
+  it('answers 429 with Retry-After after 5 failures a minute from one address for one account', async () => {
     const user = await signedIn(anju, 'staff');
-    for (let i = 0; i < 5; i++) {
-      const res = await browser(anju, `127.0.0.${3 + i}`).signIn(user.username, 'wrong-password');
-      expect(res.status).toBe(401);
-    }
-    const limited = await browser(anju, '127.0.0.8').signIn(user.username, user.password);
+    const guesser = browser(anju, '127.0.0.3');
+    for (let i = 0; i < 5; i++)
+      expect((await guesser.signIn(user.username, 'wrong-password')).status).toBe(401);
+    const limited = await guesser.signIn(user.username, user.password);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    // The right password is not even checked while limited, and other users are unaffected.
-    expect((await browser(anju).signIn('admin', ADMIN_PASSWORD)).status).toBe(200);
+    // A colleague in the same office, and the same person elsewhere, are not held back.
+    expect((await browser(anju, '127.0.0.3').signIn('admin', ADMIN_PASSWORD)).status).toBe(200);
+    expect((await browser(anju, '127.0.0.4').signIn(user.username, user.password)).status).toBe(200);
   });
 
-  it('answers 429 after 5 failures a minute from one address, whatever usernames it tries', async () => {
+  it('backs off an account guessed from many addresses, but lets its owner in from a browser they used', async () => {
     const user = await signedIn(anju, 'staff');
-    const guesser = '127.0.0.9';
-    for (let i = 0; i < 5; i++) {
-      expect((await browser(anju, guesser).signIn(`someone-${i}`, 'password123')).status).toBe(401);
+    const own = browser(anju, '127.0.0.5');
+    expect((await own.signIn(user.username, user.password)).status).toBe(200);
+    expect(own.device).toBeDefined();
+    for (let i = 0; i < 10; i++) {
+      expect((await browser(anju, `127.0.1.${i + 1}`).signIn(user.username, 'guess-' + i)).status).toBe(401);
     }
-    expect((await browser(anju, guesser).signIn(user.username, user.password)).status).toBe(429);
-    expect((await browser(anju, '127.0.0.10').signIn(user.username, user.password)).status).toBe(200);
+    // A new browser anywhere waits; the owner's own browser does not.
+    const fresh = await browser(anju, '127.0.2.1').signIn(user.username, user.password);
+    expect(fresh.status).toBe(429);
+    expect(Number(fresh.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+    expect((await own.signIn(user.username, user.password)).status).toBe(200);
+    // Nor does anyone once an admin vouches for the account.
+    const admin = browser(anju);
+    await admin.signIn('admin', ADMIN_PASSWORD);
+    expect((await admin.post(`/api/v1/users/${user.userId}/sign-in-failures/clear`)).status).toBe(204);
+    expect((await browser(anju, '127.0.2.2').signIn(user.username, user.password)).status).toBe(200);
   });
+
+  it('answers 429 to an address that fails on 100 accounts in 15 min, except for browsers those accounts trust', async () => {
+    const user = await signedIn(anju, 'staff');
+    const office = '127.0.0.9';
+    const colleague = browser(anju, office);
+    expect((await colleague.signIn(user.username, user.password)).status).toBe(200);
+    for (let i = 0; i < 100; i++) {
+      expect((await browser(anju, office).signIn(`someone-${i}`, 'password123')).status).toBe(401);
+    }
+    expect((await browser(anju, office).signIn('admin', ADMIN_PASSWORD)).status).toBe(429);
+    expect((await colleague.signIn(user.username, user.password)).status).toBe(200);
+    expect((await browser(anju, '127.0.0.10').signIn('admin', ADMIN_PASSWORD)).status).toBe(200);
+  }, 60_000);
 
   it('records sign-ins, failures, the first refusal of a burst and sign-outs in the login audit', async () => {
     const staff = await signedIn(anju, 'staff');

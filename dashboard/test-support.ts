@@ -15,6 +15,8 @@ export const ADMIN_PASSWORD = 'admin-password-for-tests';
  */
 export class Browser {
   cookie: string | undefined;
+  /** The device token of an earlier correct sign-in in this browser (sent to the sign-in route only). */
+  device: string | undefined;
   csrf: string | undefined;
 
   constructor(
@@ -51,7 +53,11 @@ export class Browser {
     options: { csrf?: boolean; headers?: Record<string, string>; raw?: string } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
-    if (this.cookie) headers.cookie = `anju_session=${this.cookie}`;
+    const cookies = [
+      this.cookie && `anju_session=${this.cookie}`,
+      this.device && path.startsWith('/api/v1/session') && `anju_device=${this.device}`,
+    ].filter(Boolean);
+    if (cookies.length > 0) headers.cookie = cookies.join('; ');
     if (this.csrf && options.csrf !== false) headers['x-csrf-token'] = this.csrf;
     let payload: string | undefined = options.raw;
     if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
@@ -60,6 +66,8 @@ export class Browser {
     for (const line of res.headers.getSetCookie()) {
       const match = /^anju_session=([^;]*)/.exec(line);
       if (match) this.cookie = match[1] || undefined;
+      const device = /^anju_device=([^;]*)/.exec(line);
+      if (device) this.device = device[1] || undefined;
     }
     return res;
   }

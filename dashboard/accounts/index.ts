@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifySecret } from '../../registry/secrets.ts';
+import { DeviceTokens } from './device-tokens.ts';
 import { LoginAudit } from './login-audit.ts';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy } from './sessions.ts';
@@ -10,6 +11,7 @@ import type { User } from './schemas.ts';
 import { UserStore } from './users.ts';
 
 export { ensureDemoUsers, ensureFirstAdmin, type DemoLogin } from './first-users.ts';
+export { DEVICE_COOKIE, DEVICE_TOKEN_TTL_MS } from './device-tokens.ts';
 export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.ts';
 export { csrfMatches, DEFAULT_SESSION_POLICY, type Session, type SessionPolicy } from './sessions.ts';
 export { Scopes, type Principal, type Scope } from './scope.ts';
@@ -26,10 +28,12 @@ export interface SignInRequest {
   password: string;
   address: string;
   userAgent?: string;
+  /** The browser's device token, from an earlier correct sign-in (device-tokens.ts). */
+  deviceToken?: string;
 }
 
 export type SignInResult =
-  | { ok: true; user: User; cookie: string; session: Session }
+  | { ok: true; user: User; cookie: string; session: Session; deviceToken: string }
   | { ok: false; reason: 'bad_credentials' }
   | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
 
@@ -38,6 +42,7 @@ export class Accounts {
   readonly sessions: SessionStore;
   readonly audit: LoginAudit;
   private readonly limiter: LoginLimiter;
+  private readonly devices: DeviceTokens;
   private decoyHash: Promise<string> | undefined;
 
   constructor(db: Database, options: AccountsOptions = {}) {
@@ -46,12 +51,14 @@ export class Accounts {
     this.sessions = new SessionStore(db, now, options.sessions ?? DEFAULT_SESSION_POLICY);
     this.audit = new LoginAudit(db, now);
     this.limiter = new LoginLimiter(options.loginLimits ?? DEFAULT_LOGIN_LIMITS, now);
+    this.devices = new DeviceTokens(undefined, now);
   }
 
   /** Checks a password, within the rate limit, audits the attempt and starts a session when it is right. */
   async signIn(req: SignInRequest): Promise<SignInResult> {
     const meta = { address: req.address, userAgent: req.userAgent };
-    const verdict = this.limiter.check(req.address, req.username);
+    const trusted = this.devices.trusted(req.deviceToken, req.username);
+    const verdict = this.limiter.check(req.address, req.username, trusted);
     if (!verdict.allowed) {
       if (verdict.firstRefusal)
         this.audit.record({ ...meta, username: req.username, userId: null, outcome: 'rate_limited' });
@@ -70,9 +77,15 @@ export class Accounts {
       });
       return { ok: false, reason: 'bad_credentials' };
     }
-    this.limiter.succeed(req.username);
+    this.limiter.succeed(req.address, req.username);
     this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
-    return { ok: true, user: found.user, ...this.sessions.create(found.user.id, meta) };
+    const deviceToken = this.devices.issue(found.user.username);
+    return { ok: true, user: found.user, deviceToken, ...this.sessions.create(found.user.id, meta) };
+  }
+
+  /** An admin vouches for an account: failed sign-ins in its name stop holding it back. */
+  clearSignInFailures(username: string): void {
+    this.limiter.clear(username);
   }
 
   signOut(session: Session, meta: { address: string; userAgent?: string }): void {

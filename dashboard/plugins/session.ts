@@ -4,7 +4,15 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { verifySecret } from '../../registry/secrets.ts';
-import { Password, Preferences, SessionUser, type Accounts, type User } from '../accounts/index.ts';
+import {
+  DEVICE_COOKIE,
+  DEVICE_TOKEN_TTL_MS,
+  Password,
+  Preferences,
+  SessionUser,
+  type Accounts,
+  type User,
+} from '../accounts/index.ts';
 import { answering } from './domain-errors.ts';
 import { HttpProblem } from './problem.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionCookieOptions } from './session-auth.ts';
@@ -60,13 +68,20 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         tags: ['session'],
         summary: 'Sign in: sets the anju_session cookie and returns the CSRF token',
         description:
-          'Rate-limited per address and per username: 5 failures a minute, then 429 with Retry-After.',
+          'Rate-limited (429 with Retry-After): 5 failures a minute from one address for one account; ' +
+          'for an account, a back-off doubling from 30 s after 10 failures; for an address, 100 failures ' +
+          'in 15 min. A browser that signed in to the account before (the anju_device cookie) passes the ' +
+          'account and address limits.',
         body: Credentials,
         response: { 200: SessionBody },
       },
     },
     async (req, reply) => {
-      const result = await accounts.signIn({ ...req.body, ...meta(req) });
+      const result = await accounts.signIn({
+        ...req.body,
+        ...meta(req),
+        deviceToken: req.cookies[DEVICE_COOKIE],
+      });
       if (!result.ok) {
         if (result.reason === 'rate_limited') {
           reply.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
@@ -75,6 +90,12 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         throw new HttpProblem(401, 'wrong username or password');
       }
       reply.setCookie(SESSION_COOKIE, result.cookie, sessionCookieOptions(req));
+      // Only the sign-in route reads it; it outlives sign-out, as the browser stays the same.
+      reply.setCookie(DEVICE_COOKIE, result.deviceToken, {
+        ...sessionCookieOptions(req),
+        path: '/api/v1/session',
+        maxAge: DEVICE_TOKEN_TTL_MS / 1000,
+      });
       return { user: sessionUser(result.user), csrfToken: result.session.csrfToken };
     },
   );

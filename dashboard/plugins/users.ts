@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LoginAuditEntry, User, UserInput, type Accounts } from '../accounts/index.ts';
 import { answering } from './domain-errors.ts';
+import { HttpProblem } from './problem.ts';
 
 const ADMIN_ONLY = { roles: ['admin'] as const };
 
@@ -44,6 +45,24 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       const user = await answering(() => accounts.users.create(req.body));
       reply.code(201);
       return { user };
+    },
+  );
+
+  api.post(
+    '/api/v1/users/:id/sign-in-failures/clear',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Vouch for a user: failed sign-ins in their name stop holding their account back',
+        params: z.strictObject({ id: z.string().min(1).max(64) }),
+      },
+    },
+    async (req, reply) => {
+      const user = accounts.users.get(req.params.id);
+      if (!user) throw new HttpProblem(404, 'no such user');
+      accounts.clearSignInFailures(user.username);
+      reply.code(204);
     },
   );
 

@@ -240,6 +240,80 @@ describe('sessions', () => {
       200,
     );
   });
+
+  it.each([
+    ['a run of one character', 'aaaaaaaaaa'],
+    ['a common password', 'Password123'],
+    ['a padded Chinese favourite', 'woaini1314'],
+    ['a keyboard sequence', 'qwertyuiop'],
+    ['an alphabet run backwards', 'jihgfedcba'],
+    ['the username inside it', 'USERNAME-and-more'],
+  ])('refuses %s as a new password', async (_what, next) => {
+    const staff = await signedIn(anju, 'staff');
+    const res = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: next.replace('USERNAME', staff.username),
+    });
+    expect(res.status).toBe(400);
+    expect((await json(res)).detail).toMatch(/newPassword/);
+  });
+
+  it('refuses the current password as the new one', async () => {
+    const staff = await signedIn(anju, 'staff');
+    const res = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: staff.password,
+    });
+    expect(res.status).toBe(400);
+    expect((await json(res)).detail).toMatch(/other than the current/);
+  });
+
+  it('answers 429 after 5 wrong current passwords a minute, even with the right one', async () => {
+    const staff = await signedIn(anju, 'staff');
+    for (let i = 0; i < 5; i++) {
+      const res = await staff.post('/api/v1/me/password', {
+        currentPassword: `guess-number-${i}`,
+        newPassword: 'a-brand-new-password',
+      });
+      expect(res.status).toBe(403);
+    }
+    const limited = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: 'a-brand-new-password',
+    });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('lists your own sessions, ends one of them, and ends the others when the password changes', async () => {
+    const staff = await signedIn(anju, 'staff');
+    const phone = browser(anju, '127.0.0.13');
+    expect((await phone.signIn(staff.username, staff.password)).status).toBe(200);
+    const laptop = browser(anju, '127.0.0.14');
+    expect((await laptop.signIn(staff.username, staff.password)).status).toBe(200);
+    const { sessions } = await json<{ sessions: { id: string; current: boolean; address: string }[] }>(
+      await staff.get('/api/v1/me/sessions'),
+    );
+    expect(sessions).toHaveLength(3);
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    const phoneSession = sessions.find((s) => s.address.endsWith('127.0.0.13'))!;
+    expect((await staff.request('DELETE', `/api/v1/me/sessions/${phoneSession.id}`)).status).toBe(204);
+    expect((await phone.get('/api/v1/session')).status).toBe(401);
+    // Another person's session is not yours to end, nor to see.
+    const admin = await signedIn(anju, 'admin');
+    const adminSessions = await json<{ sessions: { id: string }[] }>(await admin.get('/api/v1/me/sessions'));
+    expect(
+      (await staff.request('DELETE', `/api/v1/me/sessions/${adminSessions.sessions[0]!.id}`)).status,
+    ).toBe(404);
+    expect((await admin.get('/api/v1/session')).status).toBe(200);
+    const changed = await staff.post('/api/v1/me/password', {
+      currentPassword: staff.password,
+      newPassword: 'a-brand-new-password',
+    });
+    expect(changed.status).toBe(204);
+    expect((await laptop.get('/api/v1/session')).status).toBe(401);
+    expect((await staff.get('/api/v1/session')).status).toBe(200);
+  });
 });
 
 describe('security headers', () => {

@@ -7,7 +7,7 @@ import type { AlertSignal } from '../alerting/signals.ts';
 import type { Role } from './accounts/index.ts';
 import type { TestAnju } from '../test/harness.ts';
 
-export const ADMIN_PASSWORD = 'admin-password-for-tests';
+export const ADMIN_PASSWORD = 'correct-horse-battery-42';
 
 /**
  * A browser tab: keeps the anju_session cookie and the CSRF token it was given at sign-in. `localAddress`

@@ -11,7 +11,7 @@ import { startAnju, type RunningAnju } from '../cli/serve.ts';
 import type { ServeConfigInput } from '../cli/config.ts';
 
 /** The first admin's password in every test server (otherwise a generated one is printed). */
-export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+export const TEST_ADMIN_PASSWORD = 'tiger-lantern-mango-7';
 
 export interface TestAnju extends RunningAnju {
   dataDir: string;

@@ -2,6 +2,7 @@
 // and shown once), and for the demo a staff member and a family member whose logins it prints.
 import { randomBytes } from 'node:crypto';
 import type { Registry } from '../../registry/index.ts';
+import { passwordProblem } from './password-policy.ts';
 import type { UserStore } from './users.ts';
 
 export const FIRST_ADMIN_USERNAME = 'admin';
@@ -20,6 +21,8 @@ export async function ensureFirstAdmin(
 ): Promise<boolean> {
   if (users.hasAdmin()) return false;
   const password = options.password ?? generatePassword();
+  const problem = passwordProblem(password, FIRST_ADMIN_USERNAME);
+  if (problem) throw new Error(`ANJU_ADMIN_PASSWORD is refused (${problem}): choose another`);
   await users.create({
     username: FIRST_ADMIN_USERNAME,
     displayName: 'Administrator',

@@ -7,6 +7,7 @@ import { DeviceTokens } from './device-tokens.ts';
 import { LoginAudit } from './login-audit.ts';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy } from './sessions.ts';
+import { passwordProblem } from './password-policy.ts';
 import type { User } from './schemas.ts';
 import { UserStore } from './users.ts';
 
@@ -31,6 +32,24 @@ export interface SignInRequest {
   /** The browser's device token, from an earlier correct sign-in (device-tokens.ts). */
   deviceToken?: string;
 }
+
+export interface PasswordChangeRequest {
+  user: User;
+  currentPassword: string;
+  newPassword: string;
+  address: string;
+  /** The session the change is made from: it stays; every other session of the user ends. */
+  sessionKey?: string;
+}
+
+export type PasswordChangeResult =
+  | { ok: true; endedSessions: number }
+  | {
+      ok: false;
+      reason: 'wrong_current' | 'rate_limited' | 'unchanged' | 'weak';
+      detail: string;
+      retryAfterMs?: number;
+    };
 
 export type SignInResult =
   | { ok: true; user: User; cookie: string; session: Session; deviceToken: string }
@@ -81,6 +100,35 @@ export class Accounts {
     this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
     const deviceToken = this.devices.issue(found.user.username);
     return { ok: true, user: found.user, deviceToken, ...this.sessions.create(found.user.id, meta) };
+  }
+
+  /**
+   * Changes a user's own password: the current one is checked within the sign-in limits (guessing it from
+   * a stolen session is guessing all the same), the new one must pass the policy and differ, and every
+   * other session of the user ends, in case the old password was what someone else used.
+   */
+  async changePassword(req: PasswordChangeRequest): Promise<PasswordChangeResult> {
+    const { user } = req;
+    const verdict = this.limiter.check(req.address, user.username, true);
+    if (!verdict.allowed) {
+      return {
+        ok: false,
+        reason: 'rate_limited',
+        detail: 'too many wrong passwords',
+        retryAfterMs: verdict.retryAfterMs,
+      };
+    }
+    const stored = this.users.credentials(user.username);
+    if (!stored || !(await verifySecret(req.currentPassword, stored.passwordHash))) {
+      this.limiter.fail(req.address, user.username);
+      return { ok: false, reason: 'wrong_current', detail: 'the current password is wrong' };
+    }
+    if (await verifySecret(req.newPassword, stored.passwordHash))
+      return { ok: false, reason: 'unchanged', detail: 'choose a password other than the current one' };
+    const problem = passwordProblem(req.newPassword, user.username);
+    if (problem) return { ok: false, reason: 'weak', detail: `newPassword: ${problem}` };
+    await this.users.setPassword(user.id, req.newPassword);
+    return { ok: true, endedSessions: this.sessions.endAllOf(user.id, req.sessionKey) };
   }
 
   /** An admin vouches for an account: failed sign-ins in its name stop holding it back. */

@@ -2,6 +2,7 @@
 // schema is the validator, the type and the OpenAPI description.
 import { z } from 'zod';
 import { plainText } from '../../registry/text.ts';
+import { passwordProblem } from './password-policy.ts';
 import { LANGUAGES, USER_ROLES } from '../../registry/index.ts';
 
 export const Role = z.enum(USER_ROLES);
@@ -27,9 +28,14 @@ export const Username = z
 // scrypt cost grows with the input only slightly, but a megabyte password is still not a password.
 export const Password = z
   .string()
-  .min(10, 'at least 10 characters')
   .max(256, 'at most 256 characters')
-  .meta({ description: 'At least 10 characters.' });
+  .superRefine((v, ctx) => {
+    const problem = passwordProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: 'At least 10 characters; not a common password, a run of one character or a sequence.',
+  });
 
 export const User = z.object({
   id: z.string(),
@@ -71,6 +77,10 @@ export const UserInput = z
   .refine((u) => u.role === 'staff' || u.communities.length === 0, {
     message: 'only staff are assigned communities',
     path: ['communities'],
+  })
+  .refine((u) => passwordProblem(u.password, u.username) === undefined, {
+    message: 'must not contain the username',
+    path: ['password'],
   })
   .refine((u) => u.role === 'family' || u.residents.length === 0, {
     message: 'only family members are assigned residents',

@@ -26,6 +26,16 @@ export interface Session {
   csrfToken: string;
 }
 
+/** A session as its owner sees it in their list: never the cookie, only its hash as the key. */
+export interface SessionInfo {
+  key: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  address: string;
+  userAgent: string | null;
+}
+
 interface SessionRow {
   id_sha256: string;
   user_id: string;
@@ -62,6 +72,9 @@ export class SessionStore {
       touch: db.prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_sha256 = ?'),
       delete: db.prepare('DELETE FROM sessions WHERE id_sha256 = ?'),
       purge: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+      ofUser: db.prepare<[string, number], SessionRow & { address: string; user_agent: string | null }>(
+        'SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_used_at DESC',
+      ),
     };
   }
 
@@ -121,6 +134,27 @@ export class SessionStore {
   onEnd(listener: (key: string) => void): () => void {
     this.endListeners.add(listener);
     return () => this.endListeners.delete(listener);
+  }
+
+  /** A user's live sessions, most recently used first: where and with what they are signed in. */
+  listOf(userId: string): SessionInfo[] {
+    return this.stmt.ofUser.all(userId, this.now()).map((row) => ({
+      key: row.id_sha256,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      expiresAt: row.expires_at,
+      address: row.address,
+      userAgent: row.user_agent,
+    }));
+  }
+
+  /** Ends every session of a user but `keep` (a password changed, an account disabled). */
+  endAllOf(userId: string, keep?: string): number {
+    const keys = this.listOf(userId)
+      .map((s) => s.key)
+      .filter((k) => k !== keep);
+    for (const key of keys) this.end(key);
+    return keys.length;
   }
 
   /** Deletes expired sessions; returns how many. */

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { verifySecret } from '../../registry/secrets.ts';
 import {
   DEVICE_COOKIE,
   DEVICE_TOKEN_TTL_MS,
@@ -131,17 +130,79 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     {
       schema: {
         tags: ['session'],
-        summary: 'Change your own password; other sessions of yours stay signed in',
+        summary: 'Change your own password; your other sessions end',
+        description:
+          'Wrong current passwords count as failed sign-ins (429 after 5 a minute); the new password must ' +
+          'pass the policy and differ from the current one.',
         body: PasswordChange,
       },
     },
     async (req, reply) => {
-      const user = signedIn(req);
-      const stored = accounts.users.credentials(user.username);
-      if (!stored || !(await verifySecret(req.body.currentPassword, stored.passwordHash))) {
-        throw new HttpProblem(403, 'the current password is wrong');
+      const result = await accounts.changePassword({
+        user: signedIn(req),
+        currentPassword: req.body.currentPassword,
+        newPassword: req.body.newPassword,
+        address: req.ip,
+        sessionKey: req.session?.key,
+      });
+      if (!result.ok) {
+        if (result.reason === 'rate_limited')
+          reply.header('Retry-After', String(Math.ceil(result.retryAfterMs! / 1000)));
+        const status = { rate_limited: 429, wrong_current: 403, unchanged: 400, weak: 400 }[result.reason];
+        throw new HttpProblem(status, result.detail);
       }
-      await answering(() => accounts.users.setPassword(user.id, req.body.newPassword));
+      reply.code(204).send();
+    },
+  );
+
+  api.get(
+    '/api/v1/me/sessions',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Where you are signed in: your live sessions, this one marked',
+        response: {
+          200: z.object({
+            sessions: z.array(
+              z.object({
+                id: z.string(),
+                current: z.boolean(),
+                createdAt: z.number().int(),
+                lastUsedAt: z.number().int(),
+                expiresAt: z.number().int(),
+                address: z.string(),
+                userAgent: z.string().nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const user = signedIn(req);
+      const sessions = accounts.sessions.listOf(user.id).map(({ key, ...s }) => ({
+        id: key,
+        current: key === req.session?.key,
+        ...s,
+      }));
+      return { sessions };
+    },
+  );
+
+  api.delete(
+    '/api/v1/me/sessions/:id',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'End one of your sessions (a browser left signed in elsewhere)',
+        params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'a session id from the list') }),
+      },
+    },
+    async (req, reply) => {
+      const user = signedIn(req);
+      if (!accounts.sessions.listOf(user.id).some((s) => s.key === req.params.id))
+        throw new HttpProblem(404, 'no such session of yours');
+      accounts.sessions.end(req.params.id);
       reply.code(204).send();
     },
   );

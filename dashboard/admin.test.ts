@@ -10,6 +10,7 @@ import {
   browser,
   json,
   raiseAlert,
+  signedIn,
   signedInAdmin,
   type Browser,
   type Community,
@@ -206,6 +207,44 @@ describe('users', () => {
     );
     expect(JSON.stringify(users)).not.toMatch(/scrypt|password/i);
     expect((await browser(anju).signIn('grid.worker-1', 'a-long-password')).status).toBe(200);
+  });
+
+  it('disables a user, ending their sessions, and enables them again; never the last admin or oneself', async () => {
+    const staff = await signedIn(anju, 'staff', { communities: [north.id] });
+    const disabled = await admin.post(`/api/v1/users/${staff.userId}/disable`);
+    expect(disabled.status).toBe(200);
+    expect((await json<{ user: { disabledAt: number | null } }>(disabled)).user.disabledAt).toBeGreaterThan(
+      0,
+    );
+    expect((await staff.get('/api/v1/session')).status).toBe(401);
+    // A disabled account answers like a wrong password.
+    expect((await browser(anju).signIn(staff.username, staff.password)).status).toBe(401);
+    expect((await admin.post(`/api/v1/users/${staff.userId}/enable`)).status).toBe(200);
+    expect((await browser(anju).signIn(staff.username, staff.password)).status).toBe(200);
+    const me = await json<{ user: { id: string } }>(await admin.get('/api/v1/session'));
+    expect((await admin.post(`/api/v1/users/${me.user.id}/disable`)).status).toBe(400);
+    const other = await signedIn(anju, 'admin');
+    // With two admins, one may disable the other (an API token could not disable the last: 409).
+    const otherId = (await json<{ user: { id: string } }>(await other.get('/api/v1/session'))).user.id;
+    expect((await admin.post(`/api/v1/users/${otherId}/disable`)).status).toBe(200);
+    expect((await admin.post(`/api/v1/users/us_0000000000000000/disable`)).status).toBe(404);
+    await admin.post(`/api/v1/users/${otherId}/enable`);
+  });
+
+  it("resets a user's password by the policy, ending their sessions", async () => {
+    const staff = await signedIn(anju, 'staff', { communities: [north.id] });
+    const weak = await admin.put(`/api/v1/users/${staff.userId}/password`, { password: '1234567890' });
+    expect(weak.status).toBe(400);
+    expect((await staff.get('/api/v1/session')).status).toBe(200);
+    const reset = await admin.put(`/api/v1/users/${staff.userId}/password`, { password: 'a-fresh-start-9' });
+    expect(reset.status).toBe(204);
+    expect((await staff.get('/api/v1/session')).status).toBe(401);
+    expect((await browser(anju).signIn(staff.username, 'a-fresh-start-9')).status).toBe(200);
+    // Only an admin may.
+    const other = await signedIn(anju, 'staff', { communities: [north.id] });
+    expect(
+      (await other.put(`/api/v1/users/${staff.userId}/password`, { password: 'x-y-z-1-2-3-q' })).status,
+    ).toBe(403);
   });
 
   it.each([

@@ -174,6 +174,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE homes ADD COLUMN time_zone TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'disabled users',
+    // An admin disables an account instead of deleting it: the audit trail keeps pointing at a person.
+    sql: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
+  },
 ];
 
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

@@ -8,7 +8,7 @@ import { LoginAudit } from './login-audit.ts';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy } from './sessions.ts';
 import { passwordProblem } from './password-policy.ts';
-import type { User } from './schemas.ts';
+import { AccountError, type User } from './schemas.ts';
 import { UserStore } from './users.ts';
 
 export { ensureDemoUsers, ensureFirstAdmin, type DemoLogin } from './first-users.ts';
@@ -62,10 +62,12 @@ export class Accounts {
   readonly audit: LoginAudit;
   private readonly limiter: LoginLimiter;
   private readonly devices: DeviceTokens;
+  private readonly now: () => number;
   private decoyHash: Promise<string> | undefined;
 
   constructor(db: Database, options: AccountsOptions = {}) {
     const now = options.now ?? Date.now;
+    this.now = now;
     this.users = new UserStore(db, now);
     this.sessions = new SessionStore(db, now, options.sessions ?? DEFAULT_SESSION_POLICY);
     this.audit = new LoginAudit(db, now);
@@ -86,7 +88,8 @@ export class Accounts {
     const found = this.users.credentials(req.username);
     // An unknown username costs the same scrypt as a known one, so timing does not tell which exist.
     const ok = await verifySecret(req.password, found?.passwordHash ?? (await this.decoy()));
-    if (!found || !ok) {
+    // A disabled account answers like a wrong password: the answer tells a guesser nothing.
+    if (!found || !ok || found.user.disabledAt !== null) {
       this.limiter.fail(req.address, req.username);
       this.audit.record({
         ...meta,
@@ -129,6 +132,29 @@ export class Accounts {
     if (problem) return { ok: false, reason: 'weak', detail: `newPassword: ${problem}` };
     await this.users.setPassword(user.id, req.newPassword);
     return { ok: true, endedSessions: this.sessions.endAllOf(user.id, req.sessionKey) };
+  }
+
+  /** An admin disables an account: it cannot sign in, and every session of it ends now. */
+  disable(userId: string): User {
+    const user = this.users.setDisabled(userId, this.now());
+    this.sessions.endAllOf(userId);
+    return user;
+  }
+
+  enable(userId: string): User {
+    return this.users.setDisabled(userId, null);
+  }
+
+  /** An admin sets a new password (a forgotten one): the policy applies, every session of the user ends. */
+  async resetPassword(userId: string, password: string): Promise<string | undefined> {
+    const user = this.users.get(userId);
+    if (!user) throw new AccountError('not_found', `no user ${userId}`);
+    const problem = passwordProblem(password, user.username);
+    if (problem) return `password: ${problem}`;
+    await this.users.setPassword(userId, password);
+    this.sessions.endAllOf(userId);
+    this.limiter.clear(user.username);
+    return undefined;
   }
 
   /** An admin vouches for an account: failed sign-ins in its name stop holding it back. */

@@ -49,6 +49,8 @@ export const User = z.object({
   residents: z.array(z.string()),
   channels: z.array(NotifyChannel),
   createdAt: z.number().int(),
+  /** When an admin disabled the account; null while it may sign in. */
+  disabledAt: z.number().int().nullable(),
 });
 export type User = z.infer<typeof User>;
 

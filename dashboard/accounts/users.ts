@@ -14,6 +14,7 @@ interface UserRow {
   language: User['language'];
   channels: string;
   created_at: number;
+  disabled_at: number | null;
 }
 
 export class UserStore {
@@ -34,6 +35,7 @@ export class UserStore {
       ),
       setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       setPreferences: db.prepare('UPDATE users SET channels = ?, language = ? WHERE id = ?'),
+      setDisabled: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?'),
       communities: db
         .prepare<[string], string>('SELECT community_id FROM user_communities WHERE user_id = ? ORDER BY 1')
         .pluck(),
@@ -100,6 +102,12 @@ export class UserStore {
       throw new AccountError('not_found', `no user ${id}`);
   }
 
+  /** Disables (at `at`) or enables (null) an account; a disabled user cannot sign in. */
+  setDisabled(id: string, at: number | null): User {
+    if (this.stmt.setDisabled.run(at, id).changes === 0) throw new AccountError('not_found', `no user ${id}`);
+    return this.get(id)!;
+  }
+
   setPreferences(id: string, prefs: Preferences): User {
     const channels = [...new Set(prefs.channels)];
     if (this.stmt.setPreferences.run(JSON.stringify(channels), prefs.language, id).changes === 0) {
@@ -119,6 +127,7 @@ export class UserStore {
       residents: row.role === 'family' ? this.stmt.residents.all(row.id) : [],
       channels: JSON.parse(row.channels) as User['channels'],
       createdAt: row.created_at,
+      disabledAt: row.disabled_at,
     };
   }
 }

@@ -47,7 +47,7 @@ export default fp(async function sessionAuthPlugin(app: FastifyInstance, opts: S
     if (cookie === undefined) return;
     const session = opts.accounts.sessions.find(cookie);
     const user = session && opts.accounts.users.get(session.userId);
-    if (!session || !user) {
+    if (!session || !user || user.disabledAt !== null) {
       clearSessionCookie(req, reply);
       return;
     }

@@ -66,6 +66,64 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
     },
   );
 
+  const UserParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+  api.post(
+    '/api/v1/users/:id/disable',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Disable a user: no more sign-ins, and every session of theirs ends now',
+        params: UserParams,
+        response: { 200: z.object({ user: User }) },
+      },
+    },
+    async (req) => {
+      const principal = req.principal;
+      if (principal?.kind === 'user' && principal.user.id === req.params.id)
+        throw new HttpProblem(400, 'you cannot disable your own account');
+      const target = accounts.users.get(req.params.id);
+      if (!target) throw new HttpProblem(404, 'no such user');
+      const activeAdmins = accounts.users.list().filter((u) => u.role === 'admin' && u.disabledAt === null);
+      if (target.role === 'admin' && activeAdmins.length <= 1)
+        throw new HttpProblem(409, 'the last active admin cannot be disabled');
+      return { user: accounts.disable(target.id) };
+    },
+  );
+
+  api.post(
+    '/api/v1/users/:id/enable',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'Let a disabled user sign in again',
+        params: UserParams,
+        response: { 200: z.object({ user: User }) },
+      },
+    },
+    async (req) => ({ user: await answering(() => accounts.enable(req.params.id)) }),
+  );
+
+  api.put(
+    '/api/v1/users/:id/password',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: "Set a user's password (forgotten, or compromised): their sessions end",
+        params: UserParams,
+        body: z.strictObject({ password: z.string().min(1).max(256) }),
+      },
+    },
+    async (req, reply) => {
+      const problem = await answering(() => accounts.resetPassword(req.params.id, req.body.password));
+      if (problem) throw new HttpProblem(400, problem);
+      reply.code(204);
+    },
+  );
+
   api.get(
     '/api/v1/audit/logins',
     {

@@ -1,9 +1,10 @@
 // Signing in and out against a real anju serve: the cookie a browser gets, CSRF on every state change,
 // the sign-in rate limit, the login audit, expired sessions and the security headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode, totp } from './accounts/totp.ts';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import { sessionKey } from './accounts/sessions.ts';
-import { ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
+import { addCommunity, ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
 
 let anju: TestAnju;
 
@@ -358,5 +359,94 @@ describe('security headers', () => {
     });
     expect(csp).not.toContain('evil');
     expect(csp).toContain("connect-src 'self' 'self'");
+  });
+});
+
+describe('second factor (TOTP)', () => {
+  async function withTotp() {
+    const staff = await signedIn(anju, 'staff');
+    const { secret, uri } = await json<{ secret: string; uri: string }>(
+      await staff.post('/api/v1/me/totp/setup'),
+    );
+    expect(uri).toMatch(new RegExp(`^otpauth://totp/Anju%3A${staff.username}\\?secret=${secret}&`));
+    const key = base32Decode(secret);
+    const wrong = await staff.put('/api/v1/me/totp', {
+      secret,
+      code: totp(key, Date.now() + 5 * 60_000),
+      currentPassword: staff.password,
+    });
+    expect(wrong.status).toBe(400);
+    const on = await staff.put('/api/v1/me/totp', {
+      secret,
+      code: totp(key, Date.now()),
+      currentPassword: staff.password,
+    });
+    expect(on.status).toBe(204);
+    return { staff, key };
+  }
+
+  it('asks for the code after the right password, takes a right code once, and refuses a wrong one', async () => {
+    const { staff, key } = await withTotp();
+    const noCode = await browser(anju, '127.0.3.1').signIn(staff.username, staff.password);
+    expect(noCode.status).toBe(401);
+    expect(await json(noCode)).toMatchObject({ type: 'urn:anju:problem:second-factor-required' });
+    const tab = browser(anju, '127.0.3.1');
+    const bad = await tab.request('POST', '/api/v1/session', {
+      username: staff.username,
+      password: staff.password,
+      code: String((Number(totp(key, Date.now())) + 1) % 1_000_000).padStart(6, '0'),
+    });
+    expect(bad.status).toBe(401);
+    // The code used to turn the factor on is spent; wait for the next step's code rather than reuse it.
+    const step = Math.floor(Date.now() / 30_000);
+    const next = totp(key, (step + 1) * 30_000);
+    const ok = await tab.request('POST', '/api/v1/session', {
+      username: staff.username,
+      password: staff.password,
+      code: next,
+    });
+    expect(ok.status).toBe(200);
+    const again = await browser(anju, '127.0.3.2').request('POST', '/api/v1/session', {
+      username: staff.username,
+      password: staff.password,
+      code: next,
+    });
+    expect(again.status).toBe(401);
+    // The wrong password with a right code is still the wrong password.
+    const wrongPassword = await browser(anju, '127.0.3.3').request('POST', '/api/v1/session', {
+      username: staff.username,
+      password: 'not-the-password',
+      code: totp(key, (step + 1) * 30_000),
+    });
+    expect(wrongPassword.status).toBe(401);
+    expect(await json(wrongPassword)).toMatchObject({ type: 'about:blank' });
+  });
+
+  it('lets a right password and code through an account back-off that guessers caused', async () => {
+    const { staff, key } = await withTotp();
+    for (let i = 0; i < 10; i++) await browser(anju, `127.0.4.${i + 1}`).signIn(staff.username, 'guess-' + i);
+    expect((await browser(anju, '127.0.5.1').signIn(staff.username, staff.password)).status).toBe(429);
+    const step = Math.floor(Date.now() / 30_000);
+    const res = await browser(anju, '127.0.5.1').request('POST', '/api/v1/session', {
+      username: staff.username,
+      password: staff.password,
+      code: totp(key, (step + 1) * 30_000),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('is turned off by its owner with the password, or by an admin for a lost phone; family cannot turn it on', async () => {
+    const { staff } = await withTotp();
+    expect(
+      (await staff.request('DELETE', '/api/v1/me/totp', { currentPassword: 'wrong-one-here' })).status,
+    ).toBe(403);
+    const admin = browser(anju);
+    await admin.signIn('admin', ADMIN_PASSWORD);
+    expect((await admin.request('DELETE', `/api/v1/users/${staff.userId}/totp`)).status).toBe(204);
+    expect((await browser(anju, '127.0.6.1').signIn(staff.username, staff.password)).status).toBe(200);
+    const family = await signedIn(anju, 'family', {
+      residents: [addCommunity(anju, 'TOTP').residents[0]!.id],
+    });
+    expect((await family.post('/api/v1/me/totp/setup')).status).toBe(403);
   });
 });

@@ -61,7 +61,11 @@ export class Browser {
     if (this.csrf && options.csrf !== false) headers['x-csrf-token'] = this.csrf;
     let payload: string | undefined = options.raw;
     if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
-    if (payload !== undefined) headers['content-type'] ??= 'application/json';
+    if (payload !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      // As a browser does: Node sends a DELETE body without a length otherwise.
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
     const res = await send(new URL(path, this.base), method, headers, payload, this.localAddress);
     for (const line of res.headers.getSetCookie()) {
       const match = /^anju_session=([^;]*)/.exec(line);

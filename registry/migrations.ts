@@ -180,6 +180,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // An admin disables an account instead of deleting it: the audit trail keeps pointing at a person.
     sql: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
   },
+  {
+    version: 6,
+    name: 'TOTP second factor',
+    // The base32 secret (the authenticator app holds the same) and the last time step used, so a code is
+    // good once.
+    sql: `
+      ALTER TABLE users ADD COLUMN totp_secret TEXT;
+      ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+    `,
+  },
 ];
 
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

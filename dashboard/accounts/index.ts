@@ -8,6 +8,7 @@ import { LoginAudit } from './login-audit.ts';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy } from './sessions.ts';
 import { passwordProblem } from './password-policy.ts';
+import { matchTotp, newTotpSecret, otpauthUri } from './totp.ts';
 import { AccountError, type User } from './schemas.ts';
 import { UserStore } from './users.ts';
 
@@ -31,6 +32,8 @@ export interface SignInRequest {
   userAgent?: string;
   /** The browser's device token, from an earlier correct sign-in (device-tokens.ts). */
   deviceToken?: string;
+  /** A code from the authenticator app, for an account with the second factor on. */
+  code?: string;
 }
 
 export interface PasswordChangeRequest {
@@ -54,6 +57,8 @@ export type PasswordChangeResult =
 export type SignInResult =
   | { ok: true; user: User; cookie: string; session: Session; deviceToken: string }
   | { ok: false; reason: 'bad_credentials' }
+  /** The password was right; the account also wants a code (missing, or wrong or used). */
+  | { ok: false; reason: 'code_required' | 'bad_code' }
   | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
 
 export class Accounts {
@@ -78,7 +83,13 @@ export class Accounts {
   /** Checks a password, within the rate limit, audits the attempt and starts a session when it is right. */
   async signIn(req: SignInRequest): Promise<SignInResult> {
     const meta = { address: req.address, userAgent: req.userAgent };
-    const trusted = this.devices.trusted(req.deviceToken, req.username);
+    // A right second-factor code vouches for the browser like a device token does.
+    const totp = this.users.totpOf(req.username);
+    const codeStep =
+      totp && req.code !== undefined
+        ? matchTotp(totp.secret, req.code, this.now(), totp.lastStep)
+        : undefined;
+    const trusted = this.devices.trusted(req.deviceToken, req.username) || codeStep !== undefined;
     const verdict = this.limiter.check(req.address, req.username, trusted);
     if (!verdict.allowed) {
       if (verdict.firstRefusal)
@@ -99,6 +110,14 @@ export class Accounts {
       });
       return { ok: false, reason: 'bad_credentials' };
     }
+    if (totp) {
+      if (req.code === undefined) return { ok: false, reason: 'code_required' };
+      if (codeStep === undefined || !this.users.useTotpStep(found.user.id, codeStep)) {
+        this.limiter.fail(req.address, req.username);
+        this.audit.record({ ...meta, username: req.username, userId: found.user.id, outcome: 'failed' });
+        return { ok: false, reason: 'bad_code' };
+      }
+    }
     this.limiter.succeed(req.address, req.username);
     this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
     const deviceToken = this.devices.issue(found.user.username);
@@ -112,26 +131,68 @@ export class Accounts {
    */
   async changePassword(req: PasswordChangeRequest): Promise<PasswordChangeResult> {
     const { user } = req;
-    const verdict = this.limiter.check(req.address, user.username, true);
-    if (!verdict.allowed) {
-      return {
-        ok: false,
-        reason: 'rate_limited',
-        detail: 'too many wrong passwords',
-        retryAfterMs: verdict.retryAfterMs,
-      };
-    }
-    const stored = this.users.credentials(user.username);
-    if (!stored || !(await verifySecret(req.currentPassword, stored.passwordHash))) {
-      this.limiter.fail(req.address, user.username);
-      return { ok: false, reason: 'wrong_current', detail: 'the current password is wrong' };
-    }
+    const own = await this.verifyOwnPassword(user, req.currentPassword, req.address);
+    if (!own.ok) return own;
+    const stored = this.users.credentials(user.username)!;
     if (await verifySecret(req.newPassword, stored.passwordHash))
       return { ok: false, reason: 'unchanged', detail: 'choose a password other than the current one' };
     const problem = passwordProblem(req.newPassword, user.username);
     if (problem) return { ok: false, reason: 'weak', detail: `newPassword: ${problem}` };
     await this.users.setPassword(user.id, req.newPassword);
     return { ok: true, endedSessions: this.sessions.endAllOf(user.id, req.sessionKey) };
+  }
+
+  /**
+   * A signed-in person proving it is them with their password (to change it, or their second factor):
+   * wrong passwords count as failed sign-ins, since guessing it from a stolen session is guessing all the same.
+   */
+  async verifyOwnPassword(
+    user: User,
+    password: string,
+    address: string,
+  ): Promise<
+    | { ok: true }
+    | { ok: false; reason: 'wrong_current' | 'rate_limited'; detail: string; retryAfterMs?: number }
+  > {
+    const verdict = this.limiter.check(address, user.username, true);
+    if (!verdict.allowed)
+      return {
+        ok: false,
+        reason: 'rate_limited',
+        detail: 'too many wrong passwords',
+        retryAfterMs: verdict.retryAfterMs,
+      };
+    const stored = this.users.credentials(user.username);
+    if (!stored || !(await verifySecret(password, stored.passwordHash))) {
+      this.limiter.fail(address, user.username);
+      return { ok: false, reason: 'wrong_current', detail: 'the current password is wrong' };
+    }
+    return { ok: true };
+  }
+
+  /** A new secret for a user to put in their authenticator app; nothing changes until they confirm. */
+  totpSetup(user: User): { secret: string; uri: string } {
+    const secret = newTotpSecret();
+    return { secret, uri: otpauthUri(secret, user.username) };
+  }
+
+  /** Turns the second factor on once a code shows the app holds the secret (the route checked the password). */
+  async totpEnable(user: User, secret: string, code: string): Promise<string | undefined> {
+    let step: number | undefined;
+    try {
+      step = matchTotp(secret, code, this.now());
+    } catch {
+      return 'the secret is not base32';
+    }
+    if (step === undefined) return 'the code does not match the secret: check the clock of the phone';
+    this.users.setTotp(user.id, secret);
+    this.users.useTotpStep(user.id, step);
+    return undefined;
+  }
+
+  /** Turns the second factor off: by the user with their password, or by an admin (a lost phone). */
+  totpDisable(userId: string): void {
+    this.users.setTotp(userId, null);
   }
 
   /** An admin disables an account: it cannot sign in, and every session of it ends now. */

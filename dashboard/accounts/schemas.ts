@@ -51,6 +51,8 @@ export const User = z.object({
   createdAt: z.number().int(),
   /** When an admin disabled the account; null while it may sign in. */
   disabledAt: z.number().int().nullable(),
+  /** Whether signing in also needs a code from an authenticator app (TOTP). */
+  twoFactor: z.boolean(),
 });
 export type User = z.infer<typeof User>;
 

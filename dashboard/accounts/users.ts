@@ -15,6 +15,8 @@ interface UserRow {
   channels: string;
   created_at: number;
   disabled_at: number | null;
+  totp_secret: string | null;
+  totp_last_step: number | null;
 }
 
 export class UserStore {
@@ -36,6 +38,10 @@ export class UserStore {
       setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       setPreferences: db.prepare('UPDATE users SET channels = ?, language = ? WHERE id = ?'),
       setDisabled: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?'),
+      setTotp: db.prepare('UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ?'),
+      useTotpStep: db.prepare(
+        'UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)',
+      ),
       communities: db
         .prepare<[string], string>('SELECT community_id FROM user_communities WHERE user_id = ? ORDER BY 1')
         .pluck(),
@@ -102,6 +108,23 @@ export class UserStore {
       throw new AccountError('not_found', `no user ${id}`);
   }
 
+  /** The user's TOTP secret and last used step, when they turned the second factor on. */
+  totpOf(username: string): { secret: string; lastStep: number } | undefined {
+    const row = this.stmt.byUsername.get(username.trim().toLowerCase());
+    if (!row?.totp_secret) return undefined;
+    return { secret: row.totp_secret, lastStep: row.totp_last_step ?? -1 };
+  }
+
+  /** Turns the second factor on with `secret`, or off with null. */
+  setTotp(id: string, secret: string | null): void {
+    if (this.stmt.setTotp.run(secret, id).changes === 0) throw new AccountError('not_found', `no user ${id}`);
+  }
+
+  /** Records a used time step; false when it (or a later one) was used already, so a code works once. */
+  useTotpStep(id: string, step: number): boolean {
+    return this.stmt.useTotpStep.run(step, id, step).changes > 0;
+  }
+
   /** Disables (at `at`) or enables (null) an account; a disabled user cannot sign in. */
   setDisabled(id: string, at: number | null): User {
     if (this.stmt.setDisabled.run(at, id).changes === 0) throw new AccountError('not_found', `no user ${id}`);
@@ -128,6 +151,7 @@ export class UserStore {
       channels: JSON.parse(row.channels) as User['channels'],
       createdAt: row.created_at,
       disabledAt: row.disabled_at,
+      twoFactor: row.totp_secret !== null,
     };
   }
 }

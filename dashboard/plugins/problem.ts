@@ -39,10 +39,15 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     detail: string,
+    /** A problem type a client acts on (RFC 9457 3.1.1); about:blank when the status says it all. */
+    readonly type?: string,
   ) {
     super(detail);
   }
 }
+
+/** The password was right; the account also needs a one-time code. The console then asks for one. */
+export const SECOND_FACTOR_REQUIRED = 'urn:anju:problem:second-factor-required';
 
 export default fp(async function problemPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | HttpProblem, req, reply) => {
@@ -55,7 +60,11 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
               message: v.message ?? 'invalid',
             })),
           })
-        : problem(status, status >= 500 ? 'The server could not handle this request.' : err.message);
+        : problem(
+            status,
+            status >= 500 ? 'The server could not handle this request.' : err.message,
+            err instanceof HttpProblem && err.type ? { type: err.type } : {},
+          );
     if (status >= 500) req.log.error({ err }, 'request failed');
     reply
       .code(status)

@@ -1,5 +1,5 @@
 // Signing in and out of the dashboard, and the signed-in person's own settings (preferences, password).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import {
   type User,
 } from '../accounts/index.ts';
 import { answering } from './domain-errors.ts';
-import { HttpProblem } from './problem.ts';
+import { HttpProblem, SECOND_FACTOR_REQUIRED } from './problem.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionCookieOptions } from './session-auth.ts';
 
 const SessionBody = z.object({
@@ -24,6 +24,11 @@ const SessionBody = z.object({
 const Credentials = z.strictObject({
   username: z.string().min(1).max(100),
   password: z.string().min(1).max(1024),
+  code: z
+    .string()
+    .regex(/^\d{6}$/, 'six digits from the authenticator app')
+    .optional()
+    .meta({ description: 'The one-time code, for an account with the second factor on.' }),
 });
 
 const PasswordChange = z.strictObject({
@@ -86,6 +91,14 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
           reply.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
           throw new HttpProblem(429, 'too many failed sign-ins; wait and try again');
         }
+        if (result.reason === 'code_required')
+          throw new HttpProblem(
+            401,
+            'a one-time code from the authenticator app is needed',
+            SECOND_FACTOR_REQUIRED,
+          );
+        if (result.reason === 'bad_code')
+          throw new HttpProblem(401, 'wrong or already used one-time code', SECOND_FACTOR_REQUIRED);
         throw new HttpProblem(401, 'wrong username or password');
       }
       reply.setCookie(SESSION_COOKIE, result.cookie, sessionCookieOptions(req));
@@ -151,6 +164,72 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         const status = { rate_limited: 429, wrong_current: 403, unchanged: 400, weak: 400 }[result.reason];
         throw new HttpProblem(status, result.detail);
       }
+      reply.code(204).send();
+    },
+  );
+
+  /** The signed-in person's password again, within the sign-in limits: 403 when wrong, 429 when limited. */
+  const ownPassword = async (user: User, password: string, req: FastifyRequest, reply: FastifyReply) => {
+    const own = await accounts.verifyOwnPassword(user, password, req.ip);
+    if (own.ok) return;
+    if (own.reason === 'rate_limited')
+      reply.header('Retry-After', String(Math.ceil(own.retryAfterMs! / 1000)));
+    throw new HttpProblem(own.reason === 'rate_limited' ? 429 : 403, own.detail);
+  };
+
+  const StaffOnly = (req: FastifyRequest): User => {
+    const user = signedIn(req);
+    if (user.role === 'family') throw new HttpProblem(403, 'the second factor is for staff and admins');
+    return user;
+  };
+
+  api.post(
+    '/api/v1/me/totp/setup',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'A new TOTP secret (and otpauth URI) for your authenticator app; nothing changes yet',
+        response: { 200: z.object({ secret: z.string(), uri: z.string() }) },
+      },
+    },
+    async (req) => accounts.totpSetup(StaffOnly(req)),
+  );
+
+  api.put(
+    '/api/v1/me/totp',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Turn the second factor on: the secret, a code the app shows for it, and your password',
+        body: z.strictObject({
+          secret: z.string().min(16).max(128),
+          code: z.string().regex(/^\d{6}$/, 'six digits'),
+          currentPassword: z.string().min(1).max(1024),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const user = StaffOnly(req);
+      await ownPassword(user, req.body.currentPassword, req, reply);
+      const problem = await accounts.totpEnable(user, req.body.secret, req.body.code);
+      if (problem) throw new HttpProblem(400, problem);
+      reply.code(204).send();
+    },
+  );
+
+  api.delete(
+    '/api/v1/me/totp',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Turn the second factor off (needs your password)',
+        body: z.strictObject({ currentPassword: z.string().min(1).max(1024) }),
+      },
+    },
+    async (req, reply) => {
+      const user = signedIn(req);
+      await ownPassword(user, req.body.currentPassword, req, reply);
+      accounts.totpDisable(user.id);
       reply.code(204).send();
     },
   );

@@ -124,6 +124,22 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
     },
   );
 
+  api.delete(
+    '/api/v1/users/:id/totp',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: "Turn a user's second factor off (a lost phone); they sign in with the password alone",
+        params: UserParams,
+      },
+    },
+    async (req, reply) => {
+      await answering(() => accounts.totpDisable(req.params.id));
+      reply.code(204);
+    },
+  );
+
   api.get(
     '/api/v1/audit/logins',
     {

@@ -2,6 +2,7 @@
 // remembers it; the admin pages register a device and show its secret once.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode, base32Encode, totp } from '../../dashboard/accounts/totp.ts';
 import { connectDevice } from '../harness.ts';
 import { launchBrowser, logIn, newPerson, PHONE, saveFailure, screenshot } from './browser.ts';
 import { startCommunity, type Community } from './community.ts';
@@ -54,6 +55,34 @@ describe('language and administration', () => {
     await page.getByRole('heading', { name: 'Alert console' }).waitFor();
     expect(await page.locator('nav').textContent()).toContain('Homes');
     expect(await page.title()).toContain('Alerts');
+  });
+
+  it('asks a staff member whose second factor is on for the code from their app, and lets them in with it', async () => {
+    const {
+      body: { user },
+    } = await community.api<{ user: { id: string; username: string } }>('POST', '/api/v1/users', {
+      username: 'zhou.twofactor',
+      displayName: '周社工',
+      role: 'staff',
+      language: 'en',
+      password: 'quiet-river-stone-8',
+      communities: [community.residents.wang.communityId],
+    });
+    const secret = base32Encode(Buffer.from('anju-browser-totp-20'));
+    community.anju.accounts.users.setTotp(user.id, secret);
+    const page = await open({ locale: 'en-US' });
+    await page.goto('/login');
+    await page.locator('input[name="username"]').fill(user.username);
+    await page.locator('input[name="password"]').fill('quiet-river-stone-8');
+    await page.locator('form button[type="submit"]').click();
+    const code = page.getByTestId('login-code');
+    await code.waitFor();
+    await code.fill('000000');
+    await page.locator('form button[type="submit"]').click();
+    await page.getByTestId('login-error').getByText('wrong or was used').waitFor();
+    await code.fill(totp(base32Decode(secret), Date.now()));
+    await page.locator('form button[type="submit"]').click();
+    await page.waitForURL((url) => url.pathname === '/console', { timeout: 10_000 });
   });
 
   it('is usable on a phone: the console fits the screen without sideways scrolling', async () => {

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly detail: string | null,
     /** Validation problems by field path, when the server lists them. */
     readonly errors: { path: string; message: string }[] = [],
+    /** The problem type (RFC 9457), when the server names one a page acts on. */
+    readonly type: string = 'about:blank',
   ) {
     super(detail ?? title);
   }
@@ -32,15 +34,22 @@ async function problemOf(res: Response): Promise<ApiError> {
   let title = res.statusText || `HTTP ${res.status}`;
   let detail: string | null = null;
   let errors: { path: string; message: string }[] = [];
+  let type = 'about:blank';
   try {
-    const body = (await res.json()) as { title?: unknown; detail?: unknown; errors?: unknown };
+    const body = (await res.json()) as {
+      title?: unknown;
+      detail?: unknown;
+      errors?: unknown;
+      type?: unknown;
+    };
+    if (typeof body.type === 'string') type = body.type;
     if (typeof body.title === 'string') title = body.title;
     if (typeof body.detail === 'string') detail = body.detail;
     if (Array.isArray(body.errors)) errors = body.errors as typeof errors;
   } catch {
     // Not JSON (a proxy's error page, say): the status line is all there is.
   }
-  return new ApiError(res.status, title, detail, errors);
+  return new ApiError(res.status, title, detail, errors, type);
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {

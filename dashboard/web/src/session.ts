@@ -27,8 +27,15 @@ export async function loadSession(): Promise<void> {
   }
 }
 
-export async function login(username: string, password: string): Promise<SessionUser> {
-  const info = await api.post<SessionInfo>('/api/v1/session', { username, password });
+/** The server's answer when the password was right and the account also wants a one-time code. */
+export const SECOND_FACTOR_REQUIRED = 'urn:anju:problem:second-factor-required';
+
+export async function login(username: string, password: string, code?: string): Promise<SessionUser> {
+  const info = await api.post<SessionInfo>('/api/v1/session', {
+    username,
+    password,
+    ...(code ? { code } : {}),
+  });
   adopt(info);
   // The language the user chose in the browser wins; a first visit takes the account's.
   if (!localStorage.getItem(LOCALE_STORAGE_KEY)) setLocale(info.user.language);

@@ -46,6 +46,8 @@ const en = {
   'login.password': 'Password',
   'login.submit': 'Log in',
   'login.failed': 'Wrong username or password.',
+  'login.code': 'Code from your authenticator app',
+  'login.badCode': 'That code is wrong or was used already. Enter the current one.',
   'login.rateLimited': 'Too many attempts. Wait a minute and try again.',
 
   'severity.info': 'Info',

@@ -45,6 +45,8 @@ const zhCN: Record<MessageKey, string> = {
   'login.password': '密码',
   'login.submit': '登录',
   'login.failed': '用户名或密码错误。',
+  'login.code': '身份验证器中的动态码',
+  'login.badCode': '动态码错误或已使用，请输入当前显示的动态码。',
   'login.rateLimited': '尝试次数过多，请稍等一分钟再试。',
 
   'severity.info': '提示',

@@ -267,6 +267,8 @@ export class Escalator {
       name: item.recipient.name,
       channel: item.recipient.channel,
     };
+    // The family page only shows what happened; the trail follows the channels that reach the person.
+    if (!reachesPerson(item.recipient)) return undefined;
     const receipt = last.receipt ?? null;
     const now = clock.now();
     if (last.ok) {
@@ -275,10 +277,10 @@ export class Escalator {
       return { alert, audit, next: undefined };
     }
     const policy = policyFor(policies, alert.communityId);
-    const nextRecipient =
-      stillWanted && alert.state === 'open' && policy.failover
-        ? this.nextRecipient(item, alert, policy)
-        : null;
+    // The family page failing (no console channel) reaches no one less: only a person's channels fail over.
+    const failOver =
+      stillWanted && alert.state === 'open' && policy.failover && reachesPerson(item.recipient);
+    const nextRecipient = failOver ? this.nextRecipient(item, alert, policy) : null;
     const next = nextRecipient
       ? store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
       : undefined;

@@ -128,7 +128,7 @@ export class AliyunServer {
           return business('isv.INVALID_JSON_PARAM', 'JSON参数不合法，只接受字符串值');
         if (!/^1\d{10}$/.test(params.PhoneNumbers!))
           return business('isv.MOBILE_NUMBER_ILLEGAL', '非法手机号');
-        const scripted = this.script.take(params.PhoneNumbers!);
+        const scripted = this.script.take(params.PhoneNumbers!, 'SendSms');
         if (scripted) return business(scripted.code, scripted.message ?? scripted.code);
         return {
           status: 200,
@@ -142,7 +142,7 @@ export class AliyunServer {
           return business('isv.INVALID_JSON_PARAM', 'JSON参数不合法');
         if (!/^1\d{10}$/.test(params.CalledNumber!))
           return business('isv.MOBILE_NUMBER_ILLEGAL', '号码格式非法');
-        const scripted = this.script.take(params.CalledNumber!);
+        const scripted = this.script.take(params.CalledNumber!, 'SingleCallByTts');
         if (scripted) return business(scripted.code, scripted.message ?? scripted.code);
         return {
           status: 200,

@@ -40,6 +40,8 @@ export async function listenLocal(handler: Handler): Promise<LocalServer> {
 /** Failures a test asks for: the next `times` requests for `phone` (or any phone, '*') answer `code`. */
 export interface ScriptedFailure {
   phone: string;
+  /** Only this action (SendSms, SingleCallByTts, SendTtsVoice); any when absent. */
+  action?: string;
   code: string;
   times: number;
   message?: string;
@@ -53,8 +55,13 @@ export class FailureScript {
   }
 
   /** The scripted code for this phone, consuming one use of it, or null. */
-  take(phone: string): ScriptedFailure | null {
-    const hit = this.queue.find((f) => f.times > 0 && (f.phone === '*' || f.phone === phone));
+  take(phone: string, action: string): ScriptedFailure | null {
+    const hit = this.queue.find(
+      (f) =>
+        f.times > 0 &&
+        (f.phone === '*' || f.phone === phone) &&
+        (f.action === undefined || f.action === action),
+    );
     if (!hit) return null;
     hit.times -= 1;
     return hit;

@@ -150,10 +150,10 @@ export class TencentServer {
       !(Array.isArray(p.TemplateParamSet) && p.TemplateParamSet.every((x) => typeof x === 'string'))
     )
       return error('InvalidParameterValue.TemplateParameterFormatError', 'TemplateParamSet must be strings.');
-    const whole = this.script.take('*');
+    const whole = this.script.take('*', 'SendSms');
     if (whole && !PER_NUMBER.test(whole.code)) return error(whole.code, whole.message ?? whole.code);
     const SendStatusSet = (phones as string[]).map((PhoneNumber) => {
-      const scripted = whole ?? this.script.take(PhoneNumber);
+      const scripted = whole ?? this.script.take(PhoneNumber, 'SendSms');
       const code = !/^\+861\d{10}$/.test(PhoneNumber)
         ? 'InvalidParameterValue.IncorrectPhoneNumber'
         : (scripted?.code ?? 'Ok');
@@ -183,7 +183,7 @@ export class TencentServer {
       return error('MissingParameter', 'TemplateId, CalledNumber and VoiceSdkAppid are required.');
     if (!/^\+861\d{10}$/.test(p.CalledNumber))
       return error('InvalidParameterValue.IncorrectPhoneNumber', 'Wrong number.');
-    const scripted = this.script.take(p.CalledNumber);
+    const scripted = this.script.take(p.CalledNumber, 'SendTtsVoice');
     if (scripted) return error(scripted.code, scripted.message ?? scripted.code);
     return { SendStatus: { CallId: randomUUID(), SessionContext: p.SessionContext ?? '' }, RequestId };
   }

@@ -88,7 +88,8 @@ export function notificationChannels(
   }
   if (config.sms) {
     const retryWithinMs = config.sms.retryWithinSec * 1000;
-    channels.push(smsChannel(smsProvider(config.sms, env), { retryWithinMs }));
+    const confirmWithinMs = config.sms.confirmWithinSec * 1000;
+    channels.push(smsChannel(smsProvider(config.sms, env), { retryWithinMs, confirmWithinMs }));
   }
   if (config.voice) {
     const retryWithinMs = config.voice.retryWithinSec * 1000;

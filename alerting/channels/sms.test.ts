@@ -187,6 +187,26 @@ describe('SMS and voice channels in escalation', () => {
     expect(failed.map((e) => e.details.next === null)).toEqual([false, false, true]);
   });
 
+  it("waits for the carrier's report when asked to, and calls when the text was not delivered", async () => {
+    const { server, service } = await setup({ channel: { confirmWithinMs: 2000, reportEveryMs: 20 } });
+    server.report('13800000001', { sendStatus: 2, errCode: 'MK:0001' }); // her phone is off
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    expect(calls(server)).toEqual([
+      'SendSms 13800000001',
+      'QuerySendDetails undefined',
+      'SingleCallByTts 13800000001',
+    ]);
+    const sms = service.deliveries(alert.id).find((d) => d.channel === 'sms')!;
+    expect(sms).toMatchObject({
+      ok: false,
+      error: 'aliyun delivery report: MK:0001',
+      receipt: { status: 'MK:0001' },
+    });
+    const failed = service.history(alert.id).find((e) => e.action === 'delivery_failed')!;
+    expect(failed.details.next).toMatchObject({ channel: 'voice' });
+  });
+
   it('stops failing over once someone has taken the alert on', async () => {
     const { server, service } = await setup({ delayMs: 150 });
     server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 1 });

@@ -96,6 +96,38 @@ describe('Alibaba Cloud SMS (SendSms)', () => {
   });
 });
 
+describe('Alibaba Cloud SMS delivery reports (QuerySendDetails)', () => {
+  it("reads the carrier's report of the message by its BizId: delivered, or failed with the carrier's code", async () => {
+    const s = await server();
+    const client = sms(s.url);
+    const sentAt = Date.now();
+    const ok = await client.send('13800000001', params, 'x');
+    await expect(client.report('13800000001', ok, sentAt)).resolves.toEqual({
+      state: 'delivered',
+      code: 'DELIVERED',
+    });
+    expect(s.requests.at(-1)!.params).toMatchObject({
+      Action: 'QuerySendDetails',
+      BizId: ok.messageId,
+      PageSize: '10',
+    });
+
+    s.report('13800000002', { sendStatus: 2, errCode: 'MK:0001' });
+    const off = await client.send('13800000002', params, 'x');
+    await expect(client.report('13800000002', off, sentAt)).resolves.toEqual({
+      state: 'failed',
+      code: 'MK:0001',
+    });
+
+    s.report('13800000003', { sendStatus: 1, errCode: '' });
+    const waiting = await client.send('13800000003', params, 'x');
+    await expect(client.report('13800000003', waiting, sentAt)).resolves.toEqual({
+      state: 'pending',
+      code: null,
+    });
+  });
+});
+
 describe('Alibaba Cloud voice (SingleCallByTts)', () => {
   it('calls with the TTS template and returns the call id', async () => {
     const s = await server();

@@ -1,13 +1,15 @@
-// Alibaba Cloud: SMS by Dysmsapi SendSms and voice notification calls by Dyvmsapi SingleCallByTts
-// (both API version 2017-05-25), RPC style: a form POST of common and action parameters, signed with
-// the AccessKey secret (aliyun-signature.ts). Success is {"Code":"OK", RequestId, BizId | CallId};
-// anything else carries the error code, mapped to retryable or final (error-codes.ts).
+// Alibaba Cloud: SMS by Dysmsapi SendSms, its delivery reports by QuerySendDetails, and voice
+// notification calls by Dyvmsapi SingleCallByTts (all API version 2017-05-25), RPC style: a form POST of
+// common and action parameters, signed with the AccessKey secret (aliyun-signature.ts). Success is
+// {"Code":"OK", RequestId, ...}; anything else carries the error code, sorted into retryable or final
+// (error-codes.ts).
 import { randomUUID } from 'node:crypto';
 import { aliyunRetryable, httpRetryable } from './error-codes.ts';
 import { exchange } from './http.ts';
 import { canonicalizedQuery, rpcSignature } from './aliyun-signature.ts';
 import {
   ProviderError,
+  type DeliveryReport,
   type MessageProvider,
   type ProviderReceipt,
   type TemplateParams,
@@ -44,13 +46,13 @@ function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function callAliyun(
+/** One signed RPC call; resolves with the HTTP status and the parsed body. */
+async function rpc(
   opts: AliyunOptions,
   defaultEndpoint: string,
   action: string,
   actionParams: Record<string, string>,
-  idField: 'BizId' | 'CallId',
-): Promise<ProviderReceipt> {
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const params: Record<string, string> = {
     AccessKeyId: opts.credentials.accessKeyId,
     Action: action,
@@ -73,18 +75,35 @@ async function callAliyun(
     },
     opts.timeoutMs ?? 5000,
   );
-  const body = (json ?? {}) as Record<string, unknown>;
+  return { status, body: (json ?? {}) as Record<string, unknown> };
+}
+
+/** A call whose success is {"Code":"OK"}: its receipt, or a ProviderError with the code sorted. */
+async function callAliyun(
+  opts: AliyunOptions,
+  defaultEndpoint: string,
+  action: string,
+  actionParams: Record<string, string>,
+  idField: 'BizId' | 'CallId' | null,
+): Promise<{ receipt: ProviderReceipt; body: Record<string, unknown> }> {
+  const { status, body } = await rpc(opts, defaultEndpoint, action, actionParams);
   const code = typeof body.Code === 'string' ? body.Code : null;
+  const id = idField ? body[idField] : undefined;
   const receipt: ProviderReceipt = {
     provider: 'aliyun',
     requestId: typeof body.RequestId === 'string' ? body.RequestId : null,
-    messageId: typeof body[idField] === 'string' ? body[idField] : null,
+    messageId: typeof id === 'string' ? id : null,
     status: code ?? `HTTP ${status}`,
   };
-  if (status === 200 && code === 'OK') return receipt;
+  if (status === 200 && code === 'OK') return { receipt, body };
   const text = typeof body.Message === 'string' ? `: ${body.Message}` : '';
   const retryable = code ? aliyunRetryable(code) : httpRetryable(status);
   throw new ProviderError(`aliyun ${action} ${receipt.status}${text}`, retryable, receipt);
+}
+
+/** yyyyMMdd in China time: the day under which QuerySendDetails files a message. */
+function sendDate(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
 }
 
 export class AliyunSms implements MessageProvider {
@@ -92,8 +111,8 @@ export class AliyunSms implements MessageProvider {
 
   constructor(private readonly opts: AliyunSmsOptions) {}
 
-  send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
-    return callAliyun(
+  async send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
+    const { receipt } = await callAliyun(
       this.opts,
       'https://dysmsapi.aliyuncs.com/',
       'SendSms',
@@ -106,6 +125,31 @@ export class AliyunSms implements MessageProvider {
       },
       'BizId',
     );
+    return receipt;
+  }
+
+  /** QuerySendDetails: SendStatus 3 delivered, 2 failed (ErrCode says why), 1 still waiting. */
+  async report(phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport> {
+    const { body } = await callAliyun(
+      this.opts,
+      'https://dysmsapi.aliyuncs.com/',
+      'QuerySendDetails',
+      {
+        PhoneNumber: phone,
+        ...(receipt.messageId ? { BizId: receipt.messageId } : {}),
+        SendDate: sendDate(sentAt),
+        PageSize: '10',
+        CurrentPage: '1',
+      },
+      null,
+    );
+    const rows = (
+      body.SmsSendDetailDTOs as { SmsSendDetailDTO?: { SendStatus?: number; ErrCode?: string }[] }
+    )?.SmsSendDetailDTO;
+    const row = rows?.[0];
+    if (row?.SendStatus === 3) return { state: 'delivered', code: row.ErrCode ?? 'DELIVERED' };
+    if (row?.SendStatus === 2) return { state: 'failed', code: row.ErrCode ?? 'failed' };
+    return { state: 'pending', code: null };
   }
 }
 
@@ -114,8 +158,8 @@ export class AliyunVoice implements MessageProvider {
 
   constructor(private readonly opts: AliyunVoiceOptions) {}
 
-  send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
-    return callAliyun(
+  async send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
+    const { receipt } = await callAliyun(
       this.opts,
       'https://dyvmsapi.aliyuncs.com/',
       'SingleCallByTts',
@@ -129,5 +173,6 @@ export class AliyunVoice implements MessageProvider {
       },
       'CallId',
     );
+    return receipt;
   }
 }

@@ -32,6 +32,8 @@ const tencent = {
   secretId: z.string().min(1).optional(),
   region: z.string().min(1).default('ap-guangzhou'),
 };
+/** Wait this long for the carrier's delivery report (pulled every 5 s); a failed report fails over. 0: don't. */
+const confirmWithinSec = z.number().min(0).max(600).default(0);
 const playTimes = z.number().int().min(1).max(3).default(2);
 
 export const SmsConfig = z.discriminatedUnion('provider', [
@@ -41,6 +43,7 @@ export const SmsConfig = z.discriminatedUnion('provider', [
     signName: z.string().min(1),
     /** An approved template with variables ${name}, ${rule}, ${severity}. */
     templateCode: z.string().min(1),
+    confirmWithinSec,
   }),
   z.strictObject({
     ...common,
@@ -49,6 +52,7 @@ export const SmsConfig = z.discriminatedUnion('provider', [
     signName: z.string().min(1),
     /** An approved template with variables {1} name, {2} rule, {3} severity. */
     templateId: z.string().min(1),
+    confirmWithinSec,
   }),
 ]);
 export type SmsConfig = z.infer<typeof SmsConfig>;

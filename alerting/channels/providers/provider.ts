@@ -20,10 +20,19 @@ export interface ProviderReceipt {
   status: string;
 }
 
+/** The carrier's word on an accepted message, read back from the provider's report API. */
+export interface DeliveryReport {
+  state: 'delivered' | 'failed' | 'pending';
+  /** The provider's report code (Alibaba ErrCode, Tencent Description), null while pending. */
+  code: string | null;
+}
+
 export interface MessageProvider {
   readonly id: ProviderReceipt['provider'];
   /** Resolves with the receipt of an accepted message; rejects with a ProviderError. */
   send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt>;
+  /** Where the provider offers a pull API for delivery reports: what became of a message sent at `sentAt`. */
+  report?(phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport>;
 }
 
 /** A refusal or failure of a provider. The message never carries a secret: only codes and texts the provider returned. */

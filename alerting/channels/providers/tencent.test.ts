@@ -102,6 +102,35 @@ describe('Tencent Cloud SMS (SendSms 2021-01-11)', () => {
   });
 });
 
+describe('Tencent Cloud SMS delivery reports (PullSmsSendStatusByPhoneNumber)', () => {
+  it('finds the report of the serial number: SUCCESS is delivered, FAIL failed with its description', async () => {
+    const s = await server();
+    const client = sms(s.url);
+    const sentAt = Date.now();
+    const ok = await client.send('13800000001', params, 'x');
+    await expect(client.report('13800000001', ok, sentAt)).resolves.toEqual({
+      state: 'delivered',
+      code: '用户短信送达成功',
+    });
+    expect(s.requests.at(-1)).toMatchObject({
+      action: 'PullSmsSendStatusByPhoneNumber',
+      payload: { PhoneNumber: '+8613800000001', SmsSdkAppId: '1400000001', Offset: 0, Limit: 100 },
+    });
+
+    s.report('+8613800000002', { ReportStatus: 'FAIL', Description: '关机' });
+    const off = await client.send('13800000002', params, 'x');
+    await expect(client.report('13800000002', off, sentAt)).resolves.toEqual({
+      state: 'failed',
+      code: '关机',
+    });
+    // A serial number the provider has no report for yet is pending.
+    await expect(client.report('13800000002', { ...off, messageId: '5000:other' }, sentAt)).resolves.toEqual({
+      state: 'pending',
+      code: null,
+    });
+  });
+});
+
 describe('Tencent Cloud voice (VMS SendTtsVoice)', () => {
   it('calls with the voice template and returns the call id; a refused call is final', async () => {
     const s = await server();

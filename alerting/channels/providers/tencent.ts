@@ -1,11 +1,13 @@
 // Tencent Cloud: SMS by SendSms (sms.tencentcloudapi.com, API 2021-01-11) and voice notification calls
-// by SendTtsVoice (vms.tencentcloudapi.com, API 2020-09-02), API 3.0 style: a JSON POST with X-TC-*
+// by SendTtsVoice (vms.tencentcloudapi.com, API 2020-09-02), SMS delivery reports by
+// PullSmsSendStatusByPhoneNumber (2021-01-11), API 3.0 style: a JSON POST with X-TC-*
 // headers, signed TC3-HMAC-SHA256 (tc3-signature.ts). A refused request answers
 // {"Response":{"Error":{Code,Message},RequestId}}; SendSms also reports a Code per phone number.
 import { httpRetryable, tencentRetryable } from './error-codes.ts';
 import { exchange } from './http.ts';
 import {
   ProviderError,
+  type DeliveryReport,
   type MessageProvider,
   type ProviderReceipt,
   type TemplateParams,
@@ -132,6 +134,26 @@ export class TencentSms implements MessageProvider {
       );
     }
     return result;
+  }
+
+  /** PullSmsSendStatusByPhoneNumber: the report of this serial number, SUCCESS or FAIL, if any yet. */
+  async report(phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport> {
+    const { answer } = await callTencent(this.opts, 'sms', '2021-01-11', 'PullSmsSendStatusByPhoneNumber', {
+      BeginTime: Math.floor(sentAt / 1000) - 60,
+      Offset: 0,
+      Limit: 100,
+      PhoneNumber: e164(phone),
+      SmsSdkAppId: this.opts.sdkAppId,
+    });
+    const set = answer.PullSmsSendStatusSet as {
+      SerialNo?: string;
+      ReportStatus?: string;
+      Description?: string;
+    }[];
+    const row = set?.find((r) => r.SerialNo === receipt.messageId);
+    if (row?.ReportStatus === 'SUCCESS') return { state: 'delivered', code: row.Description ?? 'SUCCESS' };
+    if (row?.ReportStatus === 'FAIL') return { state: 'failed', code: row.Description ?? 'FAIL' };
+    return { state: 'pending', code: null };
   }
 }
 

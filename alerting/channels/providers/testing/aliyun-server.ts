@@ -1,7 +1,7 @@
-// A local stand-in for Alibaba Cloud's Dysmsapi (SendSms) and Dyvmsapi (SingleCallByTts) endpoints, as
-// their API references document them: RPC-style parameters in the query or a form body, the common
-// parameters checked, the signature recomputed here from the published algorithm (written apart from the
-// client's, so a mistake in one is not copied into the other), the 15-minute timestamp window and nonce
+// A local stand-in for Alibaba Cloud's Dysmsapi (SendSms, QuerySendDetails) and Dyvmsapi (SingleCallByTts)
+// endpoints, as their API references document them: RPC-style parameters in the query or a form body, the
+// common parameters checked, the signature recomputed here from the published algorithm (written apart from
+// the client's, so a mistake in one is not copied into the other), the 15-minute timestamp window and nonce
 // reuse refused, and the documented answers: {"Code":"OK",RequestId,BizId|CallId} or the error codes.
 import { createHmac, randomUUID } from 'node:crypto';
 import { FailureScript, listenLocal, type LocalServer, type ScriptedFailure } from './http-server.ts';
@@ -60,8 +60,20 @@ export interface AliyunServerOptions {
   delayMs?: number;
 }
 
+/** A carrier's report on a sent SMS, as QuerySendDetails shows it: 1 waiting, 2 failed, 3 delivered. */
+export interface AliyunReport {
+  sendStatus: 1 | 2 | 3;
+  errCode: string;
+}
+
 export class AliyunServer {
   readonly requests: AliyunRequest[] = [];
+  /** Sent messages by BizId; reports default to delivered. */
+  private readonly sent = new Map<
+    string,
+    { phone: string; outId: string; at: number; report: AliyunReport }
+  >();
+  private readonly reports = new Map<string, AliyunReport>();
   readonly script = new FailureScript();
   private readonly nonces = new Set<string>();
   private server: LocalServer | undefined;
@@ -75,6 +87,11 @@ export class AliyunServer {
   /** The next matching requests answer this error code instead of OK. */
   fail(failure: ScriptedFailure): void {
     this.script.add(failure);
+  }
+
+  /** What the carrier will report for messages sent to `phone` from now on. */
+  report(phone: string, report: AliyunReport): void {
+    this.reports.set(phone, report);
   }
 
   async start(): Promise<this> {
@@ -132,9 +149,41 @@ export class AliyunServer {
           return business('isv.MOBILE_NUMBER_ILLEGAL', '非法手机号');
         const scripted = this.script.take(params.PhoneNumbers!, 'SendSms');
         if (scripted) return business(scripted.code, scripted.message ?? scripted.code);
+        const bizId = `${900619746936498440n + BigInt(this.sent.size)}^0`; // the documented shape
+        const report = this.reports.get(params.PhoneNumbers!) ?? { sendStatus: 3, errCode: 'DELIVERED' };
+        this.sent.set(bizId, { phone: params.PhoneNumbers!, outId: params.OutId ?? '', at: now, report });
+        return { status: 200, json: { RequestId: requestId, Code: 'OK', Message: 'OK', BizId: bizId } };
+      }
+      case 'QuerySendDetails': {
+        for (const k of ['PhoneNumber', 'SendDate', 'PageSize', 'CurrentPage'])
+          if (!params[k]) return error(400, 'MissingParameter', `${k} is mandatory for this action.`);
+        if (!/^\d{8}$/.test(params.SendDate!)) return business('isv.INVALID_PARAMETERS', 'SendDate 格式错误');
+        const rows = [...this.sent.entries()].filter(
+          ([bizId, m]) =>
+            m.phone === params.PhoneNumber &&
+            (!params.BizId || params.BizId === bizId) &&
+            chinaDay(m.at) === params.SendDate,
+        );
         return {
           status: 200,
-          json: { RequestId: requestId, Code: 'OK', Message: 'OK', BizId: `${Date.now()}^0` },
+          json: {
+            RequestId: requestId,
+            Code: 'OK',
+            Message: 'OK',
+            TotalCount: rows.length,
+            SmsSendDetailDTOs: {
+              SmsSendDetailDTO: rows.map(([, m]) => ({
+                PhoneNum: m.phone,
+                SendStatus: m.report.sendStatus,
+                ErrCode: m.report.errCode,
+                OutId: m.outId,
+                TemplateCode: 'SMS_1',
+                Content: '',
+                SendDate: new Date(m.at).toISOString(),
+                ReceiveDate: m.report.sendStatus === 3 ? new Date(m.at).toISOString() : '',
+              })),
+            },
+          },
         };
       }
       case 'SingleCallByTts': {
@@ -159,6 +208,11 @@ export class AliyunServer {
         );
     }
   }
+}
+
+/** yyyyMMdd in China time, the day QuerySendDetails files a message under. */
+function chinaDay(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
 }
 
 function isJsonObject(text: string): boolean {

@@ -1,9 +1,9 @@
-// A local stand-in for Tencent Cloud's SMS (SendSms, 2021-01-11) and VMS (SendTtsVoice, 2020-09-02)
-// endpoints, as API 3.0 documents them: a JSON POST with X-TC-Action, -Timestamp, -Version, -Region; the
-// TC3-HMAC-SHA256 Authorization recomputed here from the published algorithm over the headers the request
-// says it signed (written apart from the client's signer); the 5-minute window; and the documented
-// answers, errors in {"Response":{"Error":{Code,Message},RequestId}} with HTTP 200, per-number codes in
-// SendStatusSet.
+// A local stand-in for Tencent Cloud's SMS (SendSms, PullSmsSendStatusByPhoneNumber, 2021-01-11) and VMS
+// (SendTtsVoice, 2020-09-02) endpoints, as API 3.0 documents them: a JSON POST with X-TC-Action, -Timestamp,
+// -Version, -Region; the TC3-HMAC-SHA256 Authorization recomputed here from the published algorithm over the
+// headers the request says it signed (written apart from the client's signer); the 5-minute window; and the
+// documented answers, errors in {"Response":{"Error":{Code,Message},RequestId}} with HTTP 200, per-number
+// codes in SendStatusSet.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { FailureScript, listenLocal, type LocalServer, type ScriptedFailure } from './http-server.ts';
@@ -39,6 +39,7 @@ export function tc3ExpectedSignature(args: {
 const ACTIONS: Record<string, { service: string; version: string }> = {
   SendSms: { service: 'sms', version: '2021-01-11' },
   SendTtsVoice: { service: 'vms', version: '2020-09-02' },
+  PullSmsSendStatusByPhoneNumber: { service: 'sms', version: '2021-01-11' },
 };
 
 // Per-number outcomes of SendSms go in SendStatusSet; anything else refuses the whole request.
@@ -52,8 +53,22 @@ export interface TencentServerOptions {
   delayMs?: number;
 }
 
+export interface TencentReport {
+  ReportStatus: 'SUCCESS' | 'FAIL';
+  Description: string;
+}
+
 export class TencentServer {
   readonly requests: TencentRequest[] = [];
+  /** Accepted messages with what the carrier will report for them (delivered by default). */
+  private readonly sent: {
+    SerialNo: string;
+    PhoneNumber: string;
+    SessionContext: string;
+    at: number;
+    report: TencentReport;
+  }[] = [];
+  private readonly reports = new Map<string, TencentReport>();
   readonly script = new FailureScript();
   private server: LocalServer | undefined;
 
@@ -65,6 +80,11 @@ export class TencentServer {
 
   fail(failure: ScriptedFailure): void {
     this.script.add(failure);
+  }
+
+  /** What the carrier will report for messages sent to `phone` (E.164) from now on. */
+  report(phone: string, report: TencentReport): void {
+    this.reports.set(phone, report);
   }
 
   async start(): Promise<this> {
@@ -127,15 +147,46 @@ export class TencentServer {
       return error('InvalidParameter', 'The request body is not JSON.');
     }
     this.requests.push({ action, payload, at: now });
-    return action === 'SendSms'
-      ? this.sendSms(payload, RequestId, error)
-      : this.sendTtsVoice(payload, RequestId, error);
+    if (action === 'SendSms') return this.sendSms(payload, RequestId, error, now);
+    if (action === 'SendTtsVoice') return this.sendTtsVoice(payload, RequestId, error);
+    return this.pullStatus(payload, RequestId, error);
+  }
+
+  private pullStatus(
+    p: Record<string, unknown>,
+    RequestId: string,
+    error: (code: string, message: string) => Record<string, unknown>,
+  ): Record<string, unknown> {
+    const { BeginTime, EndTime, Offset, Limit, PhoneNumber, SmsSdkAppId } = p;
+    if (typeof BeginTime !== 'number' || typeof Offset !== 'number' || typeof Limit !== 'number')
+      return error('MissingParameter', 'BeginTime, Offset and Limit are required.');
+    if (typeof PhoneNumber !== 'string' || typeof SmsSdkAppId !== 'string')
+      return error('MissingParameter', 'PhoneNumber and SmsSdkAppId are required.');
+    if (Limit > 100) return error('InvalidParameterValue', 'Limit must not be over 100.');
+    const end = typeof EndTime === 'number' ? EndTime : Infinity;
+    const rows = this.sent
+      .filter((m) => m.PhoneNumber === PhoneNumber && m.at / 1000 >= BeginTime && m.at / 1000 <= end)
+      .slice(Offset, Offset + Limit);
+    return {
+      PullSmsSendStatusSet: rows.map((m) => ({
+        UserReceiveTime: Math.floor(m.at / 1000),
+        CountryCode: '86',
+        SubscriberNumber: m.PhoneNumber.slice(3),
+        PhoneNumber: m.PhoneNumber,
+        SerialNo: m.SerialNo,
+        ReportStatus: m.report.ReportStatus,
+        Description: m.report.Description,
+        SessionContext: m.SessionContext,
+      })),
+      RequestId,
+    };
   }
 
   private sendSms(
     p: Record<string, unknown>,
     RequestId: string,
     error: (code: string, message: string) => Record<string, unknown>,
+    now: number,
   ): Record<string, unknown> {
     const phones = p.PhoneNumberSet;
     if (
@@ -157,8 +208,22 @@ export class TencentServer {
       const code = !/^\+861\d{10}$/.test(PhoneNumber)
         ? 'InvalidParameterValue.IncorrectPhoneNumber'
         : (scripted?.code ?? 'Ok');
+      const SerialNo = `5000:${randomUUID()}`;
+      if (code === 'Ok') {
+        const report = this.reports.get(PhoneNumber) ?? {
+          ReportStatus: 'SUCCESS',
+          Description: '用户短信送达成功',
+        };
+        this.sent.push({
+          SerialNo,
+          PhoneNumber,
+          SessionContext: String(p.SessionContext ?? ''),
+          at: now,
+          report,
+        });
+      }
       return {
-        SerialNo: `5000:${randomUUID()}`,
+        SerialNo,
         PhoneNumber,
         Fee: code === 'Ok' ? 1 : 0,
         SessionContext: p.SessionContext ?? '',

@@ -259,7 +259,9 @@ export class Escalator {
     const { store, policies, clock } = this.opts;
     const last = attempts.at(-1);
     const alert = store.get(item.alertId);
-    if (!last || !alert || item.recipient.kind !== 'contact') return undefined;
+    // The family page only shows what happened; the trail follows the channels that reach the person.
+    if (!last || !alert || item.recipient.kind !== 'contact' || !reachesPerson(item.recipient))
+      return undefined;
     const who = {
       step: item.step,
       ...(item.round > 0 ? { round: item.round } : {}),
@@ -267,19 +269,15 @@ export class Escalator {
       name: item.recipient.name,
       channel: item.recipient.channel,
     };
-    // The family page only shows what happened; the trail follows the channels that reach the person.
-    if (!reachesPerson(item.recipient)) return undefined;
     const receipt = last.receipt ?? null;
     const now = clock.now();
     if (last.ok) {
-      if (!receipt) return undefined; // the console and e-mail have nothing to add to the trail
+      if (!receipt) return undefined; // an e-mail accepted by SMTP has nothing to add to the trail
       const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivered', { ...who, receipt });
       return { alert, audit, next: undefined };
     }
     const policy = policyFor(policies, alert.communityId);
-    // The family page failing (no console channel) reaches no one less: only a person's channels fail over.
-    const failOver =
-      stillWanted && alert.state === 'open' && policy.failover && reachesPerson(item.recipient);
+    const failOver = stillWanted && alert.state === 'open' && policy.failover;
     const nextRecipient = failOver ? this.nextRecipient(item, alert, policy) : null;
     const next = nextRecipient
       ? store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)

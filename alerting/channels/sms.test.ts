@@ -51,7 +51,12 @@ function directory(contacts: Contact[]): ResidentDirectory {
 }
 
 async function setup(
-  options: { contacts?: Contact[]; channel?: ProviderChannelOptions; delayMs?: number } = {},
+  options: {
+    contacts?: Contact[];
+    channel?: ProviderChannelOptions;
+    delayMs?: number;
+    failover?: boolean;
+  } = {},
 ) {
   const server = await new AliyunServer({
     ...credentials,
@@ -65,7 +70,7 @@ async function setup(
     directory: directory(options.contacts ?? [DAUGHTER, SON]),
     // The family step tells the first family member; failover reaches further when that fails.
     policies: parseEscalationPolicies(
-      'default: { steps: [{ afterMin: 0, notify: [family], maxContactOrder: 1 }], renotifyEveryMin: null }',
+      `default: { steps: [{ afterMin: 0, notify: [family], maxContactOrder: 1 }], renotifyEveryMin: null, failover: ${options.failover ?? true} }`,
     ),
     channels: [
       smsChannel(
@@ -205,6 +210,16 @@ describe('SMS and voice channels in escalation', () => {
     });
     const failed = service.history(alert.id).find((e) => e.action === 'delivery_failed')!;
     expect(failed.details.next).toMatchObject({ channel: 'voice' });
+  });
+
+  it('with failover off, texts and calls at once and moves on to nobody', async () => {
+    const { server, service } = await setup({ failover: false });
+    server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 2 });
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    expect(calls(server).sort()).toEqual(['SendSms 13800000001', 'SingleCallByTts 13800000001']);
+    const failed = service.history(alert.id).filter((e) => e.action === 'delivery_failed');
+    expect(failed.map((e) => e.details.next)).toEqual([null, null]);
   });
 
   it('stops failing over once someone has taken the alert on', async () => {

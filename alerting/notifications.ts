@@ -6,6 +6,10 @@
 //     from: '"安居 Anju" <alerts@example.org>'
 //   webhooks:
 //     - { id: duty-robot, url: https://oapi.dingtalk.com/robot/send?access_token=..., secret: ..., format: dingtalk }
+//   sms:      # Alibaba Cloud; or { provider: tencent, sdkAppId, signName, templateId }
+//     { provider: aliyun, signName: 安居, templateCode: SMS_123456789, retryWithinSec: 60 }
+//   voice:    # secrets from ANJU_ALIYUN_ACCESS_KEY_SECRET / ANJU_TENCENT_SECRET_KEY, never from here
+//     { provider: tencent, voiceSdkAppId: '1400000000', templateId: '12345' }
 //   escalation:
 //     default: { steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family] }] }
 import { readFileSync } from 'node:fs';
@@ -14,6 +18,8 @@ import { z } from 'zod';
 import { DEFAULT_POLICIES, EscalationPolicies } from './alerts/policy.ts';
 import type { Channel } from './channels/channel.ts';
 import { EmailChannel } from './channels/email.ts';
+import { SmsConfig, smsProvider, VoiceConfig, voiceProvider } from './channels/providers/config.ts';
+import { smsChannel, voiceChannel } from './channels/sms.ts';
 import { WebhookChannel, WebhookEndpoint } from './channels/webhook.ts';
 
 export const NotificationsConfig = z.strictObject({
@@ -26,6 +32,8 @@ export const NotificationsConfig = z.strictObject({
     })
     .optional(),
   webhooks: z.array(WebhookEndpoint).default([]),
+  sms: SmsConfig.optional(),
+  voice: VoiceConfig.optional(),
   escalation: EscalationPolicies.default(DEFAULT_POLICIES),
   timeZone: z.string().default('Asia/Shanghai'),
 });
@@ -52,8 +60,11 @@ export function loadNotifications(file: string | undefined): NotificationsConfig
     : parseNotifications(readFileSync(file, 'utf8'), file);
 }
 
-/** The channels the configuration asks for, beside the console's own. */
-export function notificationChannels(config: NotificationsConfig): Channel[] {
+/** The channels the configuration asks for, beside the console's own; provider secrets come from `env`. */
+export function notificationChannels(
+  config: NotificationsConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Channel[] {
   const channels: Channel[] = [];
   if (config.smtp) {
     const url = new URL(config.smtp.url);
@@ -74,6 +85,15 @@ export function notificationChannels(config: NotificationsConfig): Channel[] {
   }
   if (config.webhooks.length > 0) {
     channels.push(new WebhookChannel({ endpoints: config.webhooks, timeZone: config.timeZone }));
+  }
+  if (config.sms) {
+    const retryWithinMs = config.sms.retryWithinSec * 1000;
+    const confirmWithinMs = config.sms.confirmWithinSec * 1000;
+    channels.push(smsChannel(smsProvider(config.sms, env), { retryWithinMs, confirmWithinMs }));
+  }
+  if (config.voice) {
+    const retryWithinMs = config.voice.retryWithinSec * 1000;
+    channels.push(voiceChannel(voiceProvider(config.voice, env), { retryWithinMs }));
   }
   return channels;
 }

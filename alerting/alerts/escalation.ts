@@ -3,12 +3,25 @@
 // its notifications to an outbox in the same transaction, so after a restart every decided notification
 // is still sent and no step is decided twice. Time comes from an injectable clock: advanceTo(now) runs
 // whatever is due (tests, replay); start() runs it on a live timer.
+//
+// Failover: a contact is tried on the first channel that reaches them; when a delivery to a contact
+// fails for good (the channel has already retried what was worth retrying), the same transaction that
+// records it puts the person's next channel, or else the next person of the step's relations in contact
+// order, in the outbox and notes both in the audit trail. What was tried is read back from deliveries
+// and the outbox of that step and round, so no one is tried twice on a channel and a restart resumes.
 import type { Channel, DeliveryAttempt } from '../channels/channel.ts';
 import { errorText } from '../channels/channel.ts';
 import type { ResidentDirectory } from './directory.ts';
-import { minutesToMs, policyFor, type EscalationPolicies } from './policy.ts';
-import { circleOf, recipientKey, recipientsOf } from './recipients.ts';
-import { severityRank, SYSTEM_ACTOR, type Alert, type AuditEntry, type ChannelName } from './schemas.ts';
+import { minutesToMs, policyFor, type EscalationPolicies, type EscalationPolicy } from './policy.ts';
+import { circleOf, contactRecipients, reachesPerson, recipientKey, recipientsOf } from './recipients.ts';
+import {
+  severityRank,
+  SYSTEM_ACTOR,
+  type Alert,
+  type AuditEntry,
+  type ChannelName,
+  type Recipient,
+} from './schemas.ts';
 import type { AlertStore, EscalationRow, OutboxItem } from './store.ts';
 
 export interface Clock {
@@ -135,8 +148,8 @@ export class Escalator {
       }
       const reminder = step === undefined;
       const recipients = reminder
-        ? circleOf(policy.steps.slice(0, (alert.escalationStep ?? 0) + 1), alert, resident)
-        : recipientsOf(step, alert, resident);
+        ? circleOf(policy.steps.slice(0, (alert.escalationStep ?? 0) + 1), alert, resident, policy.failover)
+        : recipientsOf(step, alert, resident, policy.failover);
       const stepNo = reminder ? (alert.escalationStep ?? 0) : row.step;
       const round = reminder ? row.round : 0;
       const decided = recipients.map((r) => store.addToOutbox(alert.id, stepNo, round, now, r));
@@ -209,7 +222,7 @@ export class Escalator {
         attempts = [{ at: clock.now(), ok: false, error: errorText(err) }];
       }
     }
-    store.transaction(() => {
+    const after = store.transaction(() => {
       attempts.forEach((attempt, i) =>
         store.addDelivery({
           alertId: item.alertId,
@@ -219,10 +232,102 @@ export class Escalator {
           recipient: recipientKey(item.recipient),
           address: item.recipient.address,
           attempt: i + 1,
-          ...attempt,
+          at: attempt.at,
+          ok: attempt.ok,
+          error: attempt.error,
+          receipt: attempt.receipt ?? null,
         }),
       );
-      store.markOutboxDone(item.id, clock.now());
+      const stillWanted = store.markOutboxDone(item.id, clock.now());
+      return this.recordOutcome(item, attempts, stillWanted);
     });
+    if (!after) return;
+    this.opts.onEscalated(after.alert, after.audit);
+    if (after.next) await this.deliver(after.next);
+  }
+
+  /**
+   * Notes a contact's delivery in the audit trail (a provider's receipt, or a failure) and, for a failure
+   * while the alert is still open and the item still wanted, decides whom to try next. Runs inside the
+   * transaction that records the delivery.
+   */
+  private recordOutcome(
+    item: OutboxItem,
+    attempts: readonly DeliveryAttempt[],
+    stillWanted: boolean,
+  ): { alert: Alert; audit: AuditEntry; next: OutboxItem | undefined } | undefined {
+    const { store, policies, clock } = this.opts;
+    const last = attempts.at(-1);
+    const alert = store.get(item.alertId);
+    // The family page only shows what happened; the trail follows the channels that reach the person.
+    if (!last || !alert || item.recipient.kind !== 'contact' || !reachesPerson(item.recipient))
+      return undefined;
+    const who = {
+      step: item.step,
+      ...(item.round > 0 ? { round: item.round } : {}),
+      recipient: recipientKey(item.recipient),
+      name: item.recipient.name,
+      channel: item.recipient.channel,
+    };
+    const receipt = last.receipt ?? null;
+    const now = clock.now();
+    if (last.ok) {
+      if (!receipt) return undefined; // an e-mail accepted by SMTP has nothing to add to the trail
+      const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivered', { ...who, receipt });
+      return { alert, audit, next: undefined };
+    }
+    const policy = policyFor(policies, alert.communityId);
+    const failOver = stillWanted && alert.state === 'open' && policy.failover;
+    const nextRecipient = failOver ? this.nextRecipient(item, alert, policy) : null;
+    const next = nextRecipient
+      ? store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
+      : undefined;
+    const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivery_failed', {
+      ...who,
+      error: last.error,
+      attempts: attempts.length,
+      ...(receipt ? { receipt } : {}),
+      next: nextRecipient
+        ? { recipient: recipientKey(nextRecipient), name: nextRecipient.name, channel: nextRecipient.channel }
+        : null,
+    });
+    return { alert, audit, next };
+  }
+
+  /** The failed contact's next channel not yet tried in this step and round, else the next person's first. */
+  private nextRecipient(item: OutboxItem, alert: Alert, policy: EscalationPolicy): Recipient | null {
+    const { store, directory } = this.opts;
+    const resident = directory.resident(alert.residentId);
+    if (!resident) return null;
+    const sameRound = (i: { step: number; round: number }) => i.step === item.step && i.round === item.round;
+    const tried = new Set([
+      ...store
+        .deliveries(alert.id)
+        .filter(sameRound)
+        .map((d) => `${d.recipient}|${d.channel}`),
+      ...store
+        .pendingOutbox()
+        .filter((o) => o.alertId === alert.id && sameRound(o))
+        .map((o) => `${recipientKey(o.recipient)}|${o.recipient.channel}`),
+    ]);
+    const untried = (r: Recipient) => !tried.has(`${recipientKey(r)}|${r.channel}`);
+    const contacts = [...resident.contacts].sort((a, b) => a.escalationOrder - b.escalationOrder);
+    const current = contacts.find((c) => c.id === item.recipient.id);
+    const own = current && contactRecipients(current, resident.language).filter(reachesPerson).find(untried);
+    if (own) return own;
+    // The next person: of the relations this step (or, for a reminder, the steps so far) tells, later in
+    // the resident's contact order, and not already being tried in this round.
+    const steps =
+      item.round === 0 ? policy.steps.slice(item.step, item.step + 1) : policy.steps.slice(0, item.step + 1);
+    const relations = new Set(steps.flatMap((s) => s.notify));
+    const fromOrder = current?.escalationOrder ?? 0;
+    const triedPeople = new Set([...tried].map((key) => key.split('|')[0]));
+    for (const contact of contacts) {
+      if (!relations.has(contact.relation) || contact.escalationOrder < fromOrder) continue;
+      if (triedPeople.has(`contact:${contact.id}`)) continue;
+      const first = contactRecipients(contact, resident.language).find(reachesPerson);
+      if (first) return first;
+    }
+    return null;
   }
 }

@@ -93,6 +93,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_by_alert ON deliveries (alert_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'deliveries keep what an SMS or voice provider answered',
+    sql: `ALTER TABLE deliveries ADD COLUMN receipt TEXT CHECK (receipt IS NULL OR json_valid(receipt));`,
+  },
 ];
 
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {

@@ -36,6 +36,11 @@ export const EscalationPolicy = z
     steps: z.array(EscalationStep).min(1),
     /** Remind everyone told so far this often until someone acknowledges; null never reminds. */
     renotifyEveryMin: minutes.positive().nullable().default(5),
+    /**
+     * Each contact is tried on the first channel that reaches them (e-mail, SMS, voice); when it fails,
+     * on their next, then the next person in the resident's contact order. false: every channel at once.
+     */
+    failover: z.boolean().default(true),
   })
   .refine((p) => p.steps.every((s, i) => i === 0 || s.afterMin >= p.steps[i - 1]!.afterMin), {
     message: 'steps must be in order of their afterMin',

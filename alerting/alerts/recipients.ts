@@ -1,5 +1,7 @@
-// Who an escalation step reaches: the community console, the resident's contacts of the named relations
-// (each on every channel they chose), and the named webhooks.
+// Who an escalation step reaches: the community console, the resident's contacts of the named relations,
+// and the named webhooks. A contact's family page (app) is always told; of the channels that reach the
+// person (e-mail, SMS, voice), with failover only the first they chose is tried and the others wait for
+// it to fail (escalation.ts); without, every one is tried at once.
 import type { Contact } from '../../registry/index.ts';
 import { communityRoom, residentRoom } from '../channels/socketio.ts';
 import type { AlertResident } from './directory.ts';
@@ -10,7 +12,7 @@ const CONTACT_CHANNEL: Record<Contact['channels'][number], ChannelName> = {
   app: 'socketio',
   email: 'email',
   sms: 'sms',
-  phone: 'phone',
+  phone: 'voice',
 };
 
 function contactAddress(contact: Contact, channel: Contact['channels'][number]): string | null {
@@ -25,10 +27,34 @@ function contactAddress(contact: Contact, channel: Contact['channels'][number]):
   }
 }
 
+/** Every channel of the contact that has an address, in the contact's order. */
+export function contactRecipients(contact: Contact, language: Recipient['language']): Recipient[] {
+  const out: Recipient[] = [];
+  for (const channel of contact.channels) {
+    const address = contactAddress(contact, channel);
+    if (address === null) continue;
+    out.push({
+      kind: 'contact',
+      id: contact.id,
+      name: contact.name,
+      channel: CONTACT_CHANNEL[channel],
+      address,
+      language,
+    });
+  }
+  return out;
+}
+
+/** Channels that reach the person, as opposed to the family page, which only shows what happened. */
+export function reachesPerson(r: Recipient): boolean {
+  return r.channel !== 'socketio';
+}
+
 export function recipientsOf(
   step: EscalationStep,
   alert: Alert,
   resident: AlertResident | undefined,
+  failover = false,
 ): Recipient[] {
   const language = resident?.language ?? 'zh-CN';
   const out: Recipient[] = [];
@@ -46,18 +72,9 @@ export function recipientsOf(
   for (const contact of resident?.contacts ?? []) {
     if (!step.notify.includes(contact.relation)) continue;
     if (step.maxContactOrder !== undefined && contact.escalationOrder > step.maxContactOrder) continue;
-    for (const channel of contact.channels) {
-      const address = contactAddress(contact, channel);
-      if (address === null) continue;
-      out.push({
-        kind: 'contact',
-        id: contact.id,
-        name: contact.name,
-        channel: CONTACT_CHANNEL[channel],
-        address,
-        language,
-      });
-    }
+    const all = contactRecipients(contact, language);
+    const first = all.find(reachesPerson);
+    out.push(...(failover ? all.filter((r) => !reachesPerson(r) || r === first) : all));
   }
   for (const id of step.webhooks) {
     out.push({ kind: 'webhook', id, name: id, channel: 'webhook', address: id, language });
@@ -74,10 +91,11 @@ export function circleOf(
   steps: readonly EscalationStep[],
   alert: Alert,
   resident: AlertResident | undefined,
+  failover = false,
 ): Recipient[] {
   const seen = new Set<string>();
   return steps
-    .flatMap((step) => recipientsOf(step, alert, resident))
+    .flatMap((step) => recipientsOf(step, alert, resident, failover))
     .filter((r) => {
       const key = `${recipientKey(r)}|${r.channel}|${r.address}`;
       if (seen.has(key)) return false;

@@ -57,6 +57,10 @@ export const AUDIT_ACTIONS = [
   'note',
   'escalated',
   'renotified',
+  // An outside provider (SMS, voice) took a message, with its ids; or a channel failed and escalation
+  // moved on to the person's next channel or the next person (details.next).
+  'delivered',
+  'delivery_failed',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
@@ -82,7 +86,8 @@ export const AlertFilter = z.object({
 });
 export type AlertFilter = z.input<typeof AlertFilter>;
 
-export const CHANNEL_NAMES = ['socketio', 'webhook', 'email', 'sms', 'phone'] as const;
+// 'phone' is what older records call a voice call; new ones say 'voice'.
+export const CHANNEL_NAMES = ['socketio', 'webhook', 'email', 'sms', 'voice', 'phone'] as const;
 export const ChannelName = z.enum(CHANNEL_NAMES);
 export type ChannelName = z.infer<typeof ChannelName>;
 
@@ -99,6 +104,15 @@ export const Recipient = z.object({
 });
 export type Recipient = z.infer<typeof Recipient>;
 
+/** What an SMS or voice provider answered: its request id, its message or call id, its status code. */
+export const DeliveryReceipt = z.object({
+  provider: z.enum(['aliyun', 'tencent']),
+  requestId: z.string().nullable(),
+  messageId: z.string().nullable(),
+  status: z.string(),
+});
+export type DeliveryReceipt = z.infer<typeof DeliveryReceipt>;
+
 export const Delivery = z.object({
   id: z.number().int(),
   alertId: z.string(),
@@ -113,6 +127,8 @@ export const Delivery = z.object({
   at: z.number().int(),
   ok: z.boolean(),
   error: z.string().nullable(),
+  /** Set for deliveries through an outside provider. */
+  receipt: DeliveryReceipt.nullable(),
 });
 export type Delivery = z.infer<typeof Delivery>;
 

@@ -2,6 +2,7 @@
 // escalator compose these into transactions; nothing here decides anything.
 import type { Database } from 'better-sqlite3';
 import {
+  DeliveryReceipt,
   Recipient,
   type Alert,
   type AlertState,
@@ -57,6 +58,7 @@ interface DeliveryRow {
   at: number;
   ok: number;
   error: string | null;
+  receipt: string | null;
 }
 
 interface OutboxRow {
@@ -141,6 +143,7 @@ function toDelivery(row: DeliveryRow): Delivery {
     at: row.at,
     ok: row.ok === 1,
     error: row.error,
+    receipt: row.receipt === null ? null : DeliveryReceipt.parse(JSON.parse(row.receipt)),
   };
 }
 
@@ -234,8 +237,10 @@ export class AlertStore {
       outboxDone: db.prepare('UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL'),
       cancelOutbox: db.prepare('UPDATE outbox SET done_at = ? WHERE alert_id = ? AND done_at IS NULL'),
       insertDelivery: db.prepare(
-        `INSERT INTO deliveries (alert_id, step, round, channel, recipient, address, attempt, at, ok, error)
-         VALUES (:alertId, :step, :round, :channel, :recipient, :address, :attempt, :at, :ok, :error)`,
+        `INSERT INTO deliveries (alert_id, step, round, channel, recipient, address, attempt, at, ok, error,
+           receipt)
+         VALUES (:alertId, :step, :round, :channel, :recipient, :address, :attempt, :at, :ok, :error,
+           :receipt)`,
       ),
       deliveries: db.prepare<[string], DeliveryRow>(
         'SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id',
@@ -331,7 +336,11 @@ export class AlertStore {
   }
 
   addDelivery(delivery: NewDelivery): void {
-    this.stmt.insertDelivery.run({ ...delivery, ok: delivery.ok ? 1 : 0 });
+    this.stmt.insertDelivery.run({
+      ...delivery,
+      ok: delivery.ok ? 1 : 0,
+      receipt: delivery.receipt ? JSON.stringify(delivery.receipt) : null,
+    });
   }
 
   deliveries(alertId: string): Delivery[] {

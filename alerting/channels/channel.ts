@@ -1,6 +1,6 @@
 // What every notification channel implements. The escalator decides who is told; a channel only carries
 // one notification to one recipient and reports each attempt, which the escalator records.
-import type { Alert, ChannelName, Recipient } from '../alerts/schemas.ts';
+import type { Alert, ChannelName, DeliveryReceipt, Recipient } from '../alerts/schemas.ts';
 
 export interface Notification {
   alert: Alert;
@@ -18,6 +18,10 @@ export interface DeliveryAttempt {
   at: number;
   ok: boolean;
   error: string | null;
+  /** What an outside provider (SMS, voice) said about this attempt: its ids and status. */
+  receipt?: DeliveryReceipt | null;
+  /** False when trying again cannot help (a wrong number, an unapproved template): fail over at once. */
+  retryable?: boolean;
 }
 
 export interface DeliveryResult {

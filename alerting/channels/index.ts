@@ -30,5 +30,19 @@ export {
   type WebhookOptions,
 } from './webhook.ts';
 export { EmailChannel, emailContent, type EmailOptions } from './email.ts';
-export { SmsChannel, smsText, type SmsProvider } from './sms.ts';
+export {
+  ProviderChannel,
+  smsChannel,
+  templateParams,
+  voiceChannel,
+  type ProviderChannelOptions,
+} from './sms.ts';
+export { AliyunSms, AliyunVoice, type AliyunCredentials } from './providers/aliyun.ts';
+export { TencentSms, TencentVoice, type TencentCredentials } from './providers/tencent.ts';
+export {
+  ProviderError,
+  type MessageProvider,
+  type ProviderReceipt,
+  type TemplateParams,
+} from './providers/provider.ts';
 export { alertMessage, ruleNameZh } from './message.ts';

@@ -1,97 +1,238 @@
-import { describe, expect, it } from 'vitest';
+// SMS and voice channels inside escalation, against a local Alibaba Cloud stand-in: what a family member
+// receives, what the alert's deliveries and trail keep, retries within the retry time, and failover to
+// the person's next channel and then the next person.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Contact } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import type { ResidentDirectory } from '../alerts/directory.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import { AlertService } from '../alerts/service.ts';
 import { raise, settableClock, T0 } from '../alerts/test-support.ts';
-import { ruleNameZh } from './message.ts';
-import { SmsChannel, type SmsProvider } from './sms.ts';
+import { AliyunSms, AliyunVoice } from './providers/aliyun.ts';
+import { AliyunServer } from './providers/testing/aliyun-server.ts';
+import { smsChannel, voiceChannel, type ProviderChannelOptions } from './sms.ts';
 
 const tempDir = useTempDirs();
+const credentials = { accessKeyId: 'LTAI5tAnjuTest', accessKeySecret: 'aliyun-secret-never-shown' };
+const servers: AliyunServer[] = [];
+const services: AlertService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+  for (const s of servers.splice(0)) await s.close();
+});
 
-// SMS providers cannot be reached from here: this stand-in for the outside world keeps the texts.
-class FakeSmsProvider implements SmsProvider {
-  readonly texts: { phone: string; text: string }[] = [];
-  failWith: string | null = null;
-
-  async send(phone: string, text: string): Promise<void> {
-    if (this.failWith) throw new Error(this.failWith);
-    this.texts.push({ phone, text });
-  }
+function contact(
+  id: string,
+  name: string,
+  order: number,
+  channels: Contact['channels'],
+  phone: string,
+): Contact {
+  return {
+    id,
+    residentId: 'rs_1',
+    name,
+    relation: 'family',
+    phone,
+    email: null,
+    channels,
+    escalationOrder: order,
+    createdAt: T0,
+  };
 }
 
-const directory: ResidentDirectory = {
-  resident: (id) => ({
-    id,
-    name: '张桂英',
-    communityId: 'cm_a',
-    home: '',
-    language: 'zh-CN',
-    contacts: [
-      {
-        id: 'ct_neighbour',
-        residentId: id,
-        name: '王阿姨',
-        relation: 'neighbour',
-        phone: '13800000001',
-        email: null,
-        channels: ['sms'],
-        escalationOrder: 1,
-        createdAt: T0,
-      },
-    ],
-  }),
-};
+const DAUGHTER = contact('ct_daughter', '李娜', 1, ['app', 'sms', 'phone'], '13800000001');
+const SON = contact('ct_son', '李强', 2, ['sms'], '13800000002');
 
-function service(provider: SmsProvider) {
-  return AlertService.open({
+function directory(contacts: Contact[]): ResidentDirectory {
+  return {
+    resident: (id) => ({ id, name: '张桂英', communityId: 'cm_a', home: '', language: 'zh-CN', contacts }),
+  };
+}
+
+async function setup(
+  options: {
+    contacts?: Contact[];
+    channel?: ProviderChannelOptions;
+    delayMs?: number;
+    failover?: boolean;
+  } = {},
+) {
+  const server = await new AliyunServer({
+    ...credentials,
+    ...(options.delayMs ? { delayMs: options.delayMs } : {}),
+  }).start();
+  servers.push(server);
+  const channelOptions = { retryWithinMs: 5000, baseDelayMs: 20, ...options.channel };
+  const service = AlertService.open({
     dataDir: tempDir(),
     clock: settableClock(),
-    directory,
+    directory: directory(options.contacts ?? [DAUGHTER, SON]),
+    // The family step tells the first family member; failover reaches further when that fails.
     policies: parseEscalationPolicies(
-      'default: { steps: [{ afterMin: 0, notify: [neighbour] }], renotifyEveryMin: null }',
+      `default: { steps: [{ afterMin: 0, notify: [family], maxContactOrder: 1 }], renotifyEveryMin: null, failover: ${options.failover ?? true} }`,
     ),
-    channels: [new SmsChannel(provider)],
+    channels: [
+      smsChannel(
+        new AliyunSms({ credentials, endpoint: server.url, signName: '安居', templateCode: 'SMS_1' }),
+        channelOptions,
+      ),
+      voiceChannel(new AliyunVoice({ credentials, endpoint: server.url, ttsCode: 'TTS_1' }), channelOptions),
+    ],
   });
+  services.push(service);
+  return { server, service };
 }
 
-describe('SMS channel', () => {
-  it('texts a contact who chose SMS, in one short Chinese-first line', async () => {
-    const provider = new FakeSmsProvider();
-    const alerts = service(provider);
-    const { alert } = alerts.apply(raise({ ruleId: 'event.fall', summary: 'Fall detected, not cancelled' }))!;
-    await alerts.advanceTo(T0);
-    expect(provider.texts).toEqual([
-      {
-        phone: '13800000001',
-        text: '【安居】张桂英疑似跌倒（报警），请尽快处理。Anju: Fall detected, not cancelled',
-      },
+/** "action phone" of every request the provider accepted, in order. */
+const calls = (server: AliyunServer) =>
+  server.requests.map((r) => `${r.action} ${r.params.PhoneNumbers ?? r.params.CalledNumber}`);
+
+describe('SMS and voice channels in escalation', () => {
+  it("texts the family member's first channel with the alert as template parameters, keeping the provider's ids", async () => {
+    const { server, service } = await setup();
+    const { alert } = service.apply(
+      raise({ ruleId: 'event.sos', severity: 'critical', summary: 'SOS pressed' }),
+    )!;
+    await service.advanceTo(T0);
+
+    expect(calls(server)).toEqual(['SendSms 13800000001']); // not the call: SMS is her first choice
+    expect(JSON.parse(server.requests[0]!.params.TemplateParam!)).toEqual({
+      name: '张桂英',
+      rule: '紧急呼叫（SOS）',
+      severity: '危急',
+    });
+    expect(server.requests[0]!.params.OutId).toBe(`${alert.id}:0.0`);
+    const sms = service.deliveries(alert.id).filter((d) => d.channel === 'sms');
+    expect(sms).toMatchObject([
+      { recipient: 'contact:ct_daughter', ok: true, receipt: { provider: 'aliyun', status: 'OK' } },
     ]);
-    expect(alerts.deliveries(alert.id)).toMatchObject([
-      { channel: 'sms', recipient: 'contact:ct_neighbour', ok: true },
-    ]);
-    await alerts.close();
+    expect(sms[0]!.receipt!.requestId).toBeTruthy();
+    expect(sms[0]!.receipt!.messageId).toBeTruthy();
+    const delivered = service.history(alert.id).find((e) => e.action === 'delivered');
+    expect(delivered?.details).toMatchObject({ name: '李娜', channel: 'sms', receipt: sms[0]!.receipt! });
+    // Her family page is told alongside (no socket channel here, so that delivery failed), and no one else.
+    expect(
+      service
+        .deliveries(alert.id)
+        .map((d) => d.channel)
+        .sort(),
+    ).toEqual(['sms', 'socketio']);
   });
 
-  it('records a provider refusal as a failed delivery', async () => {
-    const provider = new FakeSmsProvider();
-    provider.failWith = 'template not approved';
-    const alerts = service(provider);
-    const { alert } = alerts.apply(raise())!;
-    await alerts.advanceTo(T0);
-    expect(alerts.deliveries(alert.id)).toMatchObject([
-      { channel: 'sms', ok: false, error: 'template not approved' },
+  it('retries a throttled text within the retry time and records every attempt', async () => {
+    const { server, service } = await setup();
+    server.fail({ phone: '13800000001', code: 'isv.BUSINESS_LIMIT_CONTROL', times: 2 });
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    const sms = service.deliveries(alert.id).filter((d) => d.channel === 'sms');
+    expect(sms.map((d) => [d.attempt, d.ok, d.receipt?.status])).toEqual([
+      [1, false, 'isv.BUSINESS_LIMIT_CONTROL'],
+      [2, false, 'isv.BUSINESS_LIMIT_CONTROL'],
+      [3, true, 'OK'],
     ]);
-    await alerts.close();
+    expect(calls(server)).toEqual(Array(3).fill('SendSms 13800000001')); // and no call: the text got through
   });
 
-  it('names rules in Chinese by their family, most specific first', () => {
-    expect(ruleNameZh('device.offline.heartbeat')).toBe('设备离线');
-    expect(ruleNameZh('device.firmware')).toBe('设备异常');
-    expect(ruleNameZh('gas.lpg')).toBe('燃气浓度超标');
-    expect(ruleNameZh('absence.night_door')).toBe('夜间开门');
-    expect(ruleNameZh('absence.not_back')).toBe('外出未归');
-    expect(ruleNameZh('absence.routine')).toBe('长时间无活动');
-    expect(ruleNameZh('something.new')).toBe('安全警报');
+  it('moves on to her voice call once retrying has used up the retry time', async () => {
+    const { server, service } = await setup({ channel: { retryWithinMs: 300, baseDelayMs: 50 } });
+    server.fail({ phone: '13800000001', action: 'SendSms', code: 'Throttling.User', times: 100 });
+    const { alert } = service.apply(raise())!;
+    const started = performance.now();
+    await service.advanceTo(T0);
+    const elapsed = performance.now() - started;
+
+    const trail = service.history(alert.id).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.next])).toEqual([
+      ['delivery_failed', 'sms', { recipient: 'contact:ct_daughter', name: '李娜', channel: 'voice' }],
+      ['delivered', 'voice', undefined],
+    ]);
+    expect(service.deliveries(alert.id).filter((d) => d.channel === 'sms').length).toBeGreaterThan(1);
+    expect(elapsed).toBeLessThan(300 + 1000); // the retry time, plus the call itself
+  });
+
+  it('fails over at once on a final error: wrong number, then her call, then the next family member', async () => {
+    const { server, service } = await setup();
+    server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 2 }); // SMS and call
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+
+    expect(
+      service
+        .deliveries(alert.id)
+        .filter((d) => d.channel !== 'socketio')
+        .map((d) => [d.recipient, d.channel, d.ok, d.attempt]),
+    ).toEqual([
+      ['contact:ct_daughter', 'sms', false, 1],
+      ['contact:ct_daughter', 'voice', false, 1],
+      ['contact:ct_son', 'sms', true, 1],
+    ]);
+    const trail = service.history(alert.id).filter((e) => e.action.startsWith('deliver'));
+    expect(
+      trail.map((e) => [
+        e.action,
+        e.details.name,
+        e.details.channel,
+        (e.details.next as { name?: string } | null)?.name,
+      ]),
+    ).toEqual([
+      ['delivery_failed', '李娜', 'sms', '李娜'],
+      ['delivery_failed', '李娜', 'voice', '李强'],
+      ['delivered', '李强', 'sms', undefined],
+    ]);
+    expect(trail[0]!.details.error).toContain('isv.MOBILE_NUMBER_ILLEGAL');
+  });
+
+  it('records that nobody is left when every channel of every family member failed', async () => {
+    const { server, service } = await setup();
+    server.fail({ phone: '*', code: 'isv.AMOUNT_NOT_ENOUGH', times: 10 });
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    const failed = service.history(alert.id).filter((e) => e.action === 'delivery_failed');
+    expect(failed.map((e) => e.details.next === null)).toEqual([false, false, true]);
+  });
+
+  it("waits for the carrier's report when asked to, and calls when the text was not delivered", async () => {
+    const { server, service } = await setup({ channel: { confirmWithinMs: 2000, reportEveryMs: 20 } });
+    server.report('13800000001', { sendStatus: 2, errCode: 'MK:0001' }); // her phone is off
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    expect(calls(server)).toEqual([
+      'SendSms 13800000001',
+      'QuerySendDetails undefined',
+      'SingleCallByTts 13800000001',
+    ]);
+    const sms = service.deliveries(alert.id).find((d) => d.channel === 'sms')!;
+    expect(sms).toMatchObject({
+      ok: false,
+      error: 'aliyun delivery report: MK:0001',
+      receipt: { status: 'MK:0001' },
+    });
+    const failed = service.history(alert.id).find((e) => e.action === 'delivery_failed')!;
+    expect(failed.details.next).toMatchObject({ channel: 'voice' });
+  });
+
+  it('with failover off, texts and calls at once and moves on to nobody', async () => {
+    const { server, service } = await setup({ failover: false });
+    server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 2 });
+    const { alert } = service.apply(raise())!;
+    await service.advanceTo(T0);
+    expect(calls(server).sort()).toEqual(['SendSms 13800000001', 'SingleCallByTts 13800000001']);
+    const failed = service.history(alert.id).filter((e) => e.action === 'delivery_failed');
+    expect(failed.map((e) => e.details.next)).toEqual([null, null]);
+  });
+
+  it('stops failing over once someone has taken the alert on', async () => {
+    const { server, service } = await setup({ delayMs: 150 });
+    server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 1 });
+    const { alert } = service.apply(raise())!;
+    const escalating = service.advanceTo(T0);
+    service.acknowledge(alert.id, 'us_staff'); // while the SMS request is on its way
+    await escalating;
+    expect(calls(server)).toEqual(['SendSms 13800000001']); // no call after it
+    const failed = service
+      .history(alert.id)
+      .filter((e) => e.action === 'delivery_failed' && e.details.channel === 'sms');
+    expect(failed.map((e) => e.details.next)).toEqual([null]);
   });
 });

@@ -21,7 +21,10 @@ export function stepText(step: number): string {
 
 export function auditText(entry: AuditEntry): string {
   const step = typeof entry.details.step === 'number' ? entry.details.step + 1 : '';
-  return tMaybe(`audit.${entry.action}`, { step }) ?? entry.action;
+  // Delivery entries name whom and how (details.name, details.channel).
+  const recipient = typeof entry.details.name === 'string' ? entry.details.name : '';
+  const channel = typeof entry.details.channel === 'string' ? entry.details.channel : '';
+  return tMaybe(`audit.${entry.action}`, { step, recipient, channel }) ?? entry.action;
 }
 
 /** Evidence as people read it: times as dates, objects as JSON. */

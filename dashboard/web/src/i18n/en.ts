@@ -102,6 +102,8 @@ const en = {
   'audit.note': 'added a note',
   'audit.escalated': 'escalated to step {step}',
   'audit.renotified': 'reminded step {step} again',
+  'audit.delivered': 'reached {recipient} by {channel}',
+  'audit.delivery_failed': 'could not reach {recipient} by {channel}',
 
   'rule.event.sos': 'SOS button pressed',
   'rule.event.fall': 'Fall detected',

@@ -1,0 +1,178 @@
+// Alibaba Cloud: SMS by Dysmsapi SendSms, its delivery reports by QuerySendDetails, and voice
+// notification calls by Dyvmsapi SingleCallByTts (all API version 2017-05-25), RPC style: a form POST of
+// common and action parameters, signed with the AccessKey secret (aliyun-signature.ts). Success is
+// {"Code":"OK", RequestId, ...}; anything else carries the error code, sorted into retryable or final
+// (error-codes.ts).
+import { randomUUID } from 'node:crypto';
+import { aliyunRetryable, httpRetryable } from './error-codes.ts';
+import { exchange } from './http.ts';
+import { canonicalizedQuery, rpcSignature } from './aliyun-signature.ts';
+import {
+  ProviderError,
+  type DeliveryReport,
+  type MessageProvider,
+  type ProviderReceipt,
+  type TemplateParams,
+} from './provider.ts';
+
+export interface AliyunCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+}
+
+export interface AliyunOptions {
+  credentials: AliyunCredentials;
+  /** https://dysmsapi.aliyuncs.com by default (dyvmsapi for calls); a local server in tests. */
+  endpoint?: string;
+  regionId?: string;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export interface AliyunSmsOptions extends AliyunOptions {
+  signName: string;
+  templateCode: string;
+}
+
+export interface AliyunVoiceOptions extends AliyunOptions {
+  /** The number shown to the called person (bought in the Voice Messaging Service console). */
+  calledShowNumber?: string;
+  ttsCode: string;
+  playTimes?: number;
+}
+
+/** Alibaba's timestamp format: ISO 8601 in UTC, whole seconds. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** One signed RPC call; resolves with the HTTP status and the parsed body. */
+async function rpc(
+  opts: AliyunOptions,
+  defaultEndpoint: string,
+  action: string,
+  actionParams: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const params: Record<string, string> = {
+    AccessKeyId: opts.credentials.accessKeyId,
+    Action: action,
+    Format: 'JSON',
+    RegionId: opts.regionId ?? 'cn-hangzhou',
+    SignatureMethod: 'HMAC-SHA1',
+    SignatureNonce: randomUUID(),
+    SignatureVersion: '1.0',
+    Timestamp: timestamp((opts.now ?? Date.now)()),
+    Version: '2017-05-25',
+    ...actionParams,
+  };
+  params.Signature = rpcSignature('POST', params, opts.credentials.accessKeySecret);
+  const { status, json } = await exchange(
+    'aliyun',
+    new URL(opts.endpoint ?? defaultEndpoint),
+    {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: canonicalizedQuery(params) + `&Signature=${encodeURIComponent(params.Signature)}`,
+    },
+    opts.timeoutMs ?? 5000,
+  );
+  return { status, body: (json ?? {}) as Record<string, unknown> };
+}
+
+/** A call whose success is {"Code":"OK"}: its receipt, or a ProviderError with the code sorted. */
+async function callAliyun(
+  opts: AliyunOptions,
+  defaultEndpoint: string,
+  action: string,
+  actionParams: Record<string, string>,
+  idField: 'BizId' | 'CallId' | null,
+): Promise<{ receipt: ProviderReceipt; body: Record<string, unknown> }> {
+  const { status, body } = await rpc(opts, defaultEndpoint, action, actionParams);
+  const code = typeof body.Code === 'string' ? body.Code : null;
+  const id = idField ? body[idField] : undefined;
+  const receipt: ProviderReceipt = {
+    provider: 'aliyun',
+    requestId: typeof body.RequestId === 'string' ? body.RequestId : null,
+    messageId: typeof id === 'string' ? id : null,
+    status: code ?? `HTTP ${status}`,
+  };
+  if (status === 200 && code === 'OK') return { receipt, body };
+  const text = typeof body.Message === 'string' ? `: ${body.Message}` : '';
+  const retryable = code ? aliyunRetryable(code) : httpRetryable(status);
+  throw new ProviderError(`aliyun ${action} ${receipt.status}${text}`, retryable, receipt);
+}
+
+/** yyyyMMdd in China time: the day under which QuerySendDetails files a message. */
+function sendDate(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
+}
+
+export class AliyunSms implements MessageProvider {
+  readonly id = 'aliyun';
+
+  constructor(private readonly opts: AliyunSmsOptions) {}
+
+  async send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
+    const { receipt } = await callAliyun(
+      this.opts,
+      'https://dysmsapi.aliyuncs.com/',
+      'SendSms',
+      {
+        PhoneNumbers: phone,
+        SignName: this.opts.signName,
+        TemplateCode: this.opts.templateCode,
+        TemplateParam: JSON.stringify(params),
+        OutId: outId,
+      },
+      'BizId',
+    );
+    return receipt;
+  }
+
+  /** QuerySendDetails: SendStatus 3 delivered, 2 failed (ErrCode says why), 1 still waiting. */
+  async report(phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport> {
+    const { body } = await callAliyun(
+      this.opts,
+      'https://dysmsapi.aliyuncs.com/',
+      'QuerySendDetails',
+      {
+        PhoneNumber: phone,
+        ...(receipt.messageId ? { BizId: receipt.messageId } : {}),
+        SendDate: sendDate(sentAt),
+        PageSize: '10',
+        CurrentPage: '1',
+      },
+      null,
+    );
+    const rows = (
+      body.SmsSendDetailDTOs as { SmsSendDetailDTO?: { SendStatus?: number; ErrCode?: string }[] }
+    )?.SmsSendDetailDTO;
+    const row = rows?.[0];
+    if (row?.SendStatus === 3) return { state: 'delivered', code: row.ErrCode ?? 'DELIVERED' };
+    if (row?.SendStatus === 2) return { state: 'failed', code: row.ErrCode ?? 'failed' };
+    return { state: 'pending', code: null };
+  }
+}
+
+export class AliyunVoice implements MessageProvider {
+  readonly id = 'aliyun';
+
+  constructor(private readonly opts: AliyunVoiceOptions) {}
+
+  async send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
+    const { receipt } = await callAliyun(
+      this.opts,
+      'https://dyvmsapi.aliyuncs.com/',
+      'SingleCallByTts',
+      {
+        ...(this.opts.calledShowNumber ? { CalledShowNumber: this.opts.calledShowNumber } : {}),
+        CalledNumber: phone,
+        TtsCode: this.opts.ttsCode,
+        TtsParam: JSON.stringify(params),
+        PlayTimes: String(this.opts.playTimes ?? 2),
+        OutId: outId,
+      },
+      'CallId',
+    );
+    return receipt;
+  }
+}

@@ -1,0 +1,114 @@
+// The sms and voice sections of the notifications file: what it accepts, secrets only from the
+// environment, and channels that really send through the configured provider.
+import { afterEach, describe, expect, it } from 'vitest';
+import { notificationChannels, parseNotifications } from '../../notifications.ts';
+import { raise, T0 } from '../../alerts/test-support.ts';
+import type { Alert } from '../../alerts/schemas.ts';
+import type { Notification } from '../channel.ts';
+import { TencentServer } from './testing/tencent-server.ts';
+import { AliyunServer } from './testing/aliyun-server.ts';
+
+const servers: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+const ENV = {
+  ANJU_TENCENT_SECRET_ID: 'AKIDanjuTest',
+  ANJU_TENCENT_SECRET_KEY: 'tencent-key-from-env',
+  ANJU_ALIYUN_ACCESS_KEY_ID: 'LTAI5tAnjuTest',
+  ANJU_ALIYUN_ACCESS_KEY_SECRET: 'aliyun-secret-from-env',
+};
+
+function notification(channel: 'sms' | 'voice'): Notification {
+  const signal = raise({ ruleId: 'event.sos', severity: 'critical' });
+  const alert: Alert = {
+    id: 'al_1',
+    residentId: signal.residentId,
+    communityId: 'cm_a',
+    ruleId: signal.ruleId,
+    severity: signal.severity,
+    state: 'open',
+    openedAt: T0,
+    updatedAt: T0,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    resolvedBy: null,
+    resolvedAt: null,
+    outcome: null,
+    note: null,
+    summary: signal.summary,
+    evidence: {},
+    deviceId: null,
+    escalationStep: 1,
+    autoClear: false,
+    repeatCount: 0,
+  };
+  return {
+    alert,
+    resident: { name: '张桂英', home: '' },
+    step: 1,
+    round: 0,
+    at: T0,
+    recipient: {
+      kind: 'contact',
+      id: 'ct_1',
+      name: '李娜',
+      channel,
+      address: '13800000001',
+      language: 'zh-CN',
+    },
+  };
+}
+
+describe('notifications file: sms and voice', () => {
+  it('makes an SMS channel (Tencent) and a voice channel (Alibaba) that send with secrets from the environment', async () => {
+    const tencent = await new TencentServer({
+      secretId: ENV.ANJU_TENCENT_SECRET_ID,
+      secretKey: ENV.ANJU_TENCENT_SECRET_KEY,
+    }).start();
+    const aliyun = await new AliyunServer({
+      accessKeyId: ENV.ANJU_ALIYUN_ACCESS_KEY_ID,
+      accessKeySecret: ENV.ANJU_ALIYUN_ACCESS_KEY_SECRET,
+    }).start();
+    servers.push(tencent, aliyun);
+    const config = parseNotifications(
+      `
+      sms: { provider: tencent, endpoint: '${tencent.url}', sdkAppId: '1400000001', signName: 安居, templateId: '1234567' }
+      voice: { provider: aliyun, endpoint: '${aliyun.url}', ttsCode: TTS_1, retryWithinSec: 30 }
+      `,
+      'notifications.yaml',
+    );
+    expect(config.sms).toMatchObject({ provider: 'tencent', region: 'ap-guangzhou', retryWithinSec: 60 });
+    const channels = notificationChannels(config, ENV);
+    expect(channels.map((c) => c.name)).toEqual(['sms', 'voice']);
+
+    const sms = await channels[0]!.send(notification('sms'));
+    expect(sms.attempts).toMatchObject([{ ok: true, receipt: { provider: 'tencent', status: 'Ok' } }]);
+    expect(tencent.requests[0]!.payload.TemplateParamSet).toEqual(['张桂英', '紧急呼叫（SOS）', '危急']);
+    const voice = await channels[1]!.send(notification('voice'));
+    expect(voice.attempts).toMatchObject([{ ok: true, receipt: { provider: 'aliyun', status: 'OK' } }]);
+    expect(aliyun.requests[0]!.params.CalledNumber).toBe('13800000001');
+  });
+
+  it('refuses to start without the secret in the environment, naming the variable', () => {
+    const config = parseNotifications(
+      'sms: { provider: aliyun, accessKeyId: LTAI5t, signName: 安居, templateCode: SMS_1 }',
+      'notifications.yaml',
+    );
+    expect(() => notificationChannels(config, {})).toThrow(
+      'notifications sms: set ANJU_ALIYUN_ACCESS_KEY_SECRET in the environment',
+    );
+  });
+
+  it('refuses a secret written into the file, and a section missing its template', () => {
+    expect(() =>
+      parseNotifications(
+        'sms: { provider: tencent, sdkAppId: "1", signName: 安居, templateId: "2", secretKey: leaked }',
+        'n.yaml',
+      ),
+    ).toThrow(/sms: Unrecognized key: "secretKey"/);
+    expect(() => parseNotifications('voice: { provider: aliyun }', 'n.yaml')).toThrow(/voice\.ttsCode/);
+    expect(() => parseNotifications('sms: { provider: twilio }', 'n.yaml')).toThrow(/sms\.provider/);
+  });
+});

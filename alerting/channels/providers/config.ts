@@ -1,0 +1,147 @@
+// The SMS and voice sections of the notifications file, and the providers they make. Ids, names and
+// template codes live in the file; the secrets (Alibaba's AccessKey secret, Tencent's SecretKey) only in
+// the environment, so the file can be shown, versioned and logged.
+import { z } from 'zod';
+import { AliyunSms, AliyunVoice, type AliyunCredentials } from './aliyun.ts';
+import type { MessageProvider } from './provider.ts';
+import { TencentSms, TencentVoice, type TencentCredentials } from './tencent.ts';
+
+export const ENV = {
+  aliyunId: 'ANJU_ALIYUN_ACCESS_KEY_ID',
+  aliyunSecret: 'ANJU_ALIYUN_ACCESS_KEY_SECRET',
+  tencentId: 'ANJU_TENCENT_SECRET_ID',
+  tencentSecret: 'ANJU_TENCENT_SECRET_KEY',
+} as const;
+
+const common = {
+  /** Replaces the provider's own endpoint (a local stand-in in tests, a VPC endpoint in production). */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Retryable failures (throttling, the provider's trouble) are tried again for this long, then fail over. */
+  retryWithinSec: z.number().min(0).max(3600).default(60),
+  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+};
+const aliyun = {
+  provider: z.literal('aliyun'),
+  /** Or ANJU_ALIYUN_ACCESS_KEY_ID; the secret is always ANJU_ALIYUN_ACCESS_KEY_SECRET. */
+  accessKeyId: z.string().min(1).optional(),
+  regionId: z.string().min(1).default('cn-hangzhou'),
+};
+const tencent = {
+  provider: z.literal('tencent'),
+  /** Or ANJU_TENCENT_SECRET_ID; the key is always ANJU_TENCENT_SECRET_KEY. */
+  secretId: z.string().min(1).optional(),
+  region: z.string().min(1).default('ap-guangzhou'),
+};
+/** Wait this long for the carrier's delivery report (pulled every 5 s); a failed report fails over. 0: don't. */
+const confirmWithinSec = z.number().min(0).max(600).default(0);
+const playTimes = z.number().int().min(1).max(3).default(2);
+
+export const SmsConfig = z.discriminatedUnion('provider', [
+  z.strictObject({
+    ...common,
+    ...aliyun,
+    signName: z.string().min(1),
+    /** An approved template with variables ${name}, ${rule}, ${severity}. */
+    templateCode: z.string().min(1),
+    confirmWithinSec,
+  }),
+  z.strictObject({
+    ...common,
+    ...tencent,
+    sdkAppId: z.string().min(1),
+    signName: z.string().min(1),
+    /** An approved template with variables {1} name, {2} rule, {3} severity. */
+    templateId: z.string().min(1),
+    confirmWithinSec,
+  }),
+]);
+export type SmsConfig = z.infer<typeof SmsConfig>;
+
+export const VoiceConfig = z.discriminatedUnion('provider', [
+  z.strictObject({
+    ...common,
+    ...aliyun,
+    /** A text-to-speech template with ${name}, ${rule}, ${severity}. */
+    ttsCode: z.string().min(1),
+    calledShowNumber: z.string().min(1).optional(),
+    playTimes,
+  }),
+  z.strictObject({
+    ...common,
+    ...tencent,
+    voiceSdkAppId: z.string().min(1),
+    /** A voice template with {1} name, {2} rule, {3} severity. */
+    templateId: z.string().min(1),
+    playTimes,
+  }),
+]);
+export type VoiceConfig = z.infer<typeof VoiceConfig>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string, section: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`notifications ${section}: set ${name} in the environment`);
+  return value;
+}
+
+function aliyunCredentials(
+  c: { accessKeyId?: string | undefined },
+  env: Env,
+  section: string,
+): AliyunCredentials {
+  return {
+    accessKeyId: c.accessKeyId ?? required(env, ENV.aliyunId, section),
+    accessKeySecret: required(env, ENV.aliyunSecret, section),
+  };
+}
+
+function tencentCredentials(
+  c: { secretId?: string | undefined },
+  env: Env,
+  section: string,
+): TencentCredentials {
+  return {
+    secretId: c.secretId ?? required(env, ENV.tencentId, section),
+    secretKey: required(env, ENV.tencentSecret, section),
+  };
+}
+
+export function smsProvider(c: SmsConfig, env: Env): MessageProvider {
+  const base = { endpoint: c.endpoint, timeoutMs: c.timeoutMs };
+  return c.provider === 'aliyun'
+    ? new AliyunSms({
+        ...base,
+        credentials: aliyunCredentials(c, env, 'sms'),
+        regionId: c.regionId,
+        signName: c.signName,
+        templateCode: c.templateCode,
+      })
+    : new TencentSms({
+        ...base,
+        credentials: tencentCredentials(c, env, 'sms'),
+        region: c.region,
+        sdkAppId: c.sdkAppId,
+        signName: c.signName,
+        templateId: c.templateId,
+      });
+}
+
+export function voiceProvider(c: VoiceConfig, env: Env): MessageProvider {
+  const base = { endpoint: c.endpoint, timeoutMs: c.timeoutMs, playTimes: c.playTimes };
+  return c.provider === 'aliyun'
+    ? new AliyunVoice({
+        ...base,
+        credentials: aliyunCredentials(c, env, 'voice'),
+        regionId: c.regionId,
+        ttsCode: c.ttsCode,
+        ...(c.calledShowNumber ? { calledShowNumber: c.calledShowNumber } : {}),
+      })
+    : new TencentVoice({
+        ...base,
+        credentials: tencentCredentials(c, env, 'voice'),
+        region: c.region,
+        voiceSdkAppId: c.voiceSdkAppId,
+        templateId: c.templateId,
+      });
+}

@@ -135,3 +135,47 @@ describe('a backlog drained over several journal batches', () => {
     );
   });
 });
+
+describe('two devices of one resident draining at once', () => {
+  it("does not let one device's later reading fire a timer the other device's next reading cancels", () => {
+    // The wearable and the kitchen detector both upload an hour late; the detector runs ahead of the
+    // band in the journal, so its reading of 10:01 comes before the band's cancellation of a 10:00 fall.
+    const late = (deviceId: string, channel: 'event' | 'telemetry', payload: object, arrival: number) =>
+      JSON.stringify({ topic: topicFor(deviceId, channel), payload, receivedAt: arrival });
+    const arrival = t0 + 61 * MIN;
+    const lines = [
+      late(
+        'W-1',
+        'telemetry',
+        { ts: t0 - MIN, seq: 1, heartRate: 70, worn: true, activity: 'light' },
+        arrival,
+      ),
+      late(
+        'G-1',
+        'telemetry',
+        { ts: t0 - MIN, seq: 1, gas: 'methane', concentration: 1, unit: '%LEL' },
+        arrival,
+      ),
+      late(
+        'W-1',
+        'event',
+        { ts: t0, seq: 2, type: 'fall', confidence: 0.8, cancellable: true, cancelWindowS: 30 },
+        arrival,
+      ),
+      late(
+        'G-1',
+        'telemetry',
+        { ts: t0 + MIN, seq: 2, gas: 'methane', concentration: 1, unit: '%LEL' },
+        arrival + 1,
+      ),
+      late('W-1', 'event', { ts: t0 + 12 * S, seq: 3, type: 'fall_cancelled', fallSeq: 2 }, arrival + 2),
+    ];
+    const { engine, signals, replayer } = engineWithSignals();
+    for (const line of lines) replayer.line(line);
+    engine.endBacklogs();
+    engine.advanceTo(arrival + MIN);
+    const rs1 = of(signals, 'rs_1');
+    expect(rs1.filter((s) => s.ruleId === 'event.fall')).toEqual([]);
+    expect(rs1.filter((s) => s.ruleId === 'event.fall_cancelled')).toHaveLength(1);
+  });
+});

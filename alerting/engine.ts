@@ -153,9 +153,11 @@ export class RuleEngine {
       const binding = bindings[i]!;
       if (late || this.backlogs.size > 0)
         this.noteBacklog(binding.subjectId, reading.deviceId, ts, arrivedAt);
-      // A reading is judged after every timer of its resident due by its time, held or not: the hold is
-      // for the wall clock, never for a reading's own time.
-      this.fireSubject(binding.subjectId, ts);
+      // A reading is judged after every timer of its resident due by its time, but no further than
+      // another device of theirs still draining a backlog has delivered: that device's next readings
+      // (a fall cancelled, motion) may still cancel a timer, whichever device's reading came first.
+      const hold = this.backlogs.get(binding.subjectId)?.holdAt ?? Infinity;
+      this.fireSubject(binding.subjectId, Math.min(ts, hold));
       binding.accept(reading.message, ts, arrivedAt);
     }
   }

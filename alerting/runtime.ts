@@ -2,6 +2,7 @@
 // the alert lifecycle. Rule state is saved with the journal position it reflects, so after a restart the
 // engine first replays what it had not seen, then goes live.
 import type { Logger } from 'pino';
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import type { Journal } from '../ingest/journal.ts';
 import type { Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
@@ -27,6 +28,10 @@ export interface AlertingOptions {
   rulesFile?: string;
   /** Per-resident overrides kept elsewhere (the admin page's); they take precedence over the file's. */
   residentOverrides?: ResidentOverrides;
+  /** Where failed and recovered writes of alerts and rule state are told (/healthz). */
+  writes?: { alerts: WriteReporter; ruleState: WriteReporter };
+  /** How often the rule state is snapshotted; default one minute. */
+  snapshotEveryMs?: number;
 }
 
 export interface ResidentOverrides {
@@ -50,7 +55,8 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     directory: registryDirectory(opts.registry),
     channels: [...opts.channels, ...notificationChannels(notifications)],
     policies: notifications.escalation,
-    onError: (err) => logger.error({ err: (err as Error).message }, 'alert lifecycle error'),
+    onError: (err) => logger.error({ err }, 'alert lifecycle error'),
+    writes: opts.writes?.alerts,
   });
   // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
   const currentRules = (): RuleSet => {
@@ -64,14 +70,20 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   const engine = new RuleEngine({
     context: registryContext(opts.registry),
     rules: currentRules(),
-    onListenerError: (err) => logger.error({ err: (err as Error).message }, 'alert signal not applied'),
+    onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
   engine.onSignal((signal) => alerts.apply(signal));
 
   let position = 0;
+  const ruleStateWrites = opts.writes?.ruleState ?? NO_REPORTER;
   const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
     cursor: () => position,
-    onError: (err) => logger.error({ err: (err as Error).message }, 'rule state snapshot failed'),
+    everyMs: opts.snapshotEveryMs,
+    onError: (err) => {
+      ruleStateWrites.failed(err);
+      logger.error({ err }, 'rule state snapshot failed; the changes are kept for the next one');
+    },
+    onSaved: () => ruleStateWrites.succeeded(),
   });
 
   // Readings journaled while the engine was not running (a crash between journal and snapshot).
@@ -94,10 +106,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
       engine.setRules(currentRules());
       logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
     } catch (err) {
-      logger.error(
-        { file: opts.rulesFile, err: (err as Error).message },
-        'rules not reloaded; previous rules stay',
-      );
+      logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
     }
   };
   const stopOverrides = opts.residentOverrides?.onChange(() => reload('resident override changed'));
@@ -106,7 +115,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     watchRules(opts.rulesFile, {
       onReload: () => reload('rules file changed'),
       onError: (err) =>
-        logger.error({ file: opts.rulesFile, err: err.message }, 'rules not reloaded; previous rules stay'),
+        logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay'),
     });
 
   return {
@@ -116,7 +125,12 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
       if (watcher) watcher.close();
       stopOverrides?.();
       stopClock();
-      persistence.close();
+      try {
+        persistence.close();
+      } catch (err) {
+        // A full disk at shutdown: the journal still holds what the state was built from.
+        logger.error({ err }, 'last rule state snapshot not written');
+      }
       await alerts.close();
     },
   };

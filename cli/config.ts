@@ -39,6 +39,10 @@ export const ServeConfig = z.object({
     description: "The first admin's password (ANJU_ADMIN_PASSWORD); generated and printed when absent.",
   }),
   maxConnectionsPerAddress: z.coerce.number().int().min(1).default(500),
+  diskWarnFreeMb: z.coerce.number().min(0).default(512).meta({
+    description:
+      'Below this much free space (MiB) in the data directory, /healthz warns and staff get a system alert.',
+  }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;

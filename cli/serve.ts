@@ -19,6 +19,9 @@ import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
+import { StorageAlarm } from '../alerting/storage-alarm.ts';
+import { DiskSpace } from '../ops/disk-space.ts';
+import { WriteHealth } from '../ops/write-health.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
@@ -40,6 +43,9 @@ export interface RunningAnju {
   accounts: Accounts;
   residentRules: ResidentRuleStore;
   metrics: MetricsRegistry;
+  /** Every write path's failures and recoveries (journal, store, presence, alerts, ...). */
+  writeHealth: WriteHealth;
+  disk: DiskSpace;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
   close(): Promise<void>;
@@ -57,15 +63,27 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
 
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
+  // A full or failing disk is reported by every write path here, and none of them ends the process.
+  const writeHealth = new WriteHealth({ metrics, logger: log.child({ part: 'storage' }) });
+  const disk = new DiskSpace(config.dataDir, config.diskWarnFreeMb * 1024 * 1024, metrics);
 
-  const registry = Registry.open(config.dataDir);
-  const journal = new Journal({ path: path.join(config.dataDir, 'journal.db') });
+  const lastSeenWrites = writeHealth.reporter('last_seen');
+  const registry = Registry.open(config.dataDir, {
+    onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
+    onFlushed: () => lastSeenWrites.succeeded(),
+  });
+  const journal = new Journal({
+    path: path.join(config.dataDir, 'journal.db'),
+    writes: writeHealth.reporter('journal'),
+    logger: log.child({ part: 'journal' }),
+  });
   const gateway = await Gateway.create({
     directory: registry,
     sink: journal,
     logger: log.child({ part: 'gateway' }),
     metrics: gatewayMetrics(metrics),
     limits: { maxConnectionsPerAddress: config.maxConnectionsPerAddress },
+    presenceWrites: writeHealth.reporter('presence'),
   });
 
   const retentionMs = config.retentionDays === undefined ? undefined : config.retentionDays * 86_400_000;
@@ -78,7 +96,13 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
         retentionMs,
       })
     : new SqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
-  const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
+  const writer = new StoreWriter({
+    journal,
+    store,
+    metrics,
+    logger: log.child({ part: 'store-writer' }),
+    writes: writeHealth.reporter('store'),
+  });
   writer.start();
 
   const residentRules = new ResidentRuleStore(registry.database);
@@ -93,10 +117,18 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
+  const storageAlarm = new StorageAlarm({
+    condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
+    signal: (signal) => alerting.alerts.apply(signal),
+    logger: log.child({ part: 'storage' }),
+  });
+  storageAlarm.check();
+  const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(registry.database);
+  const accounts = new Accounts(registry.database, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -104,8 +136,15 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       process.stdout.write(`\n${message}\n\n`);
     },
   });
-  accounts.sessions.purgeExpired();
-  const sessionPurge = setInterval(() => accounts.sessions.purgeExpired(), SESSION_PURGE_MS);
+  const purgeSessions = () => {
+    try {
+      accounts.sessions.purgeExpired();
+    } catch (err) {
+      log.error({ err }, 'expired sessions not purged; tried again later');
+    }
+  };
+  purgeSessions();
+  const sessionPurge = setInterval(purgeSessions, SESSION_PURGE_MS);
   sessionPurge.unref();
 
   const http = await buildHttpApp({
@@ -124,6 +163,21 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
         store: async () => {
           const health = await store.health();
           return { ok: health.ok, detail: health };
+        },
+        storage: async () => {
+          const space = disk.check();
+          const failing = writeHealth.failing();
+          return {
+            ok: failing.length === 0 && space.error === undefined,
+            ...(space.low ? { warning: 'data directory almost full' } : {}),
+            detail: {
+              dataDir: config.dataDir,
+              ...space,
+              failing,
+              parts: writeHealth.status(),
+              alertsNotStored: alerting.alerts.pendingWrites(),
+            },
+          };
         },
       },
     },
@@ -174,6 +228,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
       clearInterval(revocationCheck);
       clearInterval(sessionPurge);
+      storageAlarm.close();
+      unwatchWrites();
       const listenersClosed = Promise.all(
         [mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))),
       );
@@ -185,7 +241,12 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await writer.stop();
       await journal.close();
       await store.close();
-      registry.close();
+      try {
+        registry.close();
+      } catch (err) {
+        // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
+        log.error({ err }, 'last-seen times not written at stop');
+      }
       log.info('anju stopped');
     })());
 
@@ -202,6 +263,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     accounts,
     residentRules,
     metrics,
+    writeHealth,
+    disk,
     ports,
     close,
   };

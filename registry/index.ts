@@ -39,6 +39,8 @@ export interface RegistryOptions {
   busyTimeoutMs?: number;
   /** Called when a timed last-seen flush fails; the times are kept and retried on the next flush. */
   onFlushError?: (err: unknown) => void;
+  /** Called after a timed last-seen flush wrote (or had nothing to write): storage works. */
+  onFlushed?: () => void;
 }
 
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
@@ -66,6 +68,7 @@ export class Registry implements DeviceDirectory {
       this.timer = setInterval(() => {
         try {
           this.flush();
+          options.onFlushed?.();
         } catch (err) {
           onError(err);
         }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 
-export type HealthCheck = () => Promise<{ ok: boolean; detail?: Record<string, unknown> }>;
+/** ok false: the part fails (status degraded, 503). warning: it works but needs attention soon (200). */
+export type HealthCheck = () => Promise<{ ok: boolean; warning?: string; detail?: Record<string, unknown> }>;
 
 export interface OpsOptions {
   metrics: Registry;
@@ -22,7 +23,9 @@ export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOption
       }),
     );
     const ok = results.every(([, r]) => r.ok);
-    reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) });
+    const warned = results.some(([, r]) => 'warning' in r && r.warning !== undefined);
+    const status = !ok ? 'degraded' : warned ? 'warning' : 'ok';
+    reply.code(ok ? 200 : 503).send({ status, checks: Object.fromEntries(results) });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.type(opts.metrics.contentType).send(await opts.metrics.metrics());

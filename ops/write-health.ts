@@ -1,0 +1,143 @@
+// The health of every write path: which part last failed to write, with what, and whether it is failing
+// now. Parts report through a WriteReporter; /healthz and /metrics read the WriteHealth. A part is failing
+// from its first failed write until its next successful one.
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { errorCode } from './storage-errors.ts';
+
+/** The write paths Anju watches. */
+export const WRITE_PARTS = [
+  'journal',
+  'store',
+  'presence',
+  'last_seen',
+  'alerts',
+  'escalation',
+  'rule_state',
+  'sessions',
+] as const;
+export type WritePart = (typeof WRITE_PARTS)[number];
+
+/** What a part calls; every method is cheap enough for a hot path. */
+export interface WriteReporter {
+  failed(err: unknown): void;
+  succeeded(): void;
+  /** Writes given up for good (presence, last-seen): counted, not retried. */
+  dropped(count?: number): void;
+}
+
+export interface WriteError {
+  message: string;
+  code?: string;
+  at: number;
+}
+
+export interface PartHealth {
+  failing: boolean;
+  errors: number;
+  dropped: number;
+  lastError?: WriteError;
+}
+
+/** A reporter that ignores everything, for parts used outside a server (CLI, tests). */
+export const NO_REPORTER: WriteReporter = { failed() {}, succeeded() {}, dropped() {} };
+
+export class WriteHealth {
+  private readonly parts = new Map<WritePart, PartHealth>();
+  private readonly errors: Counter<'part'>;
+  private readonly drops: Counter<'part'>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly opts: { metrics: Registry; logger: Logger; now?: () => number }) {
+    for (const part of WRITE_PARTS) this.parts.set(part, { failing: false, errors: 0, dropped: 0 });
+    const registers = [opts.metrics];
+    this.errors = new Counter({
+      name: 'anju_storage_write_errors_total',
+      help: 'Writes that failed, by write path (journal, store, presence, alerts, ...).',
+      labelNames: ['part'],
+      registers,
+    });
+    this.drops = new Counter({
+      name: 'anju_storage_writes_dropped_total',
+      help: 'Writes given up for good while storage failed (presence, last-seen, session touches).',
+      labelNames: ['part'],
+      registers,
+    });
+    const parts = this.parts;
+    new Gauge({
+      name: 'anju_storage_write_failing',
+      help: '1 while the write path is failing (its last write failed), else 0.',
+      labelNames: ['part'],
+      registers,
+      collect() {
+        for (const [part, health] of parts) this.set({ part }, health.failing ? 1 : 0);
+      },
+    });
+    for (const part of WRITE_PARTS) {
+      this.errors.labels(part);
+      this.drops.labels(part);
+    }
+  }
+
+  reporter(part: WritePart): WriteReporter {
+    return {
+      failed: (err) => this.failed(part, err),
+      succeeded: () => this.succeeded(part),
+      dropped: (count = 1) => this.dropped(part, count),
+    };
+  }
+
+  failed(part: WritePart, err: unknown): void {
+    const health = this.parts.get(part)!;
+    const message = err instanceof Error ? err.message : String(err);
+    const code = errorCode(err);
+    health.errors += 1;
+    health.lastError = { message, ...(code ? { code } : {}), at: (this.opts.now ?? Date.now)() };
+    this.errors.inc({ part });
+    if (health.failing) return;
+    health.failing = true;
+    // Once per outage and part: a full disk fails thousands of writes.
+    this.opts.logger.error({ err, part }, 'storage write failing');
+    this.changed();
+  }
+
+  succeeded(part: WritePart): void {
+    const health = this.parts.get(part)!;
+    if (!health.failing) return;
+    health.failing = false;
+    this.opts.logger.warn(
+      { part, errors: health.errors, dropped: health.dropped },
+      'storage write recovered',
+    );
+    this.changed();
+  }
+
+  dropped(part: WritePart, count = 1): void {
+    this.parts.get(part)!.dropped += count;
+    this.drops.inc({ part }, count);
+  }
+
+  /** Parts failing now. */
+  failing(): WritePart[] {
+    return [...this.parts].filter(([, h]) => h.failing).map(([part]) => part);
+  }
+
+  status(): Record<WritePart, PartHealth> {
+    return Object.fromEntries(
+      [...this.parts].map(([part, h]) => [
+        part,
+        { ...h, ...(h.lastError ? { lastError: { ...h.lastError } } : {}) },
+      ]),
+    ) as Record<WritePart, PartHealth>;
+  }
+
+  /** Called whenever a part starts or stops failing; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Server as SocketIoServer } from 'socket.io';
 import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
@@ -76,6 +76,14 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     path: path.join(config.dataDir, 'journal.db'),
     writes: writeHealth.reporter('journal'),
     logger: log.child({ part: 'journal' }),
+  });
+  new Gauge({
+    name: 'anju_journal_worker_restarts',
+    help: "Times the journal's commit thread died and was started again since the process started.",
+    registers: [metrics],
+    collect() {
+      this.set(journal.restarts);
+    },
   });
   const gateway = await Gateway.create({
     directory: registry,
@@ -158,7 +166,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
         }),
         journal: async () => {
           const status = writer.status();
-          return { ok: status.depth < journal.maxDepth, detail: { ...status, maxDepth: journal.maxDepth } };
+          return {
+            ok: status.depth < journal.maxDepth,
+            detail: { ...status, maxDepth: journal.maxDepth, workerRestarts: journal.restarts },
+          };
         },
         store: async () => {
           const health = await store.health();

@@ -176,7 +176,9 @@ export class Journal implements ReadingSink {
       );
       this.workerRestarts += 1;
       setTimeout(() => {
-        if (!this.closed) this.worker = this.startWorker();
+        if (this.closed) return;
+        this.worker = this.startWorker();
+        void this.catchUpAfterRestart();
       }, delay).unref();
     });
     return worker;
@@ -312,14 +314,39 @@ export class Journal implements ReadingSink {
       });
       if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
       for (const p of batch) p.resolve();
-      if (appended.length === 0) return;
-      for (const listener of this.appendListeners) {
-        try {
-          listener(appended);
-        } catch (err) {
-          // A consumer's bug must not stop the journal (nor the other consumers).
-          process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+      this.announce(appended);
+    });
+    return this.flushing;
+  }
+
+  private announce(appended: JournalEntry[]): void {
+    if (appended.length === 0) return;
+    for (const listener of this.appendListeners) {
+      try {
+        listener(appended);
+      } catch (err) {
+        // A consumer's bug must not stop the journal (nor the other consumers).
+        process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * A thread that died may have committed a batch whose answer was lost: those readings are durable but
+   * were not acknowledged, so their redelivery is a duplicate. Listeners (the rule engine) must still see
+   * them once: they are read back, in order, before the next commit.
+   */
+  private catchUpAfterRestart(): Promise<void> {
+    this.flushing = this.flushing.then(() => {
+      try {
+        for (let batch = this.readAfter(this.lastId, 1000); batch.length > 0;) {
+          this.lastId = batch[batch.length - 1]!.id;
+          this.announce(batch);
+          batch = this.readAfter(this.lastId, 1000);
         }
+      } catch (err) {
+        // The store writer reads the journal itself; only the listeners miss these. Commits must go on.
+        this.opts.logger?.error({ err }, 'journal entries of the dead commit thread not read back');
       }
     });
     return this.flushing;

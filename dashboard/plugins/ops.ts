@@ -9,6 +9,18 @@ export type HealthCheck = () => Promise<{ ok: boolean; warning?: string; detail?
 export interface OpsOptions {
   metrics: Registry;
   checks: Record<string, HealthCheck>;
+  /** A check that has not answered by then counts as failed, so a hung peer cannot hang the probe. */
+  checkTimeoutMs?: number;
+}
+
+const DEFAULT_CHECK_TIMEOUT_MS = 2000;
+
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOptions) {
@@ -16,7 +28,7 @@ export default fp(async function opsPlugin(app: FastifyInstance, opts: OpsOption
     const results = await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => {
         try {
-          return [name, await check()] as const;
+          return [name, await withinTime(check(), opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS)] as const;
         } catch (err) {
           return [name, { ok: false, detail: { error: (err as Error).message } }] as const;
         }

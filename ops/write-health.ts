@@ -1,6 +1,8 @@
 // The health of every write path: which part last failed to write, with what, and whether it is failing
 // now. Parts report through a WriteReporter; /healthz and /metrics read the WriteHealth. A part is failing
-// from its first failed write until its next successful one.
+// from its first failed write until its next successful one, or until a minute passed without a failure:
+// some paths write rarely (a session touch, a rule snapshot a minute), and one old error must not keep
+// /healthz degraded long after the disk was freed.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { errorCode } from './storage-errors.ts';
@@ -39,6 +41,9 @@ export interface PartHealth {
   lastError?: WriteError;
 }
 
+/** A failure older than this, with none since, no longer counts as failing. */
+export const FAILING_FOR_MS = 60_000;
+
 /** A reporter that ignores everything, for parts used outside a server (CLI, tests). */
 export const NO_REPORTER: WriteReporter = { failed() {}, succeeded() {}, dropped() {} };
 
@@ -63,14 +68,15 @@ export class WriteHealth {
       labelNames: ['part'],
       registers,
     });
-    const parts = this.parts;
+    const failing = () => new Set(this.failing());
     new Gauge({
       name: 'anju_storage_write_failing',
       help: '1 while the write path is failing (its last write failed), else 0.',
       labelNames: ['part'],
       registers,
       collect() {
-        for (const [part, health] of parts) this.set({ part }, health.failing ? 1 : 0);
+        const now = failing();
+        for (const part of WRITE_PARTS) this.set({ part }, now.has(part) ? 1 : 0);
       },
     });
     for (const part of WRITE_PARTS) {
@@ -91,10 +97,11 @@ export class WriteHealth {
     const health = this.parts.get(part)!;
     const message = err instanceof Error ? err.message : String(err);
     const code = errorCode(err);
+    const wasFailing = this.isFailing(health);
     health.errors += 1;
-    health.lastError = { message, ...(code ? { code } : {}), at: (this.opts.now ?? Date.now)() };
+    health.lastError = { message, ...(code ? { code } : {}), at: this.now() };
     this.errors.inc({ part });
-    if (health.failing) return;
+    if (wasFailing) return;
     health.failing = true;
     // Once per outage and part: a full disk fails thousands of writes.
     this.opts.logger.error({ err, part }, 'storage write failing');
@@ -119,14 +126,14 @@ export class WriteHealth {
 
   /** Parts failing now. */
   failing(): WritePart[] {
-    return [...this.parts].filter(([, h]) => h.failing).map(([part]) => part);
+    return [...this.parts].filter(([, h]) => this.isFailing(h)).map(([part]) => part);
   }
 
   status(): Record<WritePart, PartHealth> {
     return Object.fromEntries(
       [...this.parts].map(([part, h]) => [
         part,
-        { ...h, ...(h.lastError ? { lastError: { ...h.lastError } } : {}) },
+        { ...h, failing: this.isFailing(h), ...(h.lastError ? { lastError: { ...h.lastError } } : {}) },
       ]),
     ) as Record<WritePart, PartHealth>;
   }
@@ -135,6 +142,14 @@ export class WriteHealth {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private isFailing(h: PartHealth): boolean {
+    return h.failing && h.lastError !== undefined && this.now() - h.lastError.at < FAILING_FOR_MS;
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
   }
 
   private changed(): void {

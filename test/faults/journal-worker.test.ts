@@ -34,6 +34,9 @@ describe('journal worker thread killed', () => {
       await server.hook({ hook: 'kill-journal-worker' });
       const killedAt = Date.now();
       const firstAck = await waitFor(() => load.firstAckAfter(killedAt + 1), 10_000);
+      process.stdout.write(
+        `journal-worker: kill ${kill}, first accepted reading ${firstAck - killedAt} ms after\n`,
+      );
       // The second kill comes within the restart throttle (1 s) of the first thread's start at most.
       expect(firstAck - killedAt).toBeLessThan(3000);
       const journal = (await health(server)).checks.journal!.detail!;

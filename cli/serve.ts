@@ -223,7 +223,14 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     });
   }
 
-  const revocationCheck = setInterval(() => gateway.disconnectRevoked(), REVOCATION_CHECK_MS);
+  const revocationCheck = setInterval(() => {
+    try {
+      gateway.disconnectRevoked();
+    } catch (err) {
+      // A failing disk (SQLITE_IOERR) can fail this read too; a throw from a timer would end the process.
+      log.error({ err }, 'revocations not checked; tried again later');
+    }
+  }, REVOCATION_CHECK_MS);
   revocationCheck.unref();
 
   const ports = {
@@ -250,7 +257,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await http.close().catch(() => undefined);
       await alerting.close();
       await writer.stop();
-      await journal.close();
+      // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
+      await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
       try {
         registry.close();

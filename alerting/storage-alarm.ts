@@ -12,6 +12,8 @@ export interface StorageCondition {
   freeBytes: number;
   warnBelowBytes: number;
   low: boolean;
+  /** So little free that the next write will fail: treated as failing. */
+  full?: boolean;
   /** Write paths failing now (journal, presence, alerts, ...). */
   failing: readonly string[];
 }
@@ -19,7 +21,7 @@ export interface StorageCondition {
 type Level = 'ok' | 'almost_full' | 'failing';
 
 function levelOf(c: StorageCondition): Level {
-  if (c.failing.length > 0) return 'failing';
+  if (c.failing.length > 0 || c.full) return 'failing';
   return c.low ? 'almost_full' : 'ok';
 }
 
@@ -27,6 +29,7 @@ const MB = 1024 * 1024;
 
 function summaryOf(level: Level, c: StorageCondition): string {
   const free = `${(c.freeBytes / MB).toFixed(1)} MB free`;
+  if (level === 'failing' && c.failing.length === 0) return `Anju storage full: ${free}`;
   if (level === 'failing') return `Anju storage failing: ${c.failing.join(', ')} cannot write (${free})`;
   return `Anju storage almost full: ${free}, warning below ${(c.warnBelowBytes / MB).toFixed(0)} MB`;
 }

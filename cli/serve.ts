@@ -71,6 +71,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const registry = Registry.open(config.dataDir, {
     onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
     onFlushed: () => lastSeenWrites.succeeded(),
+    tokenUseWrites: writeHealth.reporter('api_tokens'),
   });
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
@@ -179,8 +180,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
           const space = disk.check();
           const failing = writeHealth.failing();
           return {
-            ok: failing.length === 0 && space.error === undefined,
-            ...(space.low ? { warning: 'data directory almost full' } : {}),
+            ok: failing.length === 0 && !space.full,
+            ...(space.low
+              ? { warning: space.full ? 'data directory full' : 'data directory almost full' }
+              : {}),
             detail: {
               dataDir: config.dataDir,
               ...space,

@@ -3,12 +3,17 @@
 import { statfsSync } from 'node:fs';
 import { Gauge, type Registry } from 'prom-client';
 
+/** Below this, writes are about to fail (SQLite grows files by pages, the WAL by frames): full. */
+export const FULL_BELOW_BYTES = 1024 * 1024;
+
 export interface DiskSpaceStatus {
   freeBytes: number;
   totalBytes: number;
   /** Below this many free bytes the data directory counts as almost full. */
   warnBelowBytes: number;
   low: boolean;
+  /** Less than FULL_BELOW_BYTES free: degraded even before a write failed (a restart on a full disk). */
+  full: boolean;
   /** Set when statfs itself failed (the directory vanished, the mount went away). */
   error?: string;
 }
@@ -57,6 +62,7 @@ export class DiskSpace {
         totalBytes: fs.blocks * fs.bsize,
         warnBelowBytes: this.warnBelowBytes,
         low: freeBytes < this.warnBelowBytes,
+        full: freeBytes < FULL_BELOW_BYTES,
       };
     } catch (err) {
       return {
@@ -64,6 +70,7 @@ export class DiskSpace {
         totalBytes: 0,
         warnBelowBytes: this.warnBelowBytes,
         low: true,
+        full: true,
         error: (err as Error).message,
       };
     }

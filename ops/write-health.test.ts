@@ -59,16 +59,19 @@ describe('write health', () => {
     expect(logs).toEqual(['storage write failing', 'storage write recovered']);
   });
 
-  it('stops counting a path as failing a minute after its last failure', () => {
+  it('stops counting a path as failing a minute after its last failure, a session touch after 10 s', () => {
     const { health, advance, logs } = setUp();
-    const sessions = health.reporter('sessions');
-    sessions.failed(sqliteFull());
-    advance(FAILING_FOR_MS - 1);
-    expect(health.failing()).toEqual(['sessions']);
+    const snapshots = health.reporter('rule_state');
+    snapshots.failed(sqliteFull());
+    health.reporter('sessions').failed(sqliteFull());
+    advance(10_000);
+    expect(health.failing()).toEqual(['rule_state']);
+    advance(FAILING_FOR_MS - 10_001);
+    expect(health.failing()).toEqual(['rule_state']);
     advance(1);
     expect(health.failing()).toEqual([]);
-    sessions.failed(sqliteFull()); // a new outage is a new log line
-    expect(health.failing()).toEqual(['sessions']);
-    expect(logs).toEqual(['storage write failing', 'storage write failing']);
+    snapshots.failed(sqliteFull()); // a new outage is a new log line
+    expect(health.failing()).toEqual(['rule_state']);
+    expect(logs).toEqual(['storage write failing', 'storage write failing', 'storage write failing']);
   });
 });

@@ -17,6 +17,7 @@ export const WRITE_PARTS = [
   'escalation',
   'rule_state',
   'sessions',
+  'api_tokens',
 ] as const;
 export type WritePart = (typeof WRITE_PARTS)[number];
 
@@ -43,6 +44,11 @@ export interface PartHealth {
 
 /** A failure older than this, with none since, no longer counts as failing. */
 export const FAILING_FOR_MS = 60_000;
+/**
+ * Bookkeeping writes (a session's or a token's last use) are few and dropped when they fail: one failure
+ * must not keep /healthz degraded for a minute after the disk was freed.
+ */
+const FAILING_FOR_MS_OF: Partial<Record<WritePart, number>> = { sessions: 10_000, api_tokens: 10_000 };
 
 /** A reporter that ignores everything, for parts used outside a server (CLI, tests). */
 export const NO_REPORTER: WriteReporter = { failed() {}, succeeded() {}, dropped() {} };
@@ -97,7 +103,7 @@ export class WriteHealth {
     const health = this.parts.get(part)!;
     const message = err instanceof Error ? err.message : String(err);
     const code = errorCode(err);
-    const wasFailing = this.isFailing(health);
+    const wasFailing = this.isFailing(part, health);
     health.errors += 1;
     health.lastError = { message, ...(code ? { code } : {}), at: this.now() };
     this.errors.inc({ part });
@@ -126,14 +132,14 @@ export class WriteHealth {
 
   /** Parts failing now. */
   failing(): WritePart[] {
-    return [...this.parts].filter(([, h]) => this.isFailing(h)).map(([part]) => part);
+    return [...this.parts].filter(([part, h]) => this.isFailing(part, h)).map(([part]) => part);
   }
 
   status(): Record<WritePart, PartHealth> {
     return Object.fromEntries(
       [...this.parts].map(([part, h]) => [
         part,
-        { ...h, failing: this.isFailing(h), ...(h.lastError ? { lastError: { ...h.lastError } } : {}) },
+        { ...h, failing: this.isFailing(part, h), ...(h.lastError ? { lastError: { ...h.lastError } } : {}) },
       ]),
     ) as Record<WritePart, PartHealth>;
   }
@@ -144,8 +150,9 @@ export class WriteHealth {
     return () => this.listeners.delete(listener);
   }
 
-  private isFailing(h: PartHealth): boolean {
-    return h.failing && h.lastError !== undefined && this.now() - h.lastError.at < FAILING_FOR_MS;
+  private isFailing(part: WritePart, h: PartHealth): boolean {
+    const window = FAILING_FOR_MS_OF[part] ?? FAILING_FOR_MS;
+    return h.failing && h.lastError !== undefined && this.now() - h.lastError.at < window;
   }
 
   private now(): number {

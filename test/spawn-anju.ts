@@ -27,11 +27,15 @@ export interface AnjuProcess {
   stop(): Promise<void>;
 }
 
-/** `entry` is the script to run: the `anju` launcher, or a bundle built by cli/build.ts. */
+/**
+ * `entry` is the script to run: the `anju` launcher, or a bundle built by cli/build.ts. It is ready when
+ * /healthz says ok, or with `readyWhenDegraded` when it answers at all (a start on a full disk).
+ */
 export async function spawnAnju(
   dataDir: string,
   env: Record<string, string> = {},
   entry = path.join(ROOT, 'bin/anju.js'),
+  readyWhenDegraded = false,
 ): Promise<AnjuProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const hooks = env.ANJU_TEST_HOOKS === '1';
@@ -60,7 +64,14 @@ export async function spawnAnju(
     await exited;
   };
   const url = `http://127.0.0.1:${httpPort}`;
-  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 30_000, 100);
+  await waitFor(
+    async () => {
+      const res = await fetch(`${url}/healthz`);
+      return res.ok || (readyWhenDegraded && res.status === 503);
+    },
+    30_000,
+    100,
+  );
   return {
     proc,
     mqttPort,

@@ -276,13 +276,27 @@ export class AlertService {
   /** Most recently updated first. */
   list(filter: AlertFilter = {}): Alert[] {
     const f = parse(AlertFilter, filter, 'invalid alert filter');
-    return this.store.list({
+    const stored = this.store.list({
       residentIds: f.residentIds,
       communityIds: f.communityIds,
       state: f.state,
       since: f.since,
       limit: f.limit,
     });
+    if (this.shown.size === 0) return stored;
+    // Alerts waiting for space are listed too: a console that connects during the outage must see them.
+    const waiting = [...this.shown.values()].filter(
+      (a) =>
+        (f.residentIds === undefined || f.residentIds.includes(a.residentId)) &&
+        (f.communityIds === undefined ||
+          (a.communityId !== null && f.communityIds.includes(a.communityId))) &&
+        (f.state === undefined || f.state === a.state || (f.state === 'active' && a.state !== 'resolved')) &&
+        (f.since === undefined || a.updatedAt >= f.since),
+    );
+    const ids = new Set(waiting.map((a) => a.id));
+    return [...waiting, ...stored.filter((a) => !ids.has(a.id))]
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, f.limit);
   }
 
   /** The alert's audit trail, oldest first. */

@@ -55,7 +55,9 @@ describe('alerts while storage is full', () => {
       ['new', 'rs_after'],
     ]);
     expect(repeat.alert).toMatchObject({ id: shown[0]!.alert.id, severity: 'critical', repeatCount: 1 });
-    expect(service.list({ residentIds: [firstWaiting] })).toEqual([]);
+    // Listed (a console that connects now sees them), though not stored yet.
+    expect(service.list({ residentIds: [firstWaiting] })).toEqual([repeat.alert]);
+    expect(service.history(repeat.alert.id)).toEqual([]);
     expect(writes.seen).toContain('failed SQLITE_FULL');
 
     // Space returns: the retry timer stores them, under the ids the consoles saw.

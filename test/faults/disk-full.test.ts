@@ -19,6 +19,7 @@ import {
   spawnAnju,
   tempDir,
   waitFor,
+  type AnjuProcess,
 } from './support.ts';
 
 const MB = 1024 * 1024;
@@ -59,6 +60,7 @@ function fill(file: string, leaveBytes: number, freeBytes: () => number): void {
 interface StorageDetail {
   freeBytes: number;
   low: boolean;
+  full: boolean;
   failing: string[];
   parts: Record<string, { failing: boolean; errors: number; lastError?: { message: string; code?: string } }>;
   alertsNotStored: number;
@@ -68,6 +70,7 @@ describe('disk full', () => {
   it('refuses readings without PUBACK, stays up, says so, and takes readings again once space returns', async () => {
     const dataDir = path.join(mountPoint, 'data');
     mkdirSync(dataDir);
+    cleanups.add(() => removeDir(dataDir));
     const filler = path.join(mountPoint, 'filler');
     cleanups.add(() => rmSync(filler, { force: true }));
     const { devices, token } = await registerDevices(dataDir, 3);
@@ -134,12 +137,7 @@ describe('disk full', () => {
     // Space returns: readings are taken again, with no restart.
     unlinkSync(filler);
     const freedAt = Date.now();
-    const firstAck = await waitFor(() => load.firstAckAfter(freedAt), 15_000).catch(async (err) => {
-      process.stdout.write(
-        'DEBUG ' + JSON.stringify(await health(server), null, 1) + server.stdout.slice(-40).join('\n'),
-      );
-      throw err;
-    });
+    const firstAck = await waitFor(() => load.firstAckAfter(freedAt), 15_000);
     const recoveryMs = firstAck - freedAt;
     process.stdout.write(`disk-full: first accepted reading ${recoveryMs} ms after space was freed\n`);
     expect(recoveryMs).toBeLessThan(5000);
@@ -161,7 +159,73 @@ describe('disk full', () => {
     expect(consoleAlerts.map((a) => a.id)).toContain(storageAlert!.id);
     expect(alive(server)).toBe(true);
   }, 120_000);
+
+  // The issue's second crash: restarted on the still-full disk, /healthz said ok and the first device to
+  // connect ended the process.
+  it('starts on a full disk, says degraded, survives devices connecting, and recovers when space returns', async () => {
+    const dataDir = path.join(mountPoint, 'data-restart');
+    mkdirSync(dataDir);
+    cleanups.add(() => removeDir(dataDir));
+    const filler = path.join(mountPoint, 'filler');
+    cleanups.add(() => rmSync(filler, { force: true }));
+    const { devices, token } = await registerDevices(dataDir, 3);
+    const env = { ANJU_DISK_WARN_FREE_MB: '8' };
+    let server = await spawnAnju(dataDir, env);
+    cleanups.add(() => server.killHard());
+    const load = publishUntilStopped(() => server.mqttPort, devices, 5);
+    cleanups.add(() => load.stop());
+    await waitFor(() => load.total() >= 300, 30_000);
+    fill(filler, 0, () => freeOf(mountPoint));
+    await server.killHard();
+
+    server = await spawnAnju(dataDir, env, undefined, true);
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}/healthz`);
+    expect(res.status).toBe(503);
+    const started = (await res.json()) as { status: string; checks: { storage: { detail: StorageDetail } } };
+    expect(started.status).toBe('degraded');
+    expect(started.checks.storage.detail.full).toBe(true);
+    // The devices come back, connect and publish: refused, and the process stays up.
+    const atStart = load.total();
+    await waitFor(async () => (await storageOf(server)).parts.journal!.errors > 3, 15_000, 100);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(alive(server)).toBe(true);
+    expect(load.total() - atStart).toBeLessThan(50);
+    // A console opened now still sees the storage alert that cannot be stored.
+    const admin: Socket = connectSocket(`http://127.0.0.1:${server.httpPort}`, {
+      path: '/socket.io',
+      auth: { token },
+      transports: ['websocket'],
+    });
+    cleanups.add(() => void admin.close());
+    await waitFor(() => admin.connected, 10_000);
+    const sync = (await admin.emitWithAck('alerts:sync', { since: 0 })) as {
+      alerts: { ruleId: string; severity: string; id: string }[];
+    };
+    const shown = sync.alerts.find((a) => a.ruleId === 'system.storage');
+    expect(shown?.severity).toBe('critical');
+
+    unlinkSync(filler);
+    const freedAt = Date.now();
+    const firstAck = await waitFor(() => load.firstAckAfter(freedAt), 15_000);
+    process.stdout.write(
+      `disk-full restart: first accepted reading ${firstAck - freedAt} ms after space was freed\n`,
+    );
+    expect(firstAck - freedAt).toBeLessThan(5000);
+    await waitFor(async () => (await health(server)).status === 'ok', 20_000, 100);
+    await load.stop();
+    await expectEveryAckedStoredOnce(server, token, load.acked);
+    const stored = (await (
+      await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/alerts/${shown!.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { alert: { ruleId: string; state: string } };
+    expect(stored.alert).toMatchObject({ ruleId: 'system.storage', state: 'resolved' });
+  }, 120_000);
 });
+
+async function storageOf(server: AnjuProcess): Promise<StorageDetail> {
+  return (await health(server)).checks.storage!.detail as unknown as StorageDetail;
+}
 
 function freeOf(dir: string): number {
   const fs = statfsSync(dir);

@@ -175,7 +175,8 @@ export class AlertService {
 
   /**
    * Keeps a signal storage refused and shows the consoles what it will become: an alert that cannot be
-   * stored must still reach a person. A clear is only kept; the consoles see it once it is stored.
+   * stored must still reach a person. A clear is only kept (the consoles see it once it is stored), but a
+   * raise after a clear that resolves is a new alert, as it will be when both are stored.
    */
   private defer(signal: AlertSignal, now: number): AlertChange | undefined {
     const key = `${signal.residentId}\u0000${signal.ruleId}`;
@@ -187,11 +188,16 @@ export class AlertService {
         // reading failed as well: show it as a new alert
       }
     }
+    // A waiting clear that will resolve the alert: the next raise is a new incident, with a new id.
+    if (before?.state === 'resolved') before = undefined;
     const alertId = before?.id ?? newAlertId();
     this.deferred.push({ signal, alertId, at: now });
     this.retryTimer ??= setInterval(() => this.storeDeferred(), this.retryEveryMs);
     this.retryTimer.unref();
-    if (signal.action === 'clear') return undefined;
+    if (signal.action === 'clear') {
+      if (before?.autoClear && signal.autoClear) this.shown.set(key, { ...before, state: 'resolved' });
+      return undefined;
+    }
     const alert = before ? this.repeated(before, signal, now) : this.newAlert(signal, now, alertId);
     this.shown.set(key, alert);
     const change: AlertChange = {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import type { AlertChange } from './schemas.ts';
 import { AlertService } from './service.ts';
-import { raise, settableClock, T0 } from './test-support.ts';
+import { clear, raise, settableClock, T0 } from './test-support.ts';
 
 const tempDir = useTempDirs();
 
@@ -69,6 +69,34 @@ describe('alerts while storage is full', () => {
     expect(service.history(stored[0]!.id).map((e) => e.action)).toEqual(['opened', 'severity_raised']);
     expect(service.list({ residentIds: ['rs_after'] })[0]!.id).toBe(other.alert.id);
     expect(writes.seen.at(-1)).toBe('succeeded');
+    await service.close();
+  });
+
+  it('stores a raise, a clear that resolves it and a new raise as two incidents, as the consoles saw them', async () => {
+    const service = AlertService.open({ dataDir: tempDir(), clock: settableClock(), retryEveryMs: 10 });
+    const db = (service as unknown as { db: Database }).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    let resident = 0;
+    while (service.pendingWrites() === 0) {
+      resident += 1;
+      service.apply(raise({ residentId: `rs_${resident}`, autoClear: true, at: T0 + resident }));
+    }
+    const key = { residentId: `rs_${resident}`, autoClear: true };
+    const first = service.list({ residentIds: [key.residentId] })[0]!;
+    expect(service.apply(clear({ ...key, at: T0 + 8000 }))).toBeUndefined();
+    const second = service.apply(raise({ ...key, at: T0 + 9000 }))!;
+    expect(second.type).toBe('new');
+    expect(second.alert.id).not.toBe(first.id);
+
+    db.pragma('max_page_count = 1073741823');
+    await expect.poll(() => service.pendingWrites(), { timeout: 2000, interval: 10 }).toBe(0);
+    const stored = service.list({ residentIds: [key.residentId] });
+    expect(new Map(stored.map((a) => [a.id, a.state]))).toEqual(
+      new Map([
+        [second.alert.id, 'open'],
+        [first.id, 'resolved'],
+      ]),
+    );
     await service.close();
   });
 });

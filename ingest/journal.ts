@@ -156,7 +156,7 @@ export class Journal implements ReadingSink {
     const worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
       workerData: { path: this.opts.path },
     });
-    this.workerStartedAt = Date.now();
+    this.workerStartedAt = performance.now(); // monotonic: a clock step must not delay a restart
     let failure: Error | undefined;
     worker.on('message', (reply: WorkerReply) => {
       this.inFlight.get(reply.id)?.(reply);
@@ -169,7 +169,7 @@ export class Journal implements ReadingSink {
       this.inFlight.clear();
       if (this.worker === worker) this.worker = undefined;
       if (this.closed) return;
-      const delay = Math.max(0, this.workerStartedAt + WORKER_RESTART_MIN_MS - Date.now());
+      const delay = Math.max(0, this.workerStartedAt + WORKER_RESTART_MIN_MS - performance.now());
       this.opts.logger?.error(
         { code, err: failure, restartInMs: delay },
         'journal worker stopped; restarting it',

@@ -20,7 +20,7 @@ function setUp() {
     },
   });
   const metrics = new Registry();
-  const health = new WriteHealth({ metrics, logger: pino(sink), now: () => now });
+  const health = new WriteHealth({ metrics, logger: pino(sink), now: () => now, monotonic: () => now });
   return { health, metrics, logs, advance: (ms: number) => (now += ms), now: () => now };
 }
 

@@ -59,7 +59,19 @@ export class WriteHealth {
   private readonly drops: Counter<'part'>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly opts: { metrics: Registry; logger: Logger; now?: () => number }) {
+  /** When each part last failed, on the monotonic clock: a step of the wall clock must not move it. */
+  private readonly failedAt = new Map<WritePart, number>();
+
+  constructor(
+    private readonly opts: {
+      metrics: Registry;
+      logger: Logger;
+      /** Wall clock, for `lastError.at`. */
+      now?: () => number;
+      /** Monotonic clock, for how long ago a part failed. */
+      monotonic?: () => number;
+    },
+  ) {
     for (const part of WRITE_PARTS) this.parts.set(part, { failing: false, errors: 0, dropped: 0 });
     const registers = [opts.metrics];
     this.errors = new Counter({
@@ -105,7 +117,8 @@ export class WriteHealth {
     const code = errorCode(err);
     const wasFailing = this.isFailing(part, health);
     health.errors += 1;
-    health.lastError = { message, ...(code ? { code } : {}), at: this.now() };
+    health.lastError = { message, ...(code ? { code } : {}), at: (this.opts.now ?? Date.now)() };
+    this.failedAt.set(part, this.monotonic());
     this.errors.inc({ part });
     if (wasFailing) return;
     health.failing = true;
@@ -152,11 +165,11 @@ export class WriteHealth {
 
   private isFailing(part: WritePart, h: PartHealth): boolean {
     const window = FAILING_FOR_MS_OF[part] ?? FAILING_FOR_MS;
-    return h.failing && h.lastError !== undefined && this.now() - h.lastError.at < window;
+    return h.failing && this.monotonic() - (this.failedAt.get(part) ?? -Infinity) < window;
   }
 
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  private monotonic(): number {
+    return (this.opts.monotonic ?? performance.now.bind(performance))();
   }
 
   private changed(): void {

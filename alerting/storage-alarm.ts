@@ -39,7 +39,7 @@ export interface StorageAlarmOptions {
   signal: (signal: AlertSignal) => void;
   logger: Logger;
   now?: () => number;
-  /** How often the condition is looked at (also right away on check()). */
+  /** How often the condition is looked at (statfs costs microseconds; a busy disk fills in seconds). */
   everyMs?: number;
 }
 
@@ -48,7 +48,7 @@ export class StorageAlarm {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: StorageAlarmOptions) {
-    this.timer = setInterval(() => this.check(), opts.everyMs ?? 5000);
+    this.timer = setInterval(() => this.check(), opts.everyMs ?? 1000);
     this.timer.unref();
   }
 

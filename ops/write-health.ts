@@ -45,10 +45,15 @@ export interface PartHealth {
 /** A failure older than this, with none since, no longer counts as failing. */
 export const FAILING_FOR_MS = 60_000;
 /**
- * Bookkeeping writes (a session's or a token's last use) are few and dropped when they fail: one failure
+ * Bookkeeping writes (presence, a session's or a token's last use) are few and dropped when they fail: one failure
  * must not keep /healthz degraded for a minute after the disk was freed.
  */
-const FAILING_FOR_MS_OF: Partial<Record<WritePart, number>> = { sessions: 10_000, api_tokens: 10_000 };
+const FAILING_FOR_MS_OF: Partial<Record<WritePart, number>> = {
+  // Presence is written only on connect and disconnect: devices that stay connected write none.
+  presence: 10_000,
+  sessions: 10_000,
+  api_tokens: 10_000,
+};
 
 /** A reporter that ignores everything, for parts used outside a server (CLI, tests). */
 export const NO_REPORTER: WriteReporter = { failed() {}, succeeded() {}, dropped() {} };

@@ -108,6 +108,8 @@ export interface PersistenceOptions {
   cursor?: () => number;
   /** A timed snapshot failed; the changes are written with the next one. */
   onError?: (err: unknown) => void;
+  /** A timed snapshot was written (after failures: storage works again). */
+  onSaved?: () => void;
 }
 
 export interface EnginePersistence {
@@ -145,6 +147,7 @@ export function persistEngine(
   const timer = setInterval(() => {
     try {
       flush();
+      options.onSaved?.();
     } catch (err) {
       onError(err);
     }

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Journal, JournalEntry } from '../ingest/journal.ts';
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
@@ -33,6 +34,10 @@ export interface AlertingOptions {
   metrics?: MetricsRegistry;
   /** Whom devices watch over; the registry's answer when absent (a test wraps it). */
   context?: ResidentContext;
+  /** Where failed and recovered writes of alerts and rule state are told (/healthz). */
+  writes?: { alerts: WriteReporter; ruleState: WriteReporter };
+  /** How often the rule state is snapshotted; default one minute. */
+  snapshotEveryMs?: number;
 }
 
 export interface ResidentOverrides {
@@ -56,7 +61,8 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     directory: registryDirectory(opts.registry),
     channels: [...opts.channels, ...notificationChannels(notifications)],
     policies: notifications.escalation,
-    onError: (err) => logger.error({ err: (err as Error).message }, 'alert lifecycle error'),
+    onError: (err) => logger.error({ err }, 'alert lifecycle error'),
+    writes: opts.writes?.alerts,
   });
   // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
   const currentRules = (): RuleSet => {
@@ -71,7 +77,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   const engine = new RuleEngine({
     context: opts.context ?? registryContext(opts.registry),
     rules: currentRules(),
-    onListenerError: (err) => logger.error({ err: (err as Error).message }, 'alert signal not applied'),
+    onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
   engine.onSignal((signal) => alerts.apply(signal));
 
@@ -91,9 +97,15 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   );
 
   let position = 0;
+  const ruleStateWrites = opts.writes?.ruleState ?? NO_REPORTER;
   const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
     cursor: () => position,
-    onError: (err) => logger.error({ err: (err as Error).message }, 'rule state snapshot failed'),
+    everyMs: opts.snapshotEveryMs,
+    onError: (err) => {
+      ruleStateWrites.failed(err);
+      logger.error({ err }, 'rule state snapshot failed; the changes are kept for the next one');
+    },
+    onSaved: () => ruleStateWrites.succeeded(),
   });
 
   // Each reading on its own: one the rules fail on (a bug, a bad registry row) is logged with its stack and
@@ -137,10 +149,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
       engine.setRules(currentRules());
       logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
     } catch (err) {
-      logger.error(
-        { file: opts.rulesFile, err: (err as Error).message },
-        'rules not reloaded; previous rules stay',
-      );
+      logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
     }
   };
   const stopOverrides = opts.residentOverrides?.onChange(() => reload('resident override changed'));
@@ -149,7 +158,7 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     watchRules(opts.rulesFile, {
       onReload: () => reload('rules file changed'),
       onError: (err) =>
-        logger.error({ file: opts.rulesFile, err: err.message }, 'rules not reloaded; previous rules stay'),
+        logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay'),
     });
 
   return {
@@ -160,7 +169,12 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
       stopOverrides?.();
       stopHomeWatch();
       stopClock();
-      persistence.close();
+      try {
+        persistence.close();
+      } catch (err) {
+        // A full disk at shutdown: the journal still holds what the state was built from.
+        logger.error({ err }, 'last rule state snapshot not written');
+      }
       await alerts.close();
     },
   };

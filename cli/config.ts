@@ -52,6 +52,10 @@ export const ServeConfig = z
       description:
         'MQTT connections one address may hold before sending CONNECT; past it the oldest is closed.',
     }),
+    diskWarnFreeMb: z.coerce.number().min(0).default(512).meta({
+      description:
+        'Below this much free space (MiB) in the data directory, /healthz warns and staff get a system alert.',
+    }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   // Half a v2 set-up would silently fall back to the v1 API and a database nobody asked for.

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Server as SocketIoServer } from 'socket.io';
 import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
@@ -20,6 +20,9 @@ import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
+import { StorageAlarm } from '../alerting/storage-alarm.ts';
+import { DiskSpace } from '../ops/disk-space.ts';
+import { WriteHealth } from '../ops/write-health.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
@@ -41,6 +44,9 @@ export interface RunningAnju {
   accounts: Accounts;
   residentRules: ResidentRuleStore;
   metrics: MetricsRegistry;
+  /** Every write path's failures and recoveries (journal, store, presence, alerts, ...). */
+  writeHealth: WriteHealth;
+  disk: DiskSpace;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
   close(): Promise<void>;
@@ -85,11 +91,29 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
 
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
+  // A full or failing disk is reported by every write path here, and none of them ends the process.
+  const writeHealth = new WriteHealth({ metrics, logger: log.child({ part: 'storage' }) });
+  const disk = new DiskSpace(config.dataDir, config.diskWarnFreeMb * 1024 * 1024, metrics);
 
-  const registry = Registry.open(config.dataDir);
+  const lastSeenWrites = writeHealth.reporter('last_seen');
+  const registry = Registry.open(config.dataDir, {
+    onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
+    onFlushed: () => lastSeenWrites.succeeded(),
+    tokenUseWrites: writeHealth.reporter('api_tokens'),
+  });
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
+    writes: writeHealth.reporter('journal'),
+    logger: log.child({ part: 'journal' }),
     onListenerError: (err) => log.error({ err, part: 'journal' }, 'a journal consumer failed on a batch'),
+  });
+  new Gauge({
+    name: 'anju_journal_worker_restarts',
+    help: "Times the journal's commit thread died and was started again since the process started.",
+    registers: [metrics],
+    collect() {
+      this.set(journal.restarts);
+    },
   });
   const gateway = await Gateway.create({
     directory: registry,
@@ -101,10 +125,17 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       connectTimeoutMs: config.connectTimeoutS * 1000,
       maxSilentPerAddress: config.maxSilentPerAddress,
     },
+    presenceWrites: writeHealth.reporter('presence'),
   });
 
   const store = openTelemetryStore(config, log.child({ part: 'store' }));
-  const writer = new StoreWriter({ journal, store, metrics, logger: log.child({ part: 'store-writer' }) });
+  const writer = new StoreWriter({
+    journal,
+    store,
+    metrics,
+    logger: log.child({ part: 'store-writer' }),
+    writes: writeHealth.reporter('store'),
+  });
   writer.start();
 
   const residentRules = new ResidentRuleStore(registry.database);
@@ -120,10 +151,18 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
     metrics,
+    writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
+  const storageAlarm = new StorageAlarm({
+    condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
+    signal: (signal) => alerting.alerts.apply(signal),
+    logger: log.child({ part: 'storage' }),
+  });
+  storageAlarm.check();
+  const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(registry.database);
+  const accounts = new Accounts(registry.database, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -131,8 +170,15 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       process.stdout.write(`\n${message}\n\n`);
     },
   });
-  accounts.sessions.purgeExpired();
-  const sessionPurge = setInterval(() => accounts.sessions.purgeExpired(), SESSION_PURGE_MS);
+  const purgeSessions = () => {
+    try {
+      accounts.sessions.purgeExpired();
+    } catch (err) {
+      log.error({ err }, 'expired sessions not purged; tried again later');
+    }
+  };
+  purgeSessions();
+  const sessionPurge = setInterval(purgeSessions, SESSION_PURGE_MS);
   sessionPurge.unref();
 
   const http = await buildHttpApp({
@@ -146,11 +192,31 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
         }),
         journal: async () => {
           const status = writer.status();
-          return { ok: status.depth < journal.maxDepth, detail: { ...status, maxDepth: journal.maxDepth } };
+          return {
+            ok: status.depth < journal.maxDepth,
+            detail: { ...status, maxDepth: journal.maxDepth, workerRestarts: journal.restarts },
+          };
         },
         store: async () => {
           const health = await store.health();
           return { ok: health.ok, detail: health };
+        },
+        storage: async () => {
+          const space = disk.check();
+          const failing = writeHealth.failing();
+          return {
+            ok: failing.length === 0 && !space.full,
+            ...(space.low
+              ? { warning: space.full ? 'data directory full' : 'data directory almost full' }
+              : {}),
+            detail: {
+              dataDir: config.dataDir,
+              ...space,
+              failing,
+              parts: writeHealth.status(),
+              alertsNotStored: alerting.alerts.pendingWrites(),
+            },
+          };
         },
       },
     },
@@ -185,7 +251,14 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     });
   }
 
-  const revocationCheck = setInterval(() => gateway.disconnectRevoked(), REVOCATION_CHECK_MS);
+  const revocationCheck = setInterval(() => {
+    try {
+      gateway.disconnectRevoked();
+    } catch (err) {
+      // A failing disk (SQLITE_IOERR) can fail this read too; a throw from a timer would end the process.
+      log.error({ err }, 'revocations not checked; tried again later');
+    }
+  }, REVOCATION_CHECK_MS);
   revocationCheck.unref();
 
   const ports = {
@@ -201,6 +274,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       // Stop taking connections, then close the broker, which ends the open ones the servers wait for.
       clearInterval(revocationCheck);
       clearInterval(sessionPurge);
+      storageAlarm.close();
+      unwatchWrites();
       const listenersClosed = Promise.all(
         [mqtt, mqtts].map((s) => s && new Promise((r) => s.close(() => r(undefined)))),
       );
@@ -210,9 +285,15 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await http.close().catch(() => undefined);
       await alerting.close();
       await writer.stop();
-      await journal.close();
+      // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
+      await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
-      registry.close();
+      try {
+        registry.close();
+      } catch (err) {
+        // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
+        log.error({ err }, 'last-seen times not written at stop');
+      }
       log.info('anju stopped');
     })());
 
@@ -229,6 +310,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     accounts,
     residentRules,
     metrics,
+    writeHealth,
+    disk,
     ports,
     close,
   };

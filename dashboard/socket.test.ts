@@ -17,6 +17,8 @@ import {
 } from './test-support.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import type { ActionAck, SyncAck } from './socket.ts';
+import { SYSTEM_RESIDENT } from '../alerting/alerts/index.ts';
+import { STORAGE_RULE } from '../alerting/storage-alarm.ts';
 
 let anju: TestAnju;
 let north: Community;
@@ -135,6 +137,30 @@ describe('alerts reach the rooms that may see them, and no others', () => {
         who,
       ).toEqual([]);
     }
+  });
+
+  it("puts Anju's own storage alert in front of every staff console and admins, not families", async () => {
+    const sockets = {
+      staffNorth: await connect({ tab: staffNorth }),
+      staffSouth: await connect({ tab: staffSouth }),
+      familyA: await connect({ tab: familyA }),
+      admin: await connect({ tab: admin }),
+    };
+    const seen = Object.fromEntries(Object.entries(sockets).map(([k, s]) => [k, record(s, ['alert:new'])]));
+    const alert = raiseAlert(anju, SYSTEM_RESIDENT, {
+      ruleId: STORAGE_RULE,
+      severity: 'warning',
+      summary: 'Anju storage almost full: 100.0 MB free, warning below 512 MB',
+      autoClear: true,
+    });
+    for (const who of ['staffNorth', 'staffSouth', 'admin']) {
+      const [first] = await waitFor(() => seen[who]!.length > 0 && seen[who]!, 2000);
+      expect(first!.payload, who).toMatchObject({ alert: { id: alert.id, ruleId: STORAGE_RULE } });
+    }
+    await roundTrip(sockets.familyA);
+    expect(seen.familyA).toEqual([]);
+    const ack = (await sockets.staffSouth.emitWithAck('alert:acknowledge', { id: alert.id })) as ActionAck;
+    expect(ack).toMatchObject({ ok: true, alert: { state: 'acknowledged' } });
   });
 
   it('does not let a client join a room by asking', async () => {

@@ -32,6 +32,7 @@ import { RefusalLedger } from './refusals.ts';
 import { SilentConnections } from './silent-connections.ts';
 import { watchWire } from './wire-checks.ts';
 import { verifySecret } from '../registry/secrets.ts';
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 
 export interface GatewayLimits {
   /** Largest MQTT frame accepted on the wire; a larger one closes the connection. */
@@ -72,6 +73,8 @@ export interface GatewayOptions {
   metrics: GatewayMetrics;
   limits?: Partial<GatewayLimits>;
   now?: () => number;
+  /** Told of failed presence writes (full disk): they are dropped and counted, never thrown. */
+  presenceWrites?: WriteReporter;
 }
 
 /** Refused messages are re-routed here so that Aedes still PUBACKs them but delivers them to nobody:
@@ -361,8 +364,7 @@ export class Gateway {
     this.opts.directory.markSeen(device.id, receivedAt);
     if (result.message.channel === 'status') {
       // Presence is the gateway's to keep; the retained status lets a subscriber see it too.
-      if (result.message.body.state === 'offline') this.opts.directory.markOffline(device.id, receivedAt);
-      else this.opts.directory.markOnline(device.id, receivedAt);
+      this.presence(device.id, result.message.body.state === 'offline' ? 'offline' : 'online', receivedAt);
       return done(null);
     }
     packet.retain = false; // only presence is retained; a retained reading would replay stale data
@@ -380,7 +382,7 @@ export class Gateway {
         () => done(null),
         (err: Error) => {
           // Not durable, so no PUBACK: closing the connection makes the device resend.
-          this.opts.logger.error({ deviceId: device.id, err: err.message }, 'reading not accepted by ingest');
+          this.opts.logger.error({ deviceId: device.id, err }, 'reading not accepted by ingest');
           done(err);
         },
       );
@@ -453,7 +455,7 @@ export class Gateway {
     const device = this.devices.get(client);
     if (!device) return;
     this.opts.metrics.connected.inc();
-    this.opts.directory.markOnline(device.id, this.now());
+    this.presence(device.id, 'online', this.now());
   }
 
   private onDisconnect(client: Client): void {
@@ -463,6 +465,24 @@ export class Gateway {
     // A device that reconnected took over its client id: the old session ending does not make it offline.
     const current = this.clients()[device.id];
     if (current && current !== client) return;
-    this.opts.directory.markOffline(device.id, this.now());
+    this.presence(device.id, 'offline', this.now());
+  }
+
+  /**
+   * Records presence in the directory. A write the storage refuses (full disk) is dropped and counted:
+   * presence is rebuilt by the device's next connect or status message, and it must never take down
+   * the broker (these run in Aedes' event handlers, where a throw would end the process).
+   */
+  private presence(deviceId: string, state: 'online' | 'offline', at: number): void {
+    const writes = this.opts.presenceWrites ?? NO_REPORTER;
+    try {
+      if (state === 'online') this.opts.directory.markOnline(deviceId, at);
+      else this.opts.directory.markOffline(deviceId, at);
+      writes.succeeded();
+    } catch (err) {
+      writes.failed(err);
+      writes.dropped();
+      this.opts.logger.debug({ deviceId, state, err }, 'presence not recorded');
+    }
   }
 }

@@ -29,6 +29,8 @@ parentPort.on('message', (msg) => {
   try {
     parentPort.postMessage({ id: msg.id, ids: commit(msg.rows) });
   } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+    // The code (SQLITE_FULL, SQLITE_IOERR_...) tells the journal it was storage, not a bug.
+    const code = typeof err?.code === 'string' ? err.code : undefined;
+    parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err), code });
   }
 });

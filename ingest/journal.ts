@@ -4,7 +4,9 @@
 // the same (device, seq, ts) is stored once.
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { AcceptedReading, ReadingSink } from '../gateway/ports.ts';
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 
 export interface JournalOptions {
   path: string;
@@ -21,6 +23,10 @@ export interface JournalOptions {
   now?: () => number;
   /** A consumer threw on a batch (the composition logs it with its stack); the other consumers go on. */
   onListenerError?: (err: unknown) => void;
+  /** Told of failed commits and cursor writes (full disk) and of the next that works. */
+  writes?: WriteReporter;
+  /** Where a restart of the commit thread is logged. */
+  logger?: Logger;
 }
 
 export interface JournalEntry {
@@ -41,11 +47,26 @@ const PRUNE_CHUNK = 20_000;
 // A cursor is written at most this often (and on close): the store writer advances on every batch, and
 // after a crash at worst this much is written to the store again, which is idempotent.
 const SAVE_CURSORS_EVERY_MS = 200;
+// A commit thread that died is started again at once, but not more often than this (a thread that cannot
+// even open the file must not spin).
+const WORKER_RESTART_MIN_MS = 1000;
 
 interface WorkerReply {
   id: number;
   ids?: number[];
   error?: string;
+  /** SQLite's error code (SQLITE_FULL, SQLITE_IOERR_...), so that storage errors are recognised. */
+  code?: string;
+}
+
+/** A commit the worker thread could not make, with SQLite's code. */
+export class JournalCommitError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(`journal commit failed: ${message}`);
+  }
 }
 
 interface Pending {
@@ -70,10 +91,12 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT 
 export class Journal implements ReadingSink {
   private readonly db: Database.Database;
   /** Commits run here; this thread's connection only reads, and moves cursors. */
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private workerStartedAt = 0;
+  private workerRestarts = 0;
+  private readonly writes: WriteReporter;
   private readonly inFlight = new Map<number, (reply: WorkerReply) => void>();
   private nextRequest = 1;
-  private failure: Error | undefined;
   private readonly selectAfter: Database.Statement;
   private readonly saveCursor: Database.Statement;
   private readonly forget: Database.Statement;
@@ -122,34 +145,70 @@ export class Journal implements ReadingSink {
     this.lastId = (
       this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM journal').get() as { id: number }
     ).id;
-    this.worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
-      workerData: { path: opts.path },
+    this.writes = opts.writes ?? NO_REPORTER;
+    this.worker = this.startWorker();
+  }
+
+  /**
+   * Starts the commit thread. If it dies (a crash, an out-of-memory kill of the thread), the commits in
+   * flight fail (no PUBACK: their devices resend) and a new thread takes over; readings are refused only
+   * for the moment between the two.
+   */
+  private startWorker(): Worker {
+    const worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
+      workerData: { path: this.opts.path },
     });
-    this.worker.on('message', (reply: WorkerReply) => {
+    this.workerStartedAt = performance.now(); // monotonic: a clock step must not delay a restart
+    let failure: Error | undefined;
+    worker.on('message', (reply: WorkerReply) => {
       this.inFlight.get(reply.id)?.(reply);
       this.inFlight.delete(reply.id);
     });
-    const fail = (err: Error) => {
-      this.failure ??= err;
-      for (const answer of this.inFlight.values()) answer({ id: 0, error: err.message });
+    worker.on('error', (err) => (failure ??= err));
+    worker.on('exit', (code) => {
+      const message = `journal worker stopped (exit code ${code}${failure ? `: ${failure.message}` : ''})`;
+      for (const answer of this.inFlight.values()) answer({ id: 0, error: message });
       this.inFlight.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', () => fail(new Error('journal worker stopped')));
+      if (this.worker === worker) this.worker = undefined;
+      if (this.closed) return;
+      const delay = Math.max(0, this.workerStartedAt + WORKER_RESTART_MIN_MS - performance.now());
+      this.opts.logger?.error(
+        { code, err: failure, restartInMs: delay },
+        'journal worker stopped; restarting it',
+      );
+      this.workerRestarts += 1;
+      setTimeout(() => {
+        if (this.closed) return;
+        this.worker = this.startWorker();
+        void this.catchUpAfterRestart();
+      }, delay).unref();
+    });
+    return worker;
+  }
+
+  /** How many times the commit thread was started again after it died. */
+  get restarts(): number {
+    return this.workerRestarts;
+  }
+
+  /** Ends the commit thread as a crash would (fault-injection tests); a new one takes over. */
+  async killWorker(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   private request(message: { type: 'append'; rows: unknown[][] } | { type: 'close' }): Promise<WorkerReply> {
-    if (this.failure) return Promise.resolve({ id: 0, error: this.failure.message });
+    const worker = this.worker;
+    if (!worker) return Promise.resolve({ id: 0, error: 'journal worker restarting' });
     const id = this.nextRequest++;
     return new Promise((resolve) => {
       this.inFlight.set(id, resolve);
-      this.worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id });
     });
   }
 
   accept(reading: AcceptedReading): Promise<void> {
     if (this.closed) return Promise.reject(new Error('journal closed'));
-    if (this.failure) return Promise.reject(this.failure);
+    if (!this.worker) return Promise.reject(new Error('journal worker restarting'));
     const depth = this.depth('store');
     if (depth + this.pending.length >= this.maxDepth) return Promise.reject(new JournalFullError(depth));
     return new Promise((resolve, reject) => {
@@ -178,13 +237,19 @@ export class Journal implements ReadingSink {
   advance(name: string, position: number): void {
     this.cursors.set(name, position);
     const now = this.now();
-    if (now - this.lastCursorSaveAt >= SAVE_CURSORS_EVERY_MS) {
-      this.lastCursorSaveAt = now;
-      this.saveCursors();
-    }
-    if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
-      this.lastPruneAt = now;
-      this.forget.run(Math.min(...this.cursors.values()), PRUNE_CHUNK, now - this.dedupWindowMs);
+    // Neither write is needed for safety (a cursor moves again, pruning waits): a full disk must not stop
+    // the writer draining what the journal holds.
+    try {
+      if (now - this.lastCursorSaveAt >= SAVE_CURSORS_EVERY_MS) {
+        this.lastCursorSaveAt = now;
+        this.saveCursors();
+      }
+      if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
+        this.lastPruneAt = now;
+        this.forget.run(Math.min(...this.cursors.values()), PRUNE_CHUNK, now - this.dedupWindowMs);
+      }
+    } catch (err) {
+      this.writes.failed(err);
     }
   }
 
@@ -200,9 +265,12 @@ export class Journal implements ReadingSink {
     await this.flush();
     await this.flushing;
     await this.request({ type: 'close' });
-    await this.worker.terminate();
-    this.saveCursors();
-    this.db.close();
+    await this.worker?.terminate();
+    try {
+      this.saveCursors();
+    } finally {
+      this.db.close();
+    }
   }
 
   private saveCursors(): void {
@@ -234,27 +302,54 @@ export class Journal implements ReadingSink {
       try {
         if (this.opts.beforeCommit) await this.opts.beforeCommit();
         const reply = await this.request({ type: 'append', rows });
-        if (reply.error !== undefined) throw new Error(`journal commit failed: ${reply.error}`);
+        if (reply.error !== undefined) throw new JournalCommitError(reply.error, reply.code);
         ids = reply.ids!;
       } catch (err) {
+        this.writes.failed(err);
         for (const p of batch) p.reject(err as Error);
         return;
       }
+      this.writes.succeeded();
       const appended: JournalEntry[] = [];
       ids.forEach((id, i) => {
         if (id > 0) appended.push({ id, reading: batch[i]!.reading });
       });
       if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
       for (const p of batch) p.resolve();
-      if (appended.length === 0) return;
-      for (const listener of this.appendListeners) {
-        try {
-          listener(appended);
-        } catch (err) {
-          // A consumer's bug must not stop the journal (nor the other consumers).
-          if (this.opts.onListenerError) this.opts.onListenerError(err);
-          else process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+      this.announce(appended);
+    });
+    return this.flushing;
+  }
+
+  private announce(appended: JournalEntry[]): void {
+    if (appended.length === 0) return;
+    for (const listener of this.appendListeners) {
+      try {
+        listener(appended);
+      } catch (err) {
+        // A consumer's bug must not stop the journal (nor the other consumers).
+        if (this.opts.onListenerError) this.opts.onListenerError(err);
+        else process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * A thread that died may have committed a batch whose answer was lost: those readings are durable but
+   * were not acknowledged, so their redelivery is a duplicate. Listeners (the rule engine) must still see
+   * them once: they are read back, in order, before the next commit.
+   */
+  private catchUpAfterRestart(): Promise<void> {
+    this.flushing = this.flushing.then(() => {
+      try {
+        for (let batch = this.readAfter(this.lastId, 1000); batch.length > 0;) {
+          this.lastId = batch[batch.length - 1]!.id;
+          this.announce(batch);
+          batch = this.readAfter(this.lastId, 1000);
         }
+      } catch (err) {
+        // The store writer reads the journal itself; only the listeners miss these. Commits must go on.
+        this.opts.logger?.error({ err }, 'journal entries of the dead commit thread not read back');
       }
     });
     return this.flushing;

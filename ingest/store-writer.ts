@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Journal, JournalEntry } from './journal.ts';
 import { toPoints } from './points.ts';
 import { RefusedPointsError, type TelemetryStore } from './store/types.ts';
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 
 export const STORE_CURSOR = 'store';
 /** Journaled readings held in memory for the writer; beyond this it reads them back from the journal. */
@@ -23,6 +24,8 @@ export interface StoreWriterOptions {
   maxBackoffMs?: number;
   /** Fraction of the journal's bound at which operators are warned, well before anything is refused. */
   warnDepthRatio?: number;
+  /** Told of failed store writes and of the next that works, for /healthz. */
+  writes?: WriteReporter;
 }
 
 export class StoreWriter {
@@ -163,14 +166,13 @@ export class StoreWriter {
         if (this.backoffMs > 0) this.opts.logger.info('telemetry store reachable again; catching up');
         this.backoffMs = 0;
         this.lastError = undefined;
+        if (consumed > 0) (this.opts.writes ?? NO_REPORTER).succeeded();
       } catch (err) {
         this.writeErrors.inc();
         this.lastError = (err as Error).message;
+        (this.opts.writes ?? NO_REPORTER).failed(err);
         this.backoffMs = Math.min(this.maxBackoffMs, Math.max(this.minBackoffMs, this.backoffMs * 2));
-        this.opts.logger.error(
-          { err: this.lastError, retryInMs: this.backoffMs },
-          'telemetry store write failed',
-        );
+        this.opts.logger.error({ err, retryInMs: this.backoffMs }, 'telemetry store write failed');
       }
       if (consumed === this.batchSize && this.backoffMs === 0) continue;
       await this.sleep(this.backoffMs || this.idleMs);

@@ -1,6 +1,7 @@
 // The registry: who lives where, which devices they have, and whom to call. One SQLite file shared by
 // the server and the CLI. It is the gateway's DeviceDirectory.
 import type { Database } from 'better-sqlite3';
+import type { WriteReporter } from '../ops/write-health.ts';
 import type { DeviceDirectory, GatewayDevice } from '../gateway/ports.ts';
 import { openRegistryDb } from './db.ts';
 import { validate } from './errors.ts';
@@ -41,6 +42,10 @@ export interface RegistryOptions {
   busyTimeoutMs?: number;
   /** Called when a timed last-seen flush fails; the times are kept and retried on the next flush. */
   onFlushError?: (err: unknown) => void;
+  /** Called after a timed last-seen flush wrote (or had nothing to write): storage works. */
+  onFlushed?: () => void;
+  /** Told whether API tokens' last use could be recorded (a full disk); the tokens work either way. */
+  tokenUseWrites?: WriteReporter;
 }
 
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
@@ -61,7 +66,7 @@ export class Registry implements DeviceDirectory {
   ) {
     this.now = options.now ?? Date.now;
     this.store = new RegistryStore(db, this.now);
-    this.tokens = new TokenStore(db, this.now);
+    this.tokens = new TokenStore(db, this.now, options.tokenUseWrites);
     const every = options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS;
     if (every > 0) {
       const onError =
@@ -69,6 +74,7 @@ export class Registry implements DeviceDirectory {
       this.timer = setInterval(() => {
         try {
           this.flush();
+          options.onFlushed?.();
         } catch (err) {
           onError(err);
         }

@@ -1,6 +1,7 @@
 // API bearer tokens: `anju_<id>_<secret>`. Only a SHA-256 of the secret is stored. A slow hash (scrypt)
 // protects guessable passwords; a token is 256 random bits, so a fast hash is as safe and keeps each
 // request cheap.
+import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -48,6 +49,8 @@ export class TokenStore {
   constructor(
     private readonly db: Database,
     private readonly now: () => number = Date.now,
+    /** Told whether a token's last use could be recorded (a full disk): the request goes on either way. */
+    private readonly useWrites: WriteReporter = NO_REPORTER,
   ) {}
 
   /** Creates a token and returns it in full, once; only its hash is kept. */
@@ -85,7 +88,15 @@ export class TokenStore {
       TokenRow | undefined;
     if (!row || row.revoked_at !== null) return undefined;
     if (!timingSafeEqual(sha256(match[2]!), Buffer.from(row.secret_sha256, 'hex'))) return undefined;
-    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(this.now(), row.id);
+    try {
+      this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(this.now(), row.id);
+      this.useWrites.succeeded();
+    } catch (err) {
+      // Only bookkeeping: a token must keep working while the disk is full (and must not throw out of a
+      // Socket.IO middleware, where it would end the process).
+      this.useWrites.failed(err);
+      this.useWrites.dropped();
+    }
     return toToken(row);
   }
 }

@@ -17,6 +17,11 @@ export interface Influxd {
   stop(): Promise<void>;
   /** Stops the server and deletes its directory. */
   destroy(): Promise<void>;
+  /**
+   * Sends a signal to the server: SIGKILL (resolves once it is gone; `start()` brings it back), SIGSTOP
+   * and SIGCONT (it freezes and thaws with its connections open).
+   */
+  signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -104,6 +109,7 @@ interface Server {
   url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
 }
 
 function server(dir: string, httpPort: number, rpcPort: number): Server {
@@ -155,7 +161,20 @@ function server(dir: string, httpPort: number, rpcPort: number): Server {
     clearTimeout(timer);
   }
 
-  return { url, start, stop };
+  async function signal(sig: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    if (sig !== 'SIGKILL') {
+      proc.kill(sig);
+      return;
+    }
+    child = undefined;
+    const gone = exited(proc);
+    proc.kill('SIGKILL');
+    await gone;
+  }
+
+  return { url, start, stop, signal };
 }
 
 // A free port can be taken by another process before influxd binds it; then try other ports.
@@ -172,7 +191,9 @@ export async function startInfluxd(): Promise<Influxd> {
         dir,
         start: instance.start,
         stop: instance.stop,
+        signal: instance.signal,
         destroy: async () => {
+          await instance.signal('SIGCONT'); // a stopped process does not act on SIGTERM
           await instance.stop();
           rmSync(dir, { recursive: true, force: true });
         },

@@ -41,11 +41,14 @@ export interface EscalatorOptions {
 
 // setTimeout cannot wait longer than this; a later due time is reached by re-arming.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A step that could not be decided is tried again this much later. */
+const RETRY_STEP_MS = 60_000;
 
 export class Escalator {
   private readonly channels = new Map<ChannelName, Channel>();
   private readonly inFlight = new Map<number, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private live = false;
 
   constructor(private readonly opts: EscalatorOptions) {
@@ -85,20 +88,47 @@ export class Escalator {
    */
   advanceTo(now: number): Promise<void> {
     const items = this.opts.store.pendingOutbox().filter((i) => !this.inFlight.has(i.id));
+    const postponed = new Set<string>();
     for (;;) {
       const row = this.opts.store.nextDue(now);
-      if (!row) break;
+      if (!row || postponed.has(row.alertId)) break;
       try {
         items.push(...this.decide(row, now));
       } catch (err) {
         // A step that cannot be decided must not block the others, nor spin: retry it a minute later.
         this.opts.onError(err);
-        this.opts.store.putEscalation({ ...row, dueAt: now + 60_000 });
+        postponed.add(row.alertId);
+        try {
+          this.opts.store.putEscalation({ ...row, dueAt: now + RETRY_STEP_MS });
+        } catch (writeErr) {
+          // Storage refuses writes (a full disk): the timer below tries again, the process stays up.
+          this.opts.onError(writeErr);
+          this.retryLater();
+          break;
+        }
       }
     }
     const sends = items.map((item) => this.deliver(item));
     this.arm();
     return Promise.all(sends).then(() => undefined);
+  }
+
+  /** A timer's run: an error (storage gone) is reported, never thrown out of a timer. */
+  private tick(): void {
+    try {
+      void this.advanceTo(this.opts.clock.now());
+    } catch (err) {
+      this.opts.onError(err);
+      this.retryLater();
+    }
+  }
+
+  /** Looks again a minute later, when a step could be neither decided nor postponed in storage. */
+  private retryLater(): void {
+    if (!this.live) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.tick(), RETRY_STEP_MS);
+    this.retryTimer.unref();
   }
 
   /** The earliest due escalation, or null when nothing is waiting on time. */
@@ -109,7 +139,7 @@ export class Escalator {
   /** Runs due steps on a live timer from now on. */
   start(): void {
     this.live = true;
-    void this.advanceTo(this.opts.clock.now());
+    this.tick();
   }
 
   /** Re-reads the earliest due time after a change (called by the service). */
@@ -119,7 +149,7 @@ export class Escalator {
     const due = this.nextDueAt();
     if (due === null) return;
     const delay = Math.min(Math.max(0, due - this.opts.clock.now()), MAX_TIMER_MS);
-    this.timer = setTimeout(() => void this.advanceTo(this.opts.clock.now()), delay);
+    this.timer = setTimeout(() => this.tick(), delay);
     this.timer.unref();
   }
 
@@ -127,6 +157,7 @@ export class Escalator {
   async stop(): Promise<void> {
     this.live = false;
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     await Promise.all(this.inFlight.values());
   }
 

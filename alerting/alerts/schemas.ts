@@ -161,3 +161,9 @@ export interface AlertChange {
   alert: Alert;
   audit: AuditEntry;
 }
+
+/**
+ * The resident id of alerts about Anju itself (storage almost full or failing): no resident, no community;
+ * every staff console and admin sees them (room `alerts:system`).
+ */
+export const SYSTEM_RESIDENT = 'system';

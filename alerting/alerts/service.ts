@@ -4,6 +4,8 @@
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isStorageError } from '../../ops/storage-errors.ts';
+import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 import type { Channel } from '../channels/channel.ts';
 import { AlertSignal } from '../signals.ts';
 import { openAlertsDb } from './db.ts';
@@ -37,6 +39,18 @@ export interface AlertServiceOptions {
   channels?: readonly Channel[];
   /** A listener or a channel failed; the lifecycle goes on. */
   onError?: (err: unknown) => void;
+  /** Told of every failed and successful write of alerts, for /healthz. */
+  writes?: WriteReporter;
+  /** How often alerts that could not be stored are tried again. */
+  retryEveryMs?: number;
+}
+
+/** A signal that could not be stored (full disk): kept in memory, in order, and stored when it can be. */
+interface Deferred {
+  signal: AlertSignal;
+  /** The id the consoles were shown, kept when the alert is finally stored. */
+  alertId: string;
+  at: number;
 }
 
 const Note = z.string().trim().min(1, 'a note must not be empty').max(2000);
@@ -63,6 +77,12 @@ export class AlertService {
   private readonly listeners = new Set<(change: AlertChange) => void>();
   private readonly onError: (err: unknown) => void;
   private closed = false;
+  private readonly writes: WriteReporter;
+  private deferred: Deferred[] = [];
+  /** What the consoles were shown of each (resident, rule) while its signals wait to be stored. */
+  private readonly shown = new Map<string, Alert>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retryEveryMs: number;
 
   private constructor(
     private readonly db: Database,
@@ -72,6 +92,8 @@ export class AlertService {
     this.clock = options.clock ?? { now: Date.now };
     this.directory = options.directory ?? NOBODY;
     this.onError = options.onError ?? ((err) => process.emitWarning(`alerts: ${String(err)}`));
+    this.writes = options.writes ?? NO_REPORTER;
+    this.retryEveryMs = options.retryEveryMs ?? 1000;
     this.escalator = new Escalator({
       store: this.store,
       policies: options.policies ?? DEFAULT_POLICIES,
@@ -96,14 +118,102 @@ export class AlertService {
   apply(input: AlertSignal): AlertChange | undefined {
     const signal = parse(AlertSignal, input, 'invalid alert signal');
     const now = this.clock.now();
+    // Signals are stored in the order they came: nothing overtakes one that waits for space.
+    if (this.deferred.length > 0) this.storeDeferred();
+    if (this.deferred.length === 0) {
+      try {
+        return this.applyNow(signal, now, newAlertId());
+      } catch (err) {
+        if (!isStorageError(err)) throw err;
+        this.writes.failed(err);
+      }
+    }
+    return this.defer(signal, now);
+  }
+
+  /** Signals kept in memory because storage refused them; 0 once all are stored. */
+  pendingWrites(): number {
+    return this.deferred.length;
+  }
+
+  /**
+   * Stores the signals that waited for space, oldest first, each with the time it came and the alert id
+   * the consoles were shown; stops at the first that storage still refuses. Returns how many wait still.
+   */
+  storeDeferred(): number {
+    while (this.deferred.length > 0) {
+      const { signal, alertId, at } = this.deferred[0]!;
+      try {
+        this.applyNow(signal, at, alertId);
+      } catch (err) {
+        if (isStorageError(err)) {
+          this.writes.failed(err);
+          return this.deferred.length;
+        }
+        this.onError(err); // a signal the store can never take must not hold back the others
+      }
+      this.deferred.shift();
+    }
+    this.shown.clear();
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    return 0;
+  }
+
+  private applyNow(signal: AlertSignal, now: number, newId: string): AlertChange | undefined {
     const change = this.store.transaction((): AlertChange | undefined => {
       const open = this.store.active(signal.residentId, signal.ruleId);
       if (signal.action === 'raise')
-        return open ? this.repeat(open, signal, now) : this.openAlert(signal, now);
+        return open ? this.repeat(open, signal, now) : this.openAlert(signal, now, newId);
       if (!open) return undefined;
       return this.clear(open, signal, now);
     });
+    this.writes.succeeded();
     if (change) this.emit(change);
+    return change;
+  }
+
+  /**
+   * Keeps a signal storage refused and shows the consoles what it will become: an alert that cannot be
+   * stored must still reach a person. A clear is only kept (the consoles see it once it is stored), but a
+   * raise after a clear that resolves is a new alert, as it will be when both are stored.
+   */
+  private defer(signal: AlertSignal, now: number): AlertChange | undefined {
+    const key = `${signal.residentId}\u0000${signal.ruleId}`;
+    let before = this.shown.get(key);
+    if (!before) {
+      try {
+        before = this.store.active(signal.residentId, signal.ruleId);
+      } catch {
+        // reading failed as well: show it as a new alert
+      }
+    }
+    // A waiting clear that will resolve the alert: the next raise is a new incident, with a new id.
+    if (before?.state === 'resolved') before = undefined;
+    const alertId = before?.id ?? newAlertId();
+    this.deferred.push({ signal, alertId, at: now });
+    this.retryTimer ??= setInterval(() => this.storeDeferred(), this.retryEveryMs);
+    this.retryTimer.unref();
+    if (signal.action === 'clear') {
+      if (before?.autoClear && signal.autoClear) this.shown.set(key, { ...before, state: 'resolved' });
+      return undefined;
+    }
+    const alert = before ? this.repeated(before, signal, now) : this.newAlert(signal, now, alertId);
+    this.shown.set(key, alert);
+    const change: AlertChange = {
+      type: before ? 'update' : 'new',
+      alert,
+      // Not in the audit trail yet (id 0): it is written when the alert is stored.
+      audit: {
+        id: 0,
+        alertId,
+        at: now,
+        actor: SYSTEM_ACTOR,
+        action: before ? 'repeated' : 'opened',
+        details: { evidence: signal.evidence, signalAt: signal.at, stored: false },
+      },
+    };
+    this.emit(change);
     return change;
   }
 
@@ -172,13 +282,27 @@ export class AlertService {
   /** Most recently updated first. */
   list(filter: AlertFilter = {}): Alert[] {
     const f = parse(AlertFilter, filter, 'invalid alert filter');
-    return this.store.list({
+    const stored = this.store.list({
       residentIds: f.residentIds,
       communityIds: f.communityIds,
       state: f.state,
       since: f.since,
       limit: f.limit,
     });
+    if (this.shown.size === 0) return stored;
+    // Alerts waiting for space are listed too: a console that connects during the outage must see them.
+    const waiting = [...this.shown.values()].filter(
+      (a) =>
+        (f.residentIds === undefined || f.residentIds.includes(a.residentId)) &&
+        (f.communityIds === undefined ||
+          (a.communityId !== null && f.communityIds.includes(a.communityId))) &&
+        (f.state === undefined || f.state === a.state || (f.state === 'active' && a.state !== 'resolved')) &&
+        (f.since === undefined || a.updatedAt >= f.since),
+    );
+    const ids = new Set(waiting.map((a) => a.id));
+    return [...waiting, ...stored.filter((a) => !ids.has(a.id))]
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, f.limit);
   }
 
   /** The alert's audit trail, oldest first. */
@@ -216,14 +340,16 @@ export class AlertService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.retryTimer);
+    if (this.storeDeferred() > 0) this.onError(new Error(`${this.deferred.length} alert changes not stored`));
     await this.escalator.stop();
     this.db.close();
   }
 
-  private openAlert(signal: AlertSignal, now: number): AlertChange {
+  private newAlert(signal: AlertSignal, now: number, id: string): Alert {
     const resident = this.directory.resident(signal.residentId);
-    const alert: Alert = {
-      id: `al_${randomBytes(8).toString('hex')}`,
+    return {
+      id,
       residentId: signal.residentId,
       communityId: resident?.communityId ?? null,
       ruleId: signal.ruleId,
@@ -244,6 +370,10 @@ export class AlertService {
       autoClear: signal.autoClear,
       repeatCount: 0,
     };
+  }
+
+  private openAlert(signal: AlertSignal, now: number, id: string): AlertChange {
+    const alert = this.newAlert(signal, now, id);
     this.store.insert(alert);
     const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'opened', {
       severity: signal.severity,
@@ -257,12 +387,10 @@ export class AlertService {
     return { type: 'new', alert, audit };
   }
 
-  private repeat(open: Alert, signal: AlertSignal, now: number): AlertChange {
-    const severity = maxSeverity(open.severity, signal.severity);
-    const rose = severity !== open.severity;
-    const alert: Alert = {
+  private repeated(open: Alert, signal: AlertSignal, now: number): Alert {
+    return {
       ...open,
-      severity,
+      severity: maxSeverity(open.severity, signal.severity),
       updatedAt: now,
       // The summary follows the latest raise only when it is at least as severe as what is shown.
       summary: severityRank(signal.severity) >= severityRank(open.severity) ? signal.summary : open.summary,
@@ -272,6 +400,12 @@ export class AlertService {
       autoClear: open.autoClear && signal.autoClear,
       repeatCount: open.repeatCount + 1,
     };
+  }
+
+  private repeat(open: Alert, signal: AlertSignal, now: number): AlertChange {
+    const alert = this.repeated(open, signal, now);
+    const severity = alert.severity;
+    const rose = severity !== open.severity;
     this.store.update(alert);
     const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, rose ? 'severity_raised' : 'repeated', {
       ...(rose ? { from: open.severity, to: severity } : { reportedSeverity: signal.severity }),
@@ -350,4 +484,8 @@ export class AlertService {
       }
     }
   }
+}
+
+function newAlertId(): string {
+  return `al_${randomBytes(8).toString('hex')}`;
 }

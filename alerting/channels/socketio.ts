@@ -3,7 +3,13 @@
 // who it is. Every alert change goes to the rooms that may see it; escalation reminders (alert:notify)
 // go to the one room a step names.
 import type { Server } from 'socket.io';
-import type { Alert, AlertChange, AuditEntry, Recipient } from '../alerts/schemas.ts';
+import {
+  SYSTEM_RESIDENT,
+  type Alert,
+  type AlertChange,
+  type AuditEntry,
+  type Recipient,
+} from '../alerts/schemas.ts';
 import { errorText, type Channel, type DeliveryResult, type Notification } from './channel.ts';
 
 export const ALERT_EVENTS = {
@@ -16,6 +22,8 @@ export const ALERT_EVENTS = {
 } as const;
 
 export const ALL_ALERTS_ROOM = 'alerts:all';
+/** Alerts about Anju itself (storage): every staff console is in this room. */
+export const SYSTEM_ALERTS_ROOM = 'alerts:system';
 
 export function communityRoom(communityId: string): string {
   return `community:${communityId}`;
@@ -47,6 +55,7 @@ export interface AlertServerToClientEvents {
 
 /** The rooms that may see this alert. */
 export function roomsFor(alert: Alert): string[] {
+  if (alert.residentId === SYSTEM_RESIDENT) return [ALL_ALERTS_ROOM, SYSTEM_ALERTS_ROOM];
   const rooms = [ALL_ALERTS_ROOM, residentRoom(alert.residentId)];
   if (alert.communityId !== null) rooms.push(communityRoom(alert.communityId));
   return rooms;

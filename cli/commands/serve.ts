@@ -75,6 +75,14 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option(
+        '--disk-warn-free-mb <MiB>',
+        'warn (health, log, staff alert) when the data directory has less free space than this',
+      )
+        .env('ANJU_DISK_WARN_FREE_MB')
+        .default('512'),
+    )
+    .addOption(
+      new Option(
         '--rules <file>',
         'alert rules (YAML or JSON), reloaded when changed; default: the shipped rules',
       ).env('ANJU_RULES_FILE'),
@@ -112,6 +120,11 @@ export function register(program: Command): void {
       ].join('\n'),
     )
     .action(async (opts) => {
+      // Fault-injection tests only: a parent that spawned this process with an IPC channel may move its
+      // clock or kill its journal thread (cli/test-hooks.ts). Never on unless asked for in the environment.
+      const hooks =
+        process.env.ANJU_TEST_HOOKS === '1' && process.send ? await import('../test-hooks.ts') : undefined;
+      hooks?.installTestClock();
       const anju = await startAnju({
         dataDir: opts.dataDir,
         host: opts.host,
@@ -124,6 +137,7 @@ export function register(program: Command): void {
         maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
         connectTimeoutS: opts.connectTimeout,
         maxSilentPerAddress: opts.maxSilentPerAddress,
+        diskWarnFreeMb: opts.diskWarnFreeMb,
         retentionDays: opts.retentionDays,
         trustProxy: opts.trustProxy,
         rulesFile: opts.rules,
@@ -148,5 +162,6 @@ export function register(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (hooks) hooks.installTestHooks(anju);
     });
 }

@@ -1,5 +1,6 @@
 // Dashboard accounts: users, browser sessions, the sign-in rate limit and the login audit, all in the
 // registry's SQLite file. signIn() is the one place a password is checked.
+import type { WriteReporter } from '../../ops/write-health.ts';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifySecret } from '../../registry/secrets.ts';
@@ -23,6 +24,8 @@ export interface AccountsOptions {
   now?: () => number;
   sessions?: SessionPolicy;
   loginLimits?: LoginLimits;
+  /** Told of session writes storage refused (a full disk); those are dropped, the request goes on. */
+  sessionWrites?: WriteReporter;
 }
 
 export interface SignInRequest {
@@ -74,7 +77,12 @@ export class Accounts {
     const now = options.now ?? Date.now;
     this.now = now;
     this.users = new UserStore(db, now);
-    this.sessions = new SessionStore(db, now, options.sessions ?? DEFAULT_SESSION_POLICY);
+    this.sessions = new SessionStore(
+      db,
+      now,
+      options.sessions ?? DEFAULT_SESSION_POLICY,
+      options.sessionWrites,
+    );
     this.audit = new LoginAudit(db, now);
     this.limiter = new LoginLimiter(options.loginLimits ?? DEFAULT_LOGIN_LIMITS, now);
     this.devices = new DeviceTokens(undefined, now);

@@ -3,8 +3,14 @@
 //   admin (and API bearer tokens): everything;
 //   staff: residents, homes, devices and alerts of the communities they are assigned to;
 //   family: the residents they are assigned to, their homes' devices, and those residents' alerts.
-import type { Alert } from '../../alerting/alerts/index.ts';
-import { ALL_ALERTS_ROOM, communityRoom, residentRoom } from '../../alerting/channels/socketio.ts';
+// Alerts about Anju itself (storage almost full or failing) are seen by all staff and admins.
+import { SYSTEM_RESIDENT, type Alert } from '../../alerting/alerts/index.ts';
+import {
+  ALL_ALERTS_ROOM,
+  SYSTEM_ALERTS_ROOM,
+  communityRoom,
+  residentRoom,
+} from '../../alerting/channels/socketio.ts';
 import type { ApiToken, Device, HomePath, Registry, Resident } from '../../registry/index.ts';
 import type { Role, User } from './schemas.ts';
 
@@ -75,6 +81,7 @@ export class Scope {
   seesAlert(alert: Pick<Alert, 'residentId' | 'communityId'>): boolean {
     if (this.isAdmin) return true;
     if (this.role === 'family') return this.residents.has(alert.residentId);
+    if (alert.residentId === SYSTEM_RESIDENT) return true;
     return alert.communityId !== null && this.communities.has(alert.communityId);
   }
 
@@ -94,7 +101,7 @@ export class Scope {
   rooms(): string[] {
     if (this.isAdmin) return [ALL_ALERTS_ROOM];
     if (this.role === 'family') return [...this.residents].map(residentRoom);
-    return [...this.communities].map(communityRoom);
+    return [...[...this.communities].map(communityRoom), SYSTEM_ALERTS_ROOM];
   }
 
   private homesOfFamily(): Set<string> {

@@ -4,6 +4,7 @@
 // and a page that cannot read the httpOnly cookie learns it only from the session endpoint.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 
 export interface SessionPolicy {
   /** A session unused this long ends. */
@@ -62,6 +63,7 @@ export class SessionStore {
     db: Database,
     private readonly now: () => number = Date.now,
     private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+    private readonly writes: WriteReporter = NO_REPORTER,
   ) {
     this.stmt = {
       insert: db.prepare(
@@ -107,13 +109,14 @@ export class SessionStore {
     if (!row) return undefined;
     const now = this.now();
     if (row.expires_at <= now) {
-      this.end(key);
+      this.tolerating(() => this.end(key)); // ended either way; the purge deletes it later
       return undefined;
     }
     let expiresAt = row.expires_at;
     if (now - row.last_used_at >= TOUCH_EVERY_MS) {
-      expiresAt = Math.min(now + this.policy.idleMs, row.created_at + this.policy.maxAgeMs);
-      this.stmt.touch.run(now, expiresAt, key);
+      const extended = Math.min(now + this.policy.idleMs, row.created_at + this.policy.maxAgeMs);
+      // A touch storage refuses only leaves the idle timeout where it was: the request goes on.
+      if (this.tolerating(() => this.stmt.touch.run(now, extended, key))) expiresAt = extended;
     }
     return {
       key,
@@ -122,6 +125,19 @@ export class SessionStore {
       expiresAt,
       csrfToken: csrfTokenFor(cookie),
     };
+  }
+
+  /** Runs a write that may be lost (a full disk): true when it was written, else reported and dropped. */
+  private tolerating(write: () => unknown): boolean {
+    try {
+      write();
+      this.writes.succeeded();
+      return true;
+    } catch (err) {
+      this.writes.failed(err);
+      this.writes.dropped();
+      return false;
+    }
   }
 
   /** Ends a session (sign-out); listeners (open sockets of the session) are told. */

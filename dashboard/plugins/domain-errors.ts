@@ -2,6 +2,7 @@
 // says what was wrong with a stable code, and this is the one table that turns codes into statuses.
 import { AlertError } from '../../alerting/alerts/index.ts';
 import { RegistryError, type RegistryErrorCode } from '../../registry/index.ts';
+import { isStorageError } from '../../ops/storage-errors.ts';
 import { AccountError } from '../accounts/index.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -34,6 +35,8 @@ export function statusOf(err: unknown): number | undefined {
   if (err instanceof RegistryError) return REGISTRY_STATUS[err.code];
   if (err instanceof AlertError) return ALERT_STATUS[err.code];
   if (err instanceof AccountError) return ACCOUNT_STATUS[err.code];
+  // A full or failing disk: the request may work later, and nothing was changed.
+  if (isStorageError(err)) return 503;
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 // Every HTTP error leaves as RFC 9457 problem JSON, including schema validation failures and 404s, and
 // never with a stack trace.
+import { isStorageError } from '../../ops/storage-errors.ts';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -51,7 +52,9 @@ export const SECOND_FACTOR_REQUIRED = 'urn:anju:problem:second-factor-required';
 
 export default fp(async function problemPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | HttpProblem, req, reply) => {
-    const status = err instanceof HttpProblem ? err.status : (err.statusCode ?? 500);
+    // A write a full or failing disk refused: worth trying again later, not a bug of the server.
+    const storage = !(err instanceof HttpProblem) && isStorageError(err);
+    const status = err instanceof HttpProblem ? err.status : storage ? 503 : (err.statusCode ?? 500);
     const body =
       'validation' in err && err.validation
         ? problem(400, err.message, {
@@ -62,7 +65,11 @@ export default fp(async function problemPlugin(app: FastifyInstance) {
           })
         : problem(
             status,
-            status >= 500 ? 'The server could not handle this request.' : err.message,
+            storage
+              ? "Anju's storage is full or failing; nothing was changed. Try again later."
+              : status >= 500
+                ? 'The server could not handle this request.'
+                : err.message,
             err instanceof HttpProblem && err.type ? { type: err.type } : {},
           );
     if (status >= 500) req.log.error({ err }, 'request failed');

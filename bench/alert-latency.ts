@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { io as connectSocket } from 'socket.io-client';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
+import { connectAll, startBackgroundTelemetry } from './background-load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { Registry } from '../registry/index.ts';
 import { buildBundle } from '../cli/build.ts';
@@ -78,8 +78,6 @@ try {
 
   const server = await spawnAnju(dataDir, { ANJU_MAX_CONNECTIONS_PER_ADDRESS: '100000' });
   const url = `mqtt://127.0.0.1:${server.mqttPort}`;
-  const connect = (d: LoadDevice) =>
-    mqtt.connectAsync(url, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0 });
 
   const socket = connectSocket(`http://127.0.0.1:${server.httpPort}`, {
     path: '/socket.io',
@@ -96,36 +94,11 @@ try {
   });
 
   log(`connecting ${background.length + sos.length} devices...`);
-  const bgClients = [];
-  for (let i = 0; i < background.length; i += 100)
-    bgClients.push(...(await Promise.all(background.slice(i, i + 100).map(connect))));
-  const sosClients = [];
-  for (let i = 0; i < sos.length; i += 100)
-    sosClients.push(...(await Promise.all(sos.slice(i, i + 100).map(connect))));
-
-  // Background telemetry: every device publishes on a fixed period so that all of them together make
-  // the requested rate.
-  let bgSent = 0;
-  let bgAcked = 0;
-  const periodMs = (background.length / backgroundRate) * 1000;
-  const seqs = new Array<number>(background.length).fill(0);
-  const bgTimers = bgClients.map((client, i) =>
-    setTimeout(() => {
-      const publish = () => {
-        const seq = seqs[i]!++;
-        const body = { ts: Date.now(), seq, heartRate: 60 + (seq % 30), spo2: 97, worn: true };
-        bgSent += 1;
-        client.publishAsync(topicFor(background[i]!.id, 'telemetry'), JSON.stringify(body), { qos: 1 }).then(
-          () => (bgAcked += 1),
-          () => undefined,
-        );
-      };
-      publish();
-      bgTimers[i] = setInterval(publish, periodMs);
-    }, Math.random() * periodMs),
-  );
+  const bgClients = await connectAll(url, background);
+  const sosClients = await connectAll(url, sos);
+  const bg = startBackgroundTelemetry(bgClients, background, backgroundRate);
   await new Promise((r) => setTimeout(r, 3000)); // let the background settle
-  const bgStart = { sent: bgSent, acked: bgAcked, t: performance.now() };
+  const bgStart = { sent: bg.sent(), acked: bg.acked(), t: performance.now() };
 
   log(
     `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s of background...`,
@@ -149,8 +122,8 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const bgSeconds = (performance.now() - bgStart.t) / 1000;
-  const bgRate = (bgAcked - bgStart.acked) / bgSeconds;
-  for (const t of bgTimers) clearInterval(t);
+  const bgRate = (bg.acked() - bgStart.acked) / bgSeconds;
+  bg.stop();
   latencies.sort((a, b) => a - b);
 
   const summary = {

@@ -14,10 +14,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { AliyunServer } from '../alerting/channels/providers/testing/aliyun-server.ts';
 import { buildBundle } from '../cli/build.ts';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
+import { connectAll, startBackgroundTelemetry } from './background-load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { Registry } from '../registry/index.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
@@ -123,36 +123,12 @@ try {
     ANJU_ALIYUN_ACCESS_KEY_SECRET: credentials.accessKeySecret,
   });
   const url = `mqtt://127.0.0.1:${server.mqttPort}`;
-  const connect = (d: LoadDevice) =>
-    mqtt.connectAsync(url, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0 });
   log(`connecting ${background.length + sos.length} devices...`);
-  const bgClients = [];
-  for (let i = 0; i < background.length; i += 100)
-    bgClients.push(...(await Promise.all(background.slice(i, i + 100).map(connect))));
-  const sosClients = [];
-  for (let i = 0; i < sos.length; i += 100)
-    sosClients.push(...(await Promise.all(sos.slice(i, i + 100).map(connect))));
-
-  // Background telemetry: every device on a fixed period, together the requested rate.
-  let bgAcked = 0;
-  const periodMs = (background.length / backgroundRate) * 1000;
-  const seqs = new Array<number>(background.length).fill(0);
-  const bgTimers = bgClients.map((client, i) =>
-    setTimeout(() => {
-      const publish = () => {
-        const seq = seqs[i]!++;
-        const body = { ts: Date.now(), seq, heartRate: 60 + (seq % 30), spo2: 97, worn: true };
-        client.publishAsync(topicFor(background[i]!.id, 'telemetry'), JSON.stringify(body), { qos: 1 }).then(
-          () => (bgAcked += 1),
-          () => undefined,
-        );
-      };
-      publish();
-      bgTimers[i] = setInterval(publish, periodMs);
-    }, Math.random() * periodMs),
-  );
+  const bgClients = await connectAll(url, background);
+  const sosClients = await connectAll(url, sos);
+  const bg = startBackgroundTelemetry(bgClients, background, backgroundRate);
   await new Promise((r) => setTimeout(r, 3000));
-  const bgStart = { acked: bgAcked, t: performance.now() };
+  const bgStart = { acked: bg.acked(), t: performance.now() };
   // The bench process also hosts the provider: its own event loop lag is part of what is measured.
   let maxLag = 0;
   let last = performance.now();
@@ -178,8 +154,8 @@ try {
   const deadline = performance.now() + retryWithinSec * 1000 + 15_000;
   while (arrivals.size < sos.length && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 10));
-  const bgRate = (bgAcked - bgStart.acked) / ((performance.now() - bgStart.t) / 1000);
-  for (const t of bgTimers) clearInterval(t);
+  const bgRate = (bg.acked() - bgStart.acked) / ((performance.now() - bgStart.t) / 1000);
+  bg.stop();
   clearInterval(lagProbe);
   log(`bench process: max event loop lag ${maxLag.toFixed(0)} ms`);
   if (arrivals.size < sos.length)

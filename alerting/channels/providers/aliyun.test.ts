@@ -1,7 +1,7 @@
 // The Alibaba Cloud clients against a local server that implements Dysmsapi / Dyvmsapi's documented
 // contract and checks every signature with the published algorithm.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AliyunSms, AliyunVoice } from './aliyun.ts';
+import { aliyunNumber, AliyunSms, AliyunVoice } from './aliyun.ts';
 import { ProviderError } from './provider.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
 
@@ -149,5 +149,14 @@ describe('Alibaba Cloud voice (SingleCallByTts)', () => {
     expect(JSON.parse(s.requests[0]!.params.TtsParam!)).toEqual(params);
     expect(receipt).toMatchObject({ provider: 'aliyun', status: 'OK' });
     expect(receipt.messageId).toMatch(/^116012354148\^/);
+  });
+});
+
+describe('numbers', () => {
+  it('sends a mainland number without +86 and others with their country code, as Alibaba Cloud takes them', () => {
+    expect(aliyunNumber('+8613800000001')).toBe('13800000001');
+    expect(aliyunNumber('13800000001')).toBe('13800000001');
+    expect(aliyunNumber('008613800000001')).toBe('13800000001');
+    expect(aliyunNumber('+85291234567')).toBe('85291234567');
   });
 });

@@ -101,6 +101,17 @@ async function callAliyun(
   throw new ProviderError(`aliyun ${action} ${receipt.status}${text}`, retryable, receipt);
 }
 
+/**
+ * Numbers as Alibaba Cloud takes them: a mainland number without its country code, any other with its
+ * country code and no "+" (852...). The registry keeps E.164 (+8613800000000).
+ */
+export function aliyunNumber(phone: string): string {
+  const digits = phone.replace(/[\s-]/g, '');
+  if (digits.startsWith('+86')) return digits.slice(3);
+  if (digits.startsWith('0086')) return digits.slice(4);
+  return digits.replace(/^\+/, '');
+}
+
 /** yyyyMMdd in China time: the day under which QuerySendDetails files a message. */
 function sendDate(ms: number): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
@@ -117,7 +128,7 @@ export class AliyunSms implements MessageProvider {
       'https://dysmsapi.aliyuncs.com/',
       'SendSms',
       {
-        PhoneNumbers: phone,
+        PhoneNumbers: aliyunNumber(phone),
         SignName: this.opts.signName,
         TemplateCode: this.opts.templateCode,
         TemplateParam: JSON.stringify(params),
@@ -135,7 +146,7 @@ export class AliyunSms implements MessageProvider {
       'https://dysmsapi.aliyuncs.com/',
       'QuerySendDetails',
       {
-        PhoneNumber: phone,
+        PhoneNumber: aliyunNumber(phone),
         ...(receipt.messageId ? { BizId: receipt.messageId } : {}),
         SendDate: sendDate(sentAt),
         PageSize: '10',
@@ -165,7 +176,7 @@ export class AliyunVoice implements MessageProvider {
       'SingleCallByTts',
       {
         ...(this.opts.calledShowNumber ? { CalledShowNumber: this.opts.calledShowNumber } : {}),
-        CalledNumber: phone,
+        CalledNumber: aliyunNumber(phone),
         TtsCode: this.opts.ttsCode,
         TtsParam: JSON.stringify(params),
         PlayTimes: String(this.opts.playTimes ?? 2),

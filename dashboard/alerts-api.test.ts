@@ -117,6 +117,23 @@ describe('acting on an alert', () => {
     ]);
   });
 
+  it('names the people who acted, with their role, beside their ids', async () => {
+    const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'absence.routine', severity: 'alarm' });
+    await staff.post(`/api/v1/alerts/${alert.id}/acknowledge`, {});
+    const me = anju.accounts.users.get(staff.userId)!;
+    const detail = await json<{ alert: AlertView; people: Record<string, { name: string; role: string }> }>(
+      await staff.get(`/api/v1/alerts/${alert.id}`),
+    );
+    expect(detail.alert.people).toEqual({ [staff.userId]: { name: me.displayName, role: 'staff' } });
+    expect(detail.people).toMatchObject({
+      system: { name: 'Anju', role: 'system' },
+      [staff.userId]: { name: me.displayName, role: 'staff' },
+    });
+    // The list says it too, so the console names whoever took each alert.
+    const { alerts } = await json<{ alerts: AlertView[] }>(await staff.get('/api/v1/alerts?state=active'));
+    expect(alerts.find((a) => a.id === alert.id)?.people[staff.userId]?.name).toBe(me.displayName);
+  });
+
   it('lets family say "I\'m on it" and close a gas alert, but not an SOS or a fall', async () => {
     const residentId = north.residents[0]!.id;
     for (const ruleId of ['event.sos', 'event.fall']) {

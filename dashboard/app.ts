@@ -107,7 +107,12 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   const d = opts.dashboard;
   const scopes = new Scopes(d.registry);
-  const views = new Views({ registry: d.registry, store: opts.readings.store, refusals: d.refusals });
+  const views = new Views({
+    registry: d.registry,
+    store: opts.readings.store,
+    refusals: d.refusals,
+    user: (id) => d.accounts.users.get(id),
+  });
   await app.register(sessionAuth, { accounts: d.accounts, prefix: API_PREFIX });
   await app.register(bearerAuth, { verify: opts.verifyToken, prefix: API_PREFIX });
   await app.register(access, { prefix: API_PREFIX, scopes, registry: d.registry, alerts: d.alerts });

@@ -7,12 +7,22 @@ import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import type { Device, Registry } from '../registry/index.ts';
 
+/** Who acted, as people read it: a user's display name and role, an API token, or Anju itself. */
+export const Person = z.object({
+  name: z.string(),
+  role: z.enum(['admin', 'staff', 'family', 'token', 'system']),
+});
+export type Person = z.infer<typeof Person>;
+
 export const AlertView = Alert.extend({
   residentName: z
     .string()
     .nullable()
     .meta({ description: 'null when the registry does not know the resident.' }),
   homeLabel: z.string().nullable().meta({ description: 'Compound / building / home.' }),
+  people: z.record(z.string(), Person).meta({
+    description: 'Who took the alert on and who resolved it, by the ids in acknowledgedBy and resolvedBy.',
+  }),
 });
 export type AlertView = z.infer<typeof AlertView>;
 
@@ -41,6 +51,8 @@ export interface ViewsOptions {
   store: Pick<TelemetryStore, 'latest'>;
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
+  /** A user by id (us_...), for names instead of ids. */
+  user?(id: string): { displayName: string; role: 'admin' | 'staff' | 'family' } | undefined;
 }
 
 export class Views {
@@ -59,8 +71,25 @@ export class Views {
         };
         names.set(alert.residentId, known);
       }
-      return { ...alert, ...known };
+      const actors = [alert.acknowledgedBy, alert.resolvedBy].filter((a): a is string => a !== null);
+      return { ...alert, ...known, people: this.people(actors) };
     });
+  }
+
+  /** Names and roles of the actors an alert's records name (user ids, `token:<id>`, `system`). */
+  people(actors: Iterable<string>): Record<string, Person> {
+    const people: Record<string, Person> = {};
+    for (const actor of actors) {
+      if (actor in people) continue;
+      if (actor === 'system') people[actor] = { name: 'Anju', role: 'system' };
+      else if (actor.startsWith('token:'))
+        people[actor] = { name: actor.slice('token:'.length), role: 'token' };
+      else {
+        const user = this.opts.user?.(actor);
+        if (user) people[actor] = { name: user.displayName, role: user.role };
+      }
+    }
+    return people;
   }
 
   alert(alert: Alert): AlertView {

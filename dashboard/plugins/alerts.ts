@@ -14,7 +14,7 @@ import {
   type AlertService,
 } from '../../alerting/alerts/index.ts';
 import { Severity } from '../../alerting/signals.ts';
-import { AlertView, type Views } from '../views.ts';
+import { AlertView, Person, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
 import { HttpProblem } from './problem.ts';
@@ -87,17 +87,24 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
         description: 'Family members get no deliveries: they name other contacts and their addresses.',
         params: IdParams,
         response: {
-          200: z.object({ alert: AlertView, history: z.array(AuditEntry), deliveries: z.array(Delivery) }),
+          200: z.object({
+            alert: AlertView,
+            history: z.array(AuditEntry),
+            deliveries: z.array(Delivery),
+            people: z.record(z.string(), Person).meta({ description: 'Who each actor of the history is.' }),
+          }),
         },
       },
     },
     async (req) => {
       const alert = alerts.get(req.params.id);
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
+      const history = alerts.history(alert.id);
       return {
         alert: views.alert(alert),
-        history: alerts.history(alert.id),
+        history,
         deliveries: scopeOf(req).role === 'family' ? [] : alerts.deliveries(alert.id),
+        people: views.people(history.map((e) => e.actor)),
       };
     },
   );

@@ -75,6 +75,9 @@ describe('family access', () => {
     const sosRow = card.locator('li', { hasText: 'SOS' });
     await sosRow.getByRole('button', { name: '我来处理' }).click();
     await expect.poll(() => sosRow.locator('.state-acknowledged').textContent()).toContain('正在处理');
+    // By name and role, not by account id.
+    expect(await sosRow.locator('.state-acknowledged').textContent()).toContain('王磊 · 家属');
+    expect(await sosRow.locator('.state-acknowledged').textContent()).not.toMatch(/us_[0-9a-f]/);
     expect(await sosRow.getByRole('button', { name: '我来处理' }).count()).toBe(0);
 
     // Their notification preferences are theirs to set, and kept.

@@ -2,7 +2,7 @@
 // rule is new to this catalogue), and the order the console lists them in.
 import { dateTime } from './format.ts';
 import { t, tMaybe } from './i18n/index.ts';
-import type { AlertView, AuditEntry, Severity } from './types.ts';
+import type { AlertView, AuditEntry, Person, Severity } from './types.ts';
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, alarm: 2, critical: 3 };
 
@@ -10,8 +10,12 @@ export function ruleName(a: Pick<AlertView, 'ruleId' | 'summary'>): string {
   return tMaybe(`rule.${a.ruleId}`) ?? a.summary;
 }
 
-export function actorName(actor: string): string {
-  return actor === 'system' ? t('actor.system') : actor;
+/** A person by name and role ("刘社工 · 工作人员"); the raw id only when nobody by it is known. */
+export function actorName(actor: string, people: Record<string, Person> = {}): string {
+  if (actor === 'system') return t('actor.system');
+  const person = people[actor];
+  if (!person) return actor;
+  return `${person.name} · ${t(`actor.${person.role}`)}`;
 }
 
 /** Escalation steps count from 0 in the records; people count from 1. */

@@ -44,6 +44,7 @@ export function upsert(
         ...incoming,
         residentName: known?.residentName ?? names?.residentName ?? null,
         homeLabel: known?.homeLabel ?? names?.homeLabel ?? null,
+        people: known?.people ?? {},
       };
   alerts.set(view.id, view);
   if (flashingFor.has(view.id) && view.state !== 'open') {

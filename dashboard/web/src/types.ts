@@ -23,15 +23,25 @@ export interface SessionInfo {
 }
 
 /** residentName and homeLabel are null when the registry does not know the resident. */
+/** Who acted: a user's display name and role, an API token, or Anju itself. */
+export interface Person {
+  name: string;
+  role: 'admin' | 'staff' | 'family' | 'token' | 'system';
+}
+
 export interface AlertView extends Alert {
   residentName: string | null;
   homeLabel: string | null;
+  /** By the ids in acknowledgedBy and resolvedBy. */
+  people: Record<string, Person>;
 }
 
 export interface AlertDetail {
   alert: AlertView;
   history: AuditEntry[];
   deliveries: Delivery[];
+  /** Who each actor of the history is. */
+  people: Record<string, Person>;
 }
 
 export type HomeStatus = 'ok' | 'alert' | 'device_offline' | 'no_recent_activity';

@@ -3,7 +3,7 @@
 // that hour), a fixed limit (telecare's 12 h) applies, stretched for a quiet period that starts in the
 // sleep window so it may last until the window's end plus a grace. A resident who went out through the
 // front door is not inactive at home. Also here: the front door opened at night.
-import { inWindow, minutesLeftInWindow } from './local-time.ts';
+import { formatTimeOfDay, inWindow, minutesLeftInWindow } from './local-time.ts';
 import { Routine, slotOf, type RoutineState } from './routine.ts';
 import type { Subject } from './subject.ts';
 import { Timer } from './timers.ts';
@@ -113,7 +113,7 @@ export function frontDoorOpened(subject: Subject, ts: number, deviceId: string):
   if (!cfg.enabled) return;
   const minute = subject.clock.minuteOfDay(ts);
   if (!inWindow(minute, cfg.window)) return;
-  const local = `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+  const local = formatTimeOfDay(minute);
   subject.raise(
     'absence.night_door',
     deviceId,

@@ -133,6 +133,11 @@ export function clockFor(timeZone: string): LocalClock {
   return clock;
 }
 
+/** "07:05" for minute 425 of the day: how alerts name a local time. */
+export function formatTimeOfDay(minuteOfDay: number): string {
+  return `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
+}
+
 export function parseTimeOfDay(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   return h * 60 + m;

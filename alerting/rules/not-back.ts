@@ -2,7 +2,7 @@
 // grace), or by night, may be lost, fallen outside or in hospital without anyone told. Her usual return
 // is learned from her own outings: a percentile of the lengths of those that started around this time of
 // day (all of them while those are few); before enough outings, a fixed fallback applies.
-import { inWindow } from './local-time.ts';
+import { formatTimeOfDay, inWindow } from './local-time.ts';
 import type { Outing } from './presence.ts';
 import type { Subject } from './subject.ts';
 import { Timer } from './timers.ts';
@@ -122,7 +122,7 @@ export class NotBackRule {
     this.subject.raise(NOT_BACK_RULE, 'home', cfg.severity, {
       at,
       deviceId: null,
-      summary: `out since ${hhmm(minute)} and not back after ${((at - left) / HOUR_MS).toFixed(1)} h (${
+      summary: `out since ${formatTimeOfDay(minute)} and not back after ${((at - left) / HOUR_MS).toFixed(1)} h (${
         Number.isNaN(usual)
           ? `fallback ${cfg.fallbackH} h`
           : `usually back within ${(usual / HOUR_MS).toFixed(1)} h`
@@ -141,10 +141,6 @@ export class NotBackRule {
 function quantile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
-
-function hhmm(minute: number): string {
-  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }
 
 function round(v: number): number {

@@ -12,6 +12,8 @@
 //   may be her on the way out, and counts for neither.
 // Decisions are taken lazily, at the next event or when a rule asks, so they need no timers of their own.
 
+import { orNull } from './threshold.ts';
+
 export interface PresenceConfig {
   leftHomeGraceS: number;
   doorSettleS: number;
@@ -26,7 +28,6 @@ export interface PresenceState {
   passageFromOut: boolean;
   lastDoor: number | null;
   strayAt: number | null;
-  lastReturn: number | null;
 }
 
 /** An absence that ended: when she left and when she was back. */
@@ -44,18 +45,12 @@ export class Presence {
   /** The first motion trigger seen while out, waiting for a second. */
   private strayAt = NaN;
   private lastDoorAt = NaN;
-  private lastReturnAt = NaN;
 
   constructor(
     private readonly config: () => PresenceConfig,
     /** Called when she comes back: the outing is over. */
     private readonly onReturn: (outing: Outing) => void = () => {},
   ) {}
-
-  /** When the last outing ended (NaN if none seen). */
-  get lastReturn(): number {
-    return this.lastReturnAt;
-  }
 
   /** A front-door event (opened or closed). */
   door(ts: number): void {
@@ -126,7 +121,6 @@ export class Presence {
       passageFromOut: this.passageFromOut,
       lastDoor: orNull(this.lastDoorAt),
       strayAt: orNull(this.strayAt),
-      lastReturn: orNull(this.lastReturnAt),
     };
   }
 
@@ -136,7 +130,6 @@ export class Presence {
     this.passageFromOut = s.passageFromOut;
     this.lastDoorAt = s.lastDoor ?? NaN;
     this.strayAt = s.strayAt ?? NaN;
-    this.lastReturnAt = s.lastReturn ?? NaN;
   }
 
   /** A leaving passage with no motion inside until its grace ran out: she went out at its last door. */
@@ -152,7 +145,6 @@ export class Presence {
     const left = this.outSince;
     this.outSince = NaN;
     this.strayAt = NaN;
-    this.lastReturnAt = at;
     this.onReturn({ left, back: at });
   }
 
@@ -160,8 +152,4 @@ export class Presence {
     this.passageEnd = NaN;
     this.passageFromOut = false;
   }
-}
-
-function orNull(v: number): number | null {
-  return Number.isNaN(v) ? null : v;
 }

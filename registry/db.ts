@@ -4,7 +4,8 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { RegistryError } from './errors.ts';
-import { applyMigrations } from './migrations.ts';
+import { LEGACY_MIGRATIONS } from './legacy-migrations.ts';
+import { applyMigrations } from './sqlite-migrations.ts';
 
 export const REGISTRY_FILE = 'registry.db';
 
@@ -35,7 +36,9 @@ export function openRegistryDb(dataDir: string, options: OpenDbOptions = {}): Sq
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
-    applyMigrations(db);
+    applyMigrations(db, LEGACY_MIGRATIONS, (found, latest) =>
+      new RegistryError('schema_too_new', `registry schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`),
+    );
     return db;
   } catch (err) {
     db.close();

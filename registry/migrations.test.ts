@@ -3,7 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistryDb, registryPath } from './db.ts';
 import { RegistryError } from './errors.ts';
-import { applyMigrations, MIGRATIONS, schemaVersion, type Migration } from './migrations.ts';
+import { LEGACY_MIGRATIONS as MIGRATIONS } from './legacy-migrations.ts';
+import { applyMigrations as applyList, schemaVersion, type Migration } from './sqlite-migrations.ts';
+
+const applyMigrations = (db: Database.Database, migrations: readonly Migration[] = MIGRATIONS) =>
+  applyList(db, migrations, (found, latest) => new RegistryError('schema_too_new', `${found} > ${latest}`));
 import { useTempDirs } from './test-dir.ts';
 
 const tempDir = useTempDirs();

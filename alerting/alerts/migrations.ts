@@ -110,3 +110,7 @@ export function applyMigrations(db: Database, migrations: readonly Migration[] =
 }
 
 export const ALERTS_FILE = 'alerts.db';
+
+// TODO(issue 11): PostgreSQL variants; the owner list continues the file's PRAGMA user_version.
+export const ALERTS_SCHEMA = { owner: 'alerts', migrations: MIGRATIONS };
+export const LEGACY_ALERTS_FILE = { owners: { alerts: 'user_version' as const } };

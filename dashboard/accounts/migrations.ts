@@ -1,0 +1,79 @@
+// The accounts' tables: users with their scopes, browser sessions and the login audit. They live in the
+// registry's database (their foreign keys reach residents and communities) but only this folder queries
+// them.
+import type { Migration, SchemaOwner } from '../../database/migrations.ts';
+import type { Dialect } from '../../database/sql.ts';
+import { jsonCheck } from '../../registry/migrations.ts';
+
+const appendOnly = (d: Dialect, table: string, message: string) =>
+  d === 'sqlite'
+    ? `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;
+       CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;`
+    : `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'check_violation'; END $$;
+       CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
+         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();`;
+
+const v1 = (d: Dialect) => `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'family')),
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    language TEXT NOT NULL DEFAULT 'zh-CN' CHECK (language IN ('zh-CN', 'en')),
+    -- How a family member wants to be told: a JSON array of 'app', 'email', 'sms'.
+    channels TEXT NOT NULL DEFAULT '["app"]' ${jsonCheck(d, 'channels')},
+    -- An admin disables an account instead of deleting it: the audit trail keeps pointing at a person.
+    disabled_at BIGINT,
+    -- The base32 TOTP secret and the last time step used, so a code is good once.
+    totp_secret TEXT,
+    totp_last_step BIGINT
+  );
+  -- Staff see the communities they are assigned to; family the residents they are assigned to.
+  CREATE TABLE user_communities (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    community_id TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, community_id)
+  );
+  CREATE TABLE user_residents (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, resident_id)
+  );
+  -- Browser sessions, keyed by the SHA-256 of the cookie's random id: a stolen database opens none.
+  CREATE TABLE sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT
+  );
+  CREATE INDEX sessions_by_user ON sessions (user_id);
+  CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+  CREATE TABLE login_audit (
+    id ${d === 'sqlite' ? 'INTEGER PRIMARY KEY' : 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'},
+    at BIGINT NOT NULL,
+    username TEXT NOT NULL,
+    user_id TEXT,
+    address TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'rate_limited', 'logout')),
+    user_agent TEXT
+  );
+  CREATE INDEX login_audit_by_time ON login_audit (at);
+  ${appendOnly(d, 'login_audit', 'the login audit is append-only')}
+`;
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, scopes, sessions, login audit',
+    sqlite: v1('sqlite'),
+    postgres: v1('postgres'),
+  },
+];
+
+export const ACCOUNTS_SCHEMA: SchemaOwner = { owner: 'accounts', migrations: MIGRATIONS };

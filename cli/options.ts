@@ -10,6 +10,18 @@ export function dataDirOption(): Option {
     .default(DEFAULT_DATA_DIR);
 }
 
+/**
+ * The shared database. Without it, the registry and alerts are SQLite files in --data-dir (the embedded
+ * default); with a postgres:// URL, every Anju process given the same URL shares one PostgreSQL database.
+ * The password belongs in the URL from the environment, not on a command line others can read.
+ */
+export function databaseOption(): Option {
+  return new Option(
+    '--database <url>',
+    'PostgreSQL URL (postgres://user@host:5432/anju); default: SQLite in --data-dir',
+  ).env('ANJU_DATABASE_URL');
+}
+
 export function jsonOption(): Option {
   return new Option('--json', 'print machine-readable JSON instead of a table');
 }

@@ -3,6 +3,7 @@ import { register as registerCasas } from './casas.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
+import { register as registerMigrate } from './migrate.ts';
 import { register as registerReplay } from './replay.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerSim(program);
   registerDemo(program);
   registerToken(program);
+  registerMigrate(program);
 }

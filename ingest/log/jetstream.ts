@@ -1,0 +1,155 @@
+// The replicated reading log of a cluster: every accepted reading is published to a NATS JetStream stream
+// replicated on three servers, one subject per resident partition, before the gateway acknowledges it
+// (QoS 1 PUBACK). The message id is the device, seq and ts that identify a reading in the firmware
+// protocol, so a redelivery (or a device resending after a reconnect) is stored once within the
+// stream's duplicate window. Rule workers read each partition in order.
+import {
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { AcceptedReading, ReadingSink } from '../../gateway/ports.ts';
+import { partitionOf } from './partitions.ts';
+
+export interface ReadingLogOptions {
+  /** Client URLs of the NATS servers (any of them will do; the client fails over). */
+  servers: string[];
+  stream?: string;
+  /** Subjects are `<prefix>.<partition>`; two streams need two prefixes. */
+  subjectPrefix?: string;
+  /** Resident partitions: the unit a rule worker owns. Fixed for the life of a stream. */
+  partitions?: number;
+  replicas?: number;
+  /** How long a message id is remembered for de-duplication. */
+  duplicateWindowMs?: number;
+  /** How long readings stay in the log (the store writer and rule workers must keep up within it). */
+  maxAgeMs?: number;
+  /** How long a publish waits for the stream's acknowledgement before the reading is refused. */
+  publishTimeoutMs?: number;
+  /** Shown in the server's connection list. */
+  name?: string;
+}
+
+export interface LoggedReading {
+  /** The stream sequence: the log position. */
+  seq: number;
+  reading: AcceptedReading;
+}
+
+export const DEFAULTS = {
+  stream: 'ANJU_READINGS',
+  subjectPrefix: 'anju.readings',
+  partitions: 16,
+  replicas: 3,
+  duplicateWindowMs: 10 * 60_000,
+  maxAgeMs: 7 * 24 * 3_600_000,
+  publishTimeoutMs: 5_000,
+} as const;
+
+/** device:seq:ts, the identity of a reading in the firmware protocol. */
+export function messageIdOf(reading: AcceptedReading): string {
+  const { seq, ts } = reading.message.body as { seq: number; ts: number };
+  return `${reading.deviceId}:${seq}:${ts}`;
+}
+
+export class JetStreamReadingLog implements ReadingSink {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: Required<Omit<ReadingLogOptions, 'name'>>,
+  ) {}
+
+  /** Connects and makes sure the stream exists with this configuration. */
+  static async connect(options: ReadingLogOptions): Promise<JetStreamReadingLog> {
+    const settings = { ...DEFAULTS, ...options };
+    const nc = await connect({
+      servers: settings.servers,
+      name: options.name ?? 'anju',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const log = new JetStreamReadingLog(nc, nc.jetstream(), jsm, settings);
+      await log.ensureStream();
+      return log;
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  subjectOf(partition: number): string {
+    return `${this.options.subjectPrefix}.${partition}`;
+  }
+
+  get partitions(): number {
+    return this.options.partitions;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const { stream, replicas, duplicateWindowMs, maxAgeMs } = this.options;
+    const config = {
+      name: stream,
+      subjects: [`${this.options.subjectPrefix}.*`],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+      duplicate_window: nanos(duplicateWindowMs),
+      max_age: nanos(maxAgeMs),
+    };
+    try {
+      await this.jsm.streams.info(stream);
+      await this.jsm.streams.update(stream, config);
+    } catch (err) {
+      if (!/stream not found/i.test(String(err))) throw err;
+      await this.jsm.streams.add(config);
+    }
+  }
+
+  /**
+   * Resolves once the stream has stored the reading on a quorum of its replicas (or already had it):
+   * only then may the gateway acknowledge it. Rejects when no quorum answers in time.
+   */
+  async accept(reading: AcceptedReading): Promise<void> {
+    const partition = partitionOf(reading, this.options.partitions);
+    await this.js.publish(this.subjectOf(partition), JSON.stringify(reading), {
+      msgID: messageIdOf(reading),
+      expect: { streamName: this.options.stream },
+      timeout: this.options.publishTimeoutMs,
+    });
+  }
+
+  /** Up to `max` readings of one partition from log position `fromSeq` on, in order. */
+  async read(partition: number, fromSeq: number, max: number, waitMs = 1_000): Promise<LoggedReading[]> {
+    const consumer = await this.js.consumers.get(this.options.stream, {
+      filterSubjects: this.subjectOf(partition),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, fromSeq),
+    });
+    const out: LoggedReading[] = [];
+    const batch = await consumer.fetch({ max_messages: max, expires: waitMs });
+    for await (const message of batch) {
+      out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  /** Messages in the stream (after de-duplication). */
+  async count(): Promise<number> {
+    return (await this.jsm.streams.info(this.options.stream)).state.messages;
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

@@ -30,6 +30,15 @@ interface Node {
 }
 
 function configText(node: Node, dir: string, routes: string[]): string {
+  // A lone server runs JetStream without a cluster block (a cluster of one is refused).
+  const cluster = routes.length
+    ? `cluster {
+  name: anju-test
+  listen: 127.0.0.1:${node.clusterPort}
+  routes: [${routes.join(', ')}]
+}
+`
+    : '';
   return `server_name: ${node.name}
 listen: 127.0.0.1:${node.port}
 jetstream {
@@ -37,12 +46,7 @@ jetstream {
   max_memory_store: 64MB
   max_file_store: 1GB
 }
-cluster {
-  name: anju-test
-  listen: 127.0.0.1:${node.clusterPort}
-  routes: [${routes.join(', ')}]
-}
-`;
+${cluster}`;
 }
 
 /** Resolves once a client can reach JetStream through this server (the cluster has a meta leader). */

@@ -5,7 +5,7 @@ import type { Migration, SchemaOwner } from '../../database/migrations.ts';
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'cluster nodes and partition leases with fencing epochs',
+    name: 'cluster nodes, partition leases with fencing epochs, partition snapshots',
     sql: `
       CREATE TABLE cluster_nodes (
         node_id TEXT PRIMARY KEY,
@@ -18,6 +18,15 @@ const MIGRATIONS: readonly Migration[] = [
         owner TEXT,
         epoch BIGINT NOT NULL,
         expires_at BIGINT NOT NULL
+      );
+      -- The rule engine's state of one partition and the log position it is complete up to, written by
+      -- the partition's owner under its epoch.
+      CREATE TABLE partition_snapshots (
+        part INTEGER PRIMARY KEY,
+        epoch BIGINT NOT NULL,
+        log_seq BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        saved_at BIGINT NOT NULL
       );
     `,
   },

@@ -144,6 +144,47 @@ export class JetStreamReadingLog implements ReadingSink {
     return out;
   }
 
+  /**
+   * Delivers one partition's readings in order from log position `fromSeq` on, then new ones as they
+   * come, until stopped. `caughtUp` is called once the reader has reached the end of what was in the log
+   * when it started (at once for an empty partition).
+   */
+  async follow(
+    partition: number,
+    fromSeq: number,
+    onReading: (logged: LoggedReading) => void,
+    caughtUp: () => void,
+  ): Promise<{ stop(): Promise<void> }> {
+    const subject = this.subjectOf(partition);
+    const last = await this.jsm.streams
+      .getMessage(this.options.stream, { last_by_subj: subject })
+      .then((m) => m.seq)
+      .catch(() => 0);
+    let waiting = last >= fromSeq;
+    if (!waiting) caughtUp();
+    const consumer = await this.js.consumers.get(this.options.stream, {
+      filterSubjects: subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, fromSeq),
+    });
+    const messages = await consumer.consume({ max_messages: 500 });
+    const done = (async () => {
+      for await (const message of messages) {
+        onReading({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
+        if (waiting && message.seq >= last) {
+          waiting = false;
+          caughtUp();
+        }
+      }
+    })();
+    return {
+      async stop() {
+        await messages.close();
+        await done.catch(() => {});
+      },
+    };
+  }
+
   /** Messages in the stream (after de-duplication). */
   async count(): Promise<number> {
     return (await this.jsm.streams.info(this.options.stream)).state.messages;

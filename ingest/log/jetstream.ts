@@ -4,6 +4,7 @@
 // protocol, so a redelivery (or a device resending after a reconnect) is stored once within the
 // stream's duplicate window. Rule workers read each partition in order.
 import {
+  AckPolicy,
   connect,
   DeliverPolicy,
   DiscardPolicy,
@@ -40,6 +41,17 @@ export interface LoggedReading {
   /** The stream sequence: the log position. */
   seq: number;
   reading: AcceptedReading;
+}
+
+export interface SharedMessage extends LoggedReading {
+  ack(): void;
+  /** Hands it back to be delivered again after `ms` (to this node or another). */
+  retryIn(ms: number): void;
+}
+
+export interface SharedConsumer {
+  /** Up to `max` readings, waiting up to `waitMs` for the first. */
+  next(max: number, waitMs: number): Promise<SharedMessage[]>;
 }
 
 export const DEFAULTS = {
@@ -136,7 +148,7 @@ export class JetStreamReadingLog implements ReadingSink {
       opt_start_seq: Math.max(1, fromSeq),
     });
     const out: LoggedReading[] = [];
-    const batch = await consumer.fetch({ max_messages: max, expires: waitMs });
+    const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
     for await (const message of batch) {
       out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
       if (out.length >= max) break;
@@ -181,6 +193,43 @@ export class JetStreamReadingLog implements ReadingSink {
       async stop() {
         await messages.close();
         await done.catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * A durable consumer shared by every node under one name: each reading goes to one of them, and comes
+   * back (after `ackWaitMs`) if that node dies before acknowledging it. For the telemetry store writer.
+   */
+  async shared(name: string, ackWaitMs: number): Promise<SharedConsumer> {
+    const config = {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+      max_ack_pending: 20_000,
+    };
+    try {
+      await this.jsm.consumers.info(this.options.stream, name);
+    } catch {
+      await this.jsm.consumers.add(this.options.stream, config).catch(async (err: unknown) => {
+        // Another node created it at the same moment.
+        if (!/already exists|in use/i.test(String(err))) throw err;
+      });
+    }
+    const consumer = await this.js.consumers.get(this.options.stream, name);
+    return {
+      async next(max, waitMs) {
+        const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
+        const out: SharedMessage[] = [];
+        for await (const message of batch) {
+          out.push({
+            seq: message.seq,
+            reading: JSON.parse(message.string()) as AcceptedReading,
+            ack: () => message.ack(),
+            retryIn: (ms) => message.nak(ms),
+          });
+        }
+        return out;
       },
     };
   }

@@ -1,0 +1,46 @@
+// Two Socket.IO servers (two nodes) on one real PostgreSQL: an event emitted to a room on one reaches a
+// console connected to the other.
+import { createServer, type Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../test/postgres.ts';
+import { usePostgresAdapter, type SocketAdapter } from './socket-adapter.ts';
+
+let pg: PostgresServer;
+const stops: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  await pg?.stop();
+});
+
+async function node(url: string): Promise<{ io: Server; port: number }> {
+  const http: HttpServer = createServer();
+  const io = new Server(http);
+  const adapter: SocketAdapter = await usePostgresAdapter(io, url);
+  io.on('connection', (socket) => void socket.join('community:cm_1'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  stops.push(async () => {
+    io.close();
+    await adapter.close();
+  });
+  return { io, port: (http.address() as { port: number }).port };
+}
+
+it('delivers an event emitted on one node to a console connected to another', async () => {
+  const url = await pg.createDatabase();
+  const a = await node(url);
+  const b = await node(url);
+  const consoleOnB: Socket = connect(`http://127.0.0.1:${b.port}`, { transports: ['websocket'] });
+  stops.push(async () => void consoleOnB.close());
+  await new Promise<void>((r) => consoleOnB.once('connect', () => r()));
+  await expect
+    .poll(async () => (await a.io.in('community:cm_1').fetchSockets()).length, { timeout: 10_000 })
+    .toBe(1);
+  const received = new Promise<unknown>((r) => consoleOnB.once('alert:new', r));
+  a.io.to('community:cm_1').emit('alert:new', { id: 'al_1', ruleId: 'event.sos' });
+  expect(await received).toEqual({ id: 'al_1', ruleId: 'event.sos' });
+});

@@ -191,8 +191,8 @@ describe('acting through the socket', () => {
       ok: true,
       alert: { id: alert.id, state: 'acknowledged', note: 'on my way' },
     });
-    const userId = anju.accounts.users.credentials((staffNorth as Browser & { username: string }).username)!
-      .user.id;
+    const username = (staffNorth as Browser & { username: string }).username;
+    const userId = (await anju.accounts.users.credentials(username))!.user.id;
     expect(anju.alerting.alerts.get(alert.id)!.acknowledgedBy).toBe(userId);
     expect(anju.alerting.alerts.history(alert.id).at(-1)).toMatchObject({
       action: 'acknowledged',

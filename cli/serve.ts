@@ -243,6 +243,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: () => gateway.disconnectRevoked(),
+      sessionCheckMs: config.sessionCheckS * 1000,
     },
   });
   attachMqttWebSocket(gateway, http.server);

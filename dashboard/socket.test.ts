@@ -15,6 +15,10 @@ import {
   type Browser,
   type Community,
 } from './test-support.ts';
+import path from 'node:path';
+import { REGISTRY_FILE } from '../cli/databases.ts';
+import { SqliteDatabase } from '../database/sqlite.ts';
+import { Accounts } from './accounts/index.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import type { ActionAck, SyncAck } from './socket.ts';
 import { SYSTEM_RESIDENT } from '../alerting/alerts/index.ts';
@@ -31,7 +35,7 @@ let admin: Browser;
 const open: Socket[] = [];
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, sessionCheckS: 0.2 });
   north = addCommunity(anju, 'North');
   south = addCommunity(anju, 'South');
   staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
@@ -91,6 +95,20 @@ describe('connecting', () => {
     expect((await tab.request('DELETE', '/api/v1/session')).status).toBe(204);
     expect(await closed).toBe('io server disconnect');
   });
+  it('is closed when another process sharing the database ends its session', async () => {
+    const tab = await signedIn(anju, 'staff', { communities: [north.id] });
+    const socket = await connect({ tab });
+    const closed = new Promise((resolve) => socket.once('disconnect', resolve));
+    // Another Anju on the same registry: its own connection, its own Accounts, no shared listeners.
+    const db = SqliteDatabase.open(path.join(anju.dataDir, REGISTRY_FILE));
+    try {
+      await new Accounts(db).sessions.end(sessionKey(tab.cookie!));
+    } finally {
+      await db.close();
+    }
+    expect(await closed).toBe('io server disconnect');
+  });
+
   it('is closed by the server when its session expires while it only listens', async () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
     anju.registry.database

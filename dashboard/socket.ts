@@ -68,10 +68,15 @@ export interface AlertSocketOptions {
   alerts: AlertService;
   views: Views;
   verifyToken(token: string): ApiToken | undefined | Promise<ApiToken | undefined>;
+  /** How often the sessions of open sockets are looked up: another process may have ended them. */
+  sessionCheckMs?: number;
 }
 
+export const DEFAULT_SESSION_CHECK_MS = 15_000;
+const SESSION_ROOM = 'session:';
+
 function sessionRoom(sessionKey: string): string {
-  return `session:${sessionKey}`;
+  return `${SESSION_ROOM}${sessionKey}`;
 }
 
 function refusal(status: number, error: string): { ok: false; status: number; error: string } {
@@ -234,7 +239,29 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
   const unwatchSessions = accounts.sessions.onEnd((key) =>
     setImmediate(() => io.in(sessionRoom(key)).disconnectSockets(true)),
   );
+  // A session ended by another process sharing the database (a sign-out, a disabled account) is not
+  // heard of here: look up every open socket's session now and then, in one query per 500.
+  let checking = false;
+  const checkSessions = async () => {
+    const keys = [...io.of('/').adapter.rooms.keys()]
+      .filter((room) => room.startsWith(SESSION_ROOM))
+      .map((room) => room.slice(SESSION_ROOM.length));
+    if (keys.length === 0) return;
+    const live = await accounts.sessions.live(keys);
+    for (const key of keys) if (!live.has(key)) io.in(sessionRoom(key)).disconnectSockets(true);
+  };
+  const sessionCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    checkSessions()
+      .catch((err: unknown) =>
+        app.log.error({ err }, 'sessions of open sockets not checked; tried again later'),
+      )
+      .finally(() => (checking = false));
+  }, opts.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS);
+  sessionCheck.unref();
   app.addHook('onClose', async () => {
+    clearInterval(sessionCheck);
     unpublish();
     unwatchSessions();
   });

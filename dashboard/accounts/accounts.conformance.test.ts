@@ -380,8 +380,26 @@ eachBackend('Accounts', (backend) => {
       });
       await other.sessions.end(first.session.key);
       expect(await accounts.sessions.find(first.cookie)).toBeUndefined();
+      expect(await other.sessions.live([first.session.key, second.session.key, 'f'.repeat(64)])).toEqual(
+        new Set([second.session.key]),
+      );
       await accounts.disable(user.id);
       expect(await other.sessions.find(second.cookie)).toBeUndefined();
+      expect(await other.sessions.live([second.session.key])).toEqual(new Set());
+    });
+
+    it('tells which of many sessions are live, expired ones not', async () => {
+      const { sessions, time, user } = await withUser(backend);
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push(await sessions.create(user.id, HERE));
+      const keys = made.map((m) => m.session.key);
+      const unknown = Array.from({ length: 600 }, (_, i) => i.toString(16).padStart(64, '0'));
+      expect(await sessions.live([...unknown, ...keys])).toEqual(new Set(keys));
+      time.advance(10 * MINUTE);
+      await sessions.find(made[0]!.cookie);
+      time.advance(25 * MINUTE);
+      expect(await sessions.live(keys)).toEqual(new Set([keys[0]]));
+      expect(await sessions.live([])).toEqual(new Set());
     });
   });
 

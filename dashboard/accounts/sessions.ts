@@ -48,6 +48,8 @@ interface SessionRow {
 }
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+// Keys per query when checking many sessions at once: well under either backend's parameter limit.
+const LIVE_BATCH = 500;
 
 export function sessionKey(cookieValue: string): string {
   return createHash('sha256').update(cookieValue).digest('hex');
@@ -170,6 +172,21 @@ export class SessionStore {
     this.ended(rows.map((r) => r.id_sha256));
     const now = this.now();
     return rows.filter((r) => r.expires_at > now).length;
+  }
+
+  /** Which of `keys` are sessions still live, whichever process ended the others. */
+  async live(keys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const now = this.now();
+    for (let i = 0; i < keys.length; i += LIVE_BATCH) {
+      const batch = keys.slice(i, i + LIVE_BATCH);
+      const rows = await this.db.all<{ id_sha256: string }>(
+        `SELECT id_sha256 FROM sessions WHERE expires_at > ? AND id_sha256 IN (${batch.map(() => '?').join(', ')})`,
+        [now, ...batch],
+      );
+      for (const row of rows) found.add(row.id_sha256);
+    }
+    return found;
   }
 
   /** Deletes expired sessions; returns how many. */

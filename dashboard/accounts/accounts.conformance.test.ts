@@ -6,7 +6,14 @@ import { migrate } from '../../database/migrations.ts';
 import { isCheckViolation, type Database } from '../../database/sql.ts';
 import { REGISTRY_SCHEMA } from '../../registry/migrations.ts';
 import { eachBackend, type Backend } from '../../test/backends.ts';
-import { AccountError, ACCOUNTS_SCHEMA, Accounts, ensureFirstAdmin, type User } from './index.ts';
+import {
+  AccountError,
+  ACCOUNTS_SCHEMA,
+  Accounts,
+  DEFAULT_LOGIN_LIMITS,
+  ensureFirstAdmin,
+  type User,
+} from './index.ts';
 import { csrfMatches } from './sessions.ts';
 import { base32Decode, totp } from './totp.ts';
 
@@ -258,6 +265,29 @@ eachBackend('Accounts', (backend) => {
       ).toMatchObject({
         ok: true,
       });
+    });
+
+    it('trusts a browser that signed in through another process past the account back-off', async () => {
+      const { accounts, time } = await setup(backend);
+      const limits = { ...DEFAULT_LOGIN_LIMITS, accountFailures: 2 };
+      const other = new Accounts(await backend.again(), { now: time.now, loginLimits: limits });
+      await accounts.users.create(staffInput());
+      const signedIn = await accounts.signIn({ username: 'zhou', password: PASSWORD, ...HERE });
+      if (!signedIn.ok) throw new Error('sign-in failed');
+      for (const address of ['10.9.0.1', '10.9.0.2'])
+        await other.signIn({ username: 'zhou', password: 'wrong-password-1', address });
+      expect(await other.signIn({ username: 'zhou', password: PASSWORD, ...HERE })).toMatchObject({
+        ok: false,
+        reason: 'rate_limited',
+      });
+      expect(
+        await other.signIn({
+          username: 'zhou',
+          password: PASSWORD,
+          ...HERE,
+          deviceToken: signedIn.deviceToken,
+        }),
+      ).toMatchObject({ ok: true });
     });
 
     it('lets an admin reset a password under the policy, ending the sessions', async () => {

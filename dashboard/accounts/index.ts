@@ -11,7 +11,10 @@ import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy 
 import { passwordProblem } from './password-policy.ts';
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.ts';
 import { AccountError, type User } from './schemas.ts';
+import { sharedKey } from './shared-keys.ts';
 import { UserStore } from './users.ts';
+
+const DEVICE_TOKEN_KEY = 'device_tokens';
 
 export { ACCOUNTS_SCHEMA } from './migrations.ts';
 export { ensureDemoUsers, ensureFirstAdmin, type DemoLogin } from './first-users.ts';
@@ -70,12 +73,15 @@ export class Accounts {
   readonly sessions: SessionStore;
   readonly audit: LoginAudit;
   private readonly limiter: LoginLimiter;
-  private readonly devices: DeviceTokens;
+  private deviceTokens: Promise<DeviceTokens> | undefined;
   private readonly now: () => number;
   private decoyHash: Promise<string> | undefined;
 
   /** `db`: the registry's database, where the accounts' tables are (ACCOUNTS_SCHEMA, migrated). */
-  constructor(db: Sql, options: AccountsOptions = {}) {
+  constructor(
+    private readonly db: Sql,
+    options: AccountsOptions = {},
+  ) {
     const now = options.now ?? Date.now;
     this.now = now;
     this.users = new UserStore(db, now);
@@ -87,7 +93,6 @@ export class Accounts {
     );
     this.audit = new LoginAudit(db, now);
     this.limiter = new LoginLimiter(options.loginLimits ?? DEFAULT_LOGIN_LIMITS, now);
-    this.devices = new DeviceTokens(undefined, now);
   }
 
   /** Checks a password, within the rate limit, audits the attempt and starts a session when it is right. */
@@ -99,7 +104,8 @@ export class Accounts {
       totp && req.code !== undefined
         ? matchTotp(totp.secret, req.code, this.now(), totp.lastStep)
         : undefined;
-    const trusted = this.devices.trusted(req.deviceToken, req.username) || codeStep !== undefined;
+    const devices = await this.devices();
+    const trusted = devices.trusted(req.deviceToken, req.username) || codeStep !== undefined;
     const verdict = this.limiter.check(req.address, req.username, trusted);
     if (!verdict.allowed) {
       if (verdict.firstRefusal)
@@ -136,7 +142,7 @@ export class Accounts {
     }
     this.limiter.succeed(req.address, req.username);
     await this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
-    const deviceToken = this.devices.issue(found.user.username);
+    const deviceToken = devices.issue(found.user.username);
     return { ok: true, user: found.user, deviceToken, ...(await this.sessions.create(found.user.id, meta)) };
   }
 
@@ -248,6 +254,18 @@ export class Accounts {
       userId: session.userId,
       outcome: 'logout',
     });
+  }
+
+  /** The device tokens, signed with the key every process sharing the database uses. */
+  private devices(): Promise<DeviceTokens> {
+    this.deviceTokens ??= sharedKey(this.db, DEVICE_TOKEN_KEY).then(
+      (key) => new DeviceTokens(key, this.now),
+      (err: unknown) => {
+        this.deviceTokens = undefined; // asked again at the next sign-in
+        throw err;
+      },
+    );
+    return this.deviceTokens;
   }
 
   private decoy(): Promise<string> {

@@ -77,6 +77,13 @@ const MIGRATIONS: readonly Migration[] = [
     sqlite: v1('sqlite'),
     postgres: v1('postgres'),
   },
+  {
+    version: 2,
+    name: 'keys shared by every process',
+    // Random keys made once (the device tokens' signing key), so that every Anju process sharing the
+    // database signs and checks alike.
+    sql: `CREATE TABLE account_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);`,
+  },
 ];
 
 export const ACCOUNTS_SCHEMA: SchemaOwner = { owner: 'accounts', migrations: MIGRATIONS };

@@ -72,7 +72,7 @@ export interface AlertSocketOptions {
   sessionCheckMs?: number;
 }
 
-export const DEFAULT_SESSION_CHECK_MS = 15_000;
+const DEFAULT_SESSION_CHECK_MS = 15_000;
 const SESSION_ROOM = 'session:';
 
 function sessionRoom(sessionKey: string): string {

@@ -10,6 +10,7 @@ import {
   browser,
   json,
   raiseAlert,
+  registrySql,
   signedIn,
   signedInAdmin,
   type Browser,
@@ -241,11 +242,10 @@ describe('sessions and CSRF', () => {
 
   it('answers a request on an expired session with 401', async () => {
     const tab = await signedInAdmin(anju);
-    anju.registry.database
-      .prepare(
-        "UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'admin')",
-      )
-      .run();
+    await registrySql(
+      anju,
+      "UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'admin')",
+    );
     await expectProblem(await tab.post(`/api/v1/alerts/${alertId}/acknowledge`, {}), 401);
     admin = await signedInAdmin(anju);
     await nothingChanged();

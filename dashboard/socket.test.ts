@@ -9,6 +9,7 @@ import {
   addCommunity,
   openSocket,
   raiseAlert,
+  registrySql,
   record,
   signedIn,
   signedInAdmin,
@@ -111,9 +112,10 @@ describe('connecting', () => {
 
   it('is closed by the server when its session expires while it only listens', async () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
-    anju.registry.database
-      .prepare('UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?')
-      .run(Date.now() + 300, sessionKey(tab.cookie!));
+    await registrySql(anju, 'UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?', [
+      Date.now() + 300,
+      sessionKey(tab.cookie!),
+    ]);
     const socket = await connect({ tab });
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
     expect(await closed).toBe('io server disconnect');
@@ -288,9 +290,9 @@ describe('acting through the socket', () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
     const socket = await connect({ tab }, { reconnection: false });
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
-    anju.registry.database
-      .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
-      .run(sessionKey(tab.cookie!));
+    await registrySql(anju, 'UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?', [
+      sessionKey(tab.cookie!),
+    ]);
     const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'event.smoke', severity: 'critical' });
     expect(await socket.emitWithAck('alert:acknowledge', { id: alert.id })).toMatchObject({
       ok: false,

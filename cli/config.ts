@@ -56,6 +56,10 @@ export const ServeConfig = z
       description:
         'Below this much free space (MiB) in the data directory, /healthz warns and staff get a system alert.',
     }),
+    sessionCheckS: z.coerce.number().positive().max(3600).default(15).meta({
+      description:
+        'Seconds between looks at the sessions of open Socket.IO connections, which another Anju process sharing the database may end.',
+    }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   // Half a v2 set-up would silently fall back to the v1 API and a database nobody asked for.

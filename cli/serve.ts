@@ -7,6 +7,11 @@ import { pino, type Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Server as SocketIoServer } from 'socket.io';
 import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
+import { migrate } from '../database/migrations.ts';
+import type { Database } from '../database/sql.ts';
+import { SqliteDatabase } from '../database/sqlite.ts';
+import { LEGACY_REGISTRY_FILE } from '../registry/migrations.ts';
+import { REGISTRY_FILE, REGISTRY_OWNERS } from './databases.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
 import { ResidentRuleStore } from '../dashboard/resident-rules.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
@@ -40,7 +45,7 @@ export interface RunningAnju {
   writer: StoreWriter;
   alerting: RunningAlerting;
   io: SocketIoServer;
-  /** Dashboard users, sessions and the login audit (in the registry file). */
+  /** Dashboard users, sessions and the login audit (in the registry's database). */
   accounts: Accounts;
   residentRules: ResidentRuleStore;
   metrics: MetricsRegistry;
@@ -101,6 +106,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     onFlushed: () => lastSeenWrites.succeeded(),
     tokenUseWrites: writeHealth.reporter('api_tokens'),
   });
+  // The registry's database behind the asynchronous interface, for the stores already moved onto it
+  // (accounts). Opened after Registry.open, which made or upgraded the file, so that its old version is
+  // adopted. TODO(issue 11): `dbs.registry` from openDatabases once the registry itself is on it.
+  const registryDb: Database = SqliteDatabase.open(path.join(config.dataDir, REGISTRY_FILE));
+  await migrate(registryDb, REGISTRY_OWNERS, { legacy: LEGACY_REGISTRY_FILE });
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
     writes: writeHealth.reporter('journal'),
@@ -162,7 +172,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(registry.database, { sessionWrites: writeHealth.reporter('sessions') });
+  const accounts = new Accounts(registryDb, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -170,14 +180,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       process.stdout.write(`\n${message}\n\n`);
     },
   });
-  const purgeSessions = () => {
-    try {
-      accounts.sessions.purgeExpired();
-    } catch (err) {
-      log.error({ err }, 'expired sessions not purged; tried again later');
-    }
-  };
-  purgeSessions();
+  const purgeSessions = () =>
+    accounts.sessions
+      .purgeExpired()
+      .catch((err: unknown) => log.error({ err }, 'expired sessions not purged; tried again later'));
+  await purgeSessions();
   const sessionPurge = setInterval(purgeSessions, SESSION_PURGE_MS);
   sessionPurge.unref();
 
@@ -236,6 +243,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: () => gateway.disconnectRevoked(),
+      sessionCheckMs: config.sessionCheckS * 1000,
     },
   });
   attachMqttWebSocket(gateway, http.server);
@@ -288,6 +296,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
+      await registryDb.close();
       try {
         registry.close();
       } catch (err) {

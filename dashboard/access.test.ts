@@ -168,7 +168,7 @@ describe('admin-only routes', () => {
       expect(res.status, `${method} ${url}`).toBe(403);
     }
     expect(anju.registry.getDevice(devices.relative)!.revokedAt).toBeNull();
-    expect(anju.accounts.users.credentials('x-user')).toBeUndefined();
+    expect(await anju.accounts.users.credentials('x-user')).toBeUndefined();
   });
 
   it('are open to an admin, and to an API token, which acts as admin', async () => {

@@ -264,7 +264,7 @@ describe('users', () => {
       ...change,
     };
     expect((await admin.post('/api/v1/users', body)).status).toBe(status);
-    expect(anju.accounts.users.credentials('new-staff')).toBeUndefined();
+    expect(await anju.accounts.users.credentials('new-staff')).toBeUndefined();
   });
 
   it('refuses a family member without a resident', async () => {

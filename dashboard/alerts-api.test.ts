@@ -120,7 +120,7 @@ describe('acting on an alert', () => {
   it('names the people who acted, with their role, beside their ids', async () => {
     const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'absence.routine', severity: 'alarm' });
     await staff.post(`/api/v1/alerts/${alert.id}/acknowledge`, {});
-    const me = anju.accounts.users.get(staff.userId)!;
+    const me = (await anju.accounts.users.get(staff.userId))!;
     const detail = await json<{ alert: AlertView; people: Record<string, { name: string; role: string }> }>(
       await staff.get(`/api/v1/alerts/${alert.id}`),
     );

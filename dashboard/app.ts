@@ -50,6 +50,8 @@ export interface DashboardOptions {
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** Cuts off revoked devices' open MQTT connections now. */
   disconnectRevoked(): void;
+  /** How often open sockets' sessions are looked up (another process may end them). */
+  sessionCheckMs?: number;
 }
 
 export interface HttpAppOptions {
@@ -133,6 +135,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     alerts: d.alerts,
     views,
     verifyToken: opts.verifyToken,
+    sessionCheckMs: d.sessionCheckMs,
   });
   await app.register(web);
   return app;

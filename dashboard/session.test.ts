@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from './accounts/totp.ts';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import { sessionKey } from './accounts/sessions.ts';
-import { addCommunity, ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
+import { addCommunity, ADMIN_PASSWORD, browser, json, registrySql, signedIn } from './test-support.ts';
 
 let anju: TestAnju;
 
@@ -56,9 +56,7 @@ describe('signing in', () => {
   it('keeps only a hash of the session id in the database', async () => {
     const tab = browser(anju);
     await tab.signIn('admin', ADMIN_PASSWORD);
-    const rows = anju.registry.database.prepare('SELECT id_sha256 FROM sessions').all() as {
-      id_sha256: string;
-    }[];
+    const rows = await registrySql<{ id_sha256: string }>(anju, 'SELECT id_sha256 FROM sessions');
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.some((r) => r.id_sha256 === tab.cookie)).toBe(false);
     expect(JSON.stringify(rows)).not.toContain(tab.cookie!);
@@ -204,16 +202,16 @@ describe('sign-in rate limit', () => {
     expect(entries.find((e) => e.username === staff.username && e.outcome === 'ok')?.userId).toBe(
       staff.userId,
     );
-    expect(() => anju.registry.database.prepare('DELETE FROM login_audit').run()).toThrow(/append-only/);
+    await expect(registrySql(anju, 'DELETE FROM login_audit')).rejects.toThrow(/append-only/);
   });
 });
 
 describe('sessions', () => {
   it('treats an expired session as no session and clears its cookie', async () => {
     const tab = await signedIn(anju, 'admin');
-    anju.registry.database
-      .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
-      .run(sessionKey(tab.cookie!));
+    await registrySql(anju, 'UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?', [
+      sessionKey(tab.cookie!),
+    ]);
     const res = await tab.get('/api/v1/alerts');
     expect(res.status).toBe(401);
     expect(res.headers.getSetCookie().some((c) => /^anju_session=;/.test(c))).toBe(true);

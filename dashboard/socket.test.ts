@@ -9,12 +9,17 @@ import {
   addCommunity,
   openSocket,
   raiseAlert,
+  registrySql,
   record,
   signedIn,
   signedInAdmin,
   type Browser,
   type Community,
 } from './test-support.ts';
+import path from 'node:path';
+import { REGISTRY_FILE } from '../cli/databases.ts';
+import { SqliteDatabase } from '../database/sqlite.ts';
+import { Accounts } from './accounts/index.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import type { ActionAck, SyncAck } from './socket.ts';
 import { SYSTEM_RESIDENT } from '../alerting/alerts/index.ts';
@@ -31,7 +36,7 @@ let admin: Browser;
 const open: Socket[] = [];
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, sessionCheckS: 0.2 });
   north = addCommunity(anju, 'North');
   south = addCommunity(anju, 'South');
   staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
@@ -91,11 +96,26 @@ describe('connecting', () => {
     expect((await tab.request('DELETE', '/api/v1/session')).status).toBe(204);
     expect(await closed).toBe('io server disconnect');
   });
+  it('is closed when another process sharing the database ends its session', async () => {
+    const tab = await signedIn(anju, 'staff', { communities: [north.id] });
+    const socket = await connect({ tab });
+    const closed = new Promise((resolve) => socket.once('disconnect', resolve));
+    // Another Anju on the same registry: its own connection, its own Accounts, no shared listeners.
+    const db = SqliteDatabase.open(path.join(anju.dataDir, REGISTRY_FILE));
+    try {
+      await new Accounts(db).sessions.end(sessionKey(tab.cookie!));
+    } finally {
+      await db.close();
+    }
+    expect(await closed).toBe('io server disconnect');
+  });
+
   it('is closed by the server when its session expires while it only listens', async () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
-    anju.registry.database
-      .prepare('UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?')
-      .run(Date.now() + 300, sessionKey(tab.cookie!));
+    await registrySql(anju, 'UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?', [
+      Date.now() + 300,
+      sessionKey(tab.cookie!),
+    ]);
     const socket = await connect({ tab });
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
     expect(await closed).toBe('io server disconnect');
@@ -191,8 +211,8 @@ describe('acting through the socket', () => {
       ok: true,
       alert: { id: alert.id, state: 'acknowledged', note: 'on my way' },
     });
-    const userId = anju.accounts.users.credentials((staffNorth as Browser & { username: string }).username)!
-      .user.id;
+    const username = (staffNorth as Browser & { username: string }).username;
+    const userId = (await anju.accounts.users.credentials(username))!.user.id;
     expect(anju.alerting.alerts.get(alert.id)!.acknowledgedBy).toBe(userId);
     expect(anju.alerting.alerts.history(alert.id).at(-1)).toMatchObject({
       action: 'acknowledged',
@@ -270,9 +290,9 @@ describe('acting through the socket', () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
     const socket = await connect({ tab }, { reconnection: false });
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
-    anju.registry.database
-      .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
-      .run(sessionKey(tab.cookie!));
+    await registrySql(anju, 'UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?', [
+      sessionKey(tab.cookie!),
+    ]);
     const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'event.smoke', severity: 'critical' });
     expect(await socket.emitWithAck('alert:acknowledge', { id: alert.id })).toMatchObject({
       ok: false,

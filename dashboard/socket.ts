@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { Outcome, type AlertService } from '../alerting/alerts/index.ts';
 import { publishAlertChanges } from '../alerting/channels/socketio.ts';
 import type { ApiToken } from '../registry/index.ts';
-import type { Accounts, Principal, Scopes } from './accounts/index.ts';
+import type { Accounts, Principal, Scopes, Session } from './accounts/index.ts';
 import { statusOf } from './plugins/domain-errors.ts';
 import { SESSION_COOKIE } from './plugins/session-auth.ts';
 import type { AlertView, Views } from './views.ts';
@@ -57,6 +57,8 @@ interface SocketData {
   principal: Principal;
   /** The session cookie, for sockets opened by a browser: re-checked before every action. */
   cookie?: string;
+  /** The session found at the handshake. */
+  session?: Session;
 }
 
 export interface AlertSocketOptions {
@@ -65,11 +67,16 @@ export interface AlertSocketOptions {
   scopes: Scopes;
   alerts: AlertService;
   views: Views;
-  verifyToken(token: string): ApiToken | undefined;
+  verifyToken(token: string): ApiToken | undefined | Promise<ApiToken | undefined>;
+  /** How often the sessions of open sockets are looked up: another process may have ended them. */
+  sessionCheckMs?: number;
 }
 
+const DEFAULT_SESSION_CHECK_MS = 15_000;
+const SESSION_ROOM = 'session:';
+
 function sessionRoom(sessionKey: string): string {
-  return `session:${sessionKey}`;
+  return `${SESSION_ROOM}${sessionKey}`;
 }
 
 function refusal(status: number, error: string): { ok: false; status: number; error: string } {
@@ -90,25 +97,28 @@ function sameOrigin(headers: Record<string, string | string[] | undefined>): boo
 export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: AlertSocketOptions) {
   const { io, accounts, scopes, alerts, views } = opts;
 
-  function authenticate(socket: Socket): SocketData | undefined {
+  async function authenticate(socket: Socket): Promise<SocketData | undefined> {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     if (typeof token === 'string') {
-      const record = opts.verifyToken(token);
+      const record = await opts.verifyToken(token);
       return record && { principal: { kind: 'token', token: record } };
     }
     const cookie = app.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
     if (cookie === undefined || !sameOrigin(socket.handshake.headers)) return undefined;
-    const session = accounts.sessions.find(cookie);
-    const user = session && accounts.users.get(session.userId);
-    return user && { principal: { kind: 'user', user }, cookie };
+    const session = await accounts.sessions.find(cookie);
+    const user = session && (await accounts.users.get(session.userId));
+    return user && { principal: { kind: 'user', user }, cookie, session };
   }
 
-  /** The socket's principal if its session is still live (and with the user's current assignments). */
-  function stillSignedIn(socket: Socket): Principal | undefined {
+  /**
+   * The socket's principal if its session is still live (and with the user's current assignments); a
+   * session ended by another process sharing the database counts as ended.
+   */
+  async function stillSignedIn(socket: Socket): Promise<Principal | undefined> {
     const data = socket.data as SocketData;
     if (data.cookie === undefined) return data.principal;
-    const session = accounts.sessions.find(data.cookie);
-    const user = session && accounts.users.get(session.userId);
+    const session = await accounts.sessions.find(data.cookie);
+    const user = session && (await accounts.users.get(session.userId));
     return user && { kind: 'user', user };
   }
 
@@ -119,9 +129,16 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
   function closeWhenExpired(socket: Socket, cookie: string, expiresAt: number): void {
     const timer = setTimeout(
       () => {
-        const session = accounts.sessions.find(cookie);
-        if (session) closeWhenExpired(socket, cookie, session.expiresAt);
-        else socket.disconnect(true);
+        accounts.sessions.find(cookie).then(
+          (session) => {
+            if (session) closeWhenExpired(socket, cookie, session.expiresAt);
+            else socket.disconnect(true);
+          },
+          (err: unknown) => {
+            app.log.error({ err }, 'session not checked; the socket is closed');
+            socket.disconnect(true);
+          },
+        );
       },
       Math.min(Math.max(expiresAt - Date.now(), 0) + 1000, MAX_TIMER_MS),
     );
@@ -130,42 +147,46 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
   }
 
   io.use((socket, next) => {
-    const data = authenticate(socket);
-    if (!data) return next(new Error('unauthorized: sign in, or give auth.token'));
-    socket.data = data;
-    next();
+    authenticate(socket).then(
+      (data) => {
+        if (!data) return next(new Error('unauthorized: sign in, or give auth.token'));
+        socket.data = data;
+        next();
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'socket not authenticated');
+        next(new Error('the server could not check the sign-in'));
+      },
+    );
   });
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
     void socket.join(scopes.of(data.principal).rooms());
-    if (data.cookie !== undefined) {
-      const session = accounts.sessions.find(data.cookie);
-      if (session) {
-        void socket.join(sessionRoom(session.key));
-        closeWhenExpired(socket, data.cookie, session.expiresAt);
-      }
+    if (data.cookie !== undefined && data.session) {
+      void socket.join(sessionRoom(data.session.key));
+      closeWhenExpired(socket, data.cookie, data.session.expiresAt);
     }
 
     /** Validates, re-checks the session and scope, runs the action and answers through the ack. */
     function on<S extends z.ZodType, A>(
       event: string,
       schema: S,
-      handle: (input: z.output<S>, principal: Principal) => A,
+      handle: (input: z.output<S>, principal: Principal) => A | Promise<A>,
     ): void {
-      socket.on(event, (payload: unknown, ack: unknown) => {
+      socket.on(event, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return; // every action answers; one that cannot be answered is not run
         const reply = ack as (result: A | ReturnType<typeof refusal>) => void;
         const parsed = schema.safeParse(payload);
         if (!parsed.success) return reply(refusal(400, z.prettifyError(parsed.error)));
-        const principal = stillSignedIn(socket);
-        if (!principal) {
-          reply(refusal(401, 'the session has ended; sign in again'));
-          socket.disconnect(true);
-          return;
-        }
         try {
-          reply(handle(parsed.data, principal));
+          const principal = await stillSignedIn(socket);
+          if (!principal) {
+            reply(refusal(401, 'the session has ended; sign in again'));
+            socket.disconnect(true);
+            return;
+          }
+          reply(await handle(parsed.data, principal));
         } catch (err) {
           const status = statusOf(err);
           if (status === undefined) {
@@ -177,41 +198,70 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
       });
     }
 
-    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, (req, principal): ActionAck => {
+    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, async (req, principal): Promise<ActionAck> => {
       const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
-      return { ok: true, alert: views.alert(alerts.acknowledge(req.id, scope.actor, req.note)) };
+      return { ok: true, alert: await views.alert(await alerts.acknowledge(req.id, scope.actor, req.note)) };
     });
 
-    on(SOCKET_ACTIONS.resolve, ResolveRequest, (req, principal): ActionAck => {
+    on(SOCKET_ACTIONS.resolve, ResolveRequest, async (req, principal): Promise<ActionAck> => {
       const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
       if (!scope.mayResolve(alert))
         return refusal(403, 'staff close SOS and fall alerts; you may acknowledge it');
-      return { ok: true, alert: views.alert(alerts.resolve(req.id, scope.actor, req.outcome, req.note)) };
+      const resolved = await alerts.resolve(req.id, scope.actor, req.outcome, req.note);
+      return { ok: true, alert: await views.alert(resolved) };
     });
 
-    on(SOCKET_ACTIONS.sync, SyncRequest, (req, principal): SyncAck => {
+    on(SOCKET_ACTIONS.sync, SyncRequest, async (req, principal): Promise<SyncAck> => {
       const filter = scopes.of(principal).alertFilter();
       return {
         ok: true,
-        alerts: views.alerts(alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
+        alerts: await views.alerts(await alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
       };
     });
   });
 
   // Every alert change goes to the rooms that may see it, with the names the console shows.
+  // Named one after another, so that the sockets receive the changes in the order they happened.
+  let naming = Promise.resolve();
   const unpublish = publishAlertChanges(io, {
     onChange: (listener) =>
-      alerts.onChange((change) => listener({ ...change, alert: views.alert(change.alert) })),
+      alerts.onChange((change) => {
+        naming = naming
+          .then(async () => listener({ ...change, alert: await views.alert(change.alert) }))
+          .catch((err: unknown) => app.log.error({ err }, 'an alert change was not sent to the sockets'));
+      }),
   });
   // Deferred, so that an action that found its session ended still gets its answer before the close.
   const unwatchSessions = accounts.sessions.onEnd((key) =>
     setImmediate(() => io.in(sessionRoom(key)).disconnectSockets(true)),
   );
+  // A session ended by another process sharing the database (a sign-out, a disabled account) is not
+  // heard of here: look up every open socket's session now and then, in one query per 500.
+  let checking = false;
+  const checkSessions = async () => {
+    const keys = [...io.of('/').adapter.rooms.keys()]
+      .filter((room) => room.startsWith(SESSION_ROOM))
+      .map((room) => room.slice(SESSION_ROOM.length));
+    if (keys.length === 0) return;
+    const live = await accounts.sessions.live(keys);
+    for (const key of keys) if (!live.has(key)) io.in(sessionRoom(key)).disconnectSockets(true);
+  };
+  const sessionCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    checkSessions()
+      .catch((err: unknown) =>
+        app.log.error({ err }, 'sessions of open sockets not checked; tried again later'),
+      )
+      .finally(() => (checking = false));
+  }, opts.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS);
+  sessionCheck.unref();
   app.addHook('onClose', async () => {
+    clearInterval(sessionCheck);
     unpublish();
     unwatchSessions();
   });

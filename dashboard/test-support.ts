@@ -2,12 +2,29 @@
 // browser page does, two communities with residents, users of each role, and alerts raised through the
 // same AlertService.apply() path the rule engine uses.
 import { request as httpRequest } from 'node:http';
+import path from 'node:path';
 import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { AlertSignal } from '../alerting/signals.ts';
 import type { Role } from './accounts/index.ts';
 import type { TestAnju } from '../test/harness.ts';
+import { REGISTRY_FILE } from '../cli/databases.ts';
+import type { Param } from '../database/sql.ts';
+import { SqliteDatabase } from '../database/sqlite.ts';
 
 export const ADMIN_PASSWORD = 'correct-horse-battery-42';
+
+/**
+ * One statement on the running Anju's registry database through a connection of its own, as another
+ * process would: for a test to make time pass (expire a session) or to look at what is stored.
+ */
+export async function registrySql<T>(anju: TestAnju, text: string, params: Param[] = []): Promise<T[]> {
+  const db = SqliteDatabase.open(path.join(anju.dataDir, REGISTRY_FILE));
+  try {
+    return await db.all<T>(text, params);
+  } finally {
+    await db.close();
+  }
+}
 
 /**
  * A browser tab: keeps the anju_session cookie and the CSRF token it was given at sign-in. `localAddress`

@@ -52,48 +52,56 @@ export interface ViewsOptions {
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** A user by id (us_...), for names instead of ids. */
-  user?(id: string): { displayName: string; role: 'admin' | 'staff' | 'family' } | undefined;
+  user?(id: string): Promise<{ displayName: string; role: 'admin' | 'staff' | 'family' } | undefined>;
 }
 
 export class Views {
   constructor(private readonly opts: ViewsOptions) {}
 
-  /** One registry lookup per distinct resident, however many alerts they have. */
-  alerts(alerts: readonly Alert[]): AlertView[] {
+  /** One registry lookup per distinct resident and one account lookup per person, however many alerts. */
+  async alerts(alerts: readonly Alert[]): Promise<AlertView[]> {
     const names = new Map<string, { residentName: string | null; homeLabel: string | null }>();
-    return alerts.map((alert) => {
-      let known = names.get(alert.residentId);
-      if (!known) {
-        const r = this.opts.registry.getResident(alert.residentId);
-        known = {
+    const known = new Map<string, Person | undefined>();
+    const views: AlertView[] = [];
+    for (const alert of alerts) {
+      let resident = names.get(alert.residentId);
+      if (!resident) {
+        const r = await this.opts.registry.getResident(alert.residentId);
+        resident = {
           residentName: r?.name ?? null,
           homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,
         };
-        names.set(alert.residentId, known);
+        names.set(alert.residentId, resident);
       }
       const actors = [alert.acknowledgedBy, alert.resolvedBy].filter((a): a is string => a !== null);
-      return { ...alert, ...known, people: this.people(actors) };
-    });
+      views.push({ ...alert, ...resident, people: await this.people(actors, known) });
+    }
+    return views;
   }
 
   /** Names and roles of the actors an alert's records name (user ids, `token:<id>`, `system`). */
-  people(actors: Iterable<string>): Record<string, Person> {
+  async people(
+    actors: Iterable<string>,
+    known = new Map<string, Person | undefined>(),
+  ): Promise<Record<string, Person>> {
     const people: Record<string, Person> = {};
     for (const actor of actors) {
-      if (actor in people) continue;
-      if (actor === 'system') people[actor] = { name: 'Anju', role: 'system' };
-      else if (actor.startsWith('token:'))
-        people[actor] = { name: actor.slice('token:'.length), role: 'token' };
-      else {
-        const user = this.opts.user?.(actor);
-        if (user) people[actor] = { name: user.displayName, role: user.role };
-      }
+      if (!known.has(actor)) known.set(actor, await this.person(actor));
+      const person = known.get(actor);
+      if (person) people[actor] = person;
     }
     return people;
   }
 
-  alert(alert: Alert): AlertView {
-    return this.alerts([alert])[0]!;
+  private async person(actor: string): Promise<Person | undefined> {
+    if (actor === 'system') return { name: 'Anju', role: 'system' };
+    if (actor.startsWith('token:')) return { name: actor.slice('token:'.length), role: 'token' };
+    const user = await this.opts.user?.(actor);
+    return user && { name: user.displayName, role: user.role };
+  }
+
+  async alert(alert: Alert): Promise<AlertView> {
+    return (await this.alerts([alert]))[0]!;
   }
 
   async device(device: Device): Promise<DeviceView> {

@@ -1,8 +1,8 @@
 // Device tokens: after a correct sign-in the browser gets a token saying "this account signed in here",
 // signed with a key only this process knows. Showing it later lets that browser past the account and
 // address sign-in limits (login-limiter.ts), so nobody can lock a person on duty out of their own browser
-// by failing sign-ins in their name. The key is made at start: a restart asks every browser for one
-// correct sign-in again, as the limiter's memory is lost then too.
+// by failing sign-ins in their name. The key is kept in the database (shared-keys.ts), so a token from
+// one Anju process is good on every other sharing the database, and after a restart.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const DEVICE_COOKIE = 'anju_device';

@@ -1,15 +1,31 @@
 // The accounts a fresh Anju starts with, and the demo's logins, in a real registry file.
 import { describe, expect, it } from 'vitest';
+import { migrate } from '../../database/migrations.ts';
+import { SqliteDatabase } from '../../database/sqlite.ts';
+import { registryPath } from '../../registry/db.ts';
 import { Registry } from '../../registry/index.ts';
+import { LEGACY_REGISTRY_FILE, REGISTRY_SCHEMA } from '../../registry/migrations.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import { Accounts, ensureDemoUsers, ensureFirstAdmin } from './index.ts';
+import { ACCOUNTS_SCHEMA, Accounts, ensureDemoUsers, ensureFirstAdmin } from './index.ts';
 
 const tempDir = useTempDirs();
 
+/** A registry file and the accounts in it, the way `anju serve` opens them. */
+async function open() {
+  const dir = tempDir();
+  const registry = Registry.open(dir, { flushEveryMs: 0 });
+  const db = SqliteDatabase.open(registryPath(dir));
+  await migrate(db, [REGISTRY_SCHEMA, ACCOUNTS_SCHEMA], { legacy: LEGACY_REGISTRY_FILE });
+  const close = async () => {
+    await db.close();
+    registry.close();
+  };
+  return { registry, accounts: new Accounts(db), close };
+}
+
 describe('ensureFirstAdmin', () => {
   it('generates a password, shows it once, and it signs in', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
+    const { accounts, close } = await open();
     const shown: string[] = [];
     expect(await ensureFirstAdmin(accounts.users, { announce: (m) => shown.push(m) })).toBe(true);
     expect(shown).toHaveLength(1);
@@ -20,32 +36,30 @@ describe('ensureFirstAdmin', () => {
 
     expect(await ensureFirstAdmin(accounts.users, { announce: (m) => shown.push(m) })).toBe(false);
     expect(shown).toHaveLength(1);
-    registry.close();
+    await close();
   });
 
   it('uses the given password and shows nothing', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
+    const { accounts, close } = await open();
     const shown: string[] = [];
     await ensureFirstAdmin(accounts.users, {
       password: 'from-the-environment',
       announce: (m) => shown.push(m),
     });
     expect(shown).toEqual([]);
-    const stored = accounts.users.credentials('admin')!;
+    const stored = (await accounts.users.credentials('admin'))!;
     expect(stored.passwordHash).toMatch(/^scrypt\$16384\$/);
     expect(stored.passwordHash).not.toContain('from-the-environment');
     expect(
       (await accounts.signIn({ username: 'admin', password: 'from-the-environment', address: 'a' })).ok,
     ).toBe(true);
-    registry.close();
+    await close();
   });
 });
 
 describe('ensureDemoUsers', () => {
   it('makes a staff login for every community and a family login for one resident, with fresh passwords', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
+    const { registry, accounts, close } = await open();
     const first = registry.addResident({
       name: 'Resident One',
       address: { community: 'North', compound: 'A', building: '1', home: '101' },
@@ -60,8 +74,8 @@ describe('ensureDemoUsers', () => {
       ['staff', 'staff'],
       ['family', 'family'],
     ]);
-    expect(accounts.users.credentials('staff')!.user.communities).toHaveLength(2);
-    expect(accounts.users.credentials('family')!.user.residents).toEqual([first.id]);
+    expect((await accounts.users.credentials('staff'))!.user.communities).toHaveLength(2);
+    expect((await accounts.users.credentials('family'))!.user.residents).toEqual([first.id]);
     for (const l of logins) {
       expect((await accounts.signIn({ username: l.username, password: l.password, address: 'a' })).ok).toBe(
         true,
@@ -76,6 +90,6 @@ describe('ensureDemoUsers', () => {
     expect(
       (await accounts.signIn({ username: 'staff', password: again[0]!.password, address: 'b' })).ok,
     ).toBe(true);
-    registry.close();
+    await close();
   });
 });

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Registry } from '../../registry/index.ts';
 import { passwordProblem } from './password-policy.ts';
+import { AccountError } from './schemas.ts';
 import type { UserStore } from './users.ts';
 
 export const FIRST_ADMIN_USERNAME = 'admin';
@@ -19,17 +20,23 @@ export async function ensureFirstAdmin(
   users: UserStore,
   options: { password?: string; announce: (message: string) => void },
 ): Promise<boolean> {
-  if (users.hasAdmin()) return false;
+  if (await users.hasAdmin()) return false;
   const password = options.password ?? generatePassword();
   const problem = passwordProblem(password, FIRST_ADMIN_USERNAME);
   if (problem) throw new Error(`ANJU_ADMIN_PASSWORD is refused (${problem}): choose another`);
-  await users.create({
-    username: FIRST_ADMIN_USERNAME,
-    displayName: 'Administrator',
-    role: 'admin',
-    password,
-    language: 'zh-CN',
-  });
+  try {
+    await users.create({
+      username: FIRST_ADMIN_USERNAME,
+      displayName: 'Administrator',
+      role: 'admin',
+      password,
+      language: 'zh-CN',
+    });
+  } catch (err) {
+    // Another process sharing the database made the first admin at the same moment.
+    if (err instanceof AccountError && err.code === 'duplicate_user') return false;
+    throw err;
+  }
   if (options.password === undefined) {
     options.announce(
       `Anju: first admin created. Username: ${FIRST_ADMIN_USERNAME}  Password: ${password}  ` +
@@ -51,8 +58,11 @@ export interface DemoLogin {
  * Demo logins over whatever the registry holds: `admin` sees everything, `staff` every community, `family`
  * the first resident only. Each call sets fresh passwords (existing demo users keep their assignments) and returns them.
  */
-export async function ensureDemoUsers(users: UserStore, registry: Registry): Promise<DemoLogin[]> {
-  const residents = registry.listResidents();
+export async function ensureDemoUsers(
+  users: UserStore,
+  registry: Pick<Registry, 'listResidents'>,
+): Promise<DemoLogin[]> {
+  const residents = await registry.listResidents();
   const communities = [...new Map(residents.map((r) => [r.home.communityId, r.home.community])).entries()];
   const relative = residents[0];
   const wanted = [
@@ -80,13 +90,13 @@ export async function ensureDemoUsers(users: UserStore, registry: Registry): Pro
   const logins: DemoLogin[] = [];
   for (const { sees, ...user } of wanted) {
     const password = generatePassword();
-    const existing = users.credentials(user.username);
+    const existing = await users.credentials(user.username);
     if (existing) await users.setPassword(existing.user.id, password);
     else await users.create({ ...user, password, language: 'zh-CN' });
     logins.push({ username: user.username, password, role: user.role, sees });
   }
   // The admin too: a demo restarted later would otherwise have an admin whose password nobody saw.
-  const admin = users.credentials(FIRST_ADMIN_USERNAME);
+  const admin = await users.credentials(FIRST_ADMIN_USERNAME);
   if (admin) {
     const password = generatePassword();
     await users.setPassword(admin.user.id, password);

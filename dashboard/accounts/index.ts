@@ -1,7 +1,7 @@
-// Dashboard accounts: users, browser sessions, the sign-in rate limit and the login audit, all in the
-// registry's SQLite file. signIn() is the one place a password is checked.
+// Dashboard accounts: users, browser sessions, the sign-in rate limit and the login audit, in the
+// registry's database (SQLite or PostgreSQL). signIn() is the one place a password is checked.
+import type { Sql } from '../../database/sql.ts';
 import type { WriteReporter } from '../../ops/write-health.ts';
-import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifySecret } from '../../registry/secrets.ts';
 import { DeviceTokens } from './device-tokens.ts';
@@ -11,8 +11,12 @@ import { DEFAULT_SESSION_POLICY, SessionStore, type Session, type SessionPolicy 
 import { passwordProblem } from './password-policy.ts';
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.ts';
 import { AccountError, type User } from './schemas.ts';
+import { sharedKey } from './shared-keys.ts';
 import { UserStore } from './users.ts';
 
+const DEVICE_TOKEN_KEY = 'device_tokens';
+
+export { ACCOUNTS_SCHEMA } from './migrations.ts';
 export { ensureDemoUsers, ensureFirstAdmin, type DemoLogin } from './first-users.ts';
 export { DEVICE_COOKIE, DEVICE_TOKEN_TTL_MS } from './device-tokens.ts';
 export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.ts';
@@ -69,11 +73,15 @@ export class Accounts {
   readonly sessions: SessionStore;
   readonly audit: LoginAudit;
   private readonly limiter: LoginLimiter;
-  private readonly devices: DeviceTokens;
+  private deviceTokens: Promise<DeviceTokens> | undefined;
   private readonly now: () => number;
   private decoyHash: Promise<string> | undefined;
 
-  constructor(db: Database, options: AccountsOptions = {}) {
+  /** `db`: the registry's database, where the accounts' tables are (ACCOUNTS_SCHEMA, migrated). */
+  constructor(
+    private readonly db: Sql,
+    options: AccountsOptions = {},
+  ) {
     const now = options.now ?? Date.now;
     this.now = now;
     this.users = new UserStore(db, now);
@@ -85,32 +93,32 @@ export class Accounts {
     );
     this.audit = new LoginAudit(db, now);
     this.limiter = new LoginLimiter(options.loginLimits ?? DEFAULT_LOGIN_LIMITS, now);
-    this.devices = new DeviceTokens(undefined, now);
   }
 
   /** Checks a password, within the rate limit, audits the attempt and starts a session when it is right. */
   async signIn(req: SignInRequest): Promise<SignInResult> {
     const meta = { address: req.address, userAgent: req.userAgent };
     // A right second-factor code vouches for the browser like a device token does.
-    const totp = this.users.totpOf(req.username);
+    const totp = await this.users.totpOf(req.username);
     const codeStep =
       totp && req.code !== undefined
         ? matchTotp(totp.secret, req.code, this.now(), totp.lastStep)
         : undefined;
-    const trusted = this.devices.trusted(req.deviceToken, req.username) || codeStep !== undefined;
+    const devices = await this.devices();
+    const trusted = devices.trusted(req.deviceToken, req.username) || codeStep !== undefined;
     const verdict = this.limiter.check(req.address, req.username, trusted);
     if (!verdict.allowed) {
       if (verdict.firstRefusal)
-        this.audit.record({ ...meta, username: req.username, userId: null, outcome: 'rate_limited' });
+        await this.audit.record({ ...meta, username: req.username, userId: null, outcome: 'rate_limited' });
       return { ok: false, reason: 'rate_limited', retryAfterMs: verdict.retryAfterMs };
     }
-    const found = this.users.credentials(req.username);
+    const found = await this.users.credentials(req.username);
     // An unknown username costs the same scrypt as a known one, so timing does not tell which exist.
     const ok = await verifySecret(req.password, found?.passwordHash ?? (await this.decoy()));
     // A disabled account answers like a wrong password: the answer tells a guesser nothing.
     if (!found || !ok || found.user.disabledAt !== null) {
       this.limiter.fail(req.address, req.username);
-      this.audit.record({
+      await this.audit.record({
         ...meta,
         username: req.username,
         userId: found?.user.id ?? null,
@@ -120,16 +128,22 @@ export class Accounts {
     }
     if (totp) {
       if (req.code === undefined) return { ok: false, reason: 'code_required' };
-      if (codeStep === undefined || !this.users.useTotpStep(found.user.id, codeStep)) {
+      // The conditional UPDATE is what makes a code single-use, also against another process.
+      if (codeStep === undefined || !(await this.users.useTotpStep(found.user.id, codeStep))) {
         this.limiter.fail(req.address, req.username);
-        this.audit.record({ ...meta, username: req.username, userId: found.user.id, outcome: 'failed' });
+        await this.audit.record({
+          ...meta,
+          username: req.username,
+          userId: found.user.id,
+          outcome: 'failed',
+        });
         return { ok: false, reason: 'bad_code' };
       }
     }
     this.limiter.succeed(req.address, req.username);
-    this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
-    const deviceToken = this.devices.issue(found.user.username);
-    return { ok: true, user: found.user, deviceToken, ...this.sessions.create(found.user.id, meta) };
+    await this.audit.record({ ...meta, username: found.user.username, userId: found.user.id, outcome: 'ok' });
+    const deviceToken = devices.issue(found.user.username);
+    return { ok: true, user: found.user, deviceToken, ...(await this.sessions.create(found.user.id, meta)) };
   }
 
   /**
@@ -141,13 +155,14 @@ export class Accounts {
     const { user } = req;
     const own = await this.verifyOwnPassword(user, req.currentPassword, req.address);
     if (!own.ok) return own;
-    const stored = this.users.credentials(user.username)!;
+    const stored = await this.users.credentials(user.username);
+    if (!stored) throw new AccountError('not_found', `no user ${user.username}`);
     if (await verifySecret(req.newPassword, stored.passwordHash))
       return { ok: false, reason: 'unchanged', detail: 'choose a password other than the current one' };
     const problem = passwordProblem(req.newPassword, user.username);
     if (problem) return { ok: false, reason: 'weak', detail: `newPassword: ${problem}` };
     await this.users.setPassword(user.id, req.newPassword);
-    return { ok: true, endedSessions: this.sessions.endAllOf(user.id, req.sessionKey) };
+    return { ok: true, endedSessions: await this.sessions.endAllOf(user.id, req.sessionKey) };
   }
 
   /**
@@ -170,7 +185,7 @@ export class Accounts {
         detail: 'too many wrong passwords',
         retryAfterMs: verdict.retryAfterMs,
       };
-    const stored = this.users.credentials(user.username);
+    const stored = await this.users.credentials(user.username);
     if (!stored || !(await verifySecret(password, stored.passwordHash))) {
       this.limiter.fail(address, user.username);
       return { ok: false, reason: 'wrong_current', detail: 'the current password is wrong' };
@@ -193,35 +208,34 @@ export class Accounts {
       return 'the secret is not base32';
     }
     if (step === undefined) return 'the code does not match the secret: check the clock of the phone';
-    this.users.setTotp(user.id, secret);
-    this.users.useTotpStep(user.id, step);
+    await this.users.setTotp(user.id, secret, step);
     return undefined;
   }
 
   /** Turns the second factor off: by the user with their password, or by an admin (a lost phone). */
-  totpDisable(userId: string): void {
-    this.users.setTotp(userId, null);
+  async totpDisable(userId: string): Promise<void> {
+    await this.users.setTotp(userId, null);
   }
 
   /** An admin disables an account: it cannot sign in, and every session of it ends now. */
-  disable(userId: string): User {
-    const user = this.users.setDisabled(userId, this.now());
-    this.sessions.endAllOf(userId);
+  async disable(userId: string): Promise<User> {
+    const user = await this.users.setDisabled(userId, this.now());
+    await this.sessions.endAllOf(userId);
     return user;
   }
 
-  enable(userId: string): User {
+  enable(userId: string): Promise<User> {
     return this.users.setDisabled(userId, null);
   }
 
   /** An admin sets a new password (a forgotten one): the policy applies, every session of the user ends. */
   async resetPassword(userId: string, password: string): Promise<string | undefined> {
-    const user = this.users.get(userId);
+    const user = await this.users.get(userId);
     if (!user) throw new AccountError('not_found', `no user ${userId}`);
     const problem = passwordProblem(password, user.username);
     if (problem) return `password: ${problem}`;
     await this.users.setPassword(userId, password);
-    this.sessions.endAllOf(userId);
+    await this.sessions.endAllOf(userId);
     this.limiter.clear(user.username);
     return undefined;
   }
@@ -231,10 +245,27 @@ export class Accounts {
     this.limiter.clear(username);
   }
 
-  signOut(session: Session, meta: { address: string; userAgent?: string }): void {
-    const user = this.users.get(session.userId);
-    this.sessions.end(session.key);
-    this.audit.record({ ...meta, username: user?.username ?? '', userId: session.userId, outcome: 'logout' });
+  async signOut(session: Session, meta: { address: string; userAgent?: string }): Promise<void> {
+    const user = await this.users.get(session.userId);
+    await this.sessions.end(session.key);
+    await this.audit.record({
+      ...meta,
+      username: user?.username ?? '',
+      userId: session.userId,
+      outcome: 'logout',
+    });
+  }
+
+  /** The device tokens, signed with the key every process sharing the database uses. */
+  private devices(): Promise<DeviceTokens> {
+    this.deviceTokens ??= sharedKey(this.db, DEVICE_TOKEN_KEY).then(
+      (key) => new DeviceTokens(key, this.now),
+      (err: unknown) => {
+        this.deviceTokens = undefined; // asked again at the next sign-in
+        throw err;
+      },
+    );
+    return this.deviceTokens;
   }
 
   private decoy(): Promise<string> {

@@ -1,6 +1,6 @@
-// Every sign-in, failed sign-in, refused burst and sign-out, append-only (triggers refuse UPDATE and
-// DELETE). Alert actions are audited by AlertService with the user id as actor.
-import type { Database } from 'better-sqlite3';
+// Every sign-in, failed sign-in, refused burst and sign-out, append-only: triggers refuse UPDATE and
+// DELETE on both backends. Alert actions are audited by AlertService with the user id as actor.
+import type { Sql } from '../../database/sql.ts';
 import type { LoginAuditEntry, LoginOutcome } from './schemas.ts';
 
 interface AuditRow {
@@ -34,34 +34,29 @@ export interface LoginAttempt {
 }
 
 export class LoginAudit {
-  private readonly stmt;
-
   constructor(
-    db: Database,
+    private readonly db: Sql,
     private readonly now: () => number = Date.now,
-  ) {
-    this.stmt = {
-      insert: db.prepare(
-        'INSERT INTO login_audit (at, username, user_id, address, outcome, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      recent: db.prepare<[number], AuditRow>('SELECT * FROM login_audit ORDER BY id DESC LIMIT ?'),
-    };
-  }
+  ) {}
 
-  record(attempt: LoginAttempt): void {
-    this.stmt.insert.run(
-      this.now(),
-      // What someone typed as a username is kept, cut short: it may be a password typed in the wrong box.
-      attempt.username.slice(0, 64),
-      attempt.userId,
-      attempt.address,
-      attempt.outcome,
-      attempt.userAgent?.slice(0, 300) ?? null,
+  async record(attempt: LoginAttempt): Promise<void> {
+    await this.db.run(
+      'INSERT INTO login_audit (at, username, user_id, address, outcome, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        this.now(),
+        // What someone typed as a username is kept, cut short: it may be a password typed in the wrong box.
+        attempt.username.slice(0, 64),
+        attempt.userId,
+        attempt.address,
+        attempt.outcome,
+        attempt.userAgent?.slice(0, 300) ?? null,
+      ],
     );
   }
 
   /** Newest first. */
-  recent(limit = 100): LoginAuditEntry[] {
-    return this.stmt.recent.all(limit).map(toEntry);
+  async recent(limit = 100): Promise<LoginAuditEntry[]> {
+    const rows = await this.db.all<AuditRow>('SELECT * FROM login_audit ORDER BY id DESC LIMIT ?', [limit]);
+    return rows.map(toEntry);
   }
 }

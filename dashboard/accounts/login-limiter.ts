@@ -9,7 +9,8 @@
 // A trusted browser (one that carries a device token of this account, given at an earlier correct
 // sign-in: device-tokens.ts) passes the account and address limits, so a guesser elsewhere, or a
 // colleague's typos in a shared office, cannot keep a person on duty out. An admin clears an account.
-// Kept in memory: a restart forgets, which costs a guesser one more window.
+// Kept in memory: a restart forgets, which costs a guesser one more window, and each Anju process sharing
+// a database counts on its own, so N processes behind a balancer allow N times the guesses.
 export interface LoginLimits {
   pairFailures: number;
   windowMs: number;

@@ -12,7 +12,10 @@ const appendOnly = (d: Dialect, table: string, message: string) =>
     : `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'check_violation'; END $$;
        CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
-         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();`;
+         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
+       -- TRUNCATE fires no row trigger; SQLite has no TRUNCATE.
+       CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`;
 
 const v1 = (d: Dialect) => `
   CREATE TABLE users (
@@ -73,6 +76,13 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'users, scopes, sessions, login audit',
     sqlite: v1('sqlite'),
     postgres: v1('postgres'),
+  },
+  {
+    version: 2,
+    name: 'keys shared by every process',
+    // Random keys made once (the device tokens' signing key), so that every Anju process sharing the
+    // database signs and checks alike.
+    sql: `CREATE TABLE account_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);`,
   },
 ];
 

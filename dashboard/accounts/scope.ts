@@ -11,7 +11,7 @@ import {
   communityRoom,
   residentRoom,
 } from '../../alerting/channels/socketio.ts';
-import type { ApiToken, Device, HomePath, Registry, Resident } from '../../registry/index.ts';
+import type { ApiToken, Device, HomePath, Resident } from '../../registry/index.ts';
 import type { Role, User } from './schemas.ts';
 
 /** Whoever made a request: a signed-in person (browser session) or an API token (acts as admin). */
@@ -20,7 +20,11 @@ export type Principal = { kind: 'user'; user: User } | { kind: 'token'; token: A
 /** Alerts a family member may take on ("I'm on it") but only staff close: someone must have been there. */
 const STAFF_CLOSE_RULES: ReadonlySet<string> = new Set(['event.sos', 'event.fall']);
 
-type Lookup = Pick<Registry, 'getResident' | 'getHome'>;
+/** The registry's lookups, whether they answer at once or as a promise. */
+interface Lookup {
+  getResident(id: string): Pick<Resident, 'home'> | undefined | Promise<Pick<Resident, 'home'> | undefined>;
+  getHome(id: string): HomePath | undefined | Promise<HomePath | undefined>;
+}
 
 export class Scope {
   readonly role: Role;
@@ -28,7 +32,9 @@ export class Scope {
   readonly actor: string;
   private readonly communities: ReadonlySet<string>;
   private readonly residents: ReadonlySet<string>;
-  private familyHomes: Set<string> | undefined;
+  private familyHomes: Promise<Set<string>> | undefined;
+  /** Home -> community, looked up once per request however many devices are in a home. */
+  private readonly homeCommunities = new Map<string, Promise<string | undefined>>();
 
   constructor(
     readonly principal: Principal,
@@ -48,10 +54,10 @@ export class Scope {
     return this.isAdmin || (this.role === 'staff' && this.communities.has(communityId));
   }
 
-  seesResident(residentId: string): boolean {
+  async seesResident(residentId: string): Promise<boolean> {
     if (this.isAdmin) return true;
     if (this.role === 'family') return this.residents.has(residentId);
-    const resident = this.registry.getResident(residentId);
+    const resident = await this.registry.getResident(residentId);
     return resident !== undefined && this.communities.has(resident.home.communityId);
   }
 
@@ -61,21 +67,27 @@ export class Scope {
     return this.seesCommunity(resident.home.communityId);
   }
 
-  seesHome(home: HomePath): boolean {
-    if (this.role === 'family') return this.homesOfFamily().has(home.homeId);
+  async seesHome(home: HomePath): Promise<boolean> {
+    if (this.role === 'family') return (await this.homesOfFamily()).has(home.homeId);
     return this.seesCommunity(home.communityId);
   }
 
-  seesDevice(device: Pick<Device, 'homeId' | 'residentId'>): boolean {
+  async seesDevice(device: Pick<Device, 'homeId' | 'residentId'>): Promise<boolean> {
     if (this.isAdmin) return true;
     if (this.role === 'family') {
       return (
         (device.residentId !== null && this.residents.has(device.residentId)) ||
-        this.homesOfFamily().has(device.homeId)
+        (await this.homesOfFamily()).has(device.homeId)
       );
     }
-    const home = this.registry.getHome(device.homeId);
-    return home !== undefined && this.communities.has(home.communityId);
+    const community = await this.communityOfHome(device.homeId);
+    return community !== undefined && this.communities.has(community);
+  }
+
+  /** The devices of `devices` inside this scope, in their order. */
+  async devicesSeen<D extends Pick<Device, 'homeId' | 'residentId'>>(devices: readonly D[]): Promise<D[]> {
+    const seen = await Promise.all(devices.map((d) => this.seesDevice(d)));
+    return devices.filter((_, i) => seen[i]);
   }
 
   seesAlert(alert: Pick<Alert, 'residentId' | 'communityId'>): boolean {
@@ -104,11 +116,20 @@ export class Scope {
     return [...[...this.communities].map(communityRoom), SYSTEM_ALERTS_ROOM];
   }
 
-  private homesOfFamily(): Set<string> {
-    this.familyHomes ??= new Set(
-      [...this.residents].flatMap((id) => this.registry.getResident(id)?.home.homeId ?? []),
+  private homesOfFamily(): Promise<Set<string>> {
+    this.familyHomes ??= Promise.all([...this.residents].map((id) => this.registry.getResident(id))).then(
+      (residents) => new Set(residents.flatMap((r) => r?.home.homeId ?? [])),
     );
     return this.familyHomes;
+  }
+
+  private communityOfHome(homeId: string): Promise<string | undefined> {
+    let community = this.homeCommunities.get(homeId);
+    if (!community) {
+      community = Promise.resolve(this.registry.getHome(homeId)).then((home) => home?.communityId);
+      this.homeCommunities.set(homeId, community);
+    }
+    return community;
   }
 }
 

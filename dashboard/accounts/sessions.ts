@@ -3,7 +3,7 @@
 // than a hard limit. The CSRF token is derived from the session id with HMAC, so it needs no storage,
 // and a page that cannot read the httpOnly cookie learns it only from the session endpoint.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Sql } from '../../database/sql.ts';
 import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 
 export interface SessionPolicy {
@@ -43,9 +43,13 @@ interface SessionRow {
   created_at: number;
   last_used_at: number;
   expires_at: number;
+  address: string;
+  user_agent: string | null;
 }
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+// Keys per query when checking many sessions at once: well under either backend's parameter limit.
+const LIVE_BATCH = 500;
 
 export function sessionKey(cookieValue: string): string {
   return createHash('sha256').update(cookieValue).digest('hex');
@@ -56,67 +60,57 @@ function csrfTokenFor(cookieValue: string): string {
 }
 
 export class SessionStore {
-  private readonly stmt;
   private readonly endListeners = new Set<(key: string) => void>();
 
   constructor(
-    db: Database,
+    private readonly db: Sql,
     private readonly now: () => number = Date.now,
     private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
     private readonly writes: WriteReporter = NO_REPORTER,
-  ) {
-    this.stmt = {
-      insert: db.prepare(
-        `INSERT INTO sessions (id_sha256, user_id, created_at, last_used_at, expires_at, address, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      get: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_sha256 = ?'),
-      touch: db.prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_sha256 = ?'),
-      delete: db.prepare('DELETE FROM sessions WHERE id_sha256 = ?'),
-      purge: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
-      ofUser: db.prepare<[string, number], SessionRow & { address: string; user_agent: string | null }>(
-        'SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_used_at DESC',
-      ),
-    };
-  }
+  ) {}
 
   /** Starts a session; the returned cookie value is the only copy of the session id. */
-  create(
+  async create(
     userId: string,
     meta: { address: string; userAgent?: string },
-  ): { cookie: string; session: Session } {
+  ): Promise<{ cookie: string; session: Session }> {
     const cookie = randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = Math.min(now + this.policy.idleMs, now + this.policy.maxAgeMs);
     const key = sessionKey(cookie);
-    this.stmt.insert.run(
-      key,
-      userId,
-      now,
-      now,
-      expiresAt,
-      meta.address,
-      meta.userAgent?.slice(0, 300) ?? null,
+    await this.db.run(
+      `INSERT INTO sessions (id_sha256, user_id, created_at, last_used_at, expires_at, address, user_agent)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [key, userId, now, now, expiresAt, meta.address, meta.userAgent?.slice(0, 300) ?? null],
     );
     return { cookie, session: { key, userId, createdAt: now, expiresAt, csrfToken: csrfTokenFor(cookie) } };
   }
 
-  /** The live session for a cookie value, extending its idle timeout; undefined when unknown or ended. */
-  find(cookie: string): Session | undefined {
+  /**
+   * The live session for a cookie value, extending its idle timeout; undefined when unknown or ended
+   * (here or by another process sharing the database).
+   */
+  async find(cookie: string): Promise<Session | undefined> {
     if (!COOKIE_VALUE.test(cookie)) return undefined;
     const key = sessionKey(cookie);
-    const row = this.stmt.get.get(key);
+    const row = await this.db.one<SessionRow>('SELECT * FROM sessions WHERE id_sha256 = ?', [key]);
     if (!row) return undefined;
     const now = this.now();
     if (row.expires_at <= now) {
-      this.tolerating(() => this.end(key)); // ended either way; the purge deletes it later
+      await this.tolerating(() => this.end(key)); // ended either way; the purge deletes it later
       return undefined;
     }
     let expiresAt = row.expires_at;
     if (now - row.last_used_at >= TOUCH_EVERY_MS) {
       const extended = Math.min(now + this.policy.idleMs, row.created_at + this.policy.maxAgeMs);
       // A touch storage refuses only leaves the idle timeout where it was: the request goes on.
-      if (this.tolerating(() => this.stmt.touch.run(now, extended, key))) expiresAt = extended;
+      const touch = () =>
+        this.db.run('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_sha256 = ?', [
+          now,
+          extended,
+          key,
+        ]);
+      if (await this.tolerating(touch)) expiresAt = extended;
     }
     return {
       key,
@@ -128,9 +122,9 @@ export class SessionStore {
   }
 
   /** Runs a write that may be lost (a full disk): true when it was written, else reported and dropped. */
-  private tolerating(write: () => unknown): boolean {
+  private async tolerating(write: () => Promise<unknown>): Promise<boolean> {
     try {
-      write();
+      await write();
       this.writes.succeeded();
       return true;
     } catch (err) {
@@ -141,9 +135,9 @@ export class SessionStore {
   }
 
   /** Ends a session (sign-out); listeners (open sockets of the session) are told. */
-  end(key: string): void {
-    this.stmt.delete.run(key);
-    for (const listener of this.endListeners) listener(key);
+  async end(key: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE id_sha256 = ?', [key]);
+    this.ended([key]);
   }
 
   /** Called with the session key whenever a session is ended here; returns the unsubscribe function. */
@@ -153,8 +147,12 @@ export class SessionStore {
   }
 
   /** A user's live sessions, most recently used first: where and with what they are signed in. */
-  listOf(userId: string): SessionInfo[] {
-    return this.stmt.ofUser.all(userId, this.now()).map((row) => ({
+  async listOf(userId: string): Promise<SessionInfo[]> {
+    const rows = await this.db.all<SessionRow>(
+      'SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_used_at DESC',
+      [userId, this.now()],
+    );
+    return rows.map((row) => ({
       key: row.id_sha256,
       createdAt: row.created_at,
       lastUsedAt: row.last_used_at,
@@ -164,18 +162,40 @@ export class SessionStore {
     }));
   }
 
-  /** Ends every session of a user but `keep` (a password changed, an account disabled). */
-  endAllOf(userId: string, keep?: string): number {
-    const keys = this.listOf(userId)
-      .map((s) => s.key)
-      .filter((k) => k !== keep);
-    for (const key of keys) this.end(key);
-    return keys.length;
+  /** Ends every session of a user but `keep` (a password changed, an account disabled); returns how many were live. */
+  async endAllOf(userId: string, keep?: string): Promise<number> {
+    // One DELETE, so a session another process starts meanwhile is either ended or not yet there.
+    const rows = await this.db.all<{ id_sha256: string; expires_at: number }>(
+      'DELETE FROM sessions WHERE user_id = ? AND id_sha256 <> ? RETURNING id_sha256, expires_at',
+      [userId, keep ?? ''],
+    );
+    this.ended(rows.map((r) => r.id_sha256));
+    const now = this.now();
+    return rows.filter((r) => r.expires_at > now).length;
+  }
+
+  /** Which of `keys` are sessions still live, whichever process ended the others. */
+  async live(keys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const now = this.now();
+    for (let i = 0; i < keys.length; i += LIVE_BATCH) {
+      const batch = keys.slice(i, i + LIVE_BATCH);
+      const rows = await this.db.all<{ id_sha256: string }>(
+        `SELECT id_sha256 FROM sessions WHERE expires_at > ? AND id_sha256 IN (${batch.map(() => '?').join(', ')})`,
+        [now, ...batch],
+      );
+      for (const row of rows) found.add(row.id_sha256);
+    }
+    return found;
   }
 
   /** Deletes expired sessions; returns how many. */
-  purgeExpired(): number {
-    return this.stmt.purge.run(this.now()).changes;
+  async purgeExpired(): Promise<number> {
+    return (await this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [this.now()])).changes;
+  }
+
+  private ended(keys: readonly string[]): void {
+    for (const key of keys) for (const listener of this.endListeners) listener(key);
   }
 }
 

@@ -1,6 +1,6 @@
-// Dashboard users in the registry file: who they are, their role, what they are assigned to see and how
-// they want to be told. Passwords are kept only as scrypt hashes.
-import type { Database } from 'better-sqlite3';
+// Dashboard users: who they are, their role, what they are assigned to see and how they want to be told.
+// Passwords are kept only as scrypt hashes. The same queries run on SQLite and PostgreSQL.
+import { isForeignKeyViolation, isUniqueViolation, type Sql } from '../../database/sql.ts';
 import { newId } from '../../registry/ids.ts';
 import { hashPassword } from '../../registry/secrets.ts';
 import { AccountError, UserInput, type Preferences, type Role, type User } from './schemas.ts';
@@ -19,139 +19,200 @@ interface UserRow {
   totp_last_step: number | null;
 }
 
-export class UserStore {
-  private readonly stmt;
+interface Assignments {
+  communities: string[];
+  residents: string[];
+}
 
+const NONE: Assignments = { communities: [], residents: [] };
+
+/** Sorting happens in code throughout: the two backends' collations order punctuation differently. */
+function byRoleAndName(a: User, b: User): number {
+  if (a.role !== b.role) return a.role < b.role ? -1 : 1;
+  return a.username < b.username ? -1 : a.username > b.username ? 1 : 0;
+}
+
+function toUser(row: UserRow, assigned: Assignments): User {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    language: row.language,
+    communities: row.role === 'staff' ? assigned.communities : [],
+    residents: row.role === 'family' ? assigned.residents : [],
+    channels: JSON.parse(row.channels) as User['channels'],
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+    twoFactor: row.totp_secret !== null,
+  };
+}
+
+export class UserStore {
   constructor(
-    private readonly db: Database,
+    private readonly db: Sql,
     private readonly now: () => number = Date.now,
-  ) {
-    this.stmt = {
-      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      byUsername: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
-      all: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY role, username'),
-      countAdmins: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'"),
-      insert: db.prepare(
-        `INSERT INTO users (id, username, display_name, role, password_hash, language, created_at)
-         VALUES (:id, :username, :displayName, :role, :passwordHash, :language, :createdAt)`,
-      ),
-      setPassword: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
-      setPreferences: db.prepare('UPDATE users SET channels = ?, language = ? WHERE id = ?'),
-      setDisabled: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?'),
-      setTotp: db.prepare('UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ?'),
-      useTotpStep: db.prepare(
-        'UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)',
-      ),
-      communities: db
-        .prepare<[string], string>('SELECT community_id FROM user_communities WHERE user_id = ? ORDER BY 1')
-        .pluck(),
-      residents: db
-        .prepare<[string], string>('SELECT resident_id FROM user_residents WHERE user_id = ? ORDER BY 1')
-        .pluck(),
-      addCommunity: db.prepare(
-        'INSERT OR IGNORE INTO user_communities (user_id, community_id) VALUES (?, ?)',
-      ),
-      addResident: db.prepare('INSERT OR IGNORE INTO user_residents (user_id, resident_id) VALUES (?, ?)'),
-      communityExists: db.prepare<[string], number>('SELECT 1 FROM communities WHERE id = ?').pluck(),
-      residentExists: db.prepare<[string], number>('SELECT 1 FROM residents WHERE id = ?').pluck(),
-    };
-  }
+  ) {}
 
   /** Creates a user; refuses a taken username and communities or residents the registry does not know. */
   async create(input: UserInput): Promise<User> {
     const user = UserInput.parse(input);
+    // scrypt before the transaction: a write lock is not held across a slow hash.
     const passwordHash = await hashPassword(user.password);
     const id = newId('us');
-    this.db
-      .transaction(() => {
-        if (this.stmt.byUsername.get(user.username)) {
-          throw new AccountError('duplicate_user', `the username ${user.username} is taken`);
-        }
-        for (const c of user.communities) {
-          if (!this.stmt.communityExists.get(c))
+    const communities = [...new Set(user.communities)];
+    const residents = [...new Set(user.residents)];
+    try {
+      await this.db.transaction(async (tx) => {
+        if (await tx.one('SELECT 1 FROM users WHERE username = ?', [user.username]))
+          throw duplicate(user.username);
+        for (const c of communities)
+          if (!(await tx.one('SELECT 1 FROM communities WHERE id = ?', [c])))
             throw new AccountError('unknown_reference', `no community ${c}`);
-        }
-        for (const r of user.residents) {
-          if (!this.stmt.residentExists.get(r))
+        for (const r of residents)
+          if (!(await tx.one('SELECT 1 FROM residents WHERE id = ?', [r])))
             throw new AccountError('unknown_reference', `no resident ${r}`);
-        }
-        this.stmt.insert.run({ ...user, id, passwordHash, createdAt: this.now() });
-        for (const c of user.communities) this.stmt.addCommunity.run(id, c);
-        for (const r of user.residents) this.stmt.addResident.run(id, r);
-      })
-      .immediate();
-    return this.get(id)!;
+        await tx.run(
+          `INSERT INTO users (id, username, display_name, role, password_hash, language, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          [id, user.username, user.displayName, user.role, passwordHash, user.language, this.now()],
+        );
+        for (const c of communities)
+          await tx.run('INSERT INTO user_communities (user_id, community_id) VALUES (?, ?)', [id, c]);
+        for (const r of residents)
+          await tx.run('INSERT INTO user_residents (user_id, resident_id) VALUES (?, ?)', [id, r]);
+      });
+    } catch (err) {
+      // Another process took the name, or removed a community, between the checks and the insert.
+      if (isUniqueViolation(err)) throw duplicate(user.username);
+      if (isForeignKeyViolation(err))
+        throw new AccountError('unknown_reference', 'a community or resident given no longer exists');
+      throw err;
+    }
+    return (await this.get(id))!;
   }
 
-  get(id: string): User | undefined {
-    const row = this.stmt.byId.get(id);
-    return row && this.toUser(row);
+  async get(id: string): Promise<User | undefined> {
+    const row = await this.db.one<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    return row && toUser(row, await this.assignments(row));
   }
 
   /** The user and their password hash, for signing in. */
-  credentials(username: string): { user: User; passwordHash: string } | undefined {
-    const row = this.stmt.byUsername.get(username.trim().toLowerCase());
-    return row && { user: this.toUser(row), passwordHash: row.password_hash };
+  async credentials(username: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    const row = await this.byUsername(username);
+    return row && { user: toUser(row, await this.assignments(row)), passwordHash: row.password_hash };
   }
 
-  list(): User[] {
-    return this.stmt.all.all().map((row) => this.toUser(row));
+  /** Every user, admins first, then family, then staff, each by username. */
+  async list(): Promise<User[]> {
+    const rows = await this.db.all<UserRow>('SELECT * FROM users');
+    const assigned = new Map<string, Assignments>();
+    const of = (id: string) => {
+      let a = assigned.get(id);
+      if (!a) assigned.set(id, (a = { communities: [], residents: [] }));
+      return a;
+    };
+    // Two queries for all assignments rather than two per user.
+    for (const r of await this.db.all<{ user_id: string; community_id: string }>(
+      'SELECT user_id, community_id FROM user_communities',
+    ))
+      of(r.user_id).communities.push(r.community_id);
+    for (const r of await this.db.all<{ user_id: string; resident_id: string }>(
+      'SELECT user_id, resident_id FROM user_residents',
+    ))
+      of(r.user_id).residents.push(r.resident_id);
+    for (const a of assigned.values()) {
+      a.communities.sort();
+      a.residents.sort();
+    }
+    return rows.map((row) => toUser(row, assigned.get(row.id) ?? NONE)).sort(byRoleAndName);
   }
 
-  hasAdmin(): boolean {
-    return this.stmt.countAdmins.get()!.n > 0;
+  async hasAdmin(): Promise<boolean> {
+    return (await this.db.one("SELECT 1 FROM users WHERE role = 'admin'")) !== undefined;
   }
 
   async setPassword(id: string, password: string): Promise<void> {
     const hash = await hashPassword(password);
-    if (this.stmt.setPassword.run(hash, id).changes === 0)
-      throw new AccountError('not_found', `no user ${id}`);
+    const { changes } = await this.db.run('UPDATE users SET password_hash = ? WHERE id = ?', [hash, id]);
+    if (changes === 0) throw notFound(id);
   }
 
   /** The user's TOTP secret and last used step, when they turned the second factor on. */
-  totpOf(username: string): { secret: string; lastStep: number } | undefined {
-    const row = this.stmt.byUsername.get(username.trim().toLowerCase());
+  async totpOf(username: string): Promise<{ secret: string; lastStep: number } | undefined> {
+    const row = await this.byUsername(username);
     if (!row?.totp_secret) return undefined;
     return { secret: row.totp_secret, lastStep: row.totp_last_step ?? -1 };
   }
 
-  /** Turns the second factor on with `secret`, or off with null. */
-  setTotp(id: string, secret: string | null): void {
-    if (this.stmt.setTotp.run(secret, id).changes === 0) throw new AccountError('not_found', `no user ${id}`);
+  /** Turns the second factor on with `secret` (`usedStep`: the code that proved it, good no more), or off with null. */
+  async setTotp(id: string, secret: string | null, usedStep: number | null = null): Promise<void> {
+    const { changes } = await this.db.run(
+      'UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?',
+      [secret, secret === null ? null : usedStep, id],
+    );
+    if (changes === 0) throw notFound(id);
   }
 
-  /** Records a used time step; false when it (or a later one) was used already, so a code works once. */
-  useTotpStep(id: string, step: number): boolean {
-    return this.stmt.useTotpStep.run(step, id, step).changes > 0;
+  /**
+   * Records a used time step; false when it (or a later one) was used already, so a code works once. One
+   * conditional UPDATE: two processes given the same code cannot both see it unused.
+   */
+  async useTotpStep(id: string, step: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE users SET totp_last_step = ?
+       WHERE id = ? AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?)`,
+      [step, id, step],
+    );
+    return changes > 0;
   }
 
   /** Disables (at `at`) or enables (null) an account; a disabled user cannot sign in. */
-  setDisabled(id: string, at: number | null): User {
-    if (this.stmt.setDisabled.run(at, id).changes === 0) throw new AccountError('not_found', `no user ${id}`);
-    return this.get(id)!;
+  async setDisabled(id: string, at: number | null): Promise<User> {
+    const { changes } = await this.db.run('UPDATE users SET disabled_at = ? WHERE id = ?', [at, id]);
+    if (changes === 0) throw notFound(id);
+    return (await this.get(id))!;
   }
 
-  setPreferences(id: string, prefs: Preferences): User {
-    const channels = [...new Set(prefs.channels)];
-    if (this.stmt.setPreferences.run(JSON.stringify(channels), prefs.language, id).changes === 0) {
-      throw new AccountError('not_found', `no user ${id}`);
+  async setPreferences(id: string, prefs: Preferences): Promise<User> {
+    const channels = JSON.stringify([...new Set(prefs.channels)]);
+    const { changes } = await this.db.run('UPDATE users SET channels = ?, language = ? WHERE id = ?', [
+      channels,
+      prefs.language,
+      id,
+    ]);
+    if (changes === 0) throw notFound(id);
+    return (await this.get(id))!;
+  }
+
+  private byUsername(username: string): Promise<UserRow | undefined> {
+    return this.db.one<UserRow>('SELECT * FROM users WHERE username = ?', [username.trim().toLowerCase()]);
+  }
+
+  /** Only staff have communities and only family residents: other roles cost no query. */
+  private async assignments(row: UserRow): Promise<Assignments> {
+    if (row.role === 'staff') {
+      const rows = await this.db.all<{ id: string }>(
+        'SELECT community_id AS id FROM user_communities WHERE user_id = ?',
+        [row.id],
+      );
+      return { communities: rows.map((r) => r.id).sort(), residents: [] };
     }
-    return this.get(id)!;
+    if (row.role === 'family') {
+      const rows = await this.db.all<{ id: string }>(
+        'SELECT resident_id AS id FROM user_residents WHERE user_id = ?',
+        [row.id],
+      );
+      return { communities: [], residents: rows.map((r) => r.id).sort() };
+    }
+    return NONE;
   }
+}
 
-  private toUser(row: UserRow): User {
-    return {
-      id: row.id,
-      username: row.username,
-      displayName: row.display_name,
-      role: row.role,
-      language: row.language,
-      communities: row.role === 'staff' ? this.stmt.communities.all(row.id) : [],
-      residents: row.role === 'family' ? this.stmt.residents.all(row.id) : [],
-      channels: JSON.parse(row.channels) as User['channels'],
-      createdAt: row.created_at,
-      disabledAt: row.disabled_at,
-      twoFactor: row.totp_secret !== null,
-    };
-  }
+function duplicate(username: string): AccountError {
+  return new AccountError('duplicate_user', `the username ${username} is taken`);
+}
+
+function notFound(id: string): AccountError {
+  return new AccountError('not_found', `no user ${id}`);
 }

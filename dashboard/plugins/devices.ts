@@ -46,7 +46,7 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
     },
     async (req) => {
       const scope = scopeOf(req);
-      return { devices: await views.devices(registry.listDevices().filter((d) => scope.seesDevice(d))) };
+      return { devices: await views.devices(await scope.devicesSeen(await registry.listDevices())) };
     },
   );
 

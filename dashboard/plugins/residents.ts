@@ -82,13 +82,12 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       // The devices of the home as well as the resident's own wearable: the gas sensor is theirs too.
       const devices = registry
         .listDevices({ homeId: resident.home.homeId })
-        .filter((d) => d.residentId === null || d.residentId === resident.id)
-        .filter((d) => scope.seesDevice(d));
+        .filter((d) => d.residentId === null || d.residentId === resident.id);
       return {
         resident,
         contacts,
-        devices: await views.devices(devices),
-        alerts: views.alerts(alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
+        devices: await views.devices(await scope.devicesSeen(devices)),
+        alerts: await views.alerts(alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
       };
     },
   );

@@ -45,8 +45,8 @@ export default fp(async function sessionAuthPlugin(app: FastifyInstance, opts: S
     if (!req.url.startsWith(opts.prefix) || req.headers.authorization !== undefined) return;
     const cookie = req.cookies[SESSION_COOKIE];
     if (cookie === undefined) return;
-    const session = opts.accounts.sessions.find(cookie);
-    const user = session && opts.accounts.users.get(session.userId);
+    const session = await opts.accounts.sessions.find(cookie);
+    const user = session && (await opts.accounts.users.get(session.userId));
     if (!session || !user || user.disabledAt !== null) {
       clearSessionCookie(req, reply);
       return;

@@ -132,7 +132,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     '/api/v1/session',
     { schema: { tags: ['session'], summary: 'Sign out (needs X-CSRF-Token)' } },
     async (req, reply) => {
-      if (req.session) accounts.signOut(req.session, meta(req));
+      if (req.session) await accounts.signOut(req.session, meta(req));
       clearSessionCookie(req, reply);
       reply.code(204).send();
     },
@@ -229,7 +229,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     async (req, reply) => {
       const user = signedIn(req);
       await ownPassword(user, req.body.currentPassword, req, reply);
-      accounts.totpDisable(user.id);
+      await accounts.totpDisable(user.id);
       reply.code(204).send();
     },
   );
@@ -259,7 +259,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     },
     async (req) => {
       const user = signedIn(req);
-      const sessions = accounts.sessions.listOf(user.id).map(({ key, ...s }) => ({
+      const sessions = (await accounts.sessions.listOf(user.id)).map(({ key, ...s }) => ({
         id: key,
         current: key === req.session?.key,
         ...s,
@@ -279,9 +279,9 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     },
     async (req, reply) => {
       const user = signedIn(req);
-      if (!accounts.sessions.listOf(user.id).some((s) => s.key === req.params.id))
+      if (!(await accounts.sessions.listOf(user.id)).some((s) => s.key === req.params.id))
         throw new HttpProblem(404, 'no such session of yours');
-      accounts.sessions.end(req.params.id);
+      await accounts.sessions.end(req.params.id);
       reply.code(204).send();
     },
   );

@@ -27,7 +27,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
         response: { 200: z.object({ users: z.array(User) }) },
       },
     },
-    async () => ({ users: accounts.users.list() }),
+    async () => ({ users: await accounts.users.list() }),
   );
 
   api.post(
@@ -59,7 +59,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       },
     },
     async (req, reply) => {
-      const user = accounts.users.get(req.params.id);
+      const user = await accounts.users.get(req.params.id);
       if (!user) throw new HttpProblem(404, 'no such user');
       accounts.clearSignInFailures(user.username);
       reply.code(204);
@@ -83,12 +83,14 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       const principal = req.principal;
       if (principal?.kind === 'user' && principal.user.id === req.params.id)
         throw new HttpProblem(400, 'you cannot disable your own account');
-      const target = accounts.users.get(req.params.id);
+      const target = await accounts.users.get(req.params.id);
       if (!target) throw new HttpProblem(404, 'no such user');
-      const activeAdmins = accounts.users.list().filter((u) => u.role === 'admin' && u.disabledAt === null);
+      const activeAdmins = (await accounts.users.list()).filter(
+        (u) => u.role === 'admin' && u.disabledAt === null,
+      );
       if (target.role === 'admin' && activeAdmins.length <= 1)
         throw new HttpProblem(409, 'the last active admin cannot be disabled');
-      return { user: accounts.disable(target.id) };
+      return { user: await accounts.disable(target.id) };
     },
   );
 
@@ -151,6 +153,6 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
         response: { 200: z.object({ entries: z.array(LoginAuditEntry) }) },
       },
     },
-    async (req) => ({ entries: accounts.audit.recent(req.query.limit) }),
+    async (req) => ({ entries: await accounts.audit.recent(req.query.limit) }),
   );
 });

@@ -69,7 +69,7 @@ describe('language and administration', () => {
       communities: [community.residents.wang.communityId],
     });
     const secret = base32Encode(Buffer.from('anju-browser-totp-20'));
-    community.anju.accounts.users.setTotp(user.id, secret);
+    await community.anju.accounts.users.setTotp(user.id, secret);
     const page = await open({ locale: 'en-US' });
     await page.goto('/login');
     await page.locator('input[name="username"]').fill(user.username);

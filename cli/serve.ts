@@ -19,11 +19,13 @@ import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
+import { EmergencyCards } from '../registry/emergency-cards.ts';
 import { Registry } from '../registry/index.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
+import { openDatabases } from './databases.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
 const REVOCATION_CHECK_MS = 15_000;
@@ -153,6 +155,12 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
+  // Stores already on the asynchronous Database (the emergency cards) get their own connection to
+  // registry.db, opened only now: Registry.open and the alerting runtime above have brought the files to
+  // their old PRAGMA user_version, which openDatabases then adopts before applying the newer migrations.
+  // TODO(issue 11): one connection once the registry itself moves to openDatabases.
+  const databases = await openDatabases({ dataDir: config.dataDir });
+  const emergencyCards = new EmergencyCards(databases.registry);
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
     signal: (signal) => alerting.alerts.apply(signal),
@@ -232,6 +240,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       accounts,
       alerts: alerting.alerts,
       residentRules,
+      emergencyCards,
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
@@ -288,6 +297,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
+      await databases.close().catch((err: unknown) => log.error({ err }, 'databases not closed cleanly'));
       try {
         registry.close();
       } catch (err) {

@@ -11,12 +11,14 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
 import type { AlertService } from '../alerting/alerts/index.ts';
+import type { EmergencyCards } from '../registry/emergency-cards.ts';
 import type { Registry } from '../registry/index.ts';
 import { Scopes, type Accounts } from './accounts/index.ts';
 import access from './plugins/access.ts';
 import alertRoutes from './plugins/alerts.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
+import emergencyCardRoutes from './plugins/emergency-cards.ts';
 import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
@@ -42,6 +44,7 @@ export interface DashboardOptions {
   accounts: Accounts;
   alerts: AlertService;
   residentRules: ResidentRuleStore;
+  emergencyCards: EmergencyCards;
   /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
   rulesFile?: string;
   /** The Socket.IO server (attached to this app's HTTP server by the composition). */
@@ -122,6 +125,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(alertRoutes, { alerts: d.alerts, views });
   await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
+  await app.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });
   await app.register(timeZoneRoutes, { registry: d.registry });
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });

@@ -19,6 +19,7 @@ import alertRoutes from './plugins/alerts.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
 import emergencyCardRoutes from './plugins/emergency-cards.ts';
+import homeReadings from './plugins/home-readings.ts';
 import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
@@ -124,6 +125,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(sessionRoutes, { accounts: d.accounts });
   await app.register(alertRoutes, { alerts: d.alerts, views });
   await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
+  await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
   await app.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });
   await app.register(timeZoneRoutes, { registry: d.registry });

@@ -241,6 +241,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       alerts: alerting.alerts,
       residentRules,
       emergencyCards,
+      judgements: alerting.engine,
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),

@@ -11,6 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
 import type { AlertService } from '../alerting/alerts/index.ts';
+import type { ResidentJudgements } from '../alerting/engine.ts';
 import type { EmergencyCards } from '../registry/emergency-cards.ts';
 import type { Registry } from '../registry/index.ts';
 import { Scopes, type Accounts } from './accounts/index.ts';
@@ -46,6 +47,8 @@ export interface DashboardOptions {
   alerts: AlertService;
   residentRules: ResidentRuleStore;
   emergencyCards: EmergencyCards;
+  /** What the rule engine holds about each resident now (last activity, devices offline, inactivity). */
+  judgements: ResidentJudgements;
   /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
   rulesFile?: string;
   /** The Socket.IO server (attached to this app's HTTP server by the composition). */
@@ -124,7 +127,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(readings, opts.readings);
   await app.register(sessionRoutes, { accounts: d.accounts });
   await app.register(alertRoutes, { alerts: d.alerts, views });
-  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
+  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
   await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
   await app.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });

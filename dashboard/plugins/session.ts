@@ -269,6 +269,21 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
   );
 
   api.delete(
+    '/api/v1/me/sessions',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'End every session of yours but this one',
+        response: { 200: z.object({ ended: z.number().int() }) },
+      },
+    },
+    async (req) => {
+      const user = signedIn(req);
+      return { ended: await accounts.sessions.endAllOf(user.id, req.session?.key) };
+    },
+  );
+
+  api.delete(
     '/api/v1/me/sessions/:id',
     {
       schema: {

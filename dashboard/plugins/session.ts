@@ -47,6 +47,7 @@ function sessionUser(user: User): SessionUser {
     displayName: user.displayName,
     role: user.role,
     language: user.language,
+    twoFactor: user.twoFactor,
   };
 }
 

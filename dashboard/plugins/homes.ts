@@ -1,8 +1,8 @@
 // The homes overview: every home in the caller's scope as a tile with the one status staff must see
-// first. In order of urgency: an unresolved alert; a device the rule engine holds offline or silent; no
-// sign of life for longer than the resident's routine allows (the absence rule); otherwise fine. The
-// judgement is the engine's own (ResidentJudgements), so a tile and the alerts never disagree, and no
-// request queries the telemetry store.
+// first. In order of urgency: an unresolved alert; a device the rule engine holds offline or silent (or
+// one that never reported); no sign of life for longer than the resident's routine allows (the absence
+// rule); otherwise fine. The judgement is the engine's own (ResidentJudgements), so a tile and the
+// alerts never disagree, and no request queries the telemetry store.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -97,7 +97,11 @@ export default fp(async function homeRoutesPlugin(app: FastifyInstance, opts: Ho
         const judged = residents
           .map((r) => opts.judgements.judgement(r.id))
           .filter((j): j is ResidentJudgement => j !== undefined);
-        const offlineDevices = [...new Set(judged.flatMap((j) => j.offlineDevices))];
+        // A device registered but never heard from is offline too: the rules cannot miss what never came.
+        const neverSeen = devices.filter((d) => d.revokedAt === null && !d.online && d.lastSeen === null);
+        const offlineDevices = [
+          ...new Set([...judged.flatMap((j) => j.offlineDevices), ...neverSeen.map((d) => d.id)]),
+        ];
         const alerts = openAlerts.get(path.homeId) ?? 0;
         const status: HomeStatus =
           alerts > 0

@@ -13,10 +13,12 @@
 import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../gateway/ports.ts';
 import { Backlog, DEFAULT_BACKLOG, type BacklogOptions } from './backlog.ts';
+import { ABSENCE_RULE } from './rules/absence.ts';
 import { DeviceBinding } from './rules/binding.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 import type { RuleConfig } from './rules/schema.ts';
 import { Subject, type SubjectState } from './rules/subject.ts';
+import { orNull } from './rules/threshold.ts';
 import { SubjectTimers, TimerQueue } from './rules/timers.ts';
 import type { AlertSignal } from './signals.ts';
 
@@ -49,6 +51,23 @@ export interface ResidentContext {
 export interface EngineSnapshot {
   clock: number;
   residents: Record<string, SubjectState>;
+}
+
+/** What the rules think of a resident now, for overviews that must agree with the alerts. */
+export interface ResidentJudgement {
+  /** Last sign of life at home (motion, a door, water, steps, a button), Unix ms. */
+  lastActivity: number | null;
+  /** Last message of any of the resident's devices, Unix ms. */
+  lastReport: number | null;
+  /** Devices the device.offline rule holds offline or silent now. */
+  offlineDevices: string[];
+  /** The absence rule finds no sign of life for longer than the resident's routine allows. */
+  inactive: boolean;
+}
+
+/** The read side of the engine the dashboard is given. */
+export interface ResidentJudgements {
+  judgement(residentId: string): ResidentJudgement | undefined;
 }
 
 export interface EngineStats {
@@ -245,6 +264,24 @@ export class RuleEngine {
   markDirty(residentId: string): void {
     const subject = this.subjects.get(residentId);
     if (subject) subject.dirty = true;
+  }
+
+  /** What the rules hold about a resident now; undefined for one none of whose devices has reported. */
+  judgement(residentId: string): ResidentJudgement | undefined {
+    const subject = this.subjects.get(residentId);
+    if (!subject) return undefined;
+    let lastReport = NaN;
+    const offlineDevices: string[] = [];
+    for (const [deviceId, binding] of subject.devices) {
+      if (binding.lastSeen > lastReport || Number.isNaN(lastReport)) lastReport = binding.lastSeen;
+      if (subject.outlet.raisedBy('device.offline', deviceId)) offlineDevices.push(deviceId);
+    }
+    return {
+      lastActivity: orNull(subject.lastActivity),
+      lastReport: orNull(lastReport),
+      offlineDevices,
+      inactive: subject.outlet.level(ABSENCE_RULE) >= 0,
+    };
   }
 
   /** Loads saved state into a fresh engine, rebuilding device bindings and timers from the context. */

@@ -24,6 +24,7 @@ import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
+import { EmergencyCards } from '../registry/emergency-cards.ts';
 import { Registry } from '../registry/index.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
@@ -107,7 +108,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     tokenUseWrites: writeHealth.reporter('api_tokens'),
   });
   // The registry's database behind the asynchronous interface, for the stores already moved onto it
-  // (accounts). Opened after Registry.open, which made or upgraded the file, so that its old version is
+  // (accounts, emergency cards). Opened after Registry.open, which made or upgraded the file, so that its old version is
   // adopted. TODO(issue 11): `dbs.registry` from openDatabases once the registry itself is on it.
   const registryDb: Database = SqliteDatabase.open(path.join(config.dataDir, REGISTRY_FILE));
   await migrate(registryDb, REGISTRY_OWNERS, { legacy: LEGACY_REGISTRY_FILE });
@@ -163,6 +164,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
+  const emergencyCards = new EmergencyCards(registryDb);
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
     signal: (signal) => alerting.alerts.apply(signal),
@@ -239,6 +241,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       accounts,
       alerts: alerting.alerts,
       residentRules,
+      emergencyCards,
+      judgements: alerting.engine,
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),

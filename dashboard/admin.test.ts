@@ -317,52 +317,69 @@ describe("a resident's rule thresholds", () => {
 });
 
 describe('the homes overview', () => {
-  it('shows each home as alert, device offline, no recent activity or fine, most urgent first', async () => {
-    const [alerting, offline, quiet, lively, empty] = await Promise.all(
-      ['Alerting', 'Offline', 'Quiet', 'Lively', 'Empty'].map(async (name) =>
+  it("shows each home as the rule engine judges it, most urgent first, and 'never' only without any report", async () => {
+    const [alerting, offline, quiet, lively, heartbeats, empty] = await Promise.all(
+      ['Alerting', 'Offline', 'Quiet', 'Lively', 'Heartbeats', 'Empty'].map(async (name) =>
         addCommunity(anju, `Homes ${name}`, 1),
       ),
     ).then((cs) => cs.map((c) => c.residents[0]!));
     const now = Date.now();
     raiseAlert(anju, alerting!.id);
+    // Registered, never heard from.
     await anju.registry.addDevice({ id: 'watch-offline', kind: 'wearable', residentId: offline!.id });
+    // Motion 20 h ago (uploaded late) and none since, and motion an hour ago, through MQTT and the rules.
     for (const [home, id, motionAt] of [
-      [quiet!, 'env-quiet', now - 13 * 3_600_000],
+      [quiet!, 'env-quiet', now - 20 * 3_600_000],
       [lively!, 'env-lively', now - 3_600_000],
+      [heartbeats!, 'env-heartbeats', null],
     ] as const) {
-      await anju.registry.addDevice({ id, kind: 'env_monitor', homeId: home.homeId });
-      anju.registry.markOnline(id, now);
-      await anju.store.write([
-        {
-          measurement: 'env',
-          tags: { deviceId: id, homeId: home.homeId },
-          fields: { motion: true },
-          ts: motionAt,
-          seq: 1,
-        },
-        {
-          measurement: 'env',
-          tags: { deviceId: id, homeId: home.homeId },
-          fields: { motion: false },
-          ts: now - 60_000,
-          seq: 2,
-        },
-      ]);
+      const { secret } = await anju.registry.addDevice({ id, kind: 'env_monitor', homeId: home.homeId });
+      const client = await connectDevice(anju, { id, secret });
+      let seq = 0;
+      const send = (channel: 'telemetry' | 'heartbeat', body: object) =>
+        client.publishAsync(topicFor(id, channel), JSON.stringify({ seq: ++seq, ...body }), { qos: 1 });
+      if (motionAt !== null) await send('telemetry', { ts: motionAt, motion: true });
+      await send('heartbeat', { ts: now - 60_000, firmware: '1.0.0', rssi: -60, uptime: 100 });
+      await client.endAsync();
     }
-    const { homes } = await json<{
-      homes: { homeId: string; status: string; openAlerts: number; lastActivityAt: number | null }[];
-    }>(await admin.get('/api/v1/homes'));
+    const engine = anju.alerting.engine;
+    await waitFor(() => engine.judgement(quiet!.id)?.inactive === true, 10_000);
+    await waitFor(() => engine.judgement(heartbeats!.id)?.lastReport != null, 10_000);
+    // Staff closed the inactivity alert, but nobody has moved since: the tile still says so.
+    const absence = anju.alerting.alerts
+      .list({ residentIds: [quiet!.id], state: 'active', limit: 10 })
+      .find((a) => a.ruleId === 'absence.routine');
+    expect(absence).toBeDefined();
+    anju.alerting.alerts.resolve(absence!.id, 'someone', 'other');
+
+    type Tile = {
+      homeId: string;
+      status: string;
+      openAlerts: number;
+      offlineDevices: string[];
+      lastActivityAt: number | null;
+      lastReportAt: number | null;
+    };
+    const { homes } = await json<{ homes: Tile[] }>(await admin.get('/api/v1/homes'));
     const tile = (r: { homeId: string }) => homes.find((h) => h.homeId === r.homeId);
     expect(tile(alerting!)).toMatchObject({ status: 'alert', openAlerts: 1 });
-    expect(tile(offline!)).toMatchObject({ status: 'device_offline', openAlerts: 0 });
+    expect(tile(offline!)).toMatchObject({
+      status: 'device_offline',
+      offlineDevices: ['watch-offline'],
+      lastReportAt: null,
+    });
     expect(tile(quiet!)).toMatchObject({
       status: 'no_recent_activity',
-      lastActivityAt: now - 13 * 3_600_000,
+      lastActivityAt: now - 20 * 3_600_000,
     });
     expect(tile(lively!)).toMatchObject({ status: 'ok', lastActivityAt: now - 3_600_000 });
+    // Heartbeats are reports, not signs of life: not "never", and no activity either.
+    expect(tile(heartbeats!)).toMatchObject({ status: 'ok', lastActivityAt: null });
+    expect(tile(heartbeats!)!.lastReportAt).toBeGreaterThanOrEqual(now - 60_000);
     expect(tile(empty!)).toMatchObject({
       status: 'ok',
       lastActivityAt: null,
+      lastReportAt: null,
       residents: [{ id: empty!.id }],
     });
   });

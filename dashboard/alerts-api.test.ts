@@ -61,12 +61,28 @@ describe('GET /api/v1/alerts', () => {
 });
 
 describe('GET /api/v1/alerts/:id', () => {
-  it('returns the alert with its audit trail and deliveries', async () => {
-    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.smoke' });
-    await anju.alerting.alerts.advanceTo(Date.now()); // the console step goes out at once
+  it('returns the alert with its audit trail and deliveries, each recipient by name and relation', async () => {
+    const son = anju.registry.addContact({
+      residentId: north.residents[0]!.id,
+      name: '王磊',
+      relation: 'family',
+      channels: ['app'],
+    });
+    const opened = Date.now();
+    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.smoke', at: opened });
+    await anju.alerting.alerts.advanceTo(opened); // the console step goes out at once
+    await anju.alerting.alerts.advanceTo(opened + 2 * 60_000 + 1); // then the family's
     const res = await staff.get(`/api/v1/alerts/${alert.id}`);
     expect(res.status).toBe(200);
-    const body = await json<{ alert: AlertView; history: AuditEntry[]; deliveries: Delivery[] }>(res);
+    const body = await json<{
+      alert: AlertView;
+      history: AuditEntry[];
+      deliveries: Delivery[];
+      recipients: Record<string, { name: string; role: string }>;
+    }>(res);
+    expect(body.recipients[`console:${north.id}`]).toEqual({ name: 'North', role: 'console' });
+    expect(body.deliveries.map((d) => d.recipient)).toContain(`contact:${son.id}`);
+    expect(body.recipients[`contact:${son.id}`]).toEqual({ name: '王磊', role: 'family' });
     expect(body.alert).toMatchObject({ id: alert.id, state: 'open', residentName: north.residents[0]!.name });
     expect(body.history[0]).toMatchObject({ action: 'opened', actor: 'system' });
     expect(body.deliveries.length).toBeGreaterThan(0);

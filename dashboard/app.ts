@@ -11,12 +11,16 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import type { Server as SocketIoServer } from 'socket.io';
 import type { AlertService } from '../alerting/alerts/index.ts';
+import type { ResidentJudgements } from '../alerting/engine.ts';
+import type { EmergencyCards } from '../registry/emergency-cards.ts';
 import type { Registry } from '../registry/index.ts';
 import { Scopes, type Accounts } from './accounts/index.ts';
 import access from './plugins/access.ts';
 import alertRoutes from './plugins/alerts.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
+import emergencyCardRoutes from './plugins/emergency-cards.ts';
+import homeReadings from './plugins/home-readings.ts';
 import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
@@ -42,6 +46,9 @@ export interface DashboardOptions {
   accounts: Accounts;
   alerts: AlertService;
   residentRules: ResidentRuleStore;
+  emergencyCards: EmergencyCards;
+  /** What the rule engine holds about each resident now (last activity, devices offline, inactivity). */
+  judgements: ResidentJudgements;
   /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
   rulesFile?: string;
   /** The Socket.IO server (attached to this app's HTTP server by the composition). */
@@ -122,8 +129,10 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(readings, opts.readings);
   await app.register(sessionRoutes, { accounts: d.accounts });
   await app.register(alertRoutes, { alerts: d.alerts, views });
-  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, store: opts.readings.store });
+  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
+  await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
+  await app.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });
   await app.register(timeZoneRoutes, { registry: d.registry });
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });

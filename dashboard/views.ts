@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Alert } from '../alerting/alerts/index.ts';
 import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
-import type { Device, Registry } from '../registry/index.ts';
+import { CONTACT_RELATIONS, type Device, type Registry } from '../registry/index.ts';
 
 /** Who acted, as people read it: a user's display name and role, an API token, or Anju itself. */
 export const Person = z.object({
@@ -13,6 +13,13 @@ export const Person = z.object({
   role: z.enum(['admin', 'staff', 'family', 'token', 'system']),
 });
 export type Person = z.infer<typeof Person>;
+
+/** Whom a delivery went to, as people read it: a contact by name and relation, a community's console. */
+export const RecipientView = z.object({
+  name: z.string(),
+  role: z.enum(['console', ...CONTACT_RELATIONS, 'webhook']),
+});
+export type RecipientView = z.infer<typeof RecipientView>;
 
 export const AlertView = Alert.extend({
   residentName: z
@@ -98,6 +105,26 @@ export class Views {
     if (actor.startsWith('token:')) return { name: actor.slice('token:'.length), role: 'token' };
     const user = await this.opts.user?.(actor);
     return user && { name: user.displayName, role: user.role };
+  }
+
+  /**
+   * The recipients of an alert's deliveries (`console:<community>`, `contact:<id>`, `webhook:<name>`) by
+   * name: the contacts are the resident's, the console is the community's.
+   */
+  async recipients(alert: Alert, keys: Iterable<string>): Promise<Record<string, RecipientView>> {
+    const resident = await this.opts.registry.getResident(alert.residentId);
+    const out: Record<string, RecipientView> = {};
+    for (const key of keys) {
+      const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      if (kind === 'console' && resident?.home.communityId === id)
+        out[key] = { name: resident.home.community, role: 'console' };
+      else if (kind === 'webhook') out[key] = { name: id, role: 'webhook' };
+      else if (kind === 'contact') {
+        const contact = resident?.contacts.find((c) => c.id === id);
+        if (contact) out[key] = { name: contact.name, role: contact.relation };
+      }
+    }
+    return out;
   }
 
   async alert(alert: Alert): Promise<AlertView> {

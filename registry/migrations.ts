@@ -96,12 +96,67 @@ const v1 = (d: Dialect) => `
   );
 `;
 
+/** Refuses UPDATE, DELETE (and in PostgreSQL TRUNCATE) on an audit table, in either dialect. */
+export function appendOnly(d: Dialect, table: string, message: string): string {
+  return d === 'sqlite'
+    ? `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;
+       CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;`
+    : `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'check_violation'; END $$;
+       CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
+         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
+       -- TRUNCATE fires no row trigger; SQLite has no TRUNCATE.
+       CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`;
+}
+
+// The emergency card: what a person arriving at the door or calling an ambulance needs. The photo is kept
+// apart (base64 text: the SQL interface passes strings and numbers) so reading the card stays small. The
+// access log has no foreign key: who opened a card stays on record after the resident leaves.
+const v2 = (d: Dialect) => `
+  CREATE TABLE emergency_cards (
+    resident_id TEXT PRIMARY KEY REFERENCES residents (id) ON DELETE CASCADE,
+    phone TEXT,
+    medications TEXT,
+    allergies TEXT,
+    doctor_name TEXT,
+    doctor_phone TEXT,
+    key_safe TEXT,
+    key_holder_name TEXT,
+    key_holder_phone TEXT,
+    notes TEXT,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE emergency_card_photos (
+    resident_id TEXT PRIMARY KEY REFERENCES residents (id) ON DELETE CASCADE,
+    content_type TEXT NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
+    data_base64 TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE emergency_card_access (
+    id ${d === 'sqlite' ? 'INTEGER PRIMARY KEY' : 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'},
+    resident_id TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL
+  );
+  CREATE INDEX emergency_card_access_by_resident ON emergency_card_access (resident_id, at);
+  ${appendOnly(d, 'emergency_card_access', 'the emergency card access log is append-only')}
+`;
+
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'hierarchy with time zones, residents, contacts, devices, API tokens',
     sqlite: v1('sqlite'),
     postgres: v1('postgres'),
+  },
+  {
+    version: 2,
+    name: 'emergency cards, their photos and who opened them',
+    sqlite: v2('sqlite'),
+    postgres: v2('postgres'),
   },
 ];
 

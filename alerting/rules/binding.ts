@@ -61,6 +61,11 @@ export class DeviceBinding {
     return this.subject.id;
   }
 
+  /** When the device last sent anything, NaN before the first message. */
+  get lastSeen(): number {
+    return this.health.lastSeenAt;
+  }
+
   /**
    * `ts` is the message's event time (engine.ts eventTime), `arrivedAt` when it reached Anju. A device is
    * alive when its messages arrive: one uploading a backlog of old readings is online, not silent.

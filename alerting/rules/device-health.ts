@@ -36,6 +36,11 @@ export class DeviceHealthRules {
     private readonly kind: DeviceKind,
   ) {}
 
+  /** When the device's last message arrived, NaN before the first. */
+  get lastSeenAt(): number {
+    return this.lastSeen;
+  }
+
   /** Any message from the device itself (not its last will). */
   seen(ts: number): void {
     if (!(ts <= this.lastSeen)) this.lastSeen = ts;

@@ -3,19 +3,7 @@
 // them.
 import type { Migration, SchemaOwner } from '../../database/migrations.ts';
 import type { Dialect } from '../../database/sql.ts';
-import { jsonCheck } from '../../registry/migrations.ts';
-
-const appendOnly = (d: Dialect, table: string, message: string) =>
-  d === 'sqlite'
-    ? `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;
-       CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;`
-    : `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'check_violation'; END $$;
-       CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
-         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
-       -- TRUNCATE fires no row trigger; SQLite has no TRUNCATE.
-       CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
-         FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`;
+import { appendOnly, jsonCheck } from '../../registry/migrations.ts';
 
 const v1 = (d: Dialect) => `
   CREATE TABLE users (

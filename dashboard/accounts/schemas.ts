@@ -63,6 +63,7 @@ export const SessionUser = User.pick({
   displayName: true,
   role: true,
   language: true,
+  twoFactor: true,
 });
 export type SessionUser = z.infer<typeof SessionUser>;
 

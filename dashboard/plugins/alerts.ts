@@ -14,7 +14,7 @@ import {
   type AlertService,
 } from '../../alerting/alerts/index.ts';
 import { Severity } from '../../alerting/signals.ts';
-import { AlertView, Person, type Views } from '../views.ts';
+import { AlertView, Person, RecipientView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
 import { HttpProblem } from './problem.ts';
@@ -92,6 +92,9 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
             history: z.array(AuditEntry),
             deliveries: z.array(Delivery),
             people: z.record(z.string(), Person).meta({ description: 'Who each actor of the history is.' }),
+            recipients: z
+              .record(z.string(), RecipientView)
+              .meta({ description: 'Who each recipient of the deliveries is, by name and relation.' }),
           }),
         },
       },
@@ -100,11 +103,16 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       const alert = alerts.get(req.params.id);
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
       const history = alerts.history(alert.id);
+      const deliveries = scopeOf(req).role === 'family' ? [] : await alerts.deliveries(alert.id);
       return {
         alert: await views.alert(alert),
         history,
-        deliveries: scopeOf(req).role === 'family' ? [] : alerts.deliveries(alert.id),
+        deliveries,
         people: await views.people(history.map((e) => e.actor)),
+        recipients: await views.recipients(
+          alert,
+          deliveries.map((d) => d.recipient),
+        ),
       };
     },
   );

@@ -12,7 +12,7 @@ const MAX_WINDOWS = 10_000;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS } as const;
 
 /** A time as Unix ms or ISO 8601. */
-const Instant = z
+export const Instant = z
   .string()
   .transform((v, ctx) => {
     const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
@@ -27,7 +27,7 @@ const Instant = z
   .meta({ description: 'Unix milliseconds or ISO 8601, e.g. 2026-11-24T08:00:00+08:00.' });
 
 /** A window length such as `30s`, `5m`, `1h`, `1d` or plain milliseconds. */
-const Duration = z
+export const Duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)?$/, 'expected a duration such as 30s, 5m, 1h or 1d')
   .transform((v) => {

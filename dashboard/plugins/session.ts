@@ -47,6 +47,7 @@ function sessionUser(user: User): SessionUser {
     displayName: user.displayName,
     role: user.role,
     language: user.language,
+    twoFactor: user.twoFactor,
   };
 }
 
@@ -265,6 +266,21 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         ...s,
       }));
       return { sessions };
+    },
+  );
+
+  api.delete(
+    '/api/v1/me/sessions',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'End every session of yours but this one',
+        response: { 200: z.object({ ended: z.number().int() }) },
+      },
+    },
+    async (req) => {
+      const user = signedIn(req);
+      return { ended: await accounts.sessions.endAllOf(user.id, req.session?.key) };
     },
   );
 

@@ -127,6 +127,23 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
   );
 
   api.delete(
+    '/api/v1/users/:id/sessions',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags: ['users'],
+        summary: 'End every session of a user (a lost laptop); they may sign in again',
+        params: UserParams,
+        response: { 200: z.object({ ended: z.number().int() }) },
+      },
+    },
+    async (req) => {
+      if (!(await accounts.users.get(req.params.id))) throw new HttpProblem(404, `no user ${req.params.id}`);
+      return { ended: await accounts.sessions.endAllOf(req.params.id) };
+    },
+  );
+
+  api.delete(
     '/api/v1/users/:id/totp',
     {
       config: ADMIN_ONLY,

@@ -71,6 +71,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   return (await res.json()) as T;
 }
 
+/** Sends a file as the request body with its own content type (an image upload). */
+export async function upload(path: string, file: Blob): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': file.type || 'application/octet-stream' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, { method: 'PUT', headers, credentials: 'same-origin', body: file });
+  if (!res.ok) throw await problemOf(res);
+}
+
 export const api = {
   get: <T>(path: string) => request<T>('GET', path),
   post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),

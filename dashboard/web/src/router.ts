@@ -1,4 +1,4 @@
-// A router the size of this app: seven pages, one with a parameter. The path lives in a ref that the
+// A router the size of this app: eight pages, one with a parameter. The path lives in a ref that the
 // History API and popstate keep in step; App.vue picks the page from it.
 import { ref } from 'vue';
 
@@ -10,6 +10,7 @@ export type Route =
   | { name: 'devices' }
   | { name: 'family' }
   | { name: 'admin' }
+  | { name: 'account' }
   | { name: 'home' }
   | { name: 'not_found' };
 
@@ -27,6 +28,7 @@ export function parseRoute(path: string): Route {
       case 'devices':
       case 'family':
       case 'admin':
+      case 'account':
         return { name: first };
     }
   }

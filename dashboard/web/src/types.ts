@@ -15,6 +15,7 @@ export interface SessionUser {
   displayName: string;
   role: Role;
   language: Language;
+  twoFactor: boolean;
 }
 
 export interface SessionInfo {
@@ -42,6 +43,13 @@ export interface AlertDetail {
   deliveries: Delivery[];
   /** Who each actor of the history is. */
   people: Record<string, Person>;
+  /** Who each delivery's recipient (`console:…`, `contact:…`, `webhook:…`) is. */
+  recipients: Record<string, RecipientView>;
+}
+
+export interface RecipientView {
+  name: string;
+  role: 'console' | 'webhook' | Contact['relation'];
 }
 
 export type HomeStatus = 'ok' | 'alert' | 'device_offline' | 'no_recent_activity';
@@ -56,7 +64,10 @@ export interface HomeView {
   residents: { id: string; name: string }[];
   status: HomeStatus;
   openAlerts: number;
+  /** The rule engine's: devices it holds offline, last sign of life, last report of any device. */
+  offlineDevices: string[];
   lastActivityAt: number | null;
+  lastReportAt: number | null;
 }
 
 export interface DeviceView {
@@ -81,6 +92,57 @@ export interface ResidentPageData {
   alerts: AlertView[];
 }
 
+export interface HomeSeries {
+  measurement: string;
+  type: 'numeric' | 'state';
+  unit: string;
+  readings: Reading[];
+}
+
+/** GET /api/v1/residents/:id/devices/readings */
+export interface HomeReadings {
+  from: number;
+  to: number;
+  every: number;
+  devices: {
+    id: string;
+    kind: Device['kind'];
+    room: Device['room'];
+    wornBy: string | null;
+    series: HomeSeries[];
+  }[];
+}
+
+export interface EmergencyCardFields {
+  phone: string | null;
+  medications: string | null;
+  allergies: string | null;
+  doctorName: string | null;
+  doctorPhone: string | null;
+  keySafe: string | null;
+  keyHolderName: string | null;
+  keyHolderPhone: string | null;
+  notes: string | null;
+}
+
+/** GET /api/v1/residents/:id/emergency-card */
+export interface EmergencyCardData {
+  card: EmergencyCardFields & { hasPhoto: boolean; updatedAt: number | null; updatedBy: string | null };
+  resident: { id: string; name: string };
+  contacts: { name: string; relation: Contact['relation']; phone: string | null }[];
+  access: { at: number; actor: string }[];
+  people: Record<string, Person>;
+}
+
+export interface SessionView {
+  id: string;
+  current: boolean;
+  createdAt: number;
+  lastUsedAt: number;
+  address: string;
+  userAgent: string | null;
+}
+
 export interface Reading {
   ts: number;
   value: number | boolean | string;
@@ -94,6 +156,8 @@ export interface UserView {
   language?: Language;
   communities?: string[];
   residents?: string[];
+  disabledAt?: number | null;
+  twoFactor?: boolean;
 }
 
 export type Channel = 'app' | 'email' | 'sms';

@@ -8,6 +8,7 @@ import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
+import type { Database } from '../database/sql.ts';
 import type { Channel } from './channels/channel.ts';
 import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
@@ -18,7 +19,10 @@ import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/loa
 import { watchRules } from './rules/watch.ts';
 
 export interface AlertingOptions {
+  /** Rule state (rules.db) stays here, and alerts too when `alertsDb` is not given. */
   dataDir: string;
+  /** The alerts database from openDatabases (SQLite or PostgreSQL); the caller closes it. */
+  alertsDb?: Database;
   registry: Registry;
   journal: Journal;
   logger: Logger;
@@ -53,10 +57,11 @@ export interface RunningAlerting {
 
 const CATCH_UP_BATCH = 5000;
 
-export function startAlerting(opts: AlertingOptions): RunningAlerting {
+export async function startAlerting(opts: AlertingOptions): Promise<RunningAlerting> {
   const { journal, logger } = opts;
   const notifications = loadNotifications(opts.notificationsFile);
-  const alerts = AlertService.open({
+  const alerts = await AlertService.open({
+    db: opts.alertsDb,
     dataDir: opts.dataDir,
     directory: registryDirectory(opts.registry),
     channels: [...opts.channels, ...notificationChannels(notifications)],
@@ -79,7 +84,11 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     rules: currentRules(),
     onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
-  engine.onSignal((signal) => alerts.apply(signal));
+  // The reading path does not wait for the alerts database: apply() queues the signal and stores it in
+  // order; what fails is logged here, never left as an unhandled rejection.
+  engine.onSignal((signal) => {
+    alerts.apply(signal).catch((err: unknown) => logger.error({ err, signal }, 'alert signal not applied'));
+  });
 
   // A resident added to a home (here, or by the CLI in another process) is watched by the home's devices
   // from their next reading on, without a restart.

@@ -20,6 +20,7 @@ import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
+import { openDatabases } from './databases.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
@@ -141,8 +142,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const residentRules = new ResidentRuleStore(registry.database);
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
-  const alerting = startAlerting({
+  // Opened after the registry's own file handling, whose legacy versions openDatabases adopts.
+  const dbs = await openDatabases({ dataDir: config.dataDir });
+  const alerting = await startAlerting({
     dataDir: config.dataDir,
+    alertsDb: dbs.alerts,
     registry,
     journal,
     logger: log.child({ part: 'alerting' }),
@@ -155,7 +159,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
-    signal: (signal) => alerting.alerts.apply(signal),
+    signal: (signal) =>
+      void alerting.alerts
+        .apply(signal)
+        .catch((err: unknown) => log.error({ err }, 'storage alarm not applied')),
     logger: log.child({ part: 'storage' }),
   });
   storageAlarm.check();
@@ -284,6 +291,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await new Promise((r) => io.close(() => r(undefined)));
       await http.close().catch(() => undefined);
       await alerting.close();
+      await dbs.close();
       await writer.stop();
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));

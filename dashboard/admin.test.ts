@@ -324,7 +324,7 @@ describe('the homes overview', () => {
       ),
     ).then((cs) => cs.map((c) => c.residents[0]!));
     const now = Date.now();
-    raiseAlert(anju, alerting!.id);
+    await raiseAlert(anju, alerting!.id);
     await anju.registry.addDevice({ id: 'watch-offline', kind: 'wearable', residentId: offline!.id });
     for (const [home, id, motionAt] of [
       [quiet!, 'env-quiet', now - 13 * 3_600_000],

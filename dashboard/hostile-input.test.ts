@@ -31,7 +31,7 @@ beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
   const north = addCommunity(anju, 'North');
   residentId = north.residents[0]!.id;
-  alertId = raiseAlert(anju, residentId).id;
+  alertId = (await raiseAlert(anju, residentId)).id;
   admin = await signedInAdmin(anju);
   family = await signedIn(anju, 'family', { residents: [north.residents[1]!.id] });
 });

@@ -151,9 +151,9 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
     function on<S extends z.ZodType, A>(
       event: string,
       schema: S,
-      handle: (input: z.output<S>, principal: Principal) => A,
+      handle: (input: z.output<S>, principal: Principal) => A | Promise<A>,
     ): void {
-      socket.on(event, (payload: unknown, ack: unknown) => {
+      socket.on(event, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return; // every action answers; one that cannot be answered is not run
         const reply = ack as (result: A | ReturnType<typeof refusal>) => void;
         const parsed = schema.safeParse(payload);
@@ -165,7 +165,7 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
           return;
         }
         try {
-          reply(handle(parsed.data, principal));
+          reply(await handle(parsed.data, principal));
         } catch (err) {
           const status = statusOf(err);
           if (status === undefined) {
@@ -177,27 +177,28 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
       });
     }
 
-    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, (req, principal): ActionAck => {
+    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, async (req, principal): Promise<ActionAck> => {
       const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
-      return { ok: true, alert: views.alert(alerts.acknowledge(req.id, scope.actor, req.note)) };
+      return { ok: true, alert: views.alert(await alerts.acknowledge(req.id, scope.actor, req.note)) };
     });
 
-    on(SOCKET_ACTIONS.resolve, ResolveRequest, (req, principal): ActionAck => {
+    on(SOCKET_ACTIONS.resolve, ResolveRequest, async (req, principal): Promise<ActionAck> => {
       const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
       if (!scope.mayResolve(alert))
         return refusal(403, 'staff close SOS and fall alerts; you may acknowledge it');
-      return { ok: true, alert: views.alert(alerts.resolve(req.id, scope.actor, req.outcome, req.note)) };
+      const resolved = await alerts.resolve(req.id, scope.actor, req.outcome, req.note);
+      return { ok: true, alert: views.alert(resolved) };
     });
 
-    on(SOCKET_ACTIONS.sync, SyncRequest, (req, principal): SyncAck => {
+    on(SOCKET_ACTIONS.sync, SyncRequest, async (req, principal): Promise<SyncAck> => {
       const filter = scopes.of(principal).alertFilter();
       return {
         ok: true,
-        alerts: views.alerts(alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
+        alerts: views.alerts(await alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
       };
     });
   });

@@ -65,7 +65,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       if (q.residentId !== undefined && !scope.seesResident(q.residentId)) {
         throw new HttpProblem(403, 'this is outside what you may see');
       }
-      const found = alerts.list({
+      const found = await alerts.list({
         ...scope.alertFilter(),
         ...(q.residentId !== undefined ? { residentIds: [q.residentId] } : {}),
         state: q.state,
@@ -97,13 +97,13 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       },
     },
     async (req) => {
-      const alert = alerts.get(req.params.id);
+      const alert = await alerts.get(req.params.id);
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
-      const history = alerts.history(alert.id);
+      const history = await alerts.history(alert.id);
       return {
         alert: views.alert(alert),
         history,
-        deliveries: scopeOf(req).role === 'family' ? [] : alerts.deliveries(alert.id),
+        deliveries: scopeOf(req).role === 'family' ? [] : await alerts.deliveries(alert.id),
         people: views.people(history.map((e) => e.actor)),
       };
     },
@@ -114,7 +114,9 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Take the alert on ("I\'m on it"): escalation stops; 409 unless open',
+        summary:
+          'Take the alert on ("I\'m on it"): escalation stops; 409 unless open, or when someone else ' +
+          'changed it meanwhile',
         params: IdParams,
         body: z.strictObject({ note: Note.optional() }),
         response: { 200: AlertBody },
@@ -141,7 +143,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
     },
     async (req) => {
       const scope = scopeOf(req);
-      const current = alerts.get(req.params.id);
+      const current = await alerts.get(req.params.id);
       if (current && !scope.mayResolve(current)) {
         throw new HttpProblem(403, 'staff close SOS and fall alerts; you may acknowledge it');
       }

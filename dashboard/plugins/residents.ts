@@ -88,7 +88,7 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
         resident,
         contacts,
         devices: await views.devices(devices),
-        alerts: views.alerts(alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
+        alerts: views.alerts(await alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
       };
     },
   );

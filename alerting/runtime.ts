@@ -15,7 +15,8 @@ import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
 import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
 import { registryContext } from './resident-context.ts';
-import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/load.ts';
+import { ruleSetWith } from './resident-rules/document.ts';
+import type { RuleSet } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
 
 export interface AlertingOptions {
@@ -45,7 +46,7 @@ export interface AlertingOptions {
 }
 
 export interface ResidentOverrides {
-  all(): Record<string, Record<string, unknown>>;
+  all(): Promise<Record<string, Record<string, unknown>>>;
   onChange(listener: () => void): () => void;
 }
 
@@ -70,18 +71,12 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
     writes: opts.writes?.alerts,
   });
   // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
-  const currentRules = (): RuleSet => {
-    if (!opts.rulesFile && !opts.residentOverrides) return loadRules();
-    const doc = (opts.rulesFile ? readRulesDoc(opts.rulesFile) : {}) as {
-      residents?: Record<string, unknown>;
-    };
-    const residents = { ...doc.residents, ...opts.residentOverrides?.all() };
-    return buildRuleSet({ ...doc, residents }, opts.rulesFile ?? 'resident overrides');
-  };
+  const currentRules = async (): Promise<RuleSet> =>
+    ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   const metrics = alertingMetrics(opts.metrics);
   const engine = new RuleEngine({
     context: opts.context ?? registryContext(opts.registry),
-    rules: currentRules(),
+    rules: await currentRules(),
     onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
   // The reading path does not wait for the alerts database: apply() queues the signal and stores it in
@@ -153,13 +148,17 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   }
   const stopClock = startLiveClock(engine, { onError: onClockError });
   alerts.start();
+  // One reload at a time, so that an older read of the overrides never replaces a newer one.
+  let reloading = Promise.resolve();
   const reload = (why: string) => {
-    try {
-      engine.setRules(currentRules());
-      logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
-    } catch (err) {
-      logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
-    }
+    reloading = reloading.then(async () => {
+      try {
+        engine.setRules(await currentRules());
+        logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
+      } catch (err) {
+        logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
+      }
+    });
   };
   const stopOverrides = opts.residentOverrides?.onChange(() => reload('resident override changed'));
   const watcher =

@@ -8,7 +8,7 @@ import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-
 import type { Server as SocketIoServer } from 'socket.io';
 import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
-import { ResidentRuleStore } from '../dashboard/resident-rules.ts';
+import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
@@ -139,11 +139,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
-  const residentRules = new ResidentRuleStore(registry.database);
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
   // Opened after the registry's own file handling, whose legacy versions openDatabases adopts.
   const dbs = await openDatabases({ dataDir: config.dataDir });
+  const residentRules = new ResidentRuleStore(dbs.registry);
   const alerting = await startAlerting({
     dataDir: config.dataDir,
     alertsDb: dbs.alerts,

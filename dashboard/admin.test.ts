@@ -298,13 +298,13 @@ describe("a resident's rule thresholds", () => {
       overrides,
       updatedBy: expect.stringMatching(/^us_/),
     });
-    expect(anju.residentRules.all()).toMatchObject({ [residentId]: overrides });
+    expect(await anju.residentRules.all()).toMatchObject({ [residentId]: overrides });
     expect(changed).toEqual([residentId]);
   });
 
   it('refuses overrides that make invalid rules, listing each problem, and keeps the old ones', async () => {
     const residentId = north.residents[4]!.id;
-    const before = anju.residentRules.get(residentId);
+    const before = await anju.residentRules.get(residentId);
     const res = await admin.put(`/api/v1/residents/${residentId}/rules`, {
       overrides: { gas: { methane: { alarm: 80 }, propane: {} }, co: { decayMin: -1 } },
     });
@@ -312,7 +312,7 @@ describe("a resident's rule thresholds", () => {
     const body = await json<{ errors: { path: string; message: string }[] }>(res);
     const paths = body.errors.map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['gas.methane', 'gas', 'co.decayMin']));
-    expect(anju.residentRules.get(residentId)).toEqual(before);
+    expect(await anju.residentRules.get(residentId)).toEqual(before);
   });
 });
 

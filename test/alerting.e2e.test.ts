@@ -66,7 +66,7 @@ describe('alerts from devices', () => {
     const myResident = anju.registry.getDevice(mine.id)!.residentId!;
     const otherResident = anju.registry.getDevice(other.id)!.residentId!;
     // This home's detector sits by the stove: warn only from 18 % LEL.
-    anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
+    await anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
     const t0 = Date.now() - 60_000;
     for (const device of [mine, other]) {
       const client = await connectDevice(anju, device);

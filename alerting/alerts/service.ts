@@ -329,13 +329,19 @@ export class AlertService {
   /** Most recently updated first. */
   async list(filter: AlertFilter = {}): Promise<Alert[]> {
     const f = parse(AlertFilter, filter, 'invalid alert filter');
-    const stored = await this.store.list({
-      residentIds: f.residentIds,
-      communityIds: f.communityIds,
-      state: f.state,
-      since: f.since,
-      limit: f.limit,
-    });
+    const stored = await this.store
+      .list({
+        residentIds: f.residentIds,
+        communityIds: f.communityIds,
+        state: f.state,
+        since: f.since,
+        limit: f.limit,
+      })
+      .catch((err: unknown) => {
+        // A database that cannot answer (PostgreSQL down) still lets the waiting alerts be listed.
+        if (this.shown.size > 0 && isStorageError(err)) return [];
+        throw err;
+      });
     if (this.shown.size === 0) return stored;
     // Alerts waiting for space are listed too: a console that connects during the outage must see them.
     const waiting = [...this.shown.values()].filter(

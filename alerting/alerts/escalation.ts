@@ -48,7 +48,7 @@ export interface EscalatorOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A step that could not be decided is tried again this much later. */
 const RETRY_STEP_MS = 60_000;
-/** Longer than a channel's own retries take (SMS and voice providers retry within a minute). */
+/** Meant to be longer than one send, with the channel's own retries, takes. */
 export const DEFAULT_CLAIM_MS = 2 * 60_000;
 
 export class Escalator {

@@ -197,7 +197,7 @@ export class AlertService {
 
   private async applyNow(signal: AlertSignal, now: number, newId: string): Promise<AlertChange | undefined> {
     // Asked before the transaction, which then holds no lock while the registry answers.
-    const resident = signal.action === 'raise' ? await this.directory.resident(signal.residentId) : undefined;
+    const resident = signal.action === 'raise' ? await this.residentOrNone(signal.residentId) : undefined;
     const change = await this.store.transaction(async (store): Promise<AlertChange | undefined> => {
       if (signal.action === 'clear') {
         const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
@@ -214,7 +214,11 @@ export class AlertService {
       }
     });
     this.writes.succeeded();
-    if (change) this.emit(change);
+    if (change) {
+      // After the commit: the escalation timer reads the due times another connection may not see before.
+      this.escalator.arm();
+      this.emit(change);
+    }
     return change;
   }
 
@@ -453,7 +457,6 @@ export class AlertService {
       signalAt: signal.at,
     });
     await this.escalator.begin(store, alert, now);
-    this.escalator.arm();
     return { type: 'new', alert, audit };
   }
 
@@ -496,7 +499,6 @@ export class AlertService {
     );
     if (rose && alert.state === 'open') {
       await this.escalator.severityRose(store, alert, now);
-      this.escalator.arm();
     }
     return { type: 'update', alert, audit };
   }

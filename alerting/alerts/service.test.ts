@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import { alertsPath } from './db.ts';
+import { MIGRATIONS } from './migrations.ts';
 import { AlertError, type AlertChange } from './schemas.ts';
 import { AlertService } from './service.ts';
 import { clear, raise, settableClock, T0 } from './test-support.ts';
@@ -253,6 +255,33 @@ describe('alert records', () => {
     expect(() => db.prepare("UPDATE audit SET actor = 'someone'").run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
     expect(db.prepare('SELECT COUNT(*) AS n FROM audit WHERE alert_id = ?').get(alert.id)).toEqual({ n: 1 });
+    db.close();
+  });
+
+  it('adopts an alerts.db made before per-owner migrations, keeping its alerts, and brings it up to date', async () => {
+    // The file as the previous release left it: its list applied by hand, its version in user_version.
+    const dataDir = tempDir();
+    mkdirSync(dataDir, { recursive: true });
+    const old = new Database(alertsPath(dataDir));
+    for (const m of MIGRATIONS.slice(0, 2)) old.exec(m.sqlite!);
+    old.pragma('user_version = 2');
+    old
+      .prepare(
+        `INSERT INTO alerts (id, resident_id, rule_id, severity, state, opened_at, updated_at, summary, evidence,
+           auto_clear) VALUES ('al_old', 'rs_1', 'gas.methane', 'alarm', 'open', ?, ?, 'old', '{}', 1)`,
+      )
+      .run(T0, T0);
+    old.close();
+    const { service } = await openService(dataDir);
+    // Still the same incident: the new raise repeats the alert the old release opened.
+    expect((await service.apply(raise()))!.alert).toMatchObject({ id: 'al_old', repeatCount: 1 });
+    await service.close();
+    const db = new Database(alertsPath(dataDir));
+    expect(
+      db.prepare("SELECT max(version) AS v FROM schema_migrations WHERE owner = 'alerts'").get(),
+    ).toEqual({
+      v: MIGRATIONS.length,
+    });
     db.close();
   });
 

@@ -3,6 +3,10 @@
 // one and are written periodically and on close, never per reading. The engine's clock and, optionally,
 // the position in the reading journal up to which the state is complete are saved in the same
 // transaction, so a restart can resume from exactly there.
+//
+// This stays on a local SQLite file even when alerts are on PostgreSQL (issue 11): the snapshot is paired
+// with this node's journal position, which another node's journal does not share. The cluster issue moves
+// it.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';

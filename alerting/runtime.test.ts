@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AcceptedReading } from '../gateway/ports.ts';
 import { Journal } from '../ingest/journal.ts';
 import { Registry } from '../registry/index.ts';
@@ -39,7 +39,7 @@ async function setUp() {
 
 const ADDRESS = { community: '新嘉', compound: '1', building: '3', home: '301' };
 
-function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
+async function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
   const logs: { level: number; msg: string; err?: { stack?: string }; deviceId?: string }[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const metrics = new MetricsRegistry();
@@ -51,7 +51,7 @@ function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
       return real.device(id);
     },
   };
-  const alerting: RunningAlerting = startAlerting({
+  const alerting: RunningAlerting = await startAlerting({
     dataDir: env.dataDir,
     registry: env.registry,
     journal: env.journal,
@@ -91,15 +91,18 @@ function reading(
 describe('the rule path never drops a reading', () => {
   it('opens the SOS of a journal batch whose first reading the rules fail on, and logs and counts that one', async () => {
     const env = await setUp();
-    const { alerting, logs, errorCount } = start(env);
+    const { alerting, logs, errorCount } = await start(env);
     // Accepted together, so that the journal commits them as one batch, the poisoned reading first.
     await Promise.all([
       env.journal.accept(reading(env, 'W-BAD', 1)),
       env.journal.accept(reading(env, 'W-OK', 2)),
     ]);
-    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
-      { ruleId: 'event.sos', severity: 'critical', state: 'open' },
-    ]);
+    // The engine does not wait for the alerts database: the alert is stored just after.
+    await vi.waitFor(async () =>
+      expect(await alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
+        { ruleId: 'event.sos', severity: 'critical', state: 'open' },
+      ]),
+    );
     expect(await errorCount()).toBe(1);
     expect(logs).toMatchObject([{ level: 50, deviceId: 'W-BAD' }]);
     expect(logs[0]!.err!.stack).toContain('poisoned device');
@@ -111,8 +114,12 @@ describe('the rule path never drops a reading', () => {
       env.journal.accept(reading(env, 'W-BAD', 1)),
       env.journal.accept(reading(env, 'W-OK', 2)),
     ]);
-    const { alerting, errorCount } = start(env);
-    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([{ ruleId: 'event.sos' }]);
+    const { alerting, errorCount } = await start(env);
+    await vi.waitFor(async () =>
+      expect(await alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
+        { ruleId: 'event.sos' },
+      ]),
+    );
     expect(await errorCount()).toBe(1);
   });
 });
@@ -138,23 +145,25 @@ function gasReading(homeId: string, seq: number, alarm: boolean): AcceptedReadin
 describe('a resident added to a home', () => {
   it("is watched by the home's gas detector at once, without a restart (the admin page's path)", async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     // The detector has reported, so the engine knows whom it watches: the first resident only.
     await env.journal.accept(gasReading(env.homeId, 1, false));
     const newcomer = env.registry.addResident({ name: '李建国', address: ADDRESS });
     await env.journal.accept(gasReading(env.homeId, 2, true));
-    const alerted = alerting.alerts.list({ state: 'open' }).map((a) => [a.residentId, a.ruleId]);
-    expect(alerted).toEqual(
-      expect.arrayContaining([
-        [env.residentId, 'gas.methane'],
-        [newcomer.id, 'gas.methane'],
-      ]),
-    );
+    await vi.waitFor(async () => {
+      const alerted = (await alerting.alerts.list({ state: 'open' })).map((a) => [a.residentId, a.ruleId]);
+      expect(alerted).toEqual(
+        expect.arrayContaining([
+          [env.residentId, 'gas.methane'],
+          [newcomer.id, 'gas.methane'],
+        ]),
+      );
+    });
   });
 
   it('is watched within seconds when another process (the CLI) adds them to the same registry file', async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     await env.journal.accept(gasReading(env.homeId, 1, false));
     const newcomer = await Registry.use(env.dataDir, {}, (cli) =>
       cli.addResident({ name: '张桂兰', address: ADDRESS }),
@@ -164,12 +173,12 @@ describe('a resident added to a home', () => {
     await waitFor(
       async () => {
         await env.journal.accept(gasReading(env.homeId, seq++, true));
-        return alerting.alerts.list({ residentIds: [newcomer.id] }).length > 0;
+        return (await alerting.alerts.list({ residentIds: [newcomer.id] })).length > 0;
       },
       3000,
       200,
     );
-    expect(alerting.alerts.list({ residentIds: [newcomer.id] })).toMatchObject([
+    expect(await alerting.alerts.list({ residentIds: [newcomer.id] })).toMatchObject([
       { ruleId: 'gas.methane', state: 'open' },
     ]);
   });
@@ -178,7 +187,7 @@ describe('a resident added to a home', () => {
 describe('a backlog uploaded over several journal batches, with the live clock running', () => {
   it('raises the leak in it at its own time and not the steam spike the next batch cancels', async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     // G-1 was cut off for an hour: every 30 s at 2 % LEL, a 6 s steam spike at 20:00, a leak from 40:00.
     const t0 = Date.now() - 61 * 60_000;
     const points: [number, number][] = [];
@@ -210,7 +219,7 @@ describe('a backlog uploaded over several journal batches, with the live clock r
       // The wall-clock tick (every second) runs between the batches.
       await new Promise((r) => setTimeout(r, 1500));
     }
-    expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
+    expect(await alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
       { ruleId: 'gas.methane', openedAt: t0 + 40 * 60_000 + 10_000, state: 'open' },
     ]);
   });

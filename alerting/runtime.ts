@@ -8,17 +8,22 @@ import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
+import type { Database } from '../database/sql.ts';
 import type { Channel } from './channels/channel.ts';
 import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
 import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
 import { registryContext } from './resident-context.ts';
-import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/load.ts';
+import { ruleSetWith } from './resident-rules/document.ts';
+import type { RuleSet } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
 
 export interface AlertingOptions {
+  /** Rule state (rules.db) stays here, and alerts too when `alertsDb` is not given. */
   dataDir: string;
+  /** The alerts database from openDatabases (SQLite or PostgreSQL); the caller closes it. */
+  alertsDb?: Database;
   registry: Registry;
   journal: Journal;
   logger: Logger;
@@ -41,7 +46,7 @@ export interface AlertingOptions {
 }
 
 export interface ResidentOverrides {
-  all(): Record<string, Record<string, unknown>>;
+  all(): Promise<Record<string, Record<string, unknown>>>;
   onChange(listener: () => void): () => void;
 }
 
@@ -53,10 +58,11 @@ export interface RunningAlerting {
 
 const CATCH_UP_BATCH = 5000;
 
-export function startAlerting(opts: AlertingOptions): RunningAlerting {
+export async function startAlerting(opts: AlertingOptions): Promise<RunningAlerting> {
   const { journal, logger } = opts;
   const notifications = loadNotifications(opts.notificationsFile);
-  const alerts = AlertService.open({
+  const alerts = await AlertService.open({
+    db: opts.alertsDb,
     dataDir: opts.dataDir,
     directory: registryDirectory(opts.registry),
     channels: [...opts.channels, ...notificationChannels(notifications)],
@@ -65,21 +71,19 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     writes: opts.writes?.alerts,
   });
   // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
-  const currentRules = (): RuleSet => {
-    if (!opts.rulesFile && !opts.residentOverrides) return loadRules();
-    const doc = (opts.rulesFile ? readRulesDoc(opts.rulesFile) : {}) as {
-      residents?: Record<string, unknown>;
-    };
-    const residents = { ...doc.residents, ...opts.residentOverrides?.all() };
-    return buildRuleSet({ ...doc, residents }, opts.rulesFile ?? 'resident overrides');
-  };
+  const currentRules = async (): Promise<RuleSet> =>
+    ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   const metrics = alertingMetrics(opts.metrics);
   const engine = new RuleEngine({
     context: opts.context ?? registryContext(opts.registry),
-    rules: currentRules(),
+    rules: await currentRules(),
     onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
-  engine.onSignal((signal) => alerts.apply(signal));
+  // The reading path does not wait for the alerts database: apply() queues the signal and stores it in
+  // order; what fails is logged here, never left as an unhandled rejection.
+  engine.onSignal((signal) => {
+    alerts.apply(signal).catch((err: unknown) => logger.error({ err, signal }, 'alert signal not applied'));
+  });
 
   // A resident added to a home (here, or by the CLI in another process) is watched by the home's devices
   // from their next reading on, without a restart.
@@ -144,13 +148,17 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   }
   const stopClock = startLiveClock(engine, { onError: onClockError });
   alerts.start();
+  // One reload at a time, so that an older read of the overrides never replaces a newer one.
+  let reloading = Promise.resolve();
   const reload = (why: string) => {
-    try {
-      engine.setRules(currentRules());
-      logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
-    } catch (err) {
-      logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
-    }
+    reloading = reloading.then(async () => {
+      try {
+        engine.setRules(await currentRules());
+        logger.info({ file: opts.rulesFile, why }, 'rules reloaded');
+      } catch (err) {
+        logger.error({ file: opts.rulesFile, err }, 'rules not reloaded; previous rules stay');
+      }
+    });
   };
   const stopOverrides = opts.residentOverrides?.onChange(() => reload('resident override changed'));
   const watcher =

@@ -13,7 +13,7 @@ import { SqliteDatabase } from '../database/sqlite.ts';
 import { LEGACY_REGISTRY_FILE } from '../registry/migrations.ts';
 import { REGISTRY_FILE, REGISTRY_OWNERS } from './databases.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
-import { ResidentRuleStore } from '../dashboard/resident-rules.ts';
+import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
@@ -26,6 +26,7 @@ import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { EmergencyCards } from '../registry/emergency-cards.ts';
 import { Registry } from '../registry/index.ts';
+import { openDatabases } from './databases.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
@@ -149,11 +150,14 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
-  const residentRules = new ResidentRuleStore(registry.database);
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
-  const alerting = startAlerting({
+  // Opened after the registry's own file handling, whose legacy versions openDatabases adopts.
+  const dbs = await openDatabases({ dataDir: config.dataDir });
+  const residentRules = new ResidentRuleStore(dbs.registry);
+  const alerting = await startAlerting({
     dataDir: config.dataDir,
+    alertsDb: dbs.alerts,
     registry,
     journal,
     logger: log.child({ part: 'alerting' }),
@@ -167,7 +171,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const emergencyCards = new EmergencyCards(registryDb);
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
-    signal: (signal) => alerting.alerts.apply(signal),
+    signal: (signal) =>
+      void alerting.alerts
+        .apply(signal)
+        .catch((err: unknown) => log.error({ err }, 'storage alarm not applied')),
     logger: log.child({ part: 'storage' }),
   });
   storageAlarm.check();
@@ -296,6 +303,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await new Promise((r) => io.close(() => r(undefined)));
       await http.close().catch(() => undefined);
       await alerting.close();
+      await dbs.close();
       await writer.stop();
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));

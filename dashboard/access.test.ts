@@ -41,9 +41,9 @@ beforeAll(async () => {
   await anju.registry.addDevice({ id: devices.neighbour, kind: 'wearable', residentId: neighbour.id });
   await anju.registry.addDevice({ id: devices.south, kind: 'wearable', residentId: southResident.id });
   await anju.registry.addDevice({ id: devices.home, kind: 'env_monitor', homeId: relative.homeId });
-  alerts.relative = raiseAlert(anju, relative.id).id;
-  alerts.neighbour = raiseAlert(anju, neighbour.id).id;
-  alerts.south = raiseAlert(anju, southResident.id).id;
+  alerts.relative = (await raiseAlert(anju, relative.id)).id;
+  alerts.neighbour = (await raiseAlert(anju, neighbour.id)).id;
+  alerts.south = (await raiseAlert(anju, southResident.id)).id;
   family = await signedIn(anju, 'family', { residents: [relative.id] });
   staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
 });
@@ -103,9 +103,9 @@ describe('a family member', () => {
     expect(ack.status).toBe(403);
     const note = await family.post(`/api/v1/alerts/${alerts.neighbour}/notes`, { note: 'me' });
     expect(note.status).toBe(403);
-    const alert = anju.alerting.alerts.get(alerts.neighbour)!;
+    const alert = (await anju.alerting.alerts.get(alerts.neighbour))!;
     expect(alert.state).toBe('open');
-    const actions = anju.alerting.alerts.history(alert.id).map((h) => h.action);
+    const actions = (await anju.alerting.alerts.history(alert.id)).map((h) => h.action);
     expect(actions).not.toContain('acknowledged');
     expect(actions).not.toContain('note');
   });

@@ -298,13 +298,13 @@ describe("a resident's rule thresholds", () => {
       overrides,
       updatedBy: expect.stringMatching(/^us_/),
     });
-    expect(anju.residentRules.all()).toMatchObject({ [residentId]: overrides });
+    expect(await anju.residentRules.all()).toMatchObject({ [residentId]: overrides });
     expect(changed).toEqual([residentId]);
   });
 
   it('refuses overrides that make invalid rules, listing each problem, and keeps the old ones', async () => {
     const residentId = north.residents[4]!.id;
-    const before = anju.residentRules.get(residentId);
+    const before = await anju.residentRules.get(residentId);
     const res = await admin.put(`/api/v1/residents/${residentId}/rules`, {
       overrides: { gas: { methane: { alarm: 80 }, propane: {} }, co: { decayMin: -1 } },
     });
@@ -312,7 +312,7 @@ describe("a resident's rule thresholds", () => {
     const body = await json<{ errors: { path: string; message: string }[] }>(res);
     const paths = body.errors.map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['gas.methane', 'gas', 'co.decayMin']));
-    expect(anju.residentRules.get(residentId)).toEqual(before);
+    expect(await anju.residentRules.get(residentId)).toEqual(before);
   });
 });
 
@@ -324,7 +324,7 @@ describe('the homes overview', () => {
       ),
     ).then((cs) => cs.map((c) => c.residents[0]!));
     const now = Date.now();
-    raiseAlert(anju, alerting!.id);
+    await raiseAlert(anju, alerting!.id);
     // Registered, never heard from.
     await anju.registry.addDevice({ id: 'watch-offline', kind: 'wearable', residentId: offline!.id });
     // Motion 20 h ago (uploaded late) and none since, and motion an hour ago, through MQTT and the rules.
@@ -346,11 +346,11 @@ describe('the homes overview', () => {
     await waitFor(() => engine.judgement(quiet!.id)?.inactive === true, 10_000);
     await waitFor(() => engine.judgement(heartbeats!.id)?.lastReport != null, 10_000);
     // Staff closed the inactivity alert, but nobody has moved since: the tile still says so.
-    const absence = anju.alerting.alerts
-      .list({ residentIds: [quiet!.id], state: 'active', limit: 10 })
-      .find((a) => a.ruleId === 'absence.routine');
+    const absence = (
+      await anju.alerting.alerts.list({ residentIds: [quiet!.id], state: 'active', limit: 10 })
+    ).find((a) => a.ruleId === 'absence.routine');
     expect(absence).toBeDefined();
-    anju.alerting.alerts.resolve(absence!.id, 'someone', 'other');
+    await anju.alerting.alerts.resolve(absence!.id, 'someone', 'other');
 
     type Tile = {
       homeId: string;

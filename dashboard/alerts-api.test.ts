@@ -38,10 +38,10 @@ async function list(tab: Browser, query = ''): Promise<AlertView[]> {
 describe('GET /api/v1/alerts', () => {
   it('lists alerts with the resident and home people read, filtered by state, severity and resident', async () => {
     const [a, b, c] = north.residents;
-    const sos = raiseAlert(anju, a!.id, { ruleId: 'event.sos', severity: 'critical' });
-    const cold = raiseAlert(anju, b!.id, { ruleId: 'climate.cold', severity: 'warning' });
-    const gas = raiseAlert(anju, c!.id, { ruleId: 'gas.methane', severity: 'alarm' });
-    anju.alerting.alerts.resolve(gas.id, 'someone', 'false_alarm');
+    const sos = await raiseAlert(anju, a!.id, { ruleId: 'event.sos', severity: 'critical' });
+    const cold = await raiseAlert(anju, b!.id, { ruleId: 'climate.cold', severity: 'warning' });
+    const gas = await raiseAlert(anju, c!.id, { ruleId: 'gas.methane', severity: 'alarm' });
+    await anju.alerting.alerts.resolve(gas.id, 'someone', 'false_alarm');
 
     const all = await list(staff);
     expect(all.map((x) => x.id)).toEqual(expect.arrayContaining([sos.id, cold.id, gas.id]));
@@ -69,7 +69,7 @@ describe('GET /api/v1/alerts/:id', () => {
       channels: ['app'],
     });
     const opened = Date.now();
-    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.smoke', at: opened });
+    const alert = await raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.smoke', at: opened });
     await anju.alerting.alerts.advanceTo(opened); // the console step goes out at once
     await anju.alerting.alerts.advanceTo(opened + 2 * 60_000 + 1); // then the family's
     const res = await staff.get(`/api/v1/alerts/${alert.id}`);
@@ -90,7 +90,7 @@ describe('GET /api/v1/alerts/:id', () => {
   });
 
   it("gives family the trail but not the deliveries, which name other people's addresses", async () => {
-    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.water_leak' });
+    const alert = await raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.water_leak' });
     await anju.alerting.alerts.advanceTo(Date.now());
     const body = await json<{ history: AuditEntry[]; deliveries: Delivery[] }>(
       await family.get(`/api/v1/alerts/${alert.id}`),
@@ -102,7 +102,10 @@ describe('GET /api/v1/alerts/:id', () => {
 
 describe('acting on an alert', () => {
   it('acknowledges, annotates and resolves, recording the signed-in person each time', async () => {
-    const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'absence.routine', severity: 'alarm' });
+    const alert = await raiseAlert(anju, north.residents[1]!.id, {
+      ruleId: 'absence.routine',
+      severity: 'alarm',
+    });
     const ack = await staff.post(`/api/v1/alerts/${alert.id}/acknowledge`, { note: 'calling her now' });
     expect(ack.status).toBe(200);
     expect((await json<{ alert: AlertView }>(ack)).alert).toMatchObject({
@@ -125,7 +128,7 @@ describe('acting on an alert', () => {
     });
     expect((await staff.post(`/api/v1/alerts/${alert.id}/resolve`, { outcome: 'other' })).status).toBe(409);
 
-    const trail = anju.alerting.alerts.history(alert.id).filter((h) => h.actor !== 'system');
+    const trail = (await anju.alerting.alerts.history(alert.id)).filter((h) => h.actor !== 'system');
     expect(trail.map((h) => [h.action, h.actor])).toEqual([
       ['acknowledged', staff.userId],
       ['note', staff.userId],
@@ -134,7 +137,10 @@ describe('acting on an alert', () => {
   });
 
   it('names the people who acted, with their role, beside their ids', async () => {
-    const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'absence.routine', severity: 'alarm' });
+    const alert = await raiseAlert(anju, north.residents[1]!.id, {
+      ruleId: 'absence.routine',
+      severity: 'alarm',
+    });
     await staff.post(`/api/v1/alerts/${alert.id}/acknowledge`, {});
     const me = (await anju.accounts.users.get(staff.userId))!;
     const detail = await json<{ alert: AlertView; people: Record<string, { name: string; role: string }> }>(
@@ -153,14 +159,14 @@ describe('acting on an alert', () => {
   it('lets family say "I\'m on it" and close a gas alert, but not an SOS or a fall', async () => {
     const residentId = north.residents[0]!.id;
     for (const ruleId of ['event.sos', 'event.fall']) {
-      const alert = raiseAlert(anju, residentId, { ruleId });
+      const alert = await raiseAlert(anju, residentId, { ruleId });
       const ack = await family.post(`/api/v1/alerts/${alert.id}/acknowledge`, { note: "I'm on it" });
       expect((await json<{ alert: AlertView }>(ack)).alert.acknowledgedBy).toBe(family.userId);
       const refused = await family.post(`/api/v1/alerts/${alert.id}/resolve`, { outcome: 'false_alarm' });
       expect(refused.status, ruleId).toBe(403);
-      expect(anju.alerting.alerts.get(alert.id)!.state).toBe('acknowledged');
+      expect((await anju.alerting.alerts.get(alert.id))!.state).toBe('acknowledged');
     }
-    const gas = raiseAlert(anju, residentId, { ruleId: 'gas.lpg', severity: 'alarm' });
+    const gas = await raiseAlert(anju, residentId, { ruleId: 'gas.lpg', severity: 'alarm' });
     const closed = await family.post(`/api/v1/alerts/${gas.id}/resolve`, { outcome: 'false_alarm' });
     expect(closed.status).toBe(200);
   });

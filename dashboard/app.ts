@@ -33,7 +33,7 @@ import sessionRoutes from './plugins/session.ts';
 import timeZoneRoutes from './plugins/time-zones.ts';
 import userRoutes from './plugins/users.ts';
 import web from './plugins/web.ts';
-import type { ResidentRuleStore } from './resident-rules.ts';
+import type { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import alertSocket from './socket.ts';
 import { Views } from './views.ts';
 

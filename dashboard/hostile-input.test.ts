@@ -32,7 +32,7 @@ beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
   const north = addCommunity(anju, 'North');
   residentId = north.residents[0]!.id;
-  alertId = raiseAlert(anju, residentId).id;
+  alertId = (await raiseAlert(anju, residentId)).id;
   admin = await signedInAdmin(anju);
   family = await signedIn(anju, 'family', { residents: [north.residents[1]!.id] });
 });
@@ -68,7 +68,7 @@ async function expectProblem(res: Response, status: number): Promise<Record<stri
 async function snapshot() {
   return {
     users: (await anju.accounts.users.list()).map((u) => u.username),
-    alert: anju.alerting.alerts.get(alertId)!,
+    alert: (await anju.alerting.alerts.get(alertId))!,
     residents: anju.registry.listResidents().map((r) => r.name),
     contacts: anju.registry.getResident(residentId)!.contacts.length,
   };

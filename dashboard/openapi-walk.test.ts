@@ -49,7 +49,7 @@ beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
   const north = addCommunity(anju, 'North');
   const residentId = north.residents[0]!.id;
-  const alert = raiseAlert(anju, residentId);
+  const alert = await raiseAlert(anju, residentId);
   await anju.registry.addDevice({ id: 'W-WALK', kind: 'wearable', residentId });
   admin = await signedInAdmin(anju);
   ids = { residentId, alertId: alert.id, communityId: north.id };

@@ -135,7 +135,7 @@ describe('alerts reach the rooms that may see them, and no others', () => {
     };
     const seen = Object.fromEntries(Object.entries(sockets).map(([k, s]) => [k, record(s, events)]));
     const resident = north.residents[0]!;
-    const alert = raiseAlert(anju, resident.id, { ruleId: 'event.sos' });
+    const alert = await raiseAlert(anju, resident.id, { ruleId: 'event.sos' });
 
     for (const who of ['staffNorth', 'familyA', 'admin', 'token']) {
       const [first] = await waitFor(() => seen[who]!.length > 0 && seen[who]!, 2000);
@@ -167,7 +167,7 @@ describe('alerts reach the rooms that may see them, and no others', () => {
       admin: await connect({ tab: admin }),
     };
     const seen = Object.fromEntries(Object.entries(sockets).map(([k, s]) => [k, record(s, ['alert:new'])]));
-    const alert = raiseAlert(anju, SYSTEM_RESIDENT, {
+    const alert = await raiseAlert(anju, SYSTEM_RESIDENT, {
       ruleId: STORAGE_RULE,
       severity: 'warning',
       summary: 'Anju storage almost full: 100.0 MB free, warning below 512 MB',
@@ -191,7 +191,7 @@ describe('alerts reach the rooms that may see them, and no others', () => {
       socket.emit('subscribe', { room });
     }
     await roundTrip(socket);
-    raiseAlert(anju, south.residents[0]!.id, { ruleId: 'event.smoke' });
+    await raiseAlert(anju, south.residents[0]!.id, { ruleId: 'event.smoke' });
     await roundTrip(socket);
     expect(seen).toEqual([]);
   });
@@ -199,7 +199,10 @@ describe('alerts reach the rooms that may see them, and no others', () => {
 
 describe('acting through the socket', () => {
   it('acknowledges an alert in scope, recording the user as actor, and tells the other consoles', async () => {
-    const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'gas.methane', severity: 'alarm' });
+    const alert = await raiseAlert(anju, north.residents[1]!.id, {
+      ruleId: 'gas.methane',
+      severity: 'alarm',
+    });
     const watcher = await connect({ tab: admin });
     const updates = record(watcher, ['alert:update']);
     const socket = await connect({ tab: staffNorth });
@@ -213,8 +216,8 @@ describe('acting through the socket', () => {
     });
     const username = (staffNorth as Browser & { username: string }).username;
     const userId = (await anju.accounts.users.credentials(username))!.user.id;
-    expect(anju.alerting.alerts.get(alert.id)!.acknowledgedBy).toBe(userId);
-    expect(anju.alerting.alerts.history(alert.id).at(-1)).toMatchObject({
+    expect((await anju.alerting.alerts.get(alert.id))!.acknowledgedBy).toBe(userId);
+    expect((await anju.alerting.alerts.history(alert.id)).at(-1)).toMatchObject({
       action: 'acknowledged',
       actor: userId,
     });
@@ -224,7 +227,10 @@ describe('acting through the socket', () => {
   });
 
   it("refuses to acknowledge or resolve an alert outside the caller's scope, changing nothing", async () => {
-    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.water_leak', severity: 'alarm' });
+    const alert = await raiseAlert(anju, north.residents[0]!.id, {
+      ruleId: 'event.water_leak',
+      severity: 'alarm',
+    });
     for (const tab of [staffSouth, familyB]) {
       const socket = await connect({ tab });
       expect(await socket.emitWithAck('alert:acknowledge', { id: alert.id })).toEqual({
@@ -239,11 +245,11 @@ describe('acting through the socket', () => {
         status: 403,
       });
     }
-    expect(anju.alerting.alerts.get(alert.id)).toMatchObject({ state: 'open', acknowledgedBy: null });
+    expect(await anju.alerting.alerts.get(alert.id)).toMatchObject({ state: 'open', acknowledgedBy: null });
   });
 
   it('lets family say "I\'m on it" but leaves closing an SOS to staff', async () => {
-    const alert = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.sos' });
+    const alert = await raiseAlert(anju, north.residents[0]!.id, { ruleId: 'event.sos' });
     const family = await connect({ tab: familyA });
     expect(await family.emitWithAck('alert:acknowledge', { id: alert.id })).toMatchObject({ ok: true });
     expect(await family.emitWithAck('alert:resolve', { id: alert.id, outcome: 'false_alarm' })).toMatchObject(
@@ -293,12 +299,15 @@ describe('acting through the socket', () => {
     await registrySql(anju, 'UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?', [
       sessionKey(tab.cookie!),
     ]);
-    const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'event.smoke', severity: 'critical' });
+    const alert = await raiseAlert(anju, north.residents[1]!.id, {
+      ruleId: 'event.smoke',
+      severity: 'critical',
+    });
     expect(await socket.emitWithAck('alert:acknowledge', { id: alert.id })).toMatchObject({
       ok: false,
       status: 401,
     });
-    expect(anju.alerting.alerts.get(alert.id)!.state).toBe('open');
+    expect((await anju.alerting.alerts.get(alert.id))!.state).toBe('open');
     expect(await closed).toBe('io server disconnect');
   });
 });
@@ -308,15 +317,21 @@ describe('catching up after a reconnect', () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
     const socket = await connect({ tab }, { reconnection: false });
     const seen = record(socket, ['alert:new']);
-    const before = raiseAlert(anju, north.residents[0]!.id, { ruleId: 'climate.cold', severity: 'warning' });
+    const before = await raiseAlert(anju, north.residents[0]!.id, {
+      ruleId: 'climate.cold',
+      severity: 'warning',
+    });
     await waitFor(() => seen.length > 0);
     const lastSeen = (seen[0]!.payload as { alert: { updatedAt: number } }).alert.updatedAt;
 
     socket.disconnect();
     await new Promise((r) => setTimeout(r, 5)); // so the changes below are later than what was seen
-    const missed = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'absence.routine', severity: 'alarm' });
-    anju.alerting.alerts.acknowledge(before.id, 'someone-else', 'handled by phone');
-    const elsewhere = raiseAlert(anju, south.residents[0]!.id, {
+    const missed = await raiseAlert(anju, north.residents[1]!.id, {
+      ruleId: 'absence.routine',
+      severity: 'alarm',
+    });
+    await anju.alerting.alerts.acknowledge(before.id, 'someone-else', 'handled by phone');
+    const elsewhere = await raiseAlert(anju, south.residents[0]!.id, {
       ruleId: 'absence.routine',
       severity: 'alarm',
     });

@@ -185,8 +185,8 @@ export async function signedInAdmin(anju: TestAnju): Promise<Browser> {
 }
 
 /** Raises an alert the way the rule engine does; returns the alert. */
-export function raiseAlert(anju: TestAnju, residentId: string, overrides: Partial<AlertSignal> = {}) {
-  const change = anju.alerting.alerts.apply({
+export async function raiseAlert(anju: TestAnju, residentId: string, overrides: Partial<AlertSignal> = {}) {
+  const change = await anju.alerting.alerts.apply({
     action: 'raise',
     residentId,
     ruleId: 'event.sos',

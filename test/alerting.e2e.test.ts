@@ -25,8 +25,8 @@ describe('alerts from devices', () => {
         qos: 1,
       },
     );
-    const [alert] = await waitFor(() => {
-      const found = anju.alerting.alerts.list({ residentIds: [residentId] });
+    const [alert] = await waitFor(async () => {
+      const found = await anju.alerting.alerts.list({ residentIds: [residentId] });
       return found.length > 0 && found;
     }, 2000);
     expect(alert).toMatchObject({ residentId, ruleId: 'event.sos', severity: 'critical', state: 'open' });
@@ -49,11 +49,11 @@ describe('alerts from devices', () => {
     await publish(1, t0, 30);
     await publish(2, t0 + 4000, 2);
     await new Promise((r) => setTimeout(r, 200));
-    expect(anju.alerting.alerts.list({ residentIds: [residentId] })).toEqual([]);
+    expect(await anju.alerting.alerts.list({ residentIds: [residentId] })).toEqual([]);
     // A real leak: above 25 % LEL for 20 s.
     for (let i = 0; i <= 4; i++) await publish(3 + i, t0 + 20_000 + i * 5000, 28);
-    const [alert] = await waitFor(() => {
-      const found = anju.alerting.alerts.list({ residentIds: [residentId] });
+    const [alert] = await waitFor(async () => {
+      const found = await anju.alerting.alerts.list({ residentIds: [residentId] });
       return found.length > 0 && found;
     }, 2000);
     expect(alert).toMatchObject({ ruleId: 'gas.methane', severity: 'alarm' });
@@ -66,7 +66,7 @@ describe('alerts from devices', () => {
     const myResident = anju.registry.getDevice(mine.id)!.residentId!;
     const otherResident = anju.registry.getDevice(other.id)!.residentId!;
     // This home's detector sits by the stove: warn only from 18 % LEL.
-    anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
+    await anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
     const t0 = Date.now() - 60_000;
     for (const device of [mine, other]) {
       const client = await connectDevice(anju, device);
@@ -76,11 +76,14 @@ describe('alerts from devices', () => {
       }
       await client.endAsync();
     }
-    await waitFor(() => anju.alerting.alerts.list({ residentIds: [otherResident] }).length === 1, 2000);
-    expect(anju.alerting.alerts.list({ residentIds: [otherResident] })[0]).toMatchObject({
+    await waitFor(
+      async () => (await anju.alerting.alerts.list({ residentIds: [otherResident] })).length === 1,
+      2000,
+    );
+    expect((await anju.alerting.alerts.list({ residentIds: [otherResident] }))[0]).toMatchObject({
       severity: 'warning',
     });
-    expect(anju.alerting.alerts.list({ residentIds: [myResident] })).toEqual([]);
+    expect(await anju.alerting.alerts.list({ residentIds: [myResident] })).toEqual([]);
   });
 
   it('keeps alerts and rule state across a restart', async () => {
@@ -94,7 +97,10 @@ describe('alerts from devices', () => {
         qos: 1,
       },
     );
-    await waitFor(() => anju.alerting.alerts.list({ residentIds: [residentId] }).length === 1, 2000);
+    await waitFor(
+      async () => (await anju.alerting.alerts.list({ residentIds: [residentId] })).length === 1,
+      2000,
+    );
     await client.endAsync();
 
     await anju.close();
@@ -107,7 +113,7 @@ describe('alerts from devices', () => {
       logLevel: 'silent',
     });
     try {
-      const alerts = again.alerting.alerts.list({ residentIds: [residentId] });
+      const alerts = await again.alerting.alerts.list({ residentIds: [residentId] });
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toMatchObject({ ruleId: 'event.sos', state: 'open' });
       // A repeat press after the restart updates the same incident rather than opening a second one.
@@ -120,7 +126,7 @@ describe('alerts from devices', () => {
         },
       );
       await new Promise((r) => setTimeout(r, 200));
-      expect(again.alerting.alerts.list({ residentIds: [residentId] })).toHaveLength(1);
+      expect(await again.alerting.alerts.list({ residentIds: [residentId] })).toHaveLength(1);
       await c2.endAsync();
     } finally {
       await again.close();

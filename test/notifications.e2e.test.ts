@@ -85,10 +85,10 @@ describe('notifications', () => {
     const mail = await waitFor(() => received.find((m) => m.to.includes('li.wei@family.test')), 10_000, 50);
     expect(mail.mail.subject).toMatch(/李桂兰|SOS/);
     expect(mail.mail.text).toContain('李桂兰');
-    const [alert] = anju.alerting.alerts.list({ residentIds: [resident.id] });
+    const [alert] = await anju.alerting.alerts.list({ residentIds: [resident.id] });
     // The server has the mail before Anju has the server's answer: the delivery is recorded just after.
-    const deliveries = await waitFor(() => {
-      const all = anju.alerting.alerts.deliveries(alert!.id);
+    const deliveries = await waitFor(async () => {
+      const all = await anju.alerting.alerts.deliveries(alert!.id);
       return all.some((d) => d.channel === 'email') ? all : undefined;
     }, 10_000);
     expect(deliveries).toEqual(

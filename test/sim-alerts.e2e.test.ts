@@ -48,20 +48,20 @@ describe('a seeded simulation against a real anju serve', () => {
     );
     // Alerts of the simulated morning. After it, the homes fall silent for good (the run is over), and
     // the absence and offline alerts that follow are right, but not this test's subject.
-    const during = () =>
-      anju.alerting.alerts
-        .list({ residentIds: [...residentOf.keys()] })
-        .filter((a) => a.openedAt >= start && a.openedAt < start + 3 * HOUR);
-    const serious = () =>
-      during()
+    const during = async () =>
+      (await anju.alerting.alerts.list({ residentIds: [...residentOf.keys()] })).filter(
+        (a) => a.openedAt >= start && a.openedAt < start + 3 * HOUR,
+      );
+    const serious = async () =>
+      (await during())
         .filter((a) => a.severity === 'alarm' || a.severity === 'critical')
         .map((a) => `${residentOf.get(a.residentId)} ${a.ruleId}`)
         .sort();
     const expected = ['resident-2 event.sos', 'resident-3 event.fall', 'resident-5 gas.methane'];
-    await waitFor(() => serious().length >= expected.length, 10_000, 50);
+    await waitFor(async () => (await serious()).length >= expected.length, 10_000, 50);
     await new Promise((r) => setTimeout(r, 1500)); // room for an alert that should not be there
-    expect(serious()).toEqual(expected);
+    expect(await serious()).toEqual(expected);
     // A device uploading the morning at full speed is alive: no offline alert flaps during the backlog.
-    expect(during().filter((a) => a.ruleId === 'device.offline')).toEqual([]);
+    expect((await during()).filter((a) => a.ruleId === 'device.offline')).toEqual([]);
   });
 });

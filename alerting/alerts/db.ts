@@ -1,26 +1,21 @@
-// Opens `<dataDir>/alerts.db`: alert records, their audit trail and escalation state in one SQLite file.
-import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+// Opens `<dataDir>/alerts.db` on its own, migrated: for tests and tools that have no `openDatabases`
+// (cli/databases.ts), which is what `anju serve` uses and which also serves PostgreSQL.
 import path from 'node:path';
-import { ALERTS_FILE, applyMigrations } from './migrations.ts';
+import { migrate } from '../../database/migrations.ts';
+import { SqliteDatabase } from '../../database/sqlite.ts';
+import { ALERTS_SCHEMA, LEGACY_ALERTS_FILE } from './migrations.ts';
 
 export function alertsPath(dataDir: string): string {
-  return path.join(dataDir, ALERTS_FILE);
+  return path.join(dataDir, 'alerts.db');
 }
 
-export function openAlertsDb(dataDir: string): SqliteDatabase {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(alertsPath(dataDir));
+export async function openAlertsDb(dataDir: string): Promise<SqliteDatabase> {
+  const db = SqliteDatabase.open(alertsPath(dataDir));
   try {
-    // WAL lets the dashboard read while alerting writes; busy_timeout makes writers wait, not fail.
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    applyMigrations(db);
+    await migrate(db, [ALERTS_SCHEMA], { legacy: LEGACY_ALERTS_FILE });
     return db;
   } catch (err) {
-    db.close();
+    await db.close();
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Registry } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import type { Channel, DeliveryResult, Notification } from '../channels/channel.ts';
@@ -42,10 +42,11 @@ function seedRegistry(dataDir: string) {
   return { registry, resident, contacts, directory: registryDirectory(registry) };
 }
 
-function setup(
+async function setup(
   options: {
     policies?: EscalationPolicies | ((communityId: string) => EscalationPolicies);
     channels?: Channel[];
+    claimForMs?: number;
   } = {},
 ) {
   const dataDir = tempDir();
@@ -58,8 +59,15 @@ function setup(
   const socket = new RecordingChannel('socketio');
   const email = new RecordingChannel('email');
   const open = (channels: Channel[] = options.channels ?? [socket, email]) =>
-    AlertService.open({ dataDir, clock, directory: seeded.directory, policies, channels });
-  return { ...seeded, dataDir, clock, socket, email, service: open(), open };
+    AlertService.open({
+      dataDir,
+      clock,
+      directory: seeded.directory,
+      policies,
+      channels,
+      claimForMs: options.claimForMs,
+    });
+  return { ...seeded, dataDir, clock, socket, email, service: await open(), open };
 }
 
 /** "who on which channel", in the order sent. */
@@ -71,8 +79,8 @@ function told(...channels: RecordingChannel[]): string[] {
 
 describe('escalation', () => {
   it('tells the console at once, the family after 2 minutes, grid worker and staff after 5, then reminds them all', async () => {
-    const { service, resident, socket, email, clock } = setup();
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { service, resident, socket, email, clock } = await setup();
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
     expect(socket.sent[0]!.recipient.address).toBe(`community:${resident.home.communityId}`);
@@ -86,7 +94,7 @@ describe('escalation', () => {
 
     await service.advanceTo(T0 + 5 * MIN);
     expect(told(email).slice(1)).toEqual(['赵网格/email/2.0', '陈主任/email/2.0']);
-    expect(service.get(alert.id)!.escalationStep).toBe(2);
+    expect((await service.get(alert.id))!.escalationStep).toBe(2);
 
     socket.sent.length = 0;
     email.sent.length = 0;
@@ -106,7 +114,7 @@ describe('escalation', () => {
     // The neighbour is in no step of the default policy.
     expect(told(socket, email).some((t) => t.startsWith('王阿姨'))).toBe(false);
 
-    const trail = service.history(alert.id).map((e) => [e.action, e.details.step, e.details.round]);
+    const trail = (await service.history(alert.id)).map((e) => [e.action, e.details.step, e.details.round]);
     expect(trail).toEqual([
       ['opened', undefined, undefined],
       ['escalated', 0, undefined],
@@ -119,36 +127,36 @@ describe('escalation', () => {
   });
 
   it('stops when someone acknowledges: nothing more is sent, ever', async () => {
-    const { service, resident, socket, email, clock } = setup();
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { service, resident, socket, email, clock } = await setup();
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0);
     clock.set(T0 + MIN);
-    service.acknowledge(alert.id, 'us_li');
-    expect(service.nextEscalationAt()).toBeNull();
+    await service.acknowledge(alert.id, 'us_li');
+    expect(await service.nextEscalationAt()).toBeNull();
     await service.advanceTo(T0 + 24 * 60 * MIN);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
     await service.close();
   });
 
   it('stops when the condition clears by itself', async () => {
-    const { service, resident, socket, email } = setup();
-    service.apply(raise({ residentId: resident.id }));
+    const { service, resident, socket, email } = await setup();
+    await service.apply(raise({ residentId: resident.id }));
     await service.advanceTo(T0);
-    service.apply(raise({ residentId: resident.id, action: 'clear' }));
+    await service.apply(raise({ residentId: resident.id, action: 'clear' }));
     await service.advanceTo(T0 + 60 * MIN);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
     await service.close();
   });
 
   it('keeps a warning on the console, and calls the family as soon as it becomes an alarm', async () => {
-    const { service, resident, socket, email, clock } = setup();
-    service.apply(raise({ residentId: resident.id, severity: 'warning' }));
+    const { service, resident, socket, email, clock } = await setup();
+    await service.apply(raise({ residentId: resident.id, severity: 'warning' }));
     await service.advanceTo(T0 + 3 * MIN);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
-    expect(service.nextEscalationAt()).toBeNull(); // waits for the severity, not for time
+    expect(await service.nextEscalationAt()).toBeNull(); // waits for the severity, not for time
     clock.set(T0 + 3 * MIN);
-    service.apply(raise({ residentId: resident.id, severity: 'alarm' }));
-    expect(service.nextEscalationAt()).toBe(T0 + 3 * MIN);
+    await service.apply(raise({ residentId: resident.id, severity: 'alarm' }));
+    expect(await service.nextEscalationAt()).toBe(T0 + 3 * MIN);
     await service.advanceTo(T0 + 3 * MIN);
     expect(told(socket, email).slice(1)).toEqual(['李娜/socketio/1.0', '李娜/email/1.0']);
     await service.advanceTo(T0 + 5 * MIN); // the later steps keep their own times
@@ -157,22 +165,22 @@ describe('escalation', () => {
   });
 
   it('rebuilds pending steps after a restart without sending any step twice', async () => {
-    const { service, resident, socket, email, open, clock } = setup();
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { service, resident, socket, email, open, clock } = await setup();
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0);
     await service.close();
 
     const socket2 = new RecordingChannel('socketio');
     const email2 = new RecordingChannel('email');
-    const restarted = open([socket2, email2]);
-    expect(restarted.nextEscalationAt()).toBe(T0 + 2 * MIN);
+    const restarted = await open([socket2, email2]);
+    expect(await restarted.nextEscalationAt()).toBe(T0 + 2 * MIN);
     await restarted.advanceTo(T0 + MIN);
     expect(told(socket2, email2)).toEqual([]); // step 0 is not sent again
     clock.set(T0 + 2 * MIN);
     await restarted.advanceTo(T0 + 2 * MIN);
     expect(told(socket2, email2)).toEqual(['李娜/socketio/1.0', '李娜/email/1.0']);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
-    const steps = restarted.deliveries(alert.id).map((d) => `${d.recipient}/${d.channel}/${d.step}`);
+    const steps = (await restarted.deliveries(alert.id)).map((d) => `${d.recipient}/${d.channel}/${d.step}`);
     expect(steps).toHaveLength(3);
     expect(new Set(steps).size).toBe(3);
     await restarted.close();
@@ -185,16 +193,18 @@ describe('escalation', () => {
       name: 'socketio',
       send: () => new Promise<DeliveryResult>((_, reject) => (crash = reject)),
     };
-    const { service, resident, open } = setup({ channels: [hanging] });
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    // Its claim on the notification lapses after 30 s: then another process may send it.
+    const { service, resident, open } = await setup({ channels: [hanging], claimForMs: 30_000 });
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     const dying = service.advanceTo(T0);
+    await vi.waitFor(() => expect(crash).toBeDefined());
 
     const socket2 = new RecordingChannel('socketio');
-    const restarted = open([socket2]);
+    const restarted = await open([socket2]);
     await restarted.advanceTo(T0);
     await restarted.advanceTo(T0 + MIN);
     expect(told(socket2)).toEqual(['console/socketio/0.0']);
-    expect(restarted.deliveries(alert.id)).toMatchObject([
+    expect(await restarted.deliveries(alert.id)).toMatchObject([
       { recipient: `console:${resident.home.communityId}`, ok: true },
     ]);
 
@@ -211,10 +221,10 @@ describe('escalation', () => {
           - { afterMin: 0, notify: [console, family] }
         renotifyEveryMin: null
     `);
-    const { service, resident } = setup({ policies, channels: [new RecordingChannel('socketio')] });
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { service, resident } = await setup({ policies, channels: [new RecordingChannel('socketio')] });
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0 + 60 * MIN);
-    const failed = service.deliveries(alert.id).filter((d) => !d.ok);
+    const failed = (await service.deliveries(alert.id)).filter((d) => !d.ok);
     expect(failed).toMatchObject([
       {
         channel: 'email',
@@ -223,7 +233,7 @@ describe('escalation', () => {
         attempt: 1,
       },
     ]);
-    expect(service.deliveries(alert.id)).toHaveLength(3); // console and app ok, e-mail failed; no reminders
+    expect(await service.deliveries(alert.id)).toHaveLength(3); // console and app ok, e-mail failed; no reminders
     await service.close();
   });
 
@@ -235,15 +245,15 @@ describe('escalation', () => {
       },
     };
     const socket = new RecordingChannel('socketio');
-    const { service, resident } = setup({ channels: [socket, broken] });
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { service, resident } = await setup({ channels: [socket, broken] });
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0 + 5 * MIN);
-    expect(service.deliveries(alert.id).filter((d) => !d.ok)).toMatchObject([
+    expect((await service.deliveries(alert.id)).filter((d) => !d.ok)).toMatchObject([
       { step: 1, channel: 'email', address: 'family@example.org', error: 'smtp down' },
       { step: 2, error: 'smtp down' },
       { step: 2, error: 'smtp down' },
     ]);
-    expect(service.get(alert.id)!.escalationStep).toBe(2);
+    expect((await service.get(alert.id))!.escalationStep).toBe(2);
     await service.close();
   });
 
@@ -262,8 +272,8 @@ describe('escalation', () => {
           },
         }),
       );
-    const { service, resident, socket, email } = setup({ policies });
-    service.apply(raise({ residentId: resident.id, severity: 'info' }));
+    const { service, resident, socket, email } = await setup({ policies });
+    await service.apply(raise({ residentId: resident.id, severity: 'info' }));
     await service.advanceTo(T0);
     expect(told(socket, email)).toEqual([
       'console/socketio/0.0',
@@ -286,10 +296,10 @@ describe('escalation', () => {
     const dataDir = tempDir();
     const { directory, resident } = seedRegistry(dataDir);
     const socket = new RecordingChannel('socketio');
-    const service = AlertService.open({ dataDir, directory, channels: [socket] });
+    const service = await AlertService.open({ dataDir, directory, channels: [socket] });
     service.start();
     const started = Date.now();
-    service.apply(raise({ residentId: resident.id, at: started }));
+    await service.apply(raise({ residentId: resident.id, at: started }));
     await expect.poll(() => socket.sent.length, { timeout: 2000, interval: 5 }).toBe(1);
     expect(Date.now() - started).toBeLessThan(1000);
     await service.close();

@@ -1,7 +1,10 @@
 // Escalation: tells the console at once, then widens the circle step by step and reminds everyone told so
-// far until a person acknowledges. Each alert's next action is one row in SQLite; deciding a step writes
-// its notifications to an outbox in the same transaction, so after a restart every decided notification
-// is still sent and no step is decided twice. Time comes from an injectable clock: advanceTo(now) runs
+// far until a person acknowledges. Each alert's next action is one row in the alerts database; deciding a
+// step writes its notifications to an outbox in the same transaction, so after a restart every decided
+// notification is still sent and no step is decided twice. Several processes may run the escalator on one
+// database: a step is decided by whoever locks its row first while it is still due, and an outbox item is
+// sent by whoever claims it (a conditional UPDATE with a deadline, after which a crashed sender's claim
+// lapses and another sends it). Time comes from an injectable clock: advanceTo(now) runs
 // whatever is due (tests, replay); start() runs it on a live timer.
 //
 // Failover: a contact is tried on the first channel that reaches them; when a delivery to a contact
@@ -11,7 +14,7 @@
 // and the outbox of that step and round, so no one is tried twice on a channel and a restart resumes.
 import type { Channel, DeliveryAttempt } from '../channels/channel.ts';
 import { errorText } from '../channels/channel.ts';
-import type { ResidentDirectory } from './directory.ts';
+import type { AlertResident, ResidentDirectory } from './directory.ts';
 import { minutesToMs, policyFor, type EscalationPolicies, type EscalationPolicy } from './policy.ts';
 import { circleOf, contactRecipients, reachesPerson, recipientKey, recipientsOf } from './recipients.ts';
 import {
@@ -34,6 +37,8 @@ export interface EscalatorOptions {
   directory: ResidentDirectory;
   channels: readonly Channel[];
   clock: Clock;
+  /** How long a claimed outbox item is left to its sender before another process may send it. */
+  claimForMs?: number;
   /** Called after each committed escalation change (the service turns it into an alert change event). */
   onEscalated: (alert: Alert, audit: AuditEntry) => void;
   onError: (err: unknown) => void;
@@ -43,6 +48,8 @@ export interface EscalatorOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A step that could not be decided is tried again this much later. */
 const RETRY_STEP_MS = 60_000;
+/** Meant to be longer than one send, with the channel's own retries, takes. */
+export const DEFAULT_CLAIM_MS = 2 * 60_000;
 
 export class Escalator {
   private readonly channels = new Map<ChannelName, Channel>();
@@ -56,9 +63,9 @@ export class Escalator {
   }
 
   /** Starts escalation of a newly opened alert: its first step is due at once plus the step's delay. */
-  begin(alert: Alert, at: number): void {
+  begin(store: AlertStore, alert: Alert, at: number): Promise<void> {
     const first = policyFor(this.opts.policies, alert.communityId).steps[0]!;
-    this.opts.store.putEscalation({
+    return store.putEscalation({
       alertId: alert.id,
       startedAt: at,
       step: 0,
@@ -68,38 +75,40 @@ export class Escalator {
   }
 
   /** A step waiting for a higher severity becomes due once the alert has risen (not before its delay). */
-  severityRose(alert: Alert, at: number): void {
-    const row = this.opts.store.escalation(alert.id);
+  async severityRose(store: AlertStore, alert: Alert, at: number): Promise<void> {
+    const row = await store.escalation(alert.id, { lock: true });
     if (!row || row.dueAt !== null) return;
     const step = policyFor(this.opts.policies, alert.communityId).steps[row.step];
     const dueAt = step ? Math.max(at, row.startedAt + minutesToMs(step.afterMin)) : at;
-    this.opts.store.putEscalation({ ...row, dueAt });
+    await store.putEscalation({ ...row, dueAt });
   }
 
   /** Stops escalation (acknowledged or resolved): no further step, and nothing decided is sent. */
-  end(alertId: string, at: number): void {
-    this.opts.store.deleteEscalation(alertId);
-    this.opts.store.cancelOutbox(alertId, at);
+  async end(store: AlertStore, alertId: string, at: number): Promise<void> {
+    await store.deleteEscalation(alertId);
+    await store.cancelOutbox(alertId, at);
   }
 
   /**
    * Decides every step due at or before `now`, and sends what was decided (also what a previous process
    * decided but did not finish sending). Resolves when those sends are recorded.
    */
-  advanceTo(now: number): Promise<void> {
-    const items = this.opts.store.pendingOutbox().filter((i) => !this.inFlight.has(i.id));
-    const postponed = new Set<string>();
+  async advanceTo(now: number): Promise<void> {
+    const { store } = this.opts;
+    const items = (await store.pendingOutbox()).filter((i) => !this.inFlight.has(i.id));
+    const postponed: string[] = [];
     for (;;) {
-      const row = this.opts.store.nextDue(now);
-      if (!row || postponed.has(row.alertId)) break;
+      // Skips what was postponed: another process may keep a step due that this one cannot decide.
+      const row = await store.nextDue(now, postponed);
+      if (!row) break;
       try {
-        items.push(...this.decide(row, now));
+        items.push(...(await this.decide(row, now)));
       } catch (err) {
         // A step that cannot be decided must not block the others, nor spin: retry it a minute later.
         this.opts.onError(err);
-        postponed.add(row.alertId);
+        postponed.push(row.alertId);
         try {
-          this.opts.store.putEscalation({ ...row, dueAt: now + RETRY_STEP_MS });
+          await store.putEscalation({ ...row, dueAt: now + RETRY_STEP_MS });
         } catch (writeErr) {
           // Storage refuses writes (a full disk): the timer below tries again, the process stays up.
           this.opts.onError(writeErr);
@@ -108,19 +117,17 @@ export class Escalator {
         }
       }
     }
-    const sends = items.map((item) => this.deliver(item));
+    const sends = items.map((item) => this.deliver(item, now));
     this.arm();
-    return Promise.all(sends).then(() => undefined);
+    await Promise.all(sends);
   }
 
   /** A timer's run: an error (storage gone) is reported, never thrown out of a timer. */
   private tick(): void {
-    try {
-      void this.advanceTo(this.opts.clock.now());
-    } catch (err) {
+    this.advanceTo(this.opts.clock.now()).catch((err: unknown) => {
       this.opts.onError(err);
       this.retryLater();
-    }
+    });
   }
 
   /** Looks again a minute later, when a step could be neither decided nor postponed in storage. */
@@ -132,7 +139,7 @@ export class Escalator {
   }
 
   /** The earliest due escalation, or null when nothing is waiting on time. */
-  nextDueAt(): number | null {
+  nextDueAt(): Promise<number | null> {
     return this.opts.store.earliestDue();
   }
 
@@ -145,12 +152,20 @@ export class Escalator {
   /** Re-reads the earliest due time after a change (called by the service). */
   arm(): void {
     if (!this.live) return;
-    clearTimeout(this.timer);
-    const due = this.nextDueAt();
-    if (due === null) return;
-    const delay = Math.min(Math.max(0, due - this.opts.clock.now()), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.tick(), delay);
-    this.timer.unref();
+    this.nextDueAt().then(
+      (due) => {
+        if (!this.live) return;
+        clearTimeout(this.timer);
+        if (due === null) return;
+        const delay = Math.min(Math.max(0, due - this.opts.clock.now()), MAX_TIMER_MS);
+        this.timer = setTimeout(() => this.tick(), delay);
+        this.timer.unref();
+      },
+      (err: unknown) => {
+        this.opts.onError(err);
+        this.retryLater();
+      },
+    );
   }
 
   /** Stops the timer and waits for sends under way. */
@@ -161,20 +176,33 @@ export class Escalator {
     await Promise.all(this.inFlight.values());
   }
 
-  private decide(row: EscalationRow, now: number): OutboxItem[] {
-    const { store, policies, directory } = this.opts;
+  private async decide(row: EscalationRow, now: number): Promise<OutboxItem[]> {
+    const { policies, directory } = this.opts;
+    // The registry is asked before the transaction, which then holds no lock while it waits.
+    const before = await this.opts.store.get(row.alertId);
+    const resident = before && (await directory.resident(before.residentId));
     let escalated: { alert: Alert; audit: AuditEntry } | undefined;
-    const items = store.transaction(() => {
-      const alert = store.get(row.alertId);
+    const items = await this.opts.store.transaction(async (store) => {
+      // Locked in the order every writer uses (alert, then its escalation), then checked still due and
+      // unchanged: another process that decided this step first has moved or deleted the row.
+      const alert = await store.get(row.alertId, { lock: true });
+      const current = await store.escalation(row.alertId, { lock: true });
+      if (
+        !current ||
+        current.step !== row.step ||
+        current.round !== row.round ||
+        current.dueAt === null ||
+        current.dueAt > now
+      )
+        return [];
       if (!alert || alert.state !== 'open') {
-        store.deleteEscalation(row.alertId);
+        await store.deleteEscalation(row.alertId);
         return [];
       }
       const policy = policyFor(policies, alert.communityId);
-      const resident = directory.resident(alert.residentId);
       const step = policy.steps[row.step];
       if (step && severityRank(alert.severity) < severityRank(step.minSeverity)) {
-        store.putEscalation({ ...row, dueAt: null }); // waits for severityRose
+        await store.putEscalation({ ...row, dueAt: null }); // waits for severityRose
         return [];
       }
       const reminder = step === undefined;
@@ -183,30 +211,45 @@ export class Escalator {
         : recipientsOf(step, alert, resident, policy.failover);
       const stepNo = reminder ? (alert.escalationStep ?? 0) : row.step;
       const round = reminder ? row.round : 0;
-      const decided = recipients.map((r) => store.addToOutbox(alert.id, stepNo, round, now, r));
+      const decided: OutboxItem[] = [];
+      for (const r of recipients) decided.push(await store.addToOutbox(alert.id, stepNo, round, now, r));
 
-      const updated: Alert = { ...alert, escalationStep: stepNo, updatedAt: Math.max(alert.updatedAt, now) };
-      store.update(updated);
-      const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, reminder ? 'renotified' : 'escalated', {
-        step: stepNo,
-        ...(reminder ? { round } : {}),
-        recipients: recipients.map((r) => ({ recipient: recipientKey(r), name: r.name, channel: r.channel })),
-      });
+      const updated: Alert = {
+        ...alert,
+        escalationStep: stepNo,
+        updatedAt: alert.updatedAt > now ? alert.updatedAt : now,
+      };
+      await store.update(updated);
+      const audit = await store.appendAudit(
+        alert.id,
+        now,
+        SYSTEM_ACTOR,
+        reminder ? 'renotified' : 'escalated',
+        {
+          step: stepNo,
+          ...(reminder ? { round } : {}),
+          recipients: recipients.map((r) => ({
+            recipient: recipientKey(r),
+            name: r.name,
+            channel: r.channel,
+          })),
+        },
+      );
       escalated = { alert: updated, audit };
 
       const next = policy.steps[row.step + 1];
       if (!reminder && next) {
-        store.putEscalation({
+        await store.putEscalation({
           ...row,
           step: row.step + 1,
           round: 0,
           dueAt: row.startedAt + minutesToMs(next.afterMin),
         });
       } else if (policy.renotifyEveryMin === null) {
-        store.deleteEscalation(alert.id);
+        await store.deleteEscalation(alert.id);
       } else {
         const nextRound = reminder ? row.round + 1 : 1;
-        store.putEscalation({
+        await store.putEscalation({
           ...row,
           step: policy.steps.length,
           round: nextRound,
@@ -219,18 +262,23 @@ export class Escalator {
     return items;
   }
 
-  private deliver(item: OutboxItem): Promise<void> {
-    const sending = this.send(item)
+  /** Sends an item claimed at `now` (the time escalation runs at: a claim that lapsed by then is taken). */
+  private deliver(item: OutboxItem, now: number): Promise<void> {
+    const sending = this.send(item, now)
       .catch((err: unknown) => this.opts.onError(err))
       .finally(() => this.inFlight.delete(item.id));
     this.inFlight.set(item.id, sending);
     return sending;
   }
 
-  private async send(item: OutboxItem): Promise<void> {
-    const { store, directory, clock } = this.opts;
-    const alert = store.get(item.alertId);
+  private async send(item: OutboxItem, now: number): Promise<void> {
+    const { directory, clock } = this.opts;
+    // Another process (or an earlier run of this one) may be sending it: only the claim's holder sends.
+    if (!(await this.opts.store.claimOutbox(item.id, now, now + (this.opts.claimForMs ?? DEFAULT_CLAIM_MS))))
+      return;
+    const alert = await this.opts.store.get(item.alertId);
     if (!alert) return;
+    const resident = await directory.resident(alert.residentId);
     const channel = this.channels.get(item.recipient.channel);
     let attempts: DeliveryAttempt[];
     if (!channel) {
@@ -238,7 +286,6 @@ export class Escalator {
         { at: clock.now(), ok: false, error: `no ${item.recipient.channel} channel is configured` },
       ];
     } else {
-      const resident = directory.resident(alert.residentId);
       try {
         const result = await channel.send({
           alert,
@@ -253,9 +300,9 @@ export class Escalator {
         attempts = [{ at: clock.now(), ok: false, error: errorText(err) }];
       }
     }
-    const after = store.transaction(() => {
-      attempts.forEach((attempt, i) =>
-        store.addDelivery({
+    const after = await this.opts.store.transaction(async (store) => {
+      for (const [i, attempt] of attempts.entries())
+        await store.addDelivery({
           alertId: item.alertId,
           step: item.step,
           round: item.round,
@@ -267,14 +314,13 @@ export class Escalator {
           ok: attempt.ok,
           error: attempt.error,
           receipt: attempt.receipt ?? null,
-        }),
-      );
-      const stillWanted = store.markOutboxDone(item.id, clock.now());
-      return this.recordOutcome(item, attempts, stillWanted);
+        });
+      const stillWanted = await store.markOutboxDone(item.id, clock.now());
+      return this.recordOutcome(store, item, attempts, stillWanted, resident);
     });
     if (!after) return;
     this.opts.onEscalated(after.alert, after.audit);
-    if (after.next) await this.deliver(after.next);
+    if (after.next) await this.deliver(after.next, clock.now());
   }
 
   /**
@@ -282,14 +328,16 @@ export class Escalator {
    * while the alert is still open and the item still wanted, decides whom to try next. Runs inside the
    * transaction that records the delivery.
    */
-  private recordOutcome(
+  private async recordOutcome(
+    store: AlertStore,
     item: OutboxItem,
     attempts: readonly DeliveryAttempt[],
     stillWanted: boolean,
-  ): { alert: Alert; audit: AuditEntry; next: OutboxItem | undefined } | undefined {
-    const { store, policies, clock } = this.opts;
+    resident: AlertResident | undefined,
+  ): Promise<{ alert: Alert; audit: AuditEntry; next: OutboxItem | undefined } | undefined> {
+    const { policies, clock } = this.opts;
     const last = attempts.at(-1);
-    const alert = store.get(item.alertId);
+    const alert = await store.get(item.alertId);
     // The family page only shows what happened; the trail follows the channels that reach the person.
     if (!last || !alert || item.recipient.kind !== 'contact' || !reachesPerson(item.recipient))
       return undefined;
@@ -304,16 +352,16 @@ export class Escalator {
     const now = clock.now();
     if (last.ok) {
       if (!receipt) return undefined; // an e-mail accepted by SMTP has nothing to add to the trail
-      const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivered', { ...who, receipt });
+      const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivered', { ...who, receipt });
       return { alert, audit, next: undefined };
     }
     const policy = policyFor(policies, alert.communityId);
     const failOver = stillWanted && alert.state === 'open' && policy.failover;
-    const nextRecipient = failOver ? this.nextRecipient(item, alert, policy) : null;
+    const nextRecipient = failOver ? await this.nextRecipient(store, item, policy, resident) : null;
     const next = nextRecipient
-      ? store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
+      ? await store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
       : undefined;
-    const audit = store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivery_failed', {
+    const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'delivery_failed', {
       ...who,
       error: last.error,
       attempts: attempts.length,
@@ -326,19 +374,18 @@ export class Escalator {
   }
 
   /** The failed contact's next channel not yet tried in this step and round, else the next person's first. */
-  private nextRecipient(item: OutboxItem, alert: Alert, policy: EscalationPolicy): Recipient | null {
-    const { store, directory } = this.opts;
-    const resident = directory.resident(alert.residentId);
+  private async nextRecipient(
+    store: AlertStore,
+    item: OutboxItem,
+    policy: EscalationPolicy,
+    resident: AlertResident | undefined,
+  ): Promise<Recipient | null> {
     if (!resident) return null;
     const sameRound = (i: { step: number; round: number }) => i.step === item.step && i.round === item.round;
     const tried = new Set([
-      ...store
-        .deliveries(alert.id)
-        .filter(sameRound)
-        .map((d) => `${d.recipient}|${d.channel}`),
-      ...store
-        .pendingOutbox()
-        .filter((o) => o.alertId === alert.id && sameRound(o))
+      ...(await store.deliveries(item.alertId)).filter(sameRound).map((d) => `${d.recipient}|${d.channel}`),
+      ...(await store.pendingOutbox())
+        .filter((o) => o.alertId === item.alertId && sameRound(o))
         .map((o) => `${recipientKey(o.recipient)}|${o.recipient.channel}`),
     ]);
     const untried = (r: Recipient) => !tried.has(`${recipientKey(r)}|${r.channel}`);

@@ -1,13 +1,9 @@
-// The alerts schema as an append-only list of migrations; PRAGMA user_version records the last one
-// applied. A released migration is never edited: a change is a new migration.
-import type { Database } from 'better-sqlite3';
-import { applyMigrations as apply, type Migration } from '../../registry/sqlite-migrations.ts';
+// The alerts schema as an append-only list of migrations, with a variant per backend. The SQLite list is
+// the one older files recorded in PRAGMA user_version (adopted through LEGACY_ALERTS_FILE); a released
+// migration is never edited: a change is a new migration.
+import type { LegacyFile, Migration, SchemaOwner } from '../../database/migrations.ts';
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'alerts, audit trail, escalation timers, outbox, deliveries',
-    sql: `
+const SQLITE_V1 = `
       CREATE TABLE alerts (
         id TEXT PRIMARY KEY,
         resident_id TEXT NOT NULL,
@@ -91,26 +87,110 @@ export const MIGRATIONS: readonly Migration[] = [
         error TEXT
       );
       CREATE INDEX deliveries_by_alert ON deliveries (alert_id, id);
-    `,
+    `;
+
+const POSTGRES_V1 = `
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    resident_id TEXT NOT NULL,
+    community_id TEXT,
+    rule_id TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'alarm', 'critical')),
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    opened_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at BIGINT,
+    resolved_by TEXT,
+    resolved_at BIGINT,
+    outcome TEXT CHECK (outcome IN ('emergency', 'false_alarm', 'device_fault', 'other')),
+    note TEXT,
+    summary TEXT NOT NULL,
+    evidence TEXT NOT NULL CHECK ((evidence)::jsonb IS NOT NULL),
+    device_id TEXT,
+    escalation_step INTEGER,
+    auto_clear INTEGER NOT NULL CHECK (auto_clear IN (0, 1)),
+    repeat_count INTEGER NOT NULL DEFAULT 0
+  );
+  -- One incident, one alert: at most one unresolved alert per resident and rule, across processes.
+  CREATE UNIQUE INDEX alerts_one_active ON alerts (resident_id, rule_id) WHERE state <> 'resolved';
+  CREATE INDEX alerts_by_updated ON alerts (updated_at);
+  CREATE INDEX alerts_by_community ON alerts (community_id, updated_at);
+  CREATE INDEX alerts_by_resident ON alerts (resident_id, updated_at);
+
+  CREATE TABLE audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (id),
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    details TEXT NOT NULL CHECK ((details)::jsonb IS NOT NULL)
+  );
+  CREATE INDEX audit_by_alert ON audit (alert_id, id);
+  -- The trail is append-only: the database itself refuses edits and deletions (TRUNCATE included).
+  CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the audit trail is append-only' USING ERRCODE = 'check_violation'; END $$;
+  CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+  CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+
+  CREATE TABLE escalations (
+    alert_id TEXT PRIMARY KEY REFERENCES alerts (id),
+    started_at BIGINT NOT NULL,
+    step INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    due_at BIGINT
+  );
+  CREATE INDEX escalations_by_due ON escalations (due_at) WHERE due_at IS NOT NULL;
+
+  CREATE TABLE outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (id),
+    step INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    at BIGINT NOT NULL,
+    recipient TEXT NOT NULL CHECK ((recipient)::jsonb IS NOT NULL),
+    done_at BIGINT
+  );
+  CREATE INDEX outbox_pending ON outbox (id) WHERE done_at IS NULL;
+
+  CREATE TABLE deliveries (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (id),
+    step INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    address TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at BIGINT NOT NULL,
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    error TEXT
+  );
+  CREATE INDEX deliveries_by_alert ON deliveries (alert_id, id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'alerts, audit trail, escalation timers, outbox, deliveries',
+    sqlite: SQLITE_V1,
+    postgres: POSTGRES_V1,
   },
   {
     version: 2,
     name: 'deliveries keep what an SMS or voice provider answered',
-    sql: `ALTER TABLE deliveries ADD COLUMN receipt TEXT CHECK (receipt IS NULL OR json_valid(receipt));`,
+    sqlite: `ALTER TABLE deliveries ADD COLUMN receipt TEXT CHECK (receipt IS NULL OR json_valid(receipt));`,
+    postgres: `ALTER TABLE deliveries ADD COLUMN receipt TEXT CHECK (receipt IS NULL OR (receipt)::jsonb IS NOT NULL);`,
+  },
+  {
+    version: 3,
+    name: 'an outbox item is claimed by one sender until a deadline, so several escalators send it once',
+    sql: `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
   },
 ];
 
-export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  return apply(
-    db,
-    migrations,
-    (found, latest) =>
-      new Error(`alerts schema version ${found} is newer than this Anju knows (${latest}); upgrade Anju`),
-  );
-}
-
-export const ALERTS_FILE = 'alerts.db';
-
-// TODO(issue 11): PostgreSQL variants; the owner list continues the file's PRAGMA user_version.
-export const ALERTS_SCHEMA = { owner: 'alerts', migrations: MIGRATIONS };
-export const LEGACY_ALERTS_FILE = { owners: { alerts: 'user_version' as const } };
+export const ALERTS_SCHEMA: SchemaOwner = { owner: 'alerts', migrations: MIGRATIONS };
+// alerts.db files made before per-owner migrations kept this list's version in PRAGMA user_version.
+export const LEGACY_ALERTS_FILE: LegacyFile = { owners: { alerts: 'user_version' } };

@@ -147,7 +147,8 @@ export class AlertError extends Error {
   override readonly name = 'AlertError';
 
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'invalid_input',
+    /** changed_meanwhile: another request (maybe another process) changed the alert's state first. */
+    readonly code: 'not_found' | 'conflict' | 'changed_meanwhile' | 'invalid_input',
     message: string,
   ) {
     super(message);

@@ -1,7 +1,9 @@
 // The alert lifecycle: turns the rule engine's signals into alert records (one per incident), lets people
 // acknowledge, annotate and resolve them, keeps every change in the audit trail, and hands each change to
-// listeners (the Socket.IO console) and new alerts to escalation.
-import type { Database } from 'better-sqlite3';
+// listeners (the Socket.IO console) and new alerts to escalation. The store is asynchronous (SQLite or
+// PostgreSQL); signals are still applied one at a time in the order they came, and the rule engine that
+// calls apply() never waits for the database.
+import type { Database } from '../../database/sql.ts';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isStorageError } from '../../ops/storage-errors.ts';
@@ -9,7 +11,7 @@ import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 import type { Channel } from '../channels/channel.ts';
 import { AlertSignal } from '../signals.ts';
 import { openAlertsDb } from './db.ts';
-import type { ResidentDirectory } from './directory.ts';
+import type { AlertResident, ResidentDirectory } from './directory.ts';
 import { Escalator, type Clock } from './escalation.ts';
 import { DEFAULT_POLICIES, type EscalationPolicies } from './policy.ts';
 import {
@@ -29,8 +31,10 @@ import {
 import { AlertStore } from './store.ts';
 
 export interface AlertServiceOptions {
-  /** The alerts live in `<dataDir>/alerts.db`. */
-  dataDir: string;
+  /** The alerts database (from openDatabases); the caller closes it. */
+  db?: Database;
+  /** Without `db`: the alerts live in `<dataDir>/alerts.db`, opened here and closed by close(). */
+  dataDir?: string;
   /** Time of every record change and escalation timer; Date.now by default. */
   clock?: Clock;
   /** Community, name and contacts of residents; without it alerts open but reach only `alerts:all`. */
@@ -43,6 +47,8 @@ export interface AlertServiceOptions {
   writes?: WriteReporter;
   /** How often alerts that could not be stored are tried again. */
   retryEveryMs?: number;
+  /** How long an escalation process may take to send a claimed notification before another may. */
+  claimForMs?: number;
 }
 
 /** A signal that could not be stored (full disk): kept in memory, in order, and stored when it can be. */
@@ -56,7 +62,7 @@ interface Deferred {
 const Note = z.string().trim().min(1, 'a note must not be empty').max(2000);
 const OptionalNote = Note.optional();
 
-const NOBODY: ResidentDirectory = { resident: () => undefined };
+const NOBODY: ResidentDirectory = { resident: async () => undefined };
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
@@ -83,9 +89,12 @@ export class AlertService {
   private readonly shown = new Map<string, Alert>();
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly retryEveryMs: number;
+  /** The signal being applied and those queued behind it: one at a time, in the order they came. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly db: Database,
+    private readonly ownsDb: boolean,
     options: AlertServiceOptions,
   ) {
     this.store = new AlertStore(db);
@@ -100,35 +109,56 @@ export class AlertService {
       directory: this.directory,
       channels: options.channels ?? [],
       clock: this.clock,
+      claimForMs: options.claimForMs,
       onEscalated: (alert, audit) => this.emit({ type: 'update', alert, audit }),
       onError: this.onError,
     });
   }
 
-  /** Opens (creating and migrating as needed) `<dataDir>/alerts.db`. Escalation waits for start() or advanceTo(). */
-  static open(options: AlertServiceOptions): AlertService {
-    return new AlertService(openAlertsDb(options.dataDir), options);
+  /**
+   * Over `options.db` (migrated by openDatabases), or else `<dataDir>/alerts.db`, created and migrated
+   * here. Escalation waits for start() or advanceTo().
+   */
+  static async open(options: AlertServiceOptions): Promise<AlertService> {
+    if (options.db) return new AlertService(options.db, false, options);
+    if (options.dataDir === undefined) throw new Error('AlertService needs a database or a data directory');
+    return new AlertService(await openAlertsDb(options.dataDir), true, options);
   }
 
   /**
    * Applies a rule engine signal. A raise opens the alert of its (resident, rule) or updates the open one
    * (severity only rises); a clear resolves it where that is safe (autoClear) and is otherwise recorded.
-   * Returns the change, or undefined for a clear with no open alert.
+   * Resolves to the change, or undefined for a clear with no open alert. Signals are applied in the order
+   * of the calls, whenever each one's promise is awaited; the time of a change is the time of its call.
    */
-  apply(input: AlertSignal): AlertChange | undefined {
-    const signal = parse(AlertSignal, input, 'invalid alert signal');
-    const now = this.clock.now();
-    // Signals are stored in the order they came: nothing overtakes one that waits for space.
-    if (this.deferred.length > 0) this.storeDeferred();
-    if (this.deferred.length === 0) {
-      try {
-        return this.applyNow(signal, now, newAlertId());
-      } catch (err) {
-        if (!isStorageError(err)) throw err;
-        this.writes.failed(err);
-      }
+  apply(input: AlertSignal): Promise<AlertChange | undefined> {
+    let signal: AlertSignal;
+    try {
+      signal = parse(AlertSignal, input, 'invalid alert signal');
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.defer(signal, now);
+    const now = this.clock.now();
+    return this.inOrder(async () => {
+      // Nothing overtakes a signal that waits for space.
+      if (this.deferred.length > 0) await this.storeDeferredNow();
+      if (this.deferred.length === 0) {
+        try {
+          return await this.applyNow(signal, now, newAlertId());
+        } catch (err) {
+          if (!isStorageError(err)) throw err;
+          this.writes.failed(err);
+        }
+      }
+      return this.defer(signal, now);
+    });
+  }
+
+  /** Runs `fn` after every signal queued before it. */
+  private inOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn);
+    this.queue = result.catch(() => {});
+    return result;
   }
 
   /** Signals kept in memory because storage refused them; 0 once all are stored. */
@@ -138,13 +168,18 @@ export class AlertService {
 
   /**
    * Stores the signals that waited for space, oldest first, each with the time it came and the alert id
-   * the consoles were shown; stops at the first that storage still refuses. Returns how many wait still.
+   * the consoles were shown; stops at the first that storage still refuses. Resolves to how many wait
+   * still.
    */
-  storeDeferred(): number {
+  storeDeferred(): Promise<number> {
+    return this.inOrder(() => this.storeDeferredNow());
+  }
+
+  private async storeDeferredNow(): Promise<number> {
     while (this.deferred.length > 0) {
       const { signal, alertId, at } = this.deferred[0]!;
       try {
-        this.applyNow(signal, at, alertId);
+        await this.applyNow(signal, at, alertId);
       } catch (err) {
         if (isStorageError(err)) {
           this.writes.failed(err);
@@ -160,16 +195,30 @@ export class AlertService {
     return 0;
   }
 
-  private applyNow(signal: AlertSignal, now: number, newId: string): AlertChange | undefined {
-    const change = this.store.transaction((): AlertChange | undefined => {
-      const open = this.store.active(signal.residentId, signal.ruleId);
-      if (signal.action === 'raise')
-        return open ? this.repeat(open, signal, now) : this.openAlert(signal, now, newId);
-      if (!open) return undefined;
-      return this.clear(open, signal, now);
+  private async applyNow(signal: AlertSignal, now: number, newId: string): Promise<AlertChange | undefined> {
+    // Asked before the transaction, which then holds no lock while the registry answers.
+    const resident = signal.action === 'raise' ? await this.residentOrNone(signal.residentId) : undefined;
+    const change = await this.store.transaction(async (store): Promise<AlertChange | undefined> => {
+      if (signal.action === 'clear') {
+        const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
+        return open && this.clear(store, open, signal, now);
+      }
+      // Another process may open this (resident, rule) at the same moment: the partial unique index lets
+      // one insert win; the other finds the winner's alert (locked) and repeats it. An alert resolved in
+      // between frees the slot again, hence the loop.
+      for (;;) {
+        const alert = this.newAlert(signal, now, newId, resident);
+        if (await store.insertIfNone(alert)) return this.openAlert(store, alert, signal, now);
+        const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
+        if (open) return this.repeat(store, open, signal, now);
+      }
     });
     this.writes.succeeded();
-    if (change) this.emit(change);
+    if (change) {
+      // After the commit: the escalation timer reads the due times another connection may not see before.
+      this.escalator.arm();
+      this.emit(change);
+    }
     return change;
   }
 
@@ -178,12 +227,12 @@ export class AlertService {
    * stored must still reach a person. A clear is only kept (the consoles see it once it is stored), but a
    * raise after a clear that resolves is a new alert, as it will be when both are stored.
    */
-  private defer(signal: AlertSignal, now: number): AlertChange | undefined {
+  private async defer(signal: AlertSignal, now: number): Promise<AlertChange | undefined> {
     const key = `${signal.residentId}\u0000${signal.ruleId}`;
     let before = this.shown.get(key);
     if (!before) {
       try {
-        before = this.store.active(signal.residentId, signal.ruleId);
+        before = await this.store.active(signal.residentId, signal.ruleId);
       } catch {
         // reading failed as well: show it as a new alert
       }
@@ -192,13 +241,14 @@ export class AlertService {
     if (before?.state === 'resolved') before = undefined;
     const alertId = before?.id ?? newAlertId();
     this.deferred.push({ signal, alertId, at: now });
-    this.retryTimer ??= setInterval(() => this.storeDeferred(), this.retryEveryMs);
+    this.retryTimer ??= setInterval(() => void this.storeDeferred().catch(this.onError), this.retryEveryMs);
     this.retryTimer.unref();
     if (signal.action === 'clear') {
       if (before?.autoClear && signal.autoClear) this.shown.set(key, { ...before, state: 'resolved' });
       return undefined;
     }
-    const alert = before ? this.repeated(before, signal, now) : this.newAlert(signal, now, alertId);
+    const resident = before ? undefined : await this.residentOrNone(signal.residentId);
+    const alert = before ? this.repeated(before, signal, now) : this.newAlert(signal, now, alertId, resident);
     this.shown.set(key, alert);
     const change: AlertChange = {
       type: before ? 'update' : 'new',
@@ -218,12 +268,11 @@ export class AlertService {
   }
 
   /** A person takes the alert on: escalation stops. Refused unless the alert is open. */
-  acknowledge(id: string, actor: string, note?: string): Alert {
+  async acknowledge(id: string, actor: string, note?: string): Promise<Alert> {
     const who = parse(Actor, actor, 'invalid actor');
     const text = parse(OptionalNote, note, 'invalid note');
-    return this.change(id, (alert, now) => {
+    const change = await this.change(id, true, (alert, now) => {
       if (alert.state !== 'open') throw new AlertError('conflict', `alert ${id} is already ${alert.state}`);
-      this.escalator.end(id, now);
       return {
         alert: {
           ...alert,
@@ -236,17 +285,17 @@ export class AlertService {
         action: 'acknowledged',
         details: text ? { note: text } : {},
       };
-    }).alert;
+    });
+    return change.alert;
   }
 
   /** Closes the alert with its outcome. An open alert may be resolved directly; a resolved one is refused. */
-  resolve(id: string, actor: string, outcome: Outcome, note?: string): Alert {
+  async resolve(id: string, actor: string, outcome: Outcome, note?: string): Promise<Alert> {
     const who = parse(Actor, actor, 'invalid actor');
     const result = parse(Outcome, outcome, 'invalid outcome');
     const text = parse(OptionalNote, note, 'invalid note');
-    return this.change(id, (alert, now) => {
+    const change = await this.change(id, true, (alert, now) => {
       if (alert.state === 'resolved') throw new AlertError('conflict', `alert ${id} is already resolved`);
-      this.escalator.end(id, now);
       return {
         alert: {
           ...alert,
@@ -260,35 +309,43 @@ export class AlertService {
         action: 'resolved',
         details: { outcome: result, ...(text ? { note: text } : {}) },
       };
-    }).alert;
+    });
+    return change.alert;
   }
 
   /** Adds a note to the alert's trail, in any state. */
-  addNote(id: string, actor: string, note: string): Alert {
+  async addNote(id: string, actor: string, note: string): Promise<Alert> {
     const who = parse(Actor, actor, 'invalid actor');
     const text = parse(Note, note, 'invalid note');
-    return this.change(id, (alert) => ({
+    const change = await this.change(id, false, (alert) => ({
       alert: { ...alert, note: text },
       actor: who,
       action: 'note',
       details: { note: text },
-    })).alert;
+    }));
+    return change.alert;
   }
 
-  get(id: string): Alert | undefined {
+  get(id: string): Promise<Alert | undefined> {
     return this.store.get(id);
   }
 
   /** Most recently updated first. */
-  list(filter: AlertFilter = {}): Alert[] {
+  async list(filter: AlertFilter = {}): Promise<Alert[]> {
     const f = parse(AlertFilter, filter, 'invalid alert filter');
-    const stored = this.store.list({
-      residentIds: f.residentIds,
-      communityIds: f.communityIds,
-      state: f.state,
-      since: f.since,
-      limit: f.limit,
-    });
+    const stored = await this.store
+      .list({
+        residentIds: f.residentIds,
+        communityIds: f.communityIds,
+        state: f.state,
+        since: f.since,
+        limit: f.limit,
+      })
+      .catch((err: unknown) => {
+        // A database that cannot answer (PostgreSQL down) still lets the waiting alerts be listed.
+        if (this.shown.size > 0 && isStorageError(err)) return [];
+        throw err;
+      });
     if (this.shown.size === 0) return stored;
     // Alerts waiting for space are listed too: a console that connects during the outage must see them.
     const waiting = [...this.shown.values()].filter(
@@ -306,12 +363,12 @@ export class AlertService {
   }
 
   /** The alert's audit trail, oldest first. */
-  history(alertId: string): AuditEntry[] {
+  history(alertId: string): Promise<AuditEntry[]> {
     return this.store.history(alertId);
   }
 
   /** Every delivery attempt for the alert, oldest first. */
-  deliveries(alertId: string): Delivery[] {
+  deliveries(alertId: string): Promise<Delivery[]> {
     return this.store.deliveries(alertId);
   }
 
@@ -327,7 +384,7 @@ export class AlertService {
   }
 
   /** The next time escalation has something to do, or null. */
-  nextEscalationAt(): number | null {
+  nextEscalationAt(): Promise<number | null> {
     return this.escalator.nextDueAt();
   }
 
@@ -341,13 +398,27 @@ export class AlertService {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.retryTimer);
-    if (this.storeDeferred() > 0) this.onError(new Error(`${this.deferred.length} alert changes not stored`));
+    try {
+      if ((await this.storeDeferred()) > 0)
+        this.onError(new Error(`${this.deferred.length} alert changes not stored`));
+    } catch (err) {
+      this.onError(err);
+    }
     await this.escalator.stop();
-    this.db.close();
+    if (this.ownsDb) await this.db.close();
   }
 
-  private newAlert(signal: AlertSignal, now: number, id: string): Alert {
-    const resident = this.directory.resident(signal.residentId);
+  /** The registry's answer, or none while it cannot answer: an alert must open without it. */
+  private async residentOrNone(residentId: string): Promise<AlertResident | undefined> {
+    try {
+      return await this.directory.resident(residentId);
+    } catch (err) {
+      this.onError(err);
+      return undefined;
+    }
+  }
+
+  private newAlert(signal: AlertSignal, now: number, id: string, resident: AlertResident | undefined): Alert {
     return {
       id,
       residentId: signal.residentId,
@@ -372,18 +443,20 @@ export class AlertService {
     };
   }
 
-  private openAlert(signal: AlertSignal, now: number, id: string): AlertChange {
-    const alert = this.newAlert(signal, now, id);
-    this.store.insert(alert);
-    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'opened', {
+  private async openAlert(
+    store: AlertStore,
+    alert: Alert,
+    signal: AlertSignal,
+    now: number,
+  ): Promise<AlertChange> {
+    const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'opened', {
       severity: signal.severity,
       summary: signal.summary,
       evidence: signal.evidence,
       deviceId: signal.deviceId,
       signalAt: signal.at,
     });
-    this.escalator.begin(alert, now);
-    this.escalator.arm();
+    await this.escalator.begin(store, alert, now);
     return { type: 'new', alert, audit };
   }
 
@@ -402,30 +475,45 @@ export class AlertService {
     };
   }
 
-  private repeat(open: Alert, signal: AlertSignal, now: number): AlertChange {
+  private async repeat(
+    store: AlertStore,
+    open: Alert,
+    signal: AlertSignal,
+    now: number,
+  ): Promise<AlertChange> {
     const alert = this.repeated(open, signal, now);
     const severity = alert.severity;
     const rose = severity !== open.severity;
-    this.store.update(alert);
-    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, rose ? 'severity_raised' : 'repeated', {
-      ...(rose ? { from: open.severity, to: severity } : { reportedSeverity: signal.severity }),
-      evidence: signal.evidence,
-      signalAt: signal.at,
-      repeatCount: alert.repeatCount,
-    });
+    await store.update(alert);
+    const audit = await store.appendAudit(
+      alert.id,
+      now,
+      SYSTEM_ACTOR,
+      rose ? 'severity_raised' : 'repeated',
+      {
+        ...(rose ? { from: open.severity, to: severity } : { reportedSeverity: signal.severity }),
+        evidence: signal.evidence,
+        signalAt: signal.at,
+        repeatCount: alert.repeatCount,
+      },
+    );
     if (rose && alert.state === 'open') {
-      this.escalator.severityRose(alert, now);
-      this.escalator.arm();
+      await this.escalator.severityRose(store, alert, now);
     }
     return { type: 'update', alert, audit };
   }
 
-  private clear(open: Alert, signal: AlertSignal, now: number): AlertChange {
+  private async clear(
+    store: AlertStore,
+    open: Alert,
+    signal: AlertSignal,
+    now: number,
+  ): Promise<AlertChange> {
     if (!(open.autoClear && signal.autoClear)) {
       // SOS, falls and the like are closed by a person; the clearing is still worth knowing.
       const alert: Alert = { ...open, updatedAt: now };
-      this.store.update(alert);
-      const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'condition_cleared', {
+      await store.update(alert);
+      const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'condition_cleared', {
         evidence: signal.evidence,
         signalAt: signal.at,
       });
@@ -440,9 +528,9 @@ export class AlertService {
       outcome: 'other',
       note: 'condition cleared',
     };
-    this.store.update(alert);
-    this.escalator.end(alert.id, now);
-    const audit = this.store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'auto_resolved', {
+    await store.update(alert);
+    await this.escalator.end(store, alert.id, now);
+    const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'auto_resolved', {
       outcome: 'other',
       note: 'condition cleared',
       evidence: signal.evidence,
@@ -451,24 +539,40 @@ export class AlertService {
     return { type: 'update', alert, audit };
   }
 
-  private change(
+  /**
+   * A person's action, decided on the alert as read and written only if its state is still the one read
+   * (`guarded`), so that of an acknowledge and a resolve racing (in this process or another), one wins
+   * and the other is refused with a conflict. A note is written in any state.
+   */
+  private async change(
     id: string,
+    guarded: boolean,
     decide: (
       alert: Alert,
       now: number,
     ) => { alert: Alert; actor: string; action: AuditAction; details: Record<string, unknown> },
-  ): AlertChange {
+  ): Promise<AlertChange> {
     const now = this.clock.now();
-    const change = this.store.transaction((): AlertChange => {
-      const current = this.store.get(id);
+    const change = await this.store.transaction(async (store): Promise<AlertChange> => {
+      const current = await store.get(id);
       if (!current) throw new AlertError('not_found', `no alert with id ${id}`);
       const { alert, actor, action, details } = decide(current, now);
-      const updated = { ...alert, updatedAt: now };
-      this.store.update(updated);
+      const updated = await store.transition(id, guarded ? current.state : null, {
+        ...alert,
+        updatedAt: now,
+      });
+      if (!updated) {
+        const state = (await store.get(id))?.state ?? 'gone';
+        throw new AlertError(
+          'changed_meanwhile',
+          `alert ${id} was changed by someone else meanwhile (now ${state}); reload it`,
+        );
+      }
+      if (updated.state !== 'open') await this.escalator.end(store, id, now);
       return {
         type: 'update',
         alert: updated,
-        audit: this.store.appendAudit(id, now, actor, action, details),
+        audit: await store.appendAudit(id, now, actor, action, details),
       };
     });
     this.emit(change);

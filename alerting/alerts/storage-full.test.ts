@@ -1,7 +1,7 @@
 // A full disk under the alert store: SQLite's own SQLITE_FULL, made by capping the file's page count
 // (PRAGMA max_page_count) on the service's connection. Alerts must still reach the consoles, be stored
-// in order once space returns, under the id the consoles were shown, and never throw out of apply().
-import type { Database } from 'better-sqlite3';
+// in order once space returns, under the id the consoles were shown, and never reject out of apply().
+import type { SqliteDatabase } from '../../database/sqlite.ts';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import type { AlertChange } from './schemas.ts';
@@ -23,7 +23,7 @@ function reporter() {
 describe('alerts while storage is full', () => {
   it('shows alerts to the consoles at once and stores them, in order and under the same ids, once space returns', async () => {
     const writes = reporter();
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir: tempDir(),
       clock: settableClock(),
       writes,
@@ -32,7 +32,7 @@ describe('alerts while storage is full', () => {
     const changes: AlertChange[] = [];
     service.onChange((c) => changes.push(c));
     // The service's own connection: the cap applies to it alone.
-    const db = (service as unknown as { db: Database }).db;
+    const db = (service as unknown as { db: SqliteDatabase }).db.connection;
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);
 
@@ -40,13 +40,15 @@ describe('alerts while storage is full', () => {
     let resident = 0;
     while (service.pendingWrites() === 0 && resident < 5000) {
       resident += 1;
-      expect(service.apply(raise({ residentId: `rs_${resident}`, at: T0 + resident }))).toBeDefined();
+      expect(await service.apply(raise({ residentId: `rs_${resident}`, at: T0 + resident }))).toBeDefined();
     }
     expect(service.pendingWrites()).toBe(1);
     const firstWaiting = `rs_${resident}`;
     // A repeat of the waiting one and a new alert: both shown, both waiting.
-    const repeat = service.apply(raise({ residentId: firstWaiting, severity: 'critical', at: T0 + 9000 }))!;
-    const other = service.apply(raise({ residentId: 'rs_after', at: T0 + 9001 }))!;
+    const repeat = (await service.apply(
+      raise({ residentId: firstWaiting, severity: 'critical', at: T0 + 9000 }),
+    ))!;
+    const other = (await service.apply(raise({ residentId: 'rs_after', at: T0 + 9001 })))!;
     expect(service.pendingWrites()).toBe(3);
     const shown = changes.filter((c) => c.audit.details.stored === false);
     expect(shown.map((c) => [c.type, c.alert.residentId])).toEqual([
@@ -56,41 +58,44 @@ describe('alerts while storage is full', () => {
     ]);
     expect(repeat.alert).toMatchObject({ id: shown[0]!.alert.id, severity: 'critical', repeatCount: 1 });
     // Listed (a console that connects now sees them), though not stored yet.
-    expect(service.list({ residentIds: [firstWaiting] })).toEqual([repeat.alert]);
-    expect(service.history(repeat.alert.id)).toEqual([]);
+    expect(await service.list({ residentIds: [firstWaiting] })).toEqual([repeat.alert]);
+    expect(await service.history(repeat.alert.id)).toEqual([]);
     expect(writes.seen).toContain('failed SQLITE_FULL');
 
     // Space returns: the retry timer stores them, under the ids the consoles saw.
     db.pragma('max_page_count = 1073741823');
     await expect.poll(() => service.pendingWrites(), { timeout: 2000, interval: 10 }).toBe(0);
-    const stored = service.list({ residentIds: [firstWaiting] });
+    const stored = await service.list({ residentIds: [firstWaiting] });
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ id: shown[0]!.alert.id, severity: 'critical', repeatCount: 1 });
-    expect(service.history(stored[0]!.id).map((e) => e.action)).toEqual(['opened', 'severity_raised']);
-    expect(service.list({ residentIds: ['rs_after'] })[0]!.id).toBe(other.alert.id);
+    expect((await service.history(stored[0]!.id)).map((e) => e.action)).toEqual([
+      'opened',
+      'severity_raised',
+    ]);
+    expect((await service.list({ residentIds: ['rs_after'] }))[0]!.id).toBe(other.alert.id);
     expect(writes.seen.at(-1)).toBe('succeeded');
     await service.close();
   });
 
   it('stores a raise, a clear that resolves it and a new raise as two incidents, as the consoles saw them', async () => {
-    const service = AlertService.open({ dataDir: tempDir(), clock: settableClock(), retryEveryMs: 10 });
-    const db = (service as unknown as { db: Database }).db;
+    const service = await AlertService.open({ dataDir: tempDir(), clock: settableClock(), retryEveryMs: 10 });
+    const db = (service as unknown as { db: SqliteDatabase }).db.connection;
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     let resident = 0;
     while (service.pendingWrites() === 0) {
       resident += 1;
-      service.apply(raise({ residentId: `rs_${resident}`, autoClear: true, at: T0 + resident }));
+      await service.apply(raise({ residentId: `rs_${resident}`, autoClear: true, at: T0 + resident }));
     }
     const key = { residentId: `rs_${resident}`, autoClear: true };
-    const first = service.list({ residentIds: [key.residentId] })[0]!;
-    expect(service.apply(clear({ ...key, at: T0 + 8000 }))).toBeUndefined();
-    const second = service.apply(raise({ ...key, at: T0 + 9000 }))!;
+    const first = (await service.list({ residentIds: [key.residentId] }))[0]!;
+    expect(await service.apply(clear({ ...key, at: T0 + 8000 }))).toBeUndefined();
+    const second = (await service.apply(raise({ ...key, at: T0 + 9000 })))!;
     expect(second.type).toBe('new');
     expect(second.alert.id).not.toBe(first.id);
 
     db.pragma('max_page_count = 1073741823');
     await expect.poll(() => service.pendingWrites(), { timeout: 2000, interval: 10 }).toBe(0);
-    const stored = service.list({ residentIds: [key.residentId] });
+    const stored = await service.list({ residentIds: [key.residentId] });
     expect(new Map(stored.map((a) => [a.id, a.state]))).toEqual(
       new Map([
         [second.alert.id, 'open'],

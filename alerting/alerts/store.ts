@@ -1,6 +1,8 @@
-// The alerts database's SQL: synchronous reads and writes on prepared statements. AlertService and the
-// escalator compose these into transactions; nothing here decides anything.
-import type { Database } from 'better-sqlite3';
+// The alerts database's SQL, the same on SQLite and PostgreSQL. AlertService and the escalator compose
+// these into transactions; nothing here decides anything. Where two processes may race on PostgreSQL
+// (READ COMMITTED), rows are locked (`lock`), claimed by a conditional UPDATE, or guarded by the partial
+// unique index; SQLite's single writer serialises the same code.
+import type { Param, Sql } from '../../database/sql.ts';
 import {
   DeliveryReceipt,
   Recipient,
@@ -115,10 +117,6 @@ function toAlert(row: AlertRow): Alert {
   };
 }
 
-function alertParams(alert: Alert) {
-  return { ...alert, evidence: JSON.stringify(alert.evidence), autoClear: alert.autoClear ? 1 : 0 };
-}
-
 function toAudit(row: AuditRow): AuditEntry {
   return {
     id: row.id,
@@ -166,184 +164,300 @@ export interface ListQuery {
   limit: number;
 }
 
+/** What a person's action changes of an alert; the rest (repeats, escalation) is left as stored. */
+export type AlertTransition = Pick<
+  Alert,
+  | 'state'
+  | 'acknowledgedBy'
+  | 'acknowledgedAt'
+  | 'resolvedBy'
+  | 'resolvedAt'
+  | 'outcome'
+  | 'note'
+  | 'updatedAt'
+>;
+
+const ALERT_COLUMNS = `id, resident_id, community_id, rule_id, severity, state, opened_at, updated_at,
+  acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, note, summary, evidence, device_id,
+  escalation_step, auto_clear, repeat_count`;
+const ESCALATION_COLUMNS = 'alert_id AS "alertId", started_at AS "startedAt", step, round, due_at AS "dueAt"';
+
+function alertValues(a: Alert): Param[] {
+  return [
+    a.id,
+    a.residentId,
+    a.communityId,
+    a.ruleId,
+    a.severity,
+    a.state,
+    a.openedAt,
+    a.updatedAt,
+    a.acknowledgedBy,
+    a.acknowledgedAt,
+    a.resolvedBy,
+    a.resolvedAt,
+    a.outcome,
+    a.note,
+    a.summary,
+    JSON.stringify(a.evidence),
+    a.deviceId,
+    a.escalationStep,
+    a.autoClear ? 1 : 0,
+    a.repeatCount,
+  ];
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
 export class AlertStore {
-  private readonly stmt;
+  constructor(private readonly sql: Sql) {}
 
-  constructor(private readonly db: Database) {
-    this.stmt = {
-      get: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
-      active: db.prepare<[string, string], AlertRow>(
-        "SELECT * FROM alerts WHERE resident_id = ? AND rule_id = ? AND state != 'resolved'",
-      ),
-      insert: db.prepare(
-        `INSERT INTO alerts (id, resident_id, community_id, rule_id, severity, state, opened_at, updated_at,
-           acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, note, summary, evidence,
-           device_id, escalation_step, auto_clear, repeat_count)
-         VALUES (:id, :residentId, :communityId, :ruleId, :severity, :state, :openedAt, :updatedAt,
-           :acknowledgedBy, :acknowledgedAt, :resolvedBy, :resolvedAt, :outcome, :note, :summary, :evidence,
-           :deviceId, :escalationStep, :autoClear, :repeatCount)`,
-      ),
-      update: db.prepare(
-        `UPDATE alerts SET severity = :severity, state = :state, updated_at = :updatedAt,
-           acknowledged_by = :acknowledgedBy, acknowledged_at = :acknowledgedAt, resolved_by = :resolvedBy,
-           resolved_at = :resolvedAt, outcome = :outcome, note = :note, summary = :summary,
-           evidence = :evidence, device_id = :deviceId, escalation_step = :escalationStep,
-           auto_clear = :autoClear, repeat_count = :repeatCount
-         WHERE id = :id`,
-      ),
-      list: db.prepare<
-        {
-          residents: string | null;
-          communities: string | null;
-          state: string | null;
-          since: number | null;
-          limit: number;
-        },
-        AlertRow
-      >(
-        `SELECT * FROM alerts
-         WHERE (:residents IS NULL OR resident_id IN (SELECT value FROM json_each(:residents)))
-           AND (:communities IS NULL OR community_id IN (SELECT value FROM json_each(:communities)))
-           AND (:state IS NULL OR state = :state OR (:state = 'active' AND state != 'resolved'))
-           AND (:since IS NULL OR updated_at >= :since)
-         ORDER BY updated_at DESC, id DESC
-         LIMIT :limit`,
-      ),
-      appendAudit: db.prepare<[string, number, string, string, string], AuditRow>(
-        'INSERT INTO audit (alert_id, at, actor, action, details) VALUES (?, ?, ?, ?, ?) RETURNING *',
-      ),
-      history: db.prepare<[string], AuditRow>('SELECT * FROM audit WHERE alert_id = ? ORDER BY id'),
-      getEscalation: db.prepare<[string], EscalationRow>(
-        `SELECT alert_id AS alertId, started_at AS startedAt, step, round, due_at AS dueAt
-         FROM escalations WHERE alert_id = ?`,
-      ),
-      putEscalation: db.prepare(
-        `INSERT INTO escalations (alert_id, started_at, step, round, due_at)
-         VALUES (:alertId, :startedAt, :step, :round, :dueAt)
-         ON CONFLICT (alert_id) DO UPDATE SET step = :step, round = :round, due_at = :dueAt`,
-      ),
-      deleteEscalation: db.prepare('DELETE FROM escalations WHERE alert_id = ?'),
-      nextDue: db.prepare<[number], EscalationRow>(
-        `SELECT alert_id AS alertId, started_at AS startedAt, step, round, due_at AS dueAt
-         FROM escalations WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, alert_id LIMIT 1`,
-      ),
-      earliestDue: db.prepare<[], { dueAt: number | null }>(
-        'SELECT MIN(due_at) AS dueAt FROM escalations WHERE due_at IS NOT NULL',
-      ),
-      insertOutbox: db.prepare<[string, number, number, number, string], OutboxRow>(
-        'INSERT INTO outbox (alert_id, step, round, at, recipient) VALUES (?, ?, ?, ?, ?) RETURNING *',
-      ),
-      pendingOutbox: db.prepare<[], OutboxRow>('SELECT * FROM outbox WHERE done_at IS NULL ORDER BY id'),
-      outboxDone: db.prepare('UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL'),
-      cancelOutbox: db.prepare('UPDATE outbox SET done_at = ? WHERE alert_id = ? AND done_at IS NULL'),
-      insertDelivery: db.prepare(
-        `INSERT INTO deliveries (alert_id, step, round, channel, recipient, address, attempt, at, ok, error,
-           receipt)
-         VALUES (:alertId, :step, :round, :channel, :recipient, :address, :attempt, :at, :ok, :error,
-           :receipt)`,
-      ),
-      deliveries: db.prepare<[string], DeliveryRow>(
-        'SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id',
-      ),
-    };
+  /** Runs `fn` in one transaction with a store over it. */
+  transaction<T>(fn: (tx: AlertStore) => Promise<T>): Promise<T> {
+    return this.sql.transaction((tx) => fn(new AlertStore(tx)));
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  /** Row locks exist on PostgreSQL only; SQLite's transactions already hold the one write lock. */
+  private get lock(): string {
+    return this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
   }
 
-  get(id: string): Alert | undefined {
-    const row = this.stmt.get.get(id);
+  async get(id: string, options: { lock?: boolean } = {}): Promise<Alert | undefined> {
+    const row = await this.sql.one<AlertRow>(
+      `SELECT * FROM alerts WHERE id = ?${options.lock ? this.lock : ''}`,
+      [id],
+    );
     return row && toAlert(row);
   }
 
-  /** The unresolved alert of this resident and rule, if any. */
-  active(residentId: string, ruleId: string): Alert | undefined {
-    const row = this.stmt.active.get(residentId, ruleId);
+  /** The unresolved alert of this resident and rule, if any; locked for the transaction when asked. */
+  async active(
+    residentId: string,
+    ruleId: string,
+    options: { lock?: boolean } = {},
+  ): Promise<Alert | undefined> {
+    const row = await this.sql.one<AlertRow>(
+      `SELECT * FROM alerts WHERE resident_id = ? AND rule_id = ? AND state <> 'resolved'${options.lock ? this.lock : ''}`,
+      [residentId, ruleId],
+    );
     return row && toAlert(row);
   }
 
-  insert(alert: Alert): void {
-    this.stmt.insert.run(alertParams(alert));
+  /**
+   * Inserts an open alert unless its (resident, rule) has an unresolved one already (the partial unique
+   * index decides, also against another process): true when this one was inserted.
+   */
+  async insertIfNone(alert: Alert): Promise<boolean> {
+    const row = await this.sql.one<{ id: string }>(
+      `INSERT INTO alerts (${ALERT_COLUMNS}) VALUES (${marks(20)})
+       ON CONFLICT (resident_id, rule_id) WHERE state <> 'resolved' DO NOTHING
+       RETURNING id`,
+      alertValues(alert),
+    );
+    return row !== undefined;
   }
 
-  update(alert: Alert): void {
-    this.stmt.update.run(alertParams(alert));
+  /** Writes every column of an alert the caller holds locked (repeats, clears, escalation). */
+  async update(alert: Alert): Promise<void> {
+    const [id, , , , ...rest] = alertValues(alert);
+    await this.sql.run(
+      `UPDATE alerts SET severity = ?, state = ?, opened_at = ?, updated_at = ?, acknowledged_by = ?,
+         acknowledged_at = ?, resolved_by = ?, resolved_at = ?, outcome = ?, note = ?, summary = ?,
+         evidence = ?, device_id = ?, escalation_step = ?, auto_clear = ?, repeat_count = ?
+       WHERE id = ?`,
+      [...rest, id!],
+    );
   }
 
-  list(query: ListQuery): Alert[] {
-    return this.stmt.list
-      .all({
-        residents: query.residentIds ? JSON.stringify(query.residentIds) : null,
-        communities: query.communityIds ? JSON.stringify(query.communityIds) : null,
-        state: query.state ?? null,
-        since: query.since ?? null,
-        limit: query.limit,
-      })
-      .map(toAlert);
+  /**
+   * A person's action: writes only what it changes, and only while the alert is still in the state the
+   * action was decided on (`from`; null: any state). Returns the alert as stored, or undefined when
+   * another request changed its state first.
+   */
+  async transition(id: string, from: AlertState | null, t: AlertTransition): Promise<Alert | undefined> {
+    const row = await this.sql.one<AlertRow>(
+      `UPDATE alerts SET state = ?, acknowledged_by = ?, acknowledged_at = ?, resolved_by = ?,
+         resolved_at = ?, outcome = ?, note = ?, updated_at = ?
+       WHERE id = ?${from === null ? '' : ' AND state = ?'}
+       RETURNING *`,
+      [
+        t.state,
+        t.acknowledgedBy,
+        t.acknowledgedAt,
+        t.resolvedBy,
+        t.resolvedAt,
+        t.outcome,
+        t.note,
+        t.updatedAt,
+        id,
+        ...(from === null ? [] : [from]),
+      ],
+    );
+    return row && toAlert(row);
   }
 
-  appendAudit(
+  async list(query: ListQuery): Promise<Alert[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (query.residentIds) {
+      if (query.residentIds.length === 0) return [];
+      where.push(`resident_id IN (${marks(query.residentIds.length)})`);
+      params.push(...query.residentIds);
+    }
+    if (query.communityIds) {
+      if (query.communityIds.length === 0) return [];
+      where.push(`community_id IN (${marks(query.communityIds.length)})`);
+      params.push(...query.communityIds);
+    }
+    if (query.state === 'active') where.push("state <> 'resolved'");
+    else if (query.state) {
+      where.push('state = ?');
+      params.push(query.state);
+    }
+    if (query.since !== undefined) {
+      where.push('updated_at >= ?');
+      params.push(query.since);
+    }
+    const rows = await this.sql.all<AlertRow>(
+      `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      [...params, query.limit],
+    );
+    return rows.map(toAlert);
+  }
+
+  async appendAudit(
     alertId: string,
     at: number,
     actor: string,
     action: AuditAction,
     details: Record<string, unknown>,
-  ): AuditEntry {
-    return toAudit(this.stmt.appendAudit.get(alertId, at, actor, action, JSON.stringify(details))!);
+  ): Promise<AuditEntry> {
+    const row = await this.sql.one<AuditRow>(
+      'INSERT INTO audit (alert_id, at, actor, action, details) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      [alertId, at, actor, action, JSON.stringify(details)],
+    );
+    return toAudit(row!);
   }
 
-  history(alertId: string): AuditEntry[] {
-    return this.stmt.history.all(alertId).map(toAudit);
+  async history(alertId: string): Promise<AuditEntry[]> {
+    const rows = await this.sql.all<AuditRow>('SELECT * FROM audit WHERE alert_id = ? ORDER BY id', [
+      alertId,
+    ]);
+    return rows.map(toAudit);
   }
 
-  escalation(alertId: string): EscalationRow | undefined {
-    return this.stmt.getEscalation.get(alertId);
+  /** The alert's next escalation action; locked for the transaction when asked. */
+  escalation(alertId: string, options: { lock?: boolean } = {}): Promise<EscalationRow | undefined> {
+    return this.sql.one<EscalationRow>(
+      `SELECT ${ESCALATION_COLUMNS} FROM escalations WHERE alert_id = ?${options.lock ? this.lock : ''}`,
+      [alertId],
+    );
   }
 
-  putEscalation(row: EscalationRow): void {
-    this.stmt.putEscalation.run(row);
+  async putEscalation(row: EscalationRow): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO escalations (alert_id, started_at, step, round, due_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (alert_id) DO UPDATE SET step = excluded.step, round = excluded.round,
+         due_at = excluded.due_at`,
+      [row.alertId, row.startedAt, row.step, row.round, row.dueAt],
+    );
   }
 
-  deleteEscalation(alertId: string): void {
-    this.stmt.deleteEscalation.run(alertId);
+  async deleteEscalation(alertId: string): Promise<void> {
+    await this.sql.run('DELETE FROM escalations WHERE alert_id = ?', [alertId]);
   }
 
-  /** The earliest escalation due at or before `upTo`. */
-  nextDue(upTo: number): EscalationRow | undefined {
-    return this.stmt.nextDue.get(upTo);
+  /** The earliest escalation due at or before `upTo`, skipping the alerts in `except`. */
+  nextDue(upTo: number, except: readonly string[] = []): Promise<EscalationRow | undefined> {
+    return this.sql.one<EscalationRow>(
+      `SELECT ${ESCALATION_COLUMNS} FROM escalations
+       WHERE due_at IS NOT NULL AND due_at <= ?${except.length ? ` AND alert_id NOT IN (${marks(except.length)})` : ''}
+       ORDER BY due_at, alert_id LIMIT 1`,
+      [upTo, ...except],
+    );
   }
 
-  earliestDue(): number | null {
-    return this.stmt.earliestDue.get()?.dueAt ?? null;
+  async earliestDue(): Promise<number | null> {
+    const row = await this.sql.one<{ dueAt: number | null }>(
+      'SELECT min(due_at) AS "dueAt" FROM escalations WHERE due_at IS NOT NULL',
+    );
+    return row?.dueAt ?? null;
   }
 
-  addToOutbox(alertId: string, step: number, round: number, at: number, recipient: Recipient): OutboxItem {
-    return toOutbox(this.stmt.insertOutbox.get(alertId, step, round, at, JSON.stringify(recipient))!);
+  async addToOutbox(
+    alertId: string,
+    step: number,
+    round: number,
+    at: number,
+    recipient: Recipient,
+  ): Promise<OutboxItem> {
+    const row = await this.sql.one<OutboxRow>(
+      `INSERT INTO outbox (alert_id, step, round, at, recipient) VALUES (?, ?, ?, ?, ?)
+       RETURNING id, alert_id, step, round, at, recipient`,
+      [alertId, step, round, at, JSON.stringify(recipient)],
+    );
+    return toOutbox(row!);
   }
 
-  pendingOutbox(): OutboxItem[] {
-    return this.stmt.pendingOutbox.all().map(toOutbox);
+  async pendingOutbox(): Promise<OutboxItem[]> {
+    const rows = await this.sql.all<OutboxRow>(
+      'SELECT id, alert_id, step, round, at, recipient FROM outbox WHERE done_at IS NULL ORDER BY id',
+    );
+    return rows.map(toOutbox);
+  }
+
+  /**
+   * Claims a pending outbox item for sending until `until`: false when it is done, or another sender
+   * holds an unexpired claim. One conditional UPDATE, so two processes never both win.
+   */
+  async claimOutbox(id: number, now: number, until: number): Promise<boolean> {
+    const result = await this.sql.run(
+      `UPDATE outbox SET claimed_until = ?
+       WHERE id = ? AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)`,
+      [until, id, now],
+    );
+    return result.changes === 1;
   }
 
   /** Marks an outbox item sent; false when it was already done (cancelled meanwhile, or sent). */
-  markOutboxDone(id: number, at: number): boolean {
-    return this.stmt.outboxDone.run(at, id).changes === 1;
+  async markOutboxDone(id: number, at: number): Promise<boolean> {
+    const result = await this.sql.run('UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL', [
+      at,
+      id,
+    ]);
+    return result.changes === 1;
   }
 
-  cancelOutbox(alertId: string, at: number): void {
-    this.stmt.cancelOutbox.run(at, alertId);
+  async cancelOutbox(alertId: string, at: number): Promise<void> {
+    await this.sql.run('UPDATE outbox SET done_at = ? WHERE alert_id = ? AND done_at IS NULL', [at, alertId]);
   }
 
-  addDelivery(delivery: NewDelivery): void {
-    this.stmt.insertDelivery.run({
-      ...delivery,
-      ok: delivery.ok ? 1 : 0,
-      receipt: delivery.receipt ? JSON.stringify(delivery.receipt) : null,
-    });
+  async addDelivery(d: NewDelivery): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO deliveries (alert_id, step, round, channel, recipient, address, attempt, at, ok, error,
+         receipt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        d.alertId,
+        d.step,
+        d.round,
+        d.channel,
+        d.recipient,
+        d.address,
+        d.attempt,
+        d.at,
+        d.ok ? 1 : 0,
+        d.error,
+        d.receipt ? JSON.stringify(d.receipt) : null,
+      ],
+    );
   }
 
-  deliveries(alertId: string): Delivery[] {
-    return this.stmt.deliveries.all(alertId).map(toDelivery);
+  async deliveries(alertId: string): Promise<Delivery[]> {
+    const rows = await this.sql.all<DeliveryRow>('SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id', [
+      alertId,
+    ]);
+    return rows.map(toDelivery);
   }
 }

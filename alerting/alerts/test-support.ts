@@ -1,6 +1,9 @@
 // Shared by the alert tests: signals, a settable clock and a channel that keeps what it was given.
 import type { AlertSignal } from '../signals.ts';
 import type { Channel, DeliveryResult, Notification } from '../channels/channel.ts';
+import type { Contact } from '../../registry/index.ts';
+import type { ResidentDirectory } from './directory.ts';
+import { parseEscalationPolicies } from './policy.ts';
 import type { ChannelName } from './schemas.ts';
 
 export const T0 = Date.UTC(2025, 0, 15, 2, 0, 0); // 10:00 in Jiaxing
@@ -45,3 +48,36 @@ export class RecordingChannel implements Channel {
     return { attempts: [{ at: n.at, ok: true, error: null }] };
   }
 }
+
+/** Every resident lives in cm_a and has a daughter reached by e-mail at `<residentId>@example.org`. */
+export const EMAIL_DAUGHTER_DIRECTORY: ResidentDirectory = {
+  async resident(id) {
+    const daughter: Contact = {
+      id: `ct_${id}`,
+      residentId: id,
+      name: '李娜',
+      relation: 'family',
+      phone: null,
+      email: `${id}@example.org`,
+      channels: ['email'],
+      escalationOrder: 1,
+    } as Contact;
+    return {
+      id,
+      name: `resident ${id}`,
+      communityId: 'cm_a',
+      home: '',
+      language: 'zh-CN',
+      contacts: [daughter],
+    };
+  },
+};
+
+/** Two steps to the daughter by e-mail, at once and a minute later, and no reminders. */
+export const TWO_EMAILS = parseEscalationPolicies(`
+  default:
+    steps:
+      - { afterMin: 0, notify: [family] }
+      - { afterMin: 1, notify: [family] }
+    renotifyEveryMin: null
+`);

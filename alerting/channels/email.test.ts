@@ -87,7 +87,7 @@ describe('e-mail channel', () => {
   it('delivers an escalation to the family by SMTP in Chinese and English', async () => {
     const smtp = await smtpServer();
     const { dataDir, resident, directory } = seed('zh-CN');
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir,
       clock: settableClock(),
       directory,
@@ -95,7 +95,7 @@ describe('e-mail channel', () => {
       channels: [emailChannel(smtp.port)],
     });
     cleanups.push(() => service.close());
-    const { alert } = service.apply(raise({ residentId: resident.id, severity: 'critical' }))!;
+    const { alert } = (await service.apply(raise({ residentId: resident.id, severity: 'critical' })))!;
     await service.advanceTo(T0);
 
     expect(smtp.received).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('e-mail channel', () => {
     expect(text).toContain('Event: Methane at 27 % LEL (rule gas.methane)');
     expect(text).toContain('Nobody has taken this on yet: please acknowledge and act.');
     expect(text.indexOf('老人：')).toBeLessThan(text.indexOf('Resident:'));
-    expect(service.deliveries(alert.id)).toMatchObject([
+    expect(await service.deliveries(alert.id)).toMatchObject([
       { channel: 'email', address: 'li.na@example.org', attempt: 1, ok: true, error: null },
     ]);
 
@@ -124,7 +124,7 @@ describe('e-mail channel', () => {
   it('puts English first for a resident whose language is English', async () => {
     const smtp = await smtpServer();
     const { dataDir, resident, directory } = seed('en');
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir,
       clock: settableClock(),
       directory,
@@ -132,7 +132,7 @@ describe('e-mail channel', () => {
       channels: [emailChannel(smtp.port)],
     });
     cleanups.push(() => service.close());
-    service.apply(
+    await service.apply(
       raise({
         residentId: resident.id,
         ruleId: 'event.sos',
@@ -151,7 +151,7 @@ describe('e-mail channel', () => {
   it('records a refused recipient as a failed delivery with the server reason', async () => {
     const smtp = await smtpServer({ refuse: 'li.na@example.org' });
     const { dataDir, resident, directory } = seed('zh-CN');
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir,
       clock: settableClock(),
       directory,
@@ -159,9 +159,9 @@ describe('e-mail channel', () => {
       channels: [emailChannel(smtp.port)],
     });
     cleanups.push(() => service.close());
-    const { alert } = service.apply(raise({ residentId: resident.id }))!;
+    const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0);
-    const [delivery] = service.deliveries(alert.id);
+    const [delivery] = await service.deliveries(alert.id);
     expect(delivery).toMatchObject({ channel: 'email', ok: false });
     expect(delivery!.error).toMatch(/no such mailbox/);
     expect(smtp.received).toHaveLength(0);

@@ -1,7 +1,7 @@
 // SMS and voice channels inside escalation, against a local Alibaba Cloud stand-in: what a family member
 // receives, what the alert's deliveries and trail keep, retries within the retry time, and failover to
 // the person's next channel and then the next person.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Contact } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import type { ResidentDirectory } from '../alerts/directory.ts';
@@ -46,7 +46,14 @@ const SON = contact('ct_son', '李强', 2, ['sms'], '13800000002');
 
 function directory(contacts: Contact[]): ResidentDirectory {
   return {
-    resident: (id) => ({ id, name: '张桂英', communityId: 'cm_a', home: '', language: 'zh-CN', contacts }),
+    resident: async (id) => ({
+      id,
+      name: '张桂英',
+      communityId: 'cm_a',
+      home: '',
+      language: 'zh-CN',
+      contacts,
+    }),
   };
 }
 
@@ -64,7 +71,7 @@ async function setup(
   }).start();
   servers.push(server);
   const channelOptions = { retryWithinMs: 5000, baseDelayMs: 20, ...options.channel };
-  const service = AlertService.open({
+  const service = await AlertService.open({
     dataDir: tempDir(),
     clock: settableClock(),
     directory: directory(options.contacts ?? [DAUGHTER, SON]),
@@ -91,9 +98,9 @@ const calls = (server: AliyunServer) =>
 describe('SMS and voice channels in escalation', () => {
   it("texts the family member's first channel with the alert as template parameters, keeping the provider's ids", async () => {
     const { server, service } = await setup();
-    const { alert } = service.apply(
+    const { alert } = (await service.apply(
       raise({ ruleId: 'event.sos', severity: 'critical', summary: 'SOS pressed' }),
-    )!;
+    ))!;
     await service.advanceTo(T0);
 
     expect(calls(server)).toEqual(['SendSms 13800000001']); // not the call: SMS is her first choice
@@ -103,29 +110,24 @@ describe('SMS and voice channels in escalation', () => {
       severity: '危急',
     });
     expect(server.requests[0]!.params.OutId).toBe(`${alert.id}:0.0`);
-    const sms = service.deliveries(alert.id).filter((d) => d.channel === 'sms');
+    const sms = (await service.deliveries(alert.id)).filter((d) => d.channel === 'sms');
     expect(sms).toMatchObject([
       { recipient: 'contact:ct_daughter', ok: true, receipt: { provider: 'aliyun', status: 'OK' } },
     ]);
     expect(sms[0]!.receipt!.requestId).toBeTruthy();
     expect(sms[0]!.receipt!.messageId).toBeTruthy();
-    const delivered = service.history(alert.id).find((e) => e.action === 'delivered');
+    const delivered = (await service.history(alert.id)).find((e) => e.action === 'delivered');
     expect(delivered?.details).toMatchObject({ name: '李娜', channel: 'sms', receipt: sms[0]!.receipt! });
     // Her family page is told alongside (no socket channel here, so that delivery failed), and no one else.
-    expect(
-      service
-        .deliveries(alert.id)
-        .map((d) => d.channel)
-        .sort(),
-    ).toEqual(['sms', 'socketio']);
+    expect((await service.deliveries(alert.id)).map((d) => d.channel).sort()).toEqual(['sms', 'socketio']);
   });
 
   it('retries a throttled text within the retry time and records every attempt', async () => {
     const { server, service } = await setup();
     server.fail({ phone: '13800000001', code: 'isv.BUSINESS_LIMIT_CONTROL', times: 2 });
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
-    const sms = service.deliveries(alert.id).filter((d) => d.channel === 'sms');
+    const sms = (await service.deliveries(alert.id)).filter((d) => d.channel === 'sms');
     expect(sms.map((d) => [d.attempt, d.ok, d.receipt?.status])).toEqual([
       [1, false, 'isv.BUSINESS_LIMIT_CONTROL'],
       [2, false, 'isv.BUSINESS_LIMIT_CONTROL'],
@@ -137,29 +139,28 @@ describe('SMS and voice channels in escalation', () => {
   it('moves on to her voice call once retrying has used up the retry time', async () => {
     const { server, service } = await setup({ channel: { retryWithinMs: 300, baseDelayMs: 50 } });
     server.fail({ phone: '13800000001', action: 'SendSms', code: 'Throttling.User', times: 100 });
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     const started = performance.now();
     await service.advanceTo(T0);
     const elapsed = performance.now() - started;
 
-    const trail = service.history(alert.id).filter((e) => e.action.startsWith('deliver'));
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
     expect(trail.map((e) => [e.action, e.details.channel, e.details.next])).toEqual([
       ['delivery_failed', 'sms', { recipient: 'contact:ct_daughter', name: '李娜', channel: 'voice' }],
       ['delivered', 'voice', undefined],
     ]);
-    expect(service.deliveries(alert.id).filter((d) => d.channel === 'sms').length).toBeGreaterThan(1);
+    expect((await service.deliveries(alert.id)).filter((d) => d.channel === 'sms').length).toBeGreaterThan(1);
     expect(elapsed).toBeLessThan(300 + 1000); // the retry time, plus the call itself
   });
 
   it('fails over at once on a final error: wrong number, then her call, then the next family member', async () => {
     const { server, service } = await setup();
     server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 2 }); // SMS and call
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
 
     expect(
-      service
-        .deliveries(alert.id)
+      (await service.deliveries(alert.id))
         .filter((d) => d.channel !== 'socketio')
         .map((d) => [d.recipient, d.channel, d.ok, d.attempt]),
     ).toEqual([
@@ -167,7 +168,7 @@ describe('SMS and voice channels in escalation', () => {
       ['contact:ct_daughter', 'voice', false, 1],
       ['contact:ct_son', 'sms', true, 1],
     ]);
-    const trail = service.history(alert.id).filter((e) => e.action.startsWith('deliver'));
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
     expect(
       trail.map((e) => [
         e.action,
@@ -186,53 +187,54 @@ describe('SMS and voice channels in escalation', () => {
   it('records that nobody is left when every channel of every family member failed', async () => {
     const { server, service } = await setup();
     server.fail({ phone: '*', code: 'isv.AMOUNT_NOT_ENOUGH', times: 10 });
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
-    const failed = service.history(alert.id).filter((e) => e.action === 'delivery_failed');
+    const failed = (await service.history(alert.id)).filter((e) => e.action === 'delivery_failed');
     expect(failed.map((e) => e.details.next === null)).toEqual([false, false, true]);
   });
 
   it("waits for the carrier's report when asked to, and calls when the text was not delivered", async () => {
     const { server, service } = await setup({ channel: { confirmWithinMs: 2000, reportEveryMs: 20 } });
     server.report('13800000001', { sendStatus: 2, errCode: 'MK:0001' }); // her phone is off
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
     expect(calls(server)).toEqual([
       'SendSms 13800000001',
       'QuerySendDetails undefined',
       'SingleCallByTts 13800000001',
     ]);
-    const sms = service.deliveries(alert.id).find((d) => d.channel === 'sms')!;
+    const sms = (await service.deliveries(alert.id)).find((d) => d.channel === 'sms')!;
     expect(sms).toMatchObject({
       ok: false,
       error: 'aliyun delivery report: MK:0001',
       receipt: { status: 'MK:0001' },
     });
-    const failed = service.history(alert.id).find((e) => e.action === 'delivery_failed')!;
+    const failed = (await service.history(alert.id)).find((e) => e.action === 'delivery_failed')!;
     expect(failed.details.next).toMatchObject({ channel: 'voice' });
   });
 
   it('with failover off, texts and calls at once and moves on to nobody', async () => {
     const { server, service } = await setup({ failover: false });
     server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 2 });
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
     expect(calls(server).sort()).toEqual(['SendSms 13800000001', 'SingleCallByTts 13800000001']);
-    const failed = service.history(alert.id).filter((e) => e.action === 'delivery_failed');
+    const failed = (await service.history(alert.id)).filter((e) => e.action === 'delivery_failed');
     expect(failed.map((e) => e.details.next)).toEqual([null, null]);
   });
 
   it('stops failing over once someone has taken the alert on', async () => {
-    const { server, service } = await setup({ delayMs: 150 });
+    const { server, service } = await setup({ delayMs: 1000 });
     server.fail({ phone: '13800000001', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 1 });
-    const { alert } = service.apply(raise())!;
+    const { alert } = (await service.apply(raise()))!;
     const escalating = service.advanceTo(T0);
-    service.acknowledge(alert.id, 'us_staff'); // while the SMS request is on its way
+    await vi.waitFor(() => expect(calls(server)).toHaveLength(1));
+    await service.acknowledge(alert.id, 'us_staff'); // while the SMS request is on its way
     await escalating;
     expect(calls(server)).toEqual(['SendSms 13800000001']); // no call after it
-    const failed = service
-      .history(alert.id)
-      .filter((e) => e.action === 'delivery_failed' && e.details.channel === 'sms');
+    const failed = (await service.history(alert.id)).filter(
+      (e) => e.action === 'delivery_failed' && e.details.channel === 'sms',
+    );
     expect(failed.map((e) => e.details.next)).toEqual([null]);
   });
 });

@@ -26,7 +26,7 @@ afterEach(async () => {
 
 // Two communities; 王 lives in cm_a and has a daughter on the family app.
 const directory: ResidentDirectory = {
-  resident: (id) =>
+  resident: async (id) =>
     ({
       rs_wang: {
         id,
@@ -110,12 +110,14 @@ describe('alerts over Socket.IO', () => {
     const admin = await client(url, [ALL_ALERTS_ROOM]);
     const everyone = [staffA, staffB, familyWang, familyLiu, admin];
 
-    const service = AlertService.open({ dataDir: tempDir(), clock: settableClock(), directory });
+    const service = await AlertService.open({ dataDir: tempDir(), clock: settableClock(), directory });
     cleanups.push(() => service.close());
     publishAlertChanges(io, service);
 
-    const { alert } = service.apply(raise({ residentId: 'rs_wang', ruleId: 'event.sos', autoClear: false }))!;
-    service.acknowledge(alert.id, 'us_zhang');
+    const { alert } = (await service.apply(
+      raise({ residentId: 'rs_wang', ruleId: 'event.sos', autoClear: false }),
+    ))!;
+    await service.acknowledge(alert.id, 'us_zhang');
     await settle(io, everyone);
 
     for (const c of [staffA, familyWang, admin]) expect(c.got).toEqual(['alert:new', 'alert:update']);
@@ -131,7 +133,7 @@ describe('alerts over Socket.IO', () => {
     const staffA = await client(url, [communityRoom('cm_a')]);
     const familyWang = await client(url, [residentRoom('rs_wang')]);
     const staffB = await client(url, [communityRoom('cm_b')]);
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir: tempDir(),
       clock: settableClock(),
       directory,
@@ -139,7 +141,7 @@ describe('alerts over Socket.IO', () => {
     });
     cleanups.push(() => service.close());
 
-    const { alert } = service.apply(raise({ residentId: 'rs_wang' }))!;
+    const { alert } = (await service.apply(raise({ residentId: 'rs_wang' })))!;
     await service.advanceTo(T0);
     await settle(io, [staffA, familyWang, staffB]);
     expect(staffA.got).toEqual(['alert:notify']);
@@ -161,7 +163,7 @@ describe('alerts over Socket.IO', () => {
     });
     expect(staffA.got).toEqual(['alert:notify']);
     expect(staffB.got).toEqual([]);
-    expect(service.deliveries(alert.id).map((d) => [d.recipient, d.address, d.ok])).toEqual([
+    expect((await service.deliveries(alert.id)).map((d) => [d.recipient, d.address, d.ok])).toEqual([
       ['console:cm_a', 'community:cm_a', true],
       ['contact:ct_daughter', 'resident:rs_wang', true],
     ]);

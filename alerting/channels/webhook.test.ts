@@ -175,7 +175,7 @@ describe('webhook channel', () => {
       'default: { steps: [{ afterMin: 0, webhooks: [ops] }], renotifyEveryMin: null }',
     );
     const directory: ResidentDirectory = {
-      resident: (id) => ({
+      resident: async (id) => ({
         id,
         name: '张桂英',
         communityId: 'cm_a',
@@ -184,7 +184,7 @@ describe('webhook channel', () => {
         contacts: [],
       }),
     };
-    const service = AlertService.open({
+    const service = await AlertService.open({
       dataDir: tempDir(),
       clock: settableClock(),
       directory,
@@ -197,10 +197,10 @@ describe('webhook channel', () => {
         }),
       ],
     });
-    const { alert: opened } = service.apply(raise())!;
+    const { alert: opened } = (await service.apply(raise()))!;
     await service.advanceTo(T0);
     expect(
-      service.deliveries(opened.id).map((d) => [d.channel, d.recipient, d.attempt, d.ok, d.error]),
+      (await service.deliveries(opened.id)).map((d) => [d.channel, d.recipient, d.attempt, d.ok, d.error]),
     ).toEqual([
       ['webhook', 'webhook:ops', 1, false, 'HTTP 500'],
       ['webhook', 'webhook:ops', 2, false, 'HTTP 500'],

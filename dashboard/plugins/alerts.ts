@@ -65,7 +65,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       if (q.residentId !== undefined && !(await scope.seesResident(q.residentId))) {
         throw new HttpProblem(403, 'this is outside what you may see');
       }
-      const found = alerts.list({
+      const found = await alerts.list({
         ...scope.alertFilter(),
         ...(q.residentId !== undefined ? { residentIds: [q.residentId] } : {}),
         state: q.state,
@@ -100,9 +100,9 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       },
     },
     async (req) => {
-      const alert = alerts.get(req.params.id);
+      const alert = await alerts.get(req.params.id);
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
-      const history = alerts.history(alert.id);
+      const history = await alerts.history(alert.id);
       const deliveries = scopeOf(req).role === 'family' ? [] : await alerts.deliveries(alert.id);
       return {
         alert: await views.alert(alert),
@@ -122,7 +122,9 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Take the alert on ("I\'m on it"): escalation stops; 409 unless open',
+        summary:
+          'Take the alert on ("I\'m on it"): escalation stops; 409 unless open, or when someone else ' +
+          'changed it meanwhile',
         params: IdParams,
         body: z.strictObject({ note: Note.optional() }),
         response: { 200: AlertBody },
@@ -149,7 +151,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
     },
     async (req) => {
       const scope = scopeOf(req);
-      const current = alerts.get(req.params.id);
+      const current = await alerts.get(req.params.id);
       if (current && !scope.mayResolve(current)) {
         throw new HttpProblem(403, 'staff close SOS and fall alerts; you may acknowledge it');
       }

@@ -21,6 +21,7 @@ const REGISTRY_STATUS: Partial<Record<RegistryErrorCode, number>> = {
 const ALERT_STATUS: Record<AlertError['code'], number> = {
   not_found: 404,
   conflict: 409,
+  changed_meanwhile: 409,
   invalid_input: 400,
 };
 

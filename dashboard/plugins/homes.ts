@@ -89,7 +89,7 @@ export default fp(async function homeRoutesPlugin(app: FastifyInstance, opts: Ho
       const homeOfResident = new Map<string, string>();
       for (const [homeId, h] of homes) for (const r of h.residents) homeOfResident.set(r.id, homeId);
       const openAlerts = new Map<string, number>();
-      for (const alert of opts.alerts.list({ ...scope.alertFilter(), state: 'active', limit: 1000 })) {
+      for (const alert of await opts.alerts.list({ ...scope.alertFilter(), state: 'active', limit: 1000 })) {
         const homeId = homeOfResident.get(alert.residentId);
         if (homeId !== undefined) openAlerts.set(homeId, (openAlerts.get(homeId) ?? 0) + 1);
       }

@@ -87,7 +87,7 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
         resident,
         contacts,
         devices: await views.devices(await scope.devicesSeen(devices)),
-        alerts: await views.alerts(alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
+        alerts: await views.alerts(await alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
       };
     },
   );

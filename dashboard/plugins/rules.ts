@@ -5,7 +5,11 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Registry } from '../../registry/index.ts';
-import { checkOverrides, communityRules, type ResidentRuleStore } from '../resident-rules.ts';
+import {
+  checkOverrides,
+  communityRules,
+  type ResidentRuleStore,
+} from '../../alerting/resident-rules/index.ts';
 import { scopeOf } from './access.ts';
 import { HttpProblem, problem } from './problem.ts';
 
@@ -45,8 +49,8 @@ export interface RuleRoutesOptions {
 export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: RuleRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  function answer(residentId: string) {
-    const stored = opts.rules.get(residentId);
+  async function answer(residentId: string) {
+    const stored = await opts.rules.get(residentId);
     return {
       residentId,
       overrides: stored?.overrides ?? {},
@@ -68,7 +72,7 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
       },
     },
     async (req) => {
-      if (!opts.registry.getResident(req.params.id))
+      if (!(await opts.registry.getResident(req.params.id)))
         throw new HttpProblem(404, `no resident ${req.params.id}`);
       return answer(req.params.id);
     },
@@ -89,7 +93,7 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
     },
     async (req, reply) => {
       const { id } = req.params;
-      if (!opts.registry.getResident(id)) throw new HttpProblem(404, `no resident ${id}`);
+      if (!(await opts.registry.getResident(id))) throw new HttpProblem(404, `no resident ${id}`);
       const issues = checkOverrides(opts.rulesFile, id, req.body.overrides);
       if (issues.length > 0) {
         return reply
@@ -100,7 +104,7 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
             instance: req.url,
           });
       }
-      opts.rules.put(id, req.body.overrides, scopeOf(req).actor);
+      await opts.rules.put(id, req.body.overrides, scopeOf(req).actor);
       return answer(id);
     },
   );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Journal } from '../ingest/journal.ts';
 import { Registry } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';

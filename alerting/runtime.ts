@@ -13,7 +13,7 @@ import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
 import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
-import { registryContext } from './resident-context.ts';
+import { registryContext, type RegistryContext } from './resident-context.ts';
 import { buildRuleSet, loadRules, readRulesDoc, type RuleSet } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
 
@@ -74,8 +74,11 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
     return buildRuleSet({ ...doc, residents }, opts.rulesFile ?? 'resident overrides');
   };
   const metrics = alertingMetrics(opts.metrics);
+  // The registry's answers are held in memory (the engine asks synchronously); pass a context whose
+  // `ready` was awaited, or the readings caught up below may arrive before it is loaded.
+  const context = opts.context ?? registryContext(opts.registry);
   const engine = new RuleEngine({
-    context: opts.context ?? registryContext(opts.registry),
+    context,
     rules: currentRules(),
     onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
@@ -86,12 +89,15 @@ export function startAlerting(opts: AlertingOptions): RunningAlerting {
   const stopHomeWatch = watchHomes(
     opts.registry,
     (homeIds) => {
-      try {
-        engine.refreshHomes(homeIds);
-        logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
-      } catch (err) {
-        logger.error({ err, homeIds }, 'devices not re-bound after a resident change');
-      }
+      const reloaded = 'reload' in context ? (context as RegistryContext).reload() : Promise.resolve();
+      reloaded
+        .then(() => {
+          engine.refreshHomes(homeIds);
+          logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
+        })
+        .catch((err: unknown) =>
+          logger.error({ err, homeIds }, 'devices not re-bound after a resident change'),
+        );
     },
     { onError: (err) => logger.error({ err }, 'registry watch failed; trying again') },
   );

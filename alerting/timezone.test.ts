@@ -2,7 +2,7 @@
 // 23:00 in Berlin, which is 06:00 the next morning in Shanghai. At night (22:00-06:00) the WHO limit is
 // 24 C, by day 32 C: a Berlin home must be alerted, the same room judged on Shanghai time must not.
 import { describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Registry, type HomeAddress } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { RuleEngine } from './engine.ts';

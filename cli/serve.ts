@@ -20,6 +20,9 @@ import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
+import { registryContext } from '../alerting/resident-context.ts';
+import { SqliteDatabase } from '../database/sqlite.ts';
+import { openDatabases, type Databases } from './databases.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
@@ -50,6 +53,16 @@ export interface RunningAnju {
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
   close(): Promise<void>;
+}
+
+/**
+ * Until accounts and resident rules run on the asynchronous Database (issue 11, helpers B and C), their
+ * synchronous stores share the registry file's one SQLite connection (a second connection to the file
+ * would deadlock against a transaction that spans an await). At the merge this becomes `dbs.registry`.
+ */
+function syncRegistryConnection(dbs: Databases) {
+  if (dbs.registry instanceof SqliteDatabase) return dbs.registry.connection;
+  throw new Error('accounts and resident rules do not run on PostgreSQL yet');
 }
 
 function portOf(server: NetServer): number {
@@ -95,12 +108,18 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const writeHealth = new WriteHealth({ metrics, logger: log.child({ part: 'storage' }) });
   const disk = new DiskSpace(config.dataDir, config.diskWarnFreeMb * 1024 * 1024, metrics);
 
+  // Opened (and migrated) once; every store that lives in the registry's database is given its handle.
+  const dbs = await openDatabases({ dataDir: config.dataDir, url: config.database });
   const lastSeenWrites = writeHealth.reporter('last_seen');
-  const registry = Registry.open(config.dataDir, {
+  const registry = new Registry(dbs.registry, {
     onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
     onFlushed: () => lastSeenWrites.succeeded(),
     tokenUseWrites: writeHealth.reporter('api_tokens'),
   });
+  const context = registryContext(registry, {
+    onError: (err) => log.error({ err, part: 'alerting' }, 'registry not read for the rules; tried again'),
+  });
+  await context.ready; // before the journal's backlog is judged
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
     writes: writeHealth.reporter('journal'),
@@ -138,7 +157,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
-  const residentRules = new ResidentRuleStore(registry.database);
+  const residentRules = new ResidentRuleStore(syncRegistryConnection(dbs));
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
   const alerting = startAlerting({
@@ -150,6 +169,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    context,
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
@@ -162,7 +182,9 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(registry.database, { sessionWrites: writeHealth.reporter('sessions') });
+  const accounts = new Accounts(syncRegistryConnection(dbs), {
+    sessionWrites: writeHealth.reporter('sessions'),
+  });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -222,8 +244,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     },
     readings: {
       store,
-      deviceExists: (id) => registry.getDevice(id) !== undefined,
-      residentExists: (id) => registry.getResident(id) !== undefined,
+      deviceExists: async (id) => (await registry.getDevice(id)) !== undefined,
+      residentExists: async (id) => (await registry.getResident(id)) !== undefined,
     },
     verifyToken: (token) => registry.tokens.verify(token),
     trustProxy: config.trustProxy,
@@ -235,7 +257,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
-      disconnectRevoked: () => gateway.disconnectRevoked(),
+      disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
     },
   });
   attachMqttWebSocket(gateway, http.server);
@@ -252,12 +274,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   }
 
   const revocationCheck = setInterval(() => {
-    try {
-      gateway.disconnectRevoked();
-    } catch (err) {
-      // A failing disk (SQLITE_IOERR) can fail this read too; a throw from a timer would end the process.
-      log.error({ err }, 'revocations not checked; tried again later');
-    }
+    // A failing disk or an unreachable PostgreSQL fails this read: logged, tried again at the next tick.
+    gateway
+      .disconnectRevoked()
+      .catch((err: unknown) => log.error({ err }, 'revocations not checked; tried again later'));
   }, REVOCATION_CHECK_MS);
   revocationCheck.unref();
 
@@ -266,7 +286,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     http: portOf(http.server),
     ...(mqtts ? { mqtts: portOf(mqtts) } : {}),
   };
-  log.info({ ports, dataDir: config.dataDir }, 'anju started');
+  log.info({ ports, dataDir: config.dataDir, database: dbs.registry.location }, 'anju started');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -288,12 +308,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
-      try {
-        registry.close();
-      } catch (err) {
-        // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
-        log.error({ err }, 'last-seen times not written at stop');
-      }
+      // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
+      await registry
+        .close()
+        .catch((err: unknown) => log.error({ err }, 'last-seen times not written at stop'));
+      await dbs.close();
       log.info('anju stopped');
     })());
 

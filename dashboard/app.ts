@@ -49,7 +49,7 @@ export interface DashboardOptions {
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** Cuts off revoked devices' open MQTT connections now. */
-  disconnectRevoked(): void;
+  disconnectRevoked(): Promise<void>;
 }
 
 export interface HttpAppOptions {

@@ -65,7 +65,7 @@ export interface AlertSocketOptions {
   scopes: Scopes;
   alerts: AlertService;
   views: Views;
-  verifyToken(token: string): ApiToken | undefined;
+  verifyToken(token: string): Promise<ApiToken | undefined>;
 }
 
 function sessionRoom(sessionKey: string): string {
@@ -90,10 +90,10 @@ function sameOrigin(headers: Record<string, string | string[] | undefined>): boo
 export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: AlertSocketOptions) {
   const { io, accounts, scopes, alerts, views } = opts;
 
-  function authenticate(socket: Socket): SocketData | undefined {
+  async function authenticate(socket: Socket): Promise<SocketData | undefined> {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     if (typeof token === 'string') {
-      const record = opts.verifyToken(token);
+      const record = await opts.verifyToken(token);
       return record && { principal: { kind: 'token', token: record } };
     }
     const cookie = app.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
@@ -130,15 +130,25 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
   }
 
   io.use((socket, next) => {
-    const data = authenticate(socket);
-    if (!data) return next(new Error('unauthorized: sign in, or give auth.token'));
-    socket.data = data;
-    next();
+    authenticate(socket).then(
+      (data) => {
+        if (!data) return next(new Error('unauthorized: sign in, or give auth.token'));
+        socket.data = data;
+        next();
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'socket not authenticated: storage failed');
+        next(new Error('the server could not check the sign-in; try again'));
+      },
+    );
   });
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
-    void socket.join(scopes.of(data.principal).rooms());
+    void scopes.of(data.principal).then(
+      (scope) => socket.join(scope.rooms()),
+      (err: unknown) => app.log.error({ err }, 'socket not put in its rooms'),
+    );
     if (data.cookie !== undefined) {
       const session = accounts.sessions.find(data.cookie);
       if (session) {
@@ -151,7 +161,7 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
     function on<S extends z.ZodType, A>(
       event: string,
       schema: S,
-      handle: (input: z.output<S>, principal: Principal) => A,
+      handle: (input: z.output<S>, principal: Principal) => A | Promise<A>,
     ): void {
       socket.on(event, (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return; // every action answers; one that cannot be answered is not run
@@ -164,48 +174,59 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
           socket.disconnect(true);
           return;
         }
-        try {
-          reply(handle(parsed.data, principal));
-        } catch (err) {
-          const status = statusOf(err);
-          if (status === undefined) {
-            app.log.error({ err, event }, 'socket action failed');
-            return reply(refusal(500, 'the server could not do this'));
-          }
-          reply(refusal(status, (err as Error).message));
-        }
+        // Synchronous or not, a failure is answered, never thrown out of the socket's handler.
+        Promise.resolve()
+          .then(() => handle(parsed.data, principal))
+          .then(reply, (err: unknown) => {
+            const status = statusOf(err);
+            if (status === undefined) {
+              app.log.error({ err, event }, 'socket action failed');
+              return reply(refusal(500, 'the server could not do this'));
+            }
+            reply(refusal(status, (err as Error).message));
+          });
       });
     }
 
-    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, (req, principal): ActionAck => {
-      const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, async (req, principal): Promise<ActionAck> => {
+      const scope = await scopes.of(principal);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
-      return { ok: true, alert: views.alert(alerts.acknowledge(req.id, scope.actor, req.note)) };
+      return { ok: true, alert: await views.alert(await alerts.acknowledge(req.id, scope.actor, req.note)) };
     });
 
-    on(SOCKET_ACTIONS.resolve, ResolveRequest, (req, principal): ActionAck => {
-      const scope = scopes.of(principal);
-      const alert = alerts.get(req.id);
+    on(SOCKET_ACTIONS.resolve, ResolveRequest, async (req, principal): Promise<ActionAck> => {
+      const scope = await scopes.of(principal);
+      const alert = await alerts.get(req.id);
       if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
       if (!scope.mayResolve(alert))
         return refusal(403, 'staff close SOS and fall alerts; you may acknowledge it');
-      return { ok: true, alert: views.alert(alerts.resolve(req.id, scope.actor, req.outcome, req.note)) };
-    });
-
-    on(SOCKET_ACTIONS.sync, SyncRequest, (req, principal): SyncAck => {
-      const filter = scopes.of(principal).alertFilter();
       return {
         ok: true,
-        alerts: views.alerts(alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
+        alert: await views.alert(await alerts.resolve(req.id, scope.actor, req.outcome, req.note)),
+      };
+    });
+
+    on(SOCKET_ACTIONS.sync, SyncRequest, async (req, principal): Promise<SyncAck> => {
+      const filter = (await scopes.of(principal)).alertFilter();
+      return {
+        ok: true,
+        alerts: await views.alerts(await alerts.list({ ...filter, since: req.since, limit: SYNC_LIMIT })),
       };
     });
   });
 
   // Every alert change goes to the rooms that may see it, with the names the console shows.
   const unpublish = publishAlertChanges(io, {
-    onChange: (listener) =>
-      alerts.onChange((change) => listener({ ...change, alert: views.alert(change.alert) })),
+    onChange: (listener) => {
+      // Names are looked up asynchronously; changes still go out in the order they happened.
+      let sent = Promise.resolve();
+      return alerts.onChange((change) => {
+        sent = sent
+          .then(async () => listener({ ...change, alert: await views.alert(change.alert) }))
+          .catch((err: unknown) => app.log.error({ err }, 'alert change not published'));
+      });
+    },
   });
   // Deferred, so that an action that found its session ended still gets its answer before the close.
   const unwatchSessions = accounts.sessions.onEnd((key) =>

@@ -59,20 +59,18 @@ export class Views {
   constructor(private readonly opts: ViewsOptions) {}
 
   /** One registry lookup per distinct resident, however many alerts they have. */
-  alerts(alerts: readonly Alert[]): AlertView[] {
+  async alerts(alerts: readonly Alert[]): Promise<AlertView[]> {
     const names = new Map<string, { residentName: string | null; homeLabel: string | null }>();
+    for (const residentId of new Set(alerts.map((a) => a.residentId))) {
+      const r = await this.opts.registry.getResident(residentId);
+      names.set(residentId, {
+        residentName: r?.name ?? null,
+        homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,
+      });
+    }
     return alerts.map((alert) => {
-      let known = names.get(alert.residentId);
-      if (!known) {
-        const r = this.opts.registry.getResident(alert.residentId);
-        known = {
-          residentName: r?.name ?? null,
-          homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,
-        };
-        names.set(alert.residentId, known);
-      }
       const actors = [alert.acknowledgedBy, alert.resolvedBy].filter((a): a is string => a !== null);
-      return { ...alert, ...known, people: this.people(actors) };
+      return { ...alert, ...names.get(alert.residentId)!, people: this.people(actors) };
     });
   }
 
@@ -92,8 +90,8 @@ export class Views {
     return people;
   }
 
-  alert(alert: Alert): AlertView {
-    return this.alerts([alert])[0]!;
+  async alert(alert: Alert): Promise<AlertView> {
+    return (await this.alerts([alert]))[0]!;
   }
 
   async device(device: Device): Promise<DeviceView> {

@@ -16,13 +16,13 @@ export interface AlertResident {
 
 export interface ResidentDirectory {
   /** undefined for a resident the registry does not know (the alert still opens). */
-  resident(residentId: string): AlertResident | undefined;
+  resident(residentId: string): Promise<AlertResident | undefined>;
 }
 
 export function registryDirectory(registry: Pick<Registry, 'getResident'>): ResidentDirectory {
   return {
-    resident(residentId) {
-      const r = registry.getResident(residentId);
+    async resident(residentId) {
+      const r = await registry.getResident(residentId);
       if (!r) return undefined;
       return {
         id: r.id,

@@ -52,7 +52,7 @@ export interface DemoLogin {
  * the first resident only. Each call sets fresh passwords (existing demo users keep their assignments) and returns them.
  */
 export async function ensureDemoUsers(users: UserStore, registry: Registry): Promise<DemoLogin[]> {
-  const residents = registry.listResidents();
+  const residents = await registry.listResidents();
   const communities = [...new Map(residents.map((r) => [r.home.communityId, r.home.community])).entries()];
   const relative = residents[0];
   const wanted = [

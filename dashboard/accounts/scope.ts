@@ -20,7 +20,36 @@ export type Principal = { kind: 'user'; user: User } | { kind: 'token'; token: A
 /** Alerts a family member may take on ("I'm on it") but only staff close: someone must have been there. */
 const STAFF_CLOSE_RULES: ReadonlySet<string> = new Set(['event.sos', 'event.fall']);
 
-type Lookup = Pick<Registry, 'getResident' | 'getHome'>;
+type Lookup = Pick<Registry, 'getResident' | 'listResidents' | 'listHomes'>;
+
+/**
+ * What a scope needs from the registry, read once when it is made (the registry is asynchronous, the
+ * checks are not): the homes of a family's residents; the homes and residents of a staff member's
+ * communities.
+ */
+interface Reach {
+  homes: ReadonlySet<string>;
+  residents: ReadonlySet<string>;
+}
+
+async function reachOf(principal: Principal, registry: Lookup): Promise<Reach> {
+  if (principal.kind === 'token' || principal.user.role === 'admin')
+    return { homes: new Set(), residents: new Set() };
+  if (principal.user.role === 'family') {
+    const residents = await Promise.all(principal.user.residents.map((id) => registry.getResident(id)));
+    return {
+      homes: new Set(residents.flatMap((r) => r?.home.homeId ?? [])),
+      residents: new Set(principal.user.residents),
+    };
+  }
+  const homes = new Set<string>();
+  const residents = new Set<string>();
+  for (const communityId of principal.user.communities) {
+    for (const home of await registry.listHomes(communityId)) homes.add(home.homeId);
+    for (const r of await registry.listResidents({ communityId })) residents.add(r.id);
+  }
+  return { homes, residents };
+}
 
 export class Scope {
   readonly role: Role;
@@ -28,11 +57,10 @@ export class Scope {
   readonly actor: string;
   private readonly communities: ReadonlySet<string>;
   private readonly residents: ReadonlySet<string>;
-  private familyHomes: Set<string> | undefined;
 
   constructor(
     readonly principal: Principal,
-    private readonly registry: Lookup,
+    private readonly reach: Reach,
   ) {
     this.role = principal.kind === 'token' ? principal.token.role : principal.user.role;
     this.actor = principal.kind === 'token' ? `token:${principal.token.id}` : principal.user.id;
@@ -51,8 +79,7 @@ export class Scope {
   seesResident(residentId: string): boolean {
     if (this.isAdmin) return true;
     if (this.role === 'family') return this.residents.has(residentId);
-    const resident = this.registry.getResident(residentId);
-    return resident !== undefined && this.communities.has(resident.home.communityId);
+    return this.reach.residents.has(residentId);
   }
 
   /** Like seesResident, for a resident record already at hand. */
@@ -62,7 +89,7 @@ export class Scope {
   }
 
   seesHome(home: HomePath): boolean {
-    if (this.role === 'family') return this.homesOfFamily().has(home.homeId);
+    if (this.role === 'family') return this.reach.homes.has(home.homeId);
     return this.seesCommunity(home.communityId);
   }
 
@@ -71,11 +98,10 @@ export class Scope {
     if (this.role === 'family') {
       return (
         (device.residentId !== null && this.residents.has(device.residentId)) ||
-        this.homesOfFamily().has(device.homeId)
+        this.reach.homes.has(device.homeId)
       );
     }
-    const home = this.registry.getHome(device.homeId);
-    return home !== undefined && this.communities.has(home.communityId);
+    return this.reach.homes.has(device.homeId);
   }
 
   seesAlert(alert: Pick<Alert, 'residentId' | 'communityId'>): boolean {
@@ -103,19 +129,12 @@ export class Scope {
     if (this.role === 'family') return [...this.residents].map(residentRoom);
     return [...[...this.communities].map(communityRoom), SYSTEM_ALERTS_ROOM];
   }
-
-  private homesOfFamily(): Set<string> {
-    this.familyHomes ??= new Set(
-      [...this.residents].flatMap((id) => this.registry.getResident(id)?.home.homeId ?? []),
-    );
-    return this.familyHomes;
-  }
 }
 
 export class Scopes {
   constructor(private readonly registry: Lookup) {}
 
-  of(principal: Principal): Scope {
-    return new Scope(principal, this.registry);
+  async of(principal: Principal): Promise<Scope> {
+    return new Scope(principal, await reachOf(principal, this.registry));
   }
 }

@@ -2,7 +2,7 @@
 // they want to be told. Passwords are kept only as scrypt hashes.
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../registry/ids.ts';
-import { hashPassword } from '../../registry/secrets.ts';
+import { hashPassword } from '../../firmware-protocol/credentials.ts';
 import { AccountError, UserInput, type Preferences, type Role, type User } from './schemas.ts';
 
 interface UserRow {

@@ -30,19 +30,19 @@ export function scopeOf(req: FastifyRequest): Scope {
 }
 
 export default fp(async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
-  const guards: { prefix: string; sees(scope: Scope, id: string): boolean }[] = [
+  const guards: { prefix: string; sees(scope: Scope, id: string): boolean | Promise<boolean> }[] = [
     { prefix: `${opts.prefix}residents/:id`, sees: (scope, id) => scope.seesResident(id) },
     {
       prefix: `${opts.prefix}devices/:id`,
-      sees: (scope, id) => {
-        const device = opts.registry.getDevice(id);
+      sees: async (scope, id) => {
+        const device = await opts.registry.getDevice(id);
         return device !== undefined && scope.seesDevice(device);
       },
     },
     {
       prefix: `${opts.prefix}alerts/:id`,
-      sees: (scope, id) => {
-        const alert = opts.alerts.get(id);
+      sees: async (scope, id) => {
+        const alert = await opts.alerts.get(id);
         return alert !== undefined && scope.seesAlert(alert);
       },
     },
@@ -54,7 +54,7 @@ export default fp(async function accessPlugin(app: FastifyInstance, opts: Access
     const principal = req.principal ?? (req.token && { kind: 'token' as const, token: req.token });
     if (!principal) throw new HttpProblem(401, 'sign in, or send a bearer token');
     req.principal = principal;
-    const scope = opts.scopes.of(principal);
+    const scope = await opts.scopes.of(principal);
     req.scope = scope;
 
     const roles = req.routeOptions.config.roles;
@@ -65,7 +65,7 @@ export default fp(async function accessPlugin(app: FastifyInstance, opts: Access
     const id = (req.params as { id?: unknown }).id;
     for (const guard of guards) {
       if (route !== guard.prefix && !route.startsWith(`${guard.prefix}/`)) continue;
-      if (typeof id !== 'string' || !guard.sees(scope, id)) {
+      if (typeof id !== 'string' || !(await guard.sees(scope, id))) {
         throw new HttpProblem(403, 'this is outside what you may see');
       }
     }

@@ -74,7 +74,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
         limit: q.severity ? 1000 : q.limit,
       });
       const wanted = q.severity ? found.filter((a) => a.severity === q.severity).slice(0, q.limit) : found;
-      return { alerts: views.alerts(wanted) };
+      return { alerts: await views.alerts(wanted) };
     },
   );
 
@@ -101,7 +101,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
       const history = alerts.history(alert.id);
       return {
-        alert: views.alert(alert),
+        alert: await views.alert(alert),
         history,
         deliveries: scopeOf(req).role === 'family' ? [] : alerts.deliveries(alert.id),
         people: views.people(history.map((e) => e.actor)),
@@ -124,7 +124,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       const alert = await answering(() =>
         alerts.acknowledge(req.params.id, scopeOf(req).actor, req.body.note),
       );
-      return { alert: views.alert(alert) };
+      return { alert: await views.alert(alert) };
     },
   );
 
@@ -148,7 +148,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       const alert = await answering(() =>
         alerts.resolve(req.params.id, scope.actor, req.body.outcome, req.body.note),
       );
-      return { alert: views.alert(alert) };
+      return { alert: await views.alert(alert) };
     },
   );
 
@@ -165,7 +165,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
     },
     async (req) => {
       const alert = await answering(() => alerts.addNote(req.params.id, scopeOf(req).actor, req.body.note));
-      return { alert: views.alert(alert) };
+      return { alert: await views.alert(alert) };
     },
   );
 });

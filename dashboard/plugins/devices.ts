@@ -28,7 +28,7 @@ export interface DeviceRoutesOptions {
   registry: Registry;
   views: Views;
   /** Cuts off a revoked device's open connection now (gateway.disconnectRevoked). */
-  disconnectRevoked(): void;
+  disconnectRevoked(): Promise<void>;
 }
 
 export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: DeviceRoutesOptions) {
@@ -46,7 +46,8 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
     },
     async (req) => {
       const scope = scopeOf(req);
-      return { devices: await views.devices(registry.listDevices().filter((d) => scope.seesDevice(d))) };
+      const devices = await registry.listDevices();
+      return { devices: await views.devices(devices.filter((d) => scope.seesDevice(d))) };
     },
   );
 
@@ -80,9 +81,10 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
       },
     },
     async (req) => {
-      if (!registry.getDevice(req.params.id)) throw new HttpProblem(404, `no device ${req.params.id}`);
+      if (!(await registry.getDevice(req.params.id)))
+        throw new HttpProblem(404, `no device ${req.params.id}`);
       const device = await answering(() => registry.revokeDevice(req.params.id));
-      opts.disconnectRevoked();
+      await opts.disconnectRevoked();
       return { device: await views.device(device) };
     },
   );

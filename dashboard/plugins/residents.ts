@@ -53,7 +53,8 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
     },
     async (req) => {
       const scope = scopeOf(req);
-      return { residents: registry.listResidents().filter((r) => scope.seesResidentRecord(r)) };
+      const residents = await registry.listResidents();
+      return { residents: residents.filter((r) => scope.seesResidentRecord(r)) };
     },
   );
 
@@ -75,20 +76,19 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req) => {
-      const found = registry.getResident(req.params.id);
+      const found = await registry.getResident(req.params.id);
       if (!found) throw new HttpProblem(404, `no resident ${req.params.id}`);
       const { contacts, ...resident } = found;
       const scope = scopeOf(req);
       // The devices of the home as well as the resident's own wearable: the gas sensor is theirs too.
-      const devices = registry
-        .listDevices({ homeId: resident.home.homeId })
+      const devices = (await registry.listDevices({ homeId: resident.home.homeId }))
         .filter((d) => d.residentId === null || d.residentId === resident.id)
         .filter((d) => scope.seesDevice(d));
       return {
         resident,
         contacts,
         devices: await views.devices(devices),
-        alerts: views.alerts(alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
+        alerts: await views.alerts(await alerts.list({ residentIds: [resident.id], limit: RECENT_ALERTS })),
       };
     },
   );

@@ -6,11 +6,11 @@ import { Registry as MetricsRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Journal } from '../ingest/journal.ts';
-import { Registry } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { waitFor } from '../test/harness.ts';
 import { registryContext } from './resident-context.ts';
 import { startAlerting, type RunningAlerting } from './runtime.ts';
+import { openRegistry, useRegistry } from '../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,13 +21,13 @@ afterEach(async () => {
 /** A registry with one resident wearing W-OK and W-BAD, a gas detector in her home, and a journal. */
 async function setUp() {
   const dataDir = tempDir();
-  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+  const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   const journal = new Journal({ path: path.join(dataDir, 'journal.db') });
   cleanups.push(async () => {
     await journal.close();
-    registry.close();
+    await registry.close();
   });
-  const resident = registry.addResident({
+  const resident = await registry.addResident({
     name: '王秀英',
     address: ADDRESS,
   });
@@ -141,7 +141,7 @@ describe('a resident added to a home', () => {
     const { alerting } = start(env, false);
     // The detector has reported, so the engine knows whom it watches: the first resident only.
     await env.journal.accept(gasReading(env.homeId, 1, false));
-    const newcomer = env.registry.addResident({ name: '李建国', address: ADDRESS });
+    const newcomer = await env.registry.addResident({ name: '李建国', address: ADDRESS });
     await env.journal.accept(gasReading(env.homeId, 2, true));
     const alerted = alerting.alerts.list({ state: 'open' }).map((a) => [a.residentId, a.ruleId]);
     expect(alerted).toEqual(
@@ -156,7 +156,7 @@ describe('a resident added to a home', () => {
     const env = await setUp();
     const { alerting } = start(env, false);
     await env.journal.accept(gasReading(env.homeId, 1, false));
-    const newcomer = await Registry.use(env.dataDir, {}, (cli) =>
+    const newcomer = await useRegistry(env.dataDir, {}, (cli) =>
       cli.addResident({ name: '张桂兰', address: ADDRESS }),
     );
     // The gas alarm goes on; once the watch has seen the other process's commit, it reaches her too.

@@ -9,6 +9,7 @@ import { RuleEngine } from './engine.ts';
 import { registryContext } from './resident-context.ts';
 import { parseRules } from './rules/load.ts';
 import type { AlertSignal } from './signals.ts';
+import { openRegistry } from '../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const MIN = 60_000;
@@ -16,8 +17,8 @@ const MIN = 60_000;
 const berlin2300 = Date.UTC(2025, 0, 6, 22, 0);
 
 async function home(zones: Pick<HomeAddress, 'timeZone' | 'communityTimeZone'> = {}) {
-  const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-  const resident = registry.addResident({
+  const registry = await openRegistry(tempDir(), { flushEveryMs: 0 });
+  const resident = await registry.addResident({
     name: 'Anna',
     address: { community: 'Mitte', compound: 'A', building: '1', home: '2-301', ...zones },
   });
@@ -55,7 +56,7 @@ describe("a home's time zone from the registry", () => {
     const { registry, resident } = await home();
     const { engine, signals } = engineOn(registry);
     expect(warmNight(engine, resident.home.homeId, signals)).toEqual([]);
-    registry.close();
+    await registry.close();
   });
 
   it("follows the community's zone, and a home's own zone over its community's", async () => {
@@ -64,12 +65,12 @@ describe("a home's time zone from the registry", () => {
     expect(warmNight(a.engine, community.resident.home.homeId, a.signals)).toMatchObject([
       { residentId: community.resident.id, at: berlin2300 + 30 * MIN },
     ]);
-    community.registry.close();
+    await community.registry.close();
 
     const own = await home({ communityTimeZone: 'Asia/Shanghai', timeZone: 'Europe/Berlin' });
     const b = engineOn(own.registry);
     expect(warmNight(b.engine, own.resident.home.homeId, b.signals)).toHaveLength(1);
-    own.registry.close();
+    await own.registry.close();
   });
 
   it("gives a resident's own rules override the last word, and the rules file's zone only the first", async () => {
@@ -77,13 +78,13 @@ describe("a home's time zone from the registry", () => {
     const overridden = engineOn(registry, `residents:\n  ${resident.id}:\n    timezone: Asia/Shanghai\n`);
     expect(warmNight(overridden.engine, resident.home.homeId, overridden.signals)).toEqual([]);
     // A rules file's own zone is the default for homes the registry gives none: here the home has one.
-    registry.setHomeTimeZone(resident.home.homeId, 'Asia/Shanghai');
+    await registry.setHomeTimeZone(resident.home.homeId, 'Asia/Shanghai');
     const fileZone = engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fileZone.engine, resident.home.homeId, fileZone.signals)).toEqual([]);
-    registry.setHomeTimeZone(resident.home.homeId, null);
+    await registry.setHomeTimeZone(resident.home.homeId, null);
     const fallback = engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fallback.engine, resident.home.homeId, fallback.signals)).toHaveLength(1);
-    registry.close();
+    await registry.close();
   });
 
   it('moves a running resident to a new zone when the home is refreshed', async () => {
@@ -91,12 +92,12 @@ describe("a home's time zone from the registry", () => {
     const { engine, signals } = engineOn(registry);
     const homeId = resident.home.homeId;
     expect(warmNight(engine, homeId, signals)).toEqual([]);
-    registry.setHomeTimeZone(homeId, 'Europe/Berlin');
+    await registry.setHomeTimeZone(homeId, 'Europe/Berlin');
     engine.refreshHomes([homeId]);
     // The next night, same hour in Berlin.
     expect(warmNight(engine, homeId, signals, berlin2300 + 24 * 60 * MIN)).toMatchObject([
       { at: berlin2300 + 24 * 60 * MIN + 30 * MIN },
     ]);
-    registry.close();
+    await registry.close();
   });
 });

@@ -74,6 +74,22 @@ export function connectDatabases(options: DatabaseOptions): Databases {
   };
 }
 
+/**
+ * Opens the databases and migrates only the registry's owners. The alerts service still opens and
+ * migrates alerts.db itself (PRAGMA user_version) until it runs on `dbs.alerts` (issue 11, helper C);
+ * migrating that file here first would make it refuse the file. At that merge, callers use openDatabases.
+ */
+export async function openRegistryDatabases(options: DatabaseOptions): Promise<Databases> {
+  const dbs = connectDatabases(options);
+  try {
+    await migrate(dbs.registry, REGISTRY_OWNERS, { legacy: LEGACY_REGISTRY_FILE });
+    return dbs;
+  } catch (err) {
+    await dbs.close();
+    throw err;
+  }
+}
+
 /** Brings every owner's tables to the latest version; returns what was applied. */
 export async function migrateDatabases(dbs: Databases): Promise<AppliedMigration[]> {
   const applied = await migrate(dbs.registry, REGISTRY_OWNERS, { legacy: LEGACY_REGISTRY_FILE });

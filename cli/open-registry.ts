@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Registry, RegistryError, type RegistryOptions } from '../registry/index.ts';
-import { openDatabases, REGISTRY_FILE } from './databases.ts';
+import { openRegistryDatabases, REGISTRY_FILE } from './databases.ts';
 
 export interface OpenRegistryOptions extends Omit<RegistryOptions, 'onClose'> {
   /** postgres://... ; undefined keeps the SQLite files in the data directory. */
@@ -21,7 +21,7 @@ export async function openRegistry(dataDir: string, options: OpenRegistryOptions
       'no_registry',
       `no registry at ${path.join(dataDir, REGISTRY_FILE)} (check --data-dir)`,
     );
-  const dbs = await openDatabases({ dataDir, url: database, busyTimeoutMs });
+  const dbs = await openRegistryDatabases({ dataDir, url: database, busyTimeoutMs });
   return new Registry(dbs.registry, { ...rest, onClose: () => dbs.close() });
 }
 

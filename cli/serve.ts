@@ -22,7 +22,7 @@ import { StoreWriter } from '../ingest/store-writer.ts';
 import { Registry } from '../registry/index.ts';
 import { registryContext } from '../alerting/resident-context.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';
-import { openDatabases, type Databases } from './databases.ts';
+import { openRegistryDatabases, type Databases } from './databases.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
@@ -37,6 +37,8 @@ export interface RunningAnju {
   config: ServeConfig;
   logger: Logger;
   registry: Registry;
+  /** The database handles every store of this process was given (closed by close()). */
+  databases: Databases;
   gateway: Gateway;
   journal: Journal;
   store: TelemetryStore;
@@ -109,7 +111,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const disk = new DiskSpace(config.dataDir, config.diskWarnFreeMb * 1024 * 1024, metrics);
 
   // Opened (and migrated) once; every store that lives in the registry's database is given its handle.
-  const dbs = await openDatabases({ dataDir: config.dataDir, url: config.database });
+  const dbs = await openRegistryDatabases({ dataDir: config.dataDir, url: config.database });
   const lastSeenWrites = writeHealth.reporter('last_seen');
   const registry = new Registry(dbs.registry, {
     onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
@@ -320,6 +322,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     config,
     logger: log,
     registry,
+    databases: dbs,
     gateway,
     journal,
     store,

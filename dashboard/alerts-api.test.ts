@@ -21,7 +21,7 @@ let family: Browser & { userId: string };
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  north = addCommunity(anju, 'North', 3);
+  north = await addCommunity(anju, 'North', 3);
   staff = await signedIn(anju, 'staff', { communities: [north.id] });
   family = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
 });

@@ -13,6 +13,7 @@ import {
   signedIn,
   signedInAdmin,
   type Browser,
+  registryConnection,
 } from './test-support.ts';
 
 let anju: TestAnju;
@@ -29,7 +30,7 @@ const SQL = [
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  const north = addCommunity(anju, 'North');
+  const north = await addCommunity(anju, 'North');
   residentId = north.residents[0]!.id;
   alertId = raiseAlert(anju, residentId).id;
   admin = await signedInAdmin(anju);
@@ -64,22 +65,22 @@ async function expectProblem(res: Response, status: number): Promise<Record<stri
   return body;
 }
 
-function snapshot() {
+async function snapshot() {
   return {
     users: anju.accounts.users.list().map((u) => u.username),
     alert: anju.alerting.alerts.get(alertId)!,
-    residents: anju.registry.listResidents().map((r) => r.name),
-    contacts: anju.registry.getResident(residentId)!.contacts.length,
+    residents: (await anju.registry.listResidents()).map((r) => r.name),
+    contacts: (await anju.registry.getResident(residentId))!.contacts.length,
   };
 }
 
-let before: ReturnType<typeof snapshot>;
-beforeEach(() => {
-  before = snapshot();
+let before: Awaited<ReturnType<typeof snapshot>>;
+beforeEach(async () => {
+  before = await snapshot();
 });
 
-function nothingChanged(): void {
-  expect(snapshot()).toEqual(before);
+async function nothingChanged(): Promise<void> {
+  expect(await snapshot()).toEqual(before);
 }
 
 describe('bad ids and SQL in the URL', () => {
@@ -92,7 +93,7 @@ describe('bad ids and SQL in the URL', () => {
     await expectProblem(await family.get(`/api/v1/devices/${path}/latest`), 403);
     const list = await admin.get(`/api/v1/alerts?residentId=${path}`);
     expect((await json<{ alerts: unknown[] }>(list)).alerts).toEqual([]);
-    nothingChanged();
+    await nothingChanged();
   });
 
   it('refuses an id longer than any real one', async () => {
@@ -115,8 +116,8 @@ describe('bad ids and SQL in the URL', () => {
     });
     expect(res.status).toBe(201);
     const { resident } = await json<{ resident: { id: string } }>(res);
-    expect(anju.registry.getResident(resident.id)!.name).toBe(name);
-    expect(anju.registry.listResidents()).toHaveLength(3);
+    expect((await anju.registry.getResident(resident.id))!.name).toBe(name);
+    expect(await anju.registry.listResidents()).toHaveLength(3);
   });
 });
 
@@ -162,7 +163,7 @@ describe('bodies', () => {
     const res = await admin.post(path.replace('ALERT', alertId).replace('RESIDENT', residentId), body);
     const problem = await expectProblem(res, 400);
     expect(Array.isArray(problem.errors) || typeof problem.detail === 'string').toBe(true);
-    nothingChanged();
+    await nothingChanged();
   });
 
   it('answers a malformed URL with problem JSON', async () => {
@@ -186,7 +187,7 @@ describe('bodies', () => {
   it('refuses a body over 64 KiB with 413', async () => {
     const res = await admin.post(`/api/v1/alerts/${alertId}/notes`, { note: 'x'.repeat(70 * 1024) });
     await expectProblem(res, 413);
-    nothingChanged();
+    await nothingChanged();
   });
 
   it('refuses form posts and text with 415, the way another site would send them', async () => {
@@ -201,7 +202,7 @@ describe('bodies', () => {
       });
       await expectProblem(res, 415);
     }
-    nothingChanged();
+    await nothingChanged();
   });
 
   it('refuses __proto__ in a JSON body', async () => {
@@ -236,18 +237,18 @@ describe('sessions and CSRF', () => {
     await expectProblem(await forged.post(`/api/v1/alerts/${alertId}/acknowledge`, {}), 401);
     forged.cookie = "'; DROP TABLE sessions; --";
     await expectProblem(await forged.get('/api/v1/alerts'), 401);
-    nothingChanged();
+    await nothingChanged();
   });
 
   it('answers a request on an expired session with 401', async () => {
     const tab = await signedInAdmin(anju);
-    anju.registry.database
+    registryConnection(anju)
       .prepare(
         "UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'admin')",
       )
       .run();
     await expectProblem(await tab.post(`/api/v1/alerts/${alertId}/acknowledge`, {}), 401);
     admin = await signedInAdmin(anju);
-    nothingChanged();
+    await nothingChanged();
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from './accounts/totp.ts';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import { sessionKey } from './accounts/sessions.ts';
-import { addCommunity, ADMIN_PASSWORD, browser, json, signedIn } from './test-support.ts';
+import { addCommunity, ADMIN_PASSWORD, browser, json, signedIn, registryConnection } from './test-support.ts';
 
 let anju: TestAnju;
 
@@ -56,7 +56,7 @@ describe('signing in', () => {
   it('keeps only a hash of the session id in the database', async () => {
     const tab = browser(anju);
     await tab.signIn('admin', ADMIN_PASSWORD);
-    const rows = anju.registry.database.prepare('SELECT id_sha256 FROM sessions').all() as {
+    const rows = registryConnection(anju).prepare('SELECT id_sha256 FROM sessions').all() as {
       id_sha256: string;
     }[];
     expect(rows.length).toBeGreaterThan(0);
@@ -125,7 +125,7 @@ describe('CSRF', () => {
   });
 
   it('is not asked of bearer-token clients, which no browser sends by itself', async () => {
-    const { token } = anju.registry.tokens.create('csrf-test');
+    const { token } = await anju.registry.tokens.create('csrf-test');
     const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/residents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -204,14 +204,14 @@ describe('sign-in rate limit', () => {
     expect(entries.find((e) => e.username === staff.username && e.outcome === 'ok')?.userId).toBe(
       staff.userId,
     );
-    expect(() => anju.registry.database.prepare('DELETE FROM login_audit').run()).toThrow(/append-only/);
+    expect(() => registryConnection(anju).prepare('DELETE FROM login_audit').run()).toThrow(/append-only/);
   });
 });
 
 describe('sessions', () => {
   it('treats an expired session as no session and clears its cookie', async () => {
     const tab = await signedIn(anju, 'admin');
-    anju.registry.database
+    registryConnection(anju)
       .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
       .run(sessionKey(tab.cookie!));
     const res = await tab.get('/api/v1/alerts');
@@ -445,7 +445,7 @@ describe('second factor (TOTP)', () => {
     expect((await admin.request('DELETE', `/api/v1/users/${staff.userId}/totp`)).status).toBe(204);
     expect((await browser(anju, '127.0.6.1').signIn(staff.username, staff.password)).status).toBe(200);
     const family = await signedIn(anju, 'family', {
-      residents: [addCommunity(anju, 'TOTP').residents[0]!.id],
+      residents: [(await addCommunity(anju, 'TOTP')).residents[0]!.id],
     });
     expect((await family.post('/api/v1/me/totp/setup')).status).toBe(403);
   });

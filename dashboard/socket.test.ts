@@ -14,6 +14,7 @@ import {
   signedInAdmin,
   type Browser,
   type Community,
+  registryConnection,
 } from './test-support.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import type { ActionAck, SyncAck } from './socket.ts';
@@ -32,8 +33,8 @@ const open: Socket[] = [];
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  north = addCommunity(anju, 'North');
-  south = addCommunity(anju, 'South');
+  north = await addCommunity(anju, 'North');
+  south = await addCommunity(anju, 'South');
   staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
   staffSouth = await signedIn(anju, 'staff', { communities: [south.id] });
   familyA = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
@@ -93,7 +94,7 @@ describe('connecting', () => {
   });
   it('is closed by the server when its session expires while it only listens', async () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
-    anju.registry.database
+    registryConnection(anju)
       .prepare('UPDATE sessions SET expires_at = ? WHERE id_sha256 = ?')
       .run(Date.now() + 300, sessionKey(tab.cookie!));
     const socket = await connect({ tab });
@@ -111,7 +112,7 @@ describe('alerts reach the rooms that may see them, and no others', () => {
       familyA: await connect({ tab: familyA }),
       familyB: await connect({ tab: familyB }),
       admin: await connect({ tab: admin }),
-      token: await connect({ token: anju.registry.tokens.create('socket-test').token }),
+      token: await connect({ token: (await anju.registry.tokens.create('socket-test')).token }),
     };
     const seen = Object.fromEntries(Object.entries(sockets).map(([k, s]) => [k, record(s, events)]));
     const resident = north.residents[0]!;
@@ -270,7 +271,7 @@ describe('acting through the socket', () => {
     const tab = await signedIn(anju, 'staff', { communities: [north.id] });
     const socket = await connect({ tab }, { reconnection: false });
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
-    anju.registry.database
+    registryConnection(anju)
       .prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?')
       .run(sessionKey(tab.cookie!));
     const alert = raiseAlert(anju, north.residents[1]!.id, { ruleId: 'event.smoke', severity: 'critical' });

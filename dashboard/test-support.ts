@@ -6,6 +6,7 @@ import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptio
 import type { AlertSignal } from '../alerting/signals.ts';
 import type { Role } from './accounts/index.ts';
 import type { TestAnju } from '../test/harness.ts';
+import type { SqliteDatabase } from '../database/sqlite.ts';
 
 export const ADMIN_PASSWORD = 'correct-horse-battery-42';
 
@@ -117,6 +118,11 @@ export async function json<T = Record<string, unknown>>(res: Response): Promise<
 export interface Community {
   id: string;
   residents: { id: string; name: string; homeId: string }[];
+}
+
+/** The registry file's SQLite connection, for tests that look at stored rows directly. */
+export function registryConnection(anju: TestAnju) {
+  return (anju.databases.registry as SqliteDatabase).connection;
 }
 
 let homeCounter = 0;

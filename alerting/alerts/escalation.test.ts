@@ -6,6 +6,7 @@ import { registryDirectory } from './directory.ts';
 import { DEFAULT_POLICIES, parseEscalationPolicies, type EscalationPolicies } from './policy.ts';
 import { AlertService } from './service.ts';
 import { raise, RecordingChannel, settableClock, T0 } from './test-support.ts';
+import { openRegistry } from '../../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const MIN = 60_000;
@@ -15,10 +16,10 @@ afterEach(() => {
 });
 
 /** A real registry with one resident, her daughter (e-mail and app), a neighbour, a grid worker and staff. */
-function seedRegistry(dataDir: string) {
-  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+async function seedRegistry(dataDir: string) {
+  const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   registries.push(registry);
-  const resident = registry.addResident({
+  const resident = await registry.addResident({
     name: '张桂英',
     livesAlone: true,
     address: { community: '阳光社区', compound: '阳光苑', building: '3幢', home: '2-301' },
@@ -34,22 +35,22 @@ function seedRegistry(dataDir: string) {
       escalationOrder: order,
     });
   const contacts = {
-    daughter: contact('李娜', 'family', 1),
-    neighbour: contact('王阿姨', 'neighbour', 2),
-    grid: contact('赵网格', 'grid_worker', 3),
-    staff: contact('陈主任', 'staff', 4),
+    daughter: await contact('李娜', 'family', 1),
+    neighbour: await contact('王阿姨', 'neighbour', 2),
+    grid: await contact('赵网格', 'grid_worker', 3),
+    staff: await contact('陈主任', 'staff', 4),
   };
   return { registry, resident, contacts, directory: registryDirectory(registry) };
 }
 
-function setup(
+async function setup(
   options: {
     policies?: EscalationPolicies | ((communityId: string) => EscalationPolicies);
     channels?: Channel[];
   } = {},
 ) {
   const dataDir = tempDir();
-  const seeded = seedRegistry(dataDir);
+  const seeded = await seedRegistry(dataDir);
   const policies =
     typeof options.policies === 'function'
       ? options.policies(seeded.resident.home.communityId)
@@ -71,7 +72,7 @@ function told(...channels: RecordingChannel[]): string[] {
 
 describe('escalation', () => {
   it('tells the console at once, the family after 2 minutes, grid worker and staff after 5, then reminds them all', async () => {
-    const { service, resident, socket, email, clock } = setup();
+    const { service, resident, socket, email, clock } = await setup();
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     await service.advanceTo(T0);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
@@ -119,7 +120,7 @@ describe('escalation', () => {
   });
 
   it('stops when someone acknowledges: nothing more is sent, ever', async () => {
-    const { service, resident, socket, email, clock } = setup();
+    const { service, resident, socket, email, clock } = await setup();
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     await service.advanceTo(T0);
     clock.set(T0 + MIN);
@@ -131,7 +132,7 @@ describe('escalation', () => {
   });
 
   it('stops when the condition clears by itself', async () => {
-    const { service, resident, socket, email } = setup();
+    const { service, resident, socket, email } = await setup();
     service.apply(raise({ residentId: resident.id }));
     await service.advanceTo(T0);
     service.apply(raise({ residentId: resident.id, action: 'clear' }));
@@ -141,7 +142,7 @@ describe('escalation', () => {
   });
 
   it('keeps a warning on the console, and calls the family as soon as it becomes an alarm', async () => {
-    const { service, resident, socket, email, clock } = setup();
+    const { service, resident, socket, email, clock } = await setup();
     service.apply(raise({ residentId: resident.id, severity: 'warning' }));
     await service.advanceTo(T0 + 3 * MIN);
     expect(told(socket, email)).toEqual(['console/socketio/0.0']);
@@ -157,7 +158,7 @@ describe('escalation', () => {
   });
 
   it('rebuilds pending steps after a restart without sending any step twice', async () => {
-    const { service, resident, socket, email, open, clock } = setup();
+    const { service, resident, socket, email, open, clock } = await setup();
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     await service.advanceTo(T0);
     await service.close();
@@ -185,7 +186,7 @@ describe('escalation', () => {
       name: 'socketio',
       send: () => new Promise<DeliveryResult>((_, reject) => (crash = reject)),
     };
-    const { service, resident, open } = setup({ channels: [hanging] });
+    const { service, resident, open } = await setup({ channels: [hanging] });
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     const dying = service.advanceTo(T0);
 
@@ -211,7 +212,7 @@ describe('escalation', () => {
           - { afterMin: 0, notify: [console, family] }
         renotifyEveryMin: null
     `);
-    const { service, resident } = setup({ policies, channels: [new RecordingChannel('socketio')] });
+    const { service, resident } = await setup({ policies, channels: [new RecordingChannel('socketio')] });
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     await service.advanceTo(T0 + 60 * MIN);
     const failed = service.deliveries(alert.id).filter((d) => !d.ok);
@@ -235,7 +236,7 @@ describe('escalation', () => {
       },
     };
     const socket = new RecordingChannel('socketio');
-    const { service, resident } = setup({ channels: [socket, broken] });
+    const { service, resident } = await setup({ channels: [socket, broken] });
     const { alert } = service.apply(raise({ residentId: resident.id }))!;
     await service.advanceTo(T0 + 5 * MIN);
     expect(service.deliveries(alert.id).filter((d) => !d.ok)).toMatchObject([
@@ -262,7 +263,7 @@ describe('escalation', () => {
           },
         }),
       );
-    const { service, resident, socket, email } = setup({ policies });
+    const { service, resident, socket, email } = await setup({ policies });
     service.apply(raise({ residentId: resident.id, severity: 'info' }));
     await service.advanceTo(T0);
     expect(told(socket, email)).toEqual([
@@ -284,7 +285,7 @@ describe('escalation', () => {
 
   it('runs due steps on a live timer', async () => {
     const dataDir = tempDir();
-    const { directory, resident } = seedRegistry(dataDir);
+    const { directory, resident } = await seedRegistry(dataDir);
     const socket = new RecordingChannel('socketio');
     const service = AlertService.open({ dataDir, directory, channels: [socket] });
     service.start();

@@ -199,7 +199,7 @@ describe('alert records', () => {
     const dataDir = tempDir();
     const clock = settableClock();
     const directory = {
-      resident: (id: string) => ({
+      resident: async (id: string) => ({
         id,
         name: id,
         communityId: id === 'rs_3' ? 'cm_b' : 'cm_a',

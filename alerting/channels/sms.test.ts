@@ -46,7 +46,14 @@ const SON = contact('ct_son', '李强', 2, ['sms'], '13800000002');
 
 function directory(contacts: Contact[]): ResidentDirectory {
   return {
-    resident: (id) => ({ id, name: '张桂英', communityId: 'cm_a', home: '', language: 'zh-CN', contacts }),
+    resident: async (id) => ({
+      id,
+      name: '张桂英',
+      communityId: 'cm_a',
+      home: '',
+      language: 'zh-CN',
+      contacts,
+    }),
   };
 }
 

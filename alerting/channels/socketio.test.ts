@@ -26,7 +26,7 @@ afterEach(async () => {
 
 // Two communities; 王 lives in cm_a and has a daughter on the family app.
 const directory: ResidentDirectory = {
-  resident: (id) =>
+  resident: async (id) =>
     ({
       rs_wang: {
         id,

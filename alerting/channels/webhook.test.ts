@@ -175,7 +175,7 @@ describe('webhook channel', () => {
       'default: { steps: [{ afterMin: 0, webhooks: [ops] }], renotifyEveryMin: null }',
     );
     const directory: ResidentDirectory = {
-      resident: (id) => ({
+      resident: async (id) => ({
         id,
         name: '张桂英',
         communityId: 'cm_a',

@@ -1,15 +1,15 @@
 // The accounts a fresh Anju starts with, and the demo's logins, in a real registry file.
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import { Accounts, ensureDemoUsers, ensureFirstAdmin } from './index.ts';
+import { openRegistryFile } from '../../test/registry-file.ts';
 
 const tempDir = useTempDirs();
 
 describe('ensureFirstAdmin', () => {
   it('generates a password, shows it once, and it signs in', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
+    const { registry, database } = await openRegistryFile(tempDir());
+    const accounts = new Accounts(database);
     const shown: string[] = [];
     expect(await ensureFirstAdmin(accounts.users, { announce: (m) => shown.push(m) })).toBe(true);
     expect(shown).toHaveLength(1);
@@ -20,12 +20,12 @@ describe('ensureFirstAdmin', () => {
 
     expect(await ensureFirstAdmin(accounts.users, { announce: (m) => shown.push(m) })).toBe(false);
     expect(shown).toHaveLength(1);
-    registry.close();
+    await registry.close();
   });
 
   it('uses the given password and shows nothing', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
+    const { registry, database } = await openRegistryFile(tempDir());
+    const accounts = new Accounts(database);
     const shown: string[] = [];
     await ensureFirstAdmin(accounts.users, {
       password: 'from-the-environment',
@@ -38,19 +38,19 @@ describe('ensureFirstAdmin', () => {
     expect(
       (await accounts.signIn({ username: 'admin', password: 'from-the-environment', address: 'a' })).ok,
     ).toBe(true);
-    registry.close();
+    await registry.close();
   });
 });
 
 describe('ensureDemoUsers', () => {
   it('makes a staff login for every community and a family login for one resident, with fresh passwords', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-    const accounts = new Accounts(registry.database);
-    const first = registry.addResident({
+    const { registry, database } = await openRegistryFile(tempDir());
+    const accounts = new Accounts(database);
+    const first = await registry.addResident({
       name: 'Resident One',
       address: { community: 'North', compound: 'A', building: '1', home: '101' },
     });
-    registry.addResident({
+    await registry.addResident({
       name: 'Resident Two',
       address: { community: 'South', compound: 'A', building: '1', home: '101' },
     });
@@ -76,6 +76,6 @@ describe('ensureDemoUsers', () => {
     expect(
       (await accounts.signIn({ username: 'staff', password: again[0]!.password, address: 'b' })).ok,
     ).toBe(true);
-    registry.close();
+    await registry.close();
   });
 });

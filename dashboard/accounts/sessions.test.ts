@@ -1,10 +1,10 @@
 // Browser sessions in a real registry file: idle timeout renewed by use, a hard maximum age, the CSRF
 // token, sign-out and purging.
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import { csrfMatches, SessionStore } from './sessions.ts';
 import { UserStore } from './users.ts';
+import { openRegistryFile } from '../../test/registry-file.ts';
 
 const tempDir = useTempDirs();
 const MINUTE = 60_000;
@@ -12,14 +12,14 @@ const MINUTE = 60_000;
 async function setup() {
   let t = Date.UTC(2026, 0, 1);
   const clock = { now: () => t, advance: (ms: number) => void (t += ms) };
-  const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-  const user = await new UserStore(registry.database, clock.now).create({
+  const { registry, database } = await openRegistryFile(tempDir());
+  const user = await new UserStore(database, clock.now).create({
     username: 'alice',
     displayName: 'Alice',
     role: 'admin',
     password: 'long-enough-pw',
   });
-  const sessions = new SessionStore(registry.database, clock.now, {
+  const sessions = new SessionStore(database, clock.now, {
     idleMs: 30 * MINUTE,
     maxAgeMs: 120 * MINUTE,
   });
@@ -36,7 +36,7 @@ describe('SessionStore', () => {
       expect(sessions.find(used.cookie)?.userId).toBe(userId);
     }
     expect(sessions.find(idle.cookie)).toBeUndefined();
-    registry.close();
+    await registry.close();
   });
 
   it('ends even a busy session at its maximum age', async () => {
@@ -48,7 +48,7 @@ describe('SessionStore', () => {
     }
     clock.advance(10 * MINUTE);
     expect(sessions.find(cookie)).toBeUndefined();
-    registry.close();
+    await registry.close();
   });
 
   it('derives a CSRF token per session that only matches its own session', async () => {
@@ -61,7 +61,7 @@ describe('SessionStore', () => {
     expect(csrfMatches(a.session, b.session.csrfToken)).toBe(false);
     expect(csrfMatches(a.session, undefined)).toBe(false);
     expect(csrfMatches(a.session, '')).toBe(false);
-    registry.close();
+    await registry.close();
   });
 
   it('tells listeners when a session ends, and purges expired ones', async () => {
@@ -75,7 +75,7 @@ describe('SessionStore', () => {
     expect(sessions.find(a.cookie)).toBeUndefined();
     clock.advance(31 * MINUTE);
     expect(sessions.purgeExpired()).toBe(1);
-    registry.close();
+    await registry.close();
   });
 
   it('finds nothing for a malformed or unknown cookie', async () => {
@@ -83,6 +83,6 @@ describe('SessionStore', () => {
     for (const cookie of ['', 'short', "' OR 1=1 --", 'A'.repeat(43), 'A'.repeat(4000)]) {
       expect(sessions.find(cookie)).toBeUndefined();
     }
-    registry.close();
+    await registry.close();
   });
 });

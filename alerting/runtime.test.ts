@@ -39,11 +39,12 @@ async function setUp() {
 
 const ADDRESS = { community: '新嘉', compound: '1', building: '3', home: '301' };
 
-function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
+async function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
   const logs: { level: number; msg: string; err?: { stack?: string }; deviceId?: string }[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const metrics = new MetricsRegistry();
   const real = registryContext(env.registry);
+  await real.ready; // as serve does: the catch-up below needs the registry loaded
   // A registry row the rules cannot use stands for any bug on one device's path.
   const context = {
     device: (id: string) => {
@@ -91,7 +92,7 @@ function reading(
 describe('the rule path never drops a reading', () => {
   it('opens the SOS of a journal batch whose first reading the rules fail on, and logs and counts that one', async () => {
     const env = await setUp();
-    const { alerting, logs, errorCount } = start(env);
+    const { alerting, logs, errorCount } = await start(env);
     // Accepted together, so that the journal commits them as one batch, the poisoned reading first.
     await Promise.all([
       env.journal.accept(reading(env, 'W-BAD', 1)),
@@ -111,7 +112,7 @@ describe('the rule path never drops a reading', () => {
       env.journal.accept(reading(env, 'W-BAD', 1)),
       env.journal.accept(reading(env, 'W-OK', 2)),
     ]);
-    const { alerting, errorCount } = start(env);
+    const { alerting, errorCount } = await start(env);
     expect(alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([{ ruleId: 'event.sos' }]);
     expect(await errorCount()).toBe(1);
   });
@@ -138,7 +139,7 @@ function gasReading(homeId: string, seq: number, alarm: boolean): AcceptedReadin
 describe('a resident added to a home', () => {
   it("is watched by the home's gas detector at once, without a restart (the admin page's path)", async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     // The detector has reported, so the engine knows whom it watches: the first resident only.
     await env.journal.accept(gasReading(env.homeId, 1, false));
     const newcomer = await env.registry.addResident({ name: '李建国', address: ADDRESS });
@@ -154,7 +155,7 @@ describe('a resident added to a home', () => {
 
   it('is watched within seconds when another process (the CLI) adds them to the same registry file', async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     await env.journal.accept(gasReading(env.homeId, 1, false));
     const newcomer = await useRegistry(env.dataDir, {}, (cli) =>
       cli.addResident({ name: '张桂兰', address: ADDRESS }),
@@ -178,7 +179,7 @@ describe('a resident added to a home', () => {
 describe('a backlog uploaded over several journal batches, with the live clock running', () => {
   it('raises the leak in it at its own time and not the steam spike the next batch cancels', async () => {
     const env = await setUp();
-    const { alerting } = start(env, false);
+    const { alerting } = await start(env, false);
     // G-1 was cut off for an hour: every 30 s at 2 % LEL, a 6 s steam spike at 20:00, a leak from 40:00.
     const t0 = Date.now() - 61 * 60_000;
     const points: [number, number][] = [];

@@ -124,7 +124,8 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req, reply) => {
-      if (!registry.getResident(req.params.id)) throw new HttpProblem(404, `no resident ${req.params.id}`);
+      if (!(await registry.getResident(req.params.id)))
+        throw new HttpProblem(404, `no resident ${req.params.id}`);
       const contact = await answering(() => registry.addContact({ ...req.body, residentId: req.params.id }));
       reply.code(201);
       return { contact };

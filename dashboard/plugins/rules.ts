@@ -68,7 +68,7 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
       },
     },
     async (req) => {
-      if (!opts.registry.getResident(req.params.id))
+      if (!(await opts.registry.getResident(req.params.id)))
         throw new HttpProblem(404, `no resident ${req.params.id}`);
       return answer(req.params.id);
     },
@@ -89,7 +89,7 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
     },
     async (req, reply) => {
       const { id } = req.params;
-      if (!opts.registry.getResident(id)) throw new HttpProblem(404, `no resident ${id}`);
+      if (!(await opts.registry.getResident(id))) throw new HttpProblem(404, `no resident ${id}`);
       const issues = checkOverrides(opts.rulesFile, id, req.body.overrides);
       if (issues.length > 0) {
         return reply

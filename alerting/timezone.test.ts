@@ -26,11 +26,13 @@ async function home(zones: Pick<HomeAddress, 'timeZone' | 'communityTimeZone'> =
   return { registry, resident };
 }
 
-function engineOn(registry: Registry, rules = '') {
-  const engine = new RuleEngine({ context: registryContext(registry), rules: parseRules(rules, 'yaml') });
+async function engineOn(registry: Registry, rules = '') {
+  const context = registryContext(registry);
+  await context.ready;
+  const engine = new RuleEngine({ context, rules: parseRules(rules, 'yaml') });
   const signals: AlertSignal[] = [];
   engine.onSignal((s) => signals.push(s));
-  return { engine, signals };
+  return { engine, signals, context };
 }
 
 /** The bedroom at 28 C every 5 min for 40 min from `from`; the hot-room raises. */
@@ -54,45 +56,49 @@ function warmNight(engine: RuleEngine, homeId: string, signals: AlertSignal[], f
 describe("a home's time zone from the registry", () => {
   it('judges night by Asia/Shanghai when neither home nor community has a zone', async () => {
     const { registry, resident } = await home();
-    const { engine, signals } = engineOn(registry);
+    const { engine, signals } = await engineOn(registry);
     expect(warmNight(engine, resident.home.homeId, signals)).toEqual([]);
     await registry.close();
   });
 
   it("follows the community's zone, and a home's own zone over its community's", async () => {
     const community = await home({ communityTimeZone: 'Europe/Berlin' });
-    const a = engineOn(community.registry);
+    const a = await engineOn(community.registry);
     expect(warmNight(a.engine, community.resident.home.homeId, a.signals)).toMatchObject([
       { residentId: community.resident.id, at: berlin2300 + 30 * MIN },
     ]);
     await community.registry.close();
 
     const own = await home({ communityTimeZone: 'Asia/Shanghai', timeZone: 'Europe/Berlin' });
-    const b = engineOn(own.registry);
+    const b = await engineOn(own.registry);
     expect(warmNight(b.engine, own.resident.home.homeId, b.signals)).toHaveLength(1);
     await own.registry.close();
   });
 
   it("gives a resident's own rules override the last word, and the rules file's zone only the first", async () => {
     const { registry, resident } = await home({ timeZone: 'Europe/Berlin' });
-    const overridden = engineOn(registry, `residents:\n  ${resident.id}:\n    timezone: Asia/Shanghai\n`);
+    const overridden = await engineOn(
+      registry,
+      `residents:\n  ${resident.id}:\n    timezone: Asia/Shanghai\n`,
+    );
     expect(warmNight(overridden.engine, resident.home.homeId, overridden.signals)).toEqual([]);
     // A rules file's own zone is the default for homes the registry gives none: here the home has one.
     await registry.setHomeTimeZone(resident.home.homeId, 'Asia/Shanghai');
-    const fileZone = engineOn(registry, 'timezone: Europe/Berlin\n');
+    const fileZone = await engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fileZone.engine, resident.home.homeId, fileZone.signals)).toEqual([]);
     await registry.setHomeTimeZone(resident.home.homeId, null);
-    const fallback = engineOn(registry, 'timezone: Europe/Berlin\n');
+    const fallback = await engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fallback.engine, resident.home.homeId, fallback.signals)).toHaveLength(1);
     await registry.close();
   });
 
   it('moves a running resident to a new zone when the home is refreshed', async () => {
     const { registry, resident } = await home();
-    const { engine, signals } = engineOn(registry);
+    const { engine, signals, context } = await engineOn(registry);
     const homeId = resident.home.homeId;
     expect(warmNight(engine, homeId, signals)).toEqual([]);
     await registry.setHomeTimeZone(homeId, 'Europe/Berlin');
+    await context.reload(); // what the runtime does when watchHomes reports the home
     engine.refreshHomes([homeId]);
     // The next night, same hour in Berlin.
     expect(warmNight(engine, homeId, signals, berlin2300 + 24 * 60 * MIN)).toMatchObject([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { RuleEngine, type DeviceContext } from './engine.ts';
 import { parseRules } from './rules/load.ts';
 import type { AlertSignal } from './signals.ts';

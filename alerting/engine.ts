@@ -11,7 +11,7 @@
 // so that a resident whose device is draining a backlog is held at what that device has delivered so far
 // (backlog.ts) while every other resident's timers fire on time.
 import type { DeviceKind, ROOMS } from '../firmware-protocol/index.ts';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Backlog, DEFAULT_BACKLOG, type BacklogOptions } from './backlog.ts';
 import { ABSENCE_RULE } from './rules/absence.ts';
 import { DeviceBinding } from './rules/binding.ts';

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { decodeUplink, isUplink, parseTopic } from '../firmware-protocol/index.ts';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { eventTime, type ResidentContext, type RuleEngine } from './engine.ts';
 
 export interface ReplayStats {

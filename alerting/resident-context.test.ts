@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { devicesFileContext } from './resident-context.ts';
 import { registryContext } from './resident-context.ts';
+import { openRegistry } from '../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const address = { community: 'Nanhu', compound: 'East', building: '3', home: '2-301' };
 
 describe('resident context from the registry', () => {
-  it('knows the wearer of a wearable and every resident of a home device’s home, cached for the ttl', async () => {
-    const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
+  it('knows the wearer of a wearable and every resident of a home device’s home, from memory until reloaded', async () => {
+    const registry = await openRegistry(tempDir(), { flushEveryMs: 0 });
     try {
-      const wang = registry.addResident({ name: 'Wang', address });
-      const li = registry.addResident({ name: 'Li', address });
+      const wang = await registry.addResident({ name: 'Wang', address });
+      const li = await registry.addResident({ name: 'Li', address });
       await registry.addDevice({ id: 'W-0001', kind: 'wearable', residentId: wang.id });
       await registry.addDevice({
         id: 'G-0001',
@@ -20,8 +20,9 @@ describe('resident context from the registry', () => {
         homeId: wang.home.homeId,
         room: 'kitchen',
       });
-      let now = 0;
-      const ctx = registryContext(registry, { ttlMs: 1000, now: () => now });
+      await registry.setHomeTimeZone(wang.home.homeId, 'Asia/Urumqi');
+      const ctx = registryContext(registry, { missReloadMs: 0 });
+      await ctx.ready;
 
       expect(ctx.device('W-0001')).toEqual({
         kind: 'wearable',
@@ -32,14 +33,20 @@ describe('resident context from the registry', () => {
       });
       expect(ctx.device('G-0001')).toMatchObject({ residentId: null, room: 'kitchen' });
       expect([...ctx.device('G-0001')!.residentIds].sort()).toEqual([wang.id, li.id].sort());
-      expect(ctx.device('NOPE-1')).toBeUndefined();
+      expect(ctx.timeZone?.(li.id)).toBe('Asia/Urumqi');
 
-      registry.revokeDevice('G-0001');
-      expect(ctx.device('G-0001')).toBeDefined(); // cached
-      now = 1000;
+      await registry.revokeDevice('G-0001');
+      expect(ctx.device('G-0001')).toBeDefined(); // from memory
+      await ctx.reload();
       expect(ctx.device('G-0001')).toBeUndefined(); // a revoked device watches nobody
+
+      // A device registered after the load: the first lookup misses and asks for a reload.
+      await registry.addDevice({ id: 'W-0002', kind: 'wearable', residentId: li.id });
+      expect(ctx.device('W-0002')).toBeUndefined();
+      await expect.poll(() => ctx.device('W-0002')?.residentIds, { timeout: 2000 }).toEqual([li.id]);
+      expect(ctx.device('NOPE-1')).toBeUndefined();
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });

@@ -7,50 +7,78 @@ import type { Registry } from '../registry/index.ts';
 import type { DeviceContext, ResidentContext } from './engine.ts';
 
 export interface RegistryContextOptions {
-  /** How long a looked-up device is trusted before the registry is asked again. */
-  ttlMs?: number;
-  now?: () => number;
+  /** How soon a device unknown to the last load may ask for another (a burst of them asks once). */
+  missReloadMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/** A ResidentContext over the registry, answering from memory; `reload()` reads it afresh. */
+export interface RegistryContext extends ResidentContext {
+  /** Resolves when the first load is done (or failed, reported through onError). */
+  ready: Promise<void>;
+  reload(): Promise<void>;
 }
 
 /**
- * Reads devices from the registry; a wearable watches its wearer, a home device every resident of its
- * home. Revoked devices watch nobody. Answers are cached (unknown devices too), so a flood of readings
- * from one device costs one query per ttl.
+ * The registry's devices, residents and zones, held in memory: the engine asks synchronously, once per
+ * device, and the registry answers asynchronously (it may be PostgreSQL). A wearable watches its wearer,
+ * a home device every resident of its home; revoked devices watch nobody. Loaded once, again whenever
+ * watchHomes reports a change (runtime.ts), and, throttled, when a device nobody knew shows up.
  */
-export function registryContext(registry: Registry, options: RegistryContextOptions = {}): ResidentContext {
-  const ttlMs = options.ttlMs ?? 60_000;
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, { ctx: DeviceContext | undefined; until: number }>();
+export function registryContext(registry: Registry, options: RegistryContextOptions = {}): RegistryContext {
+  const missReloadMs = options.missReloadMs ?? 1000;
+  const onError = options.onError ?? ((err) => process.emitWarning(`alerting: registry not read: ${err}`));
+  let devices = new Map<string, DeviceContext | undefined>();
+  let zones = new Map<string, string>();
+  let loading: Promise<void> | undefined;
+  let lastMissReload = -Infinity;
+  const load = async () => {
+    const [all, residents] = await Promise.all([registry.listDevices(), registry.listResidents()]);
+    const byHome = new Map<string, string[]>();
+    const nextZones = new Map<string, string>();
+    for (const r of residents) {
+      byHome.set(r.home.homeId, [...(byHome.get(r.home.homeId) ?? []), r.id]);
+      const zone = r.home.timeZone ?? r.home.communityTimeZone;
+      if (zone) nextZones.set(r.id, zone);
+    }
+    const next = new Map<string, DeviceContext | undefined>();
+    for (const d of all) {
+      next.set(
+        d.id,
+        d.revokedAt !== null
+          ? undefined
+          : {
+              kind: d.kind,
+              residentId: d.residentId,
+              homeId: d.homeId,
+              room: d.room,
+              residentIds: d.residentId ? [d.residentId] : (byHome.get(d.homeId) ?? []),
+            },
+      );
+    }
+    devices = next;
+    zones = nextZones;
+  };
+  const reload = () => {
+    // Loads run one after another, so that an older answer never replaces a newer one.
+    const run = (loading ?? Promise.resolve()).then(load);
+    loading = run.catch(() => undefined);
+    return run;
+  };
   return {
+    ready: reload().catch(onError),
+    reload,
     device(deviceId) {
-      const t = now();
-      const hit = cache.get(deviceId);
-      if (hit && hit.until > t) return hit.ctx;
-      const device = registry.getDevice(deviceId);
-      let ctx: DeviceContext | undefined;
-      if (device && device.revokedAt === null) {
-        const residentIds = device.residentId
-          ? [device.residentId]
-          : registry.listResidents({ homeId: device.homeId }).map((r) => r.id);
-        ctx = {
-          kind: device.kind,
-          residentId: device.residentId,
-          homeId: device.homeId,
-          room: device.room,
-          residentIds,
-        };
+      if (!devices.has(deviceId)) {
+        const now = Date.now();
+        if (now - lastMissReload >= missReloadMs) {
+          lastMissReload = now;
+          reload().catch(onError);
+        }
       }
-      cache.set(deviceId, { ctx, until: t + ttlMs });
-      return ctx;
+      return devices.get(deviceId);
     },
-    timeZone: (residentId) => registry.timeZoneOf(residentId),
-    forgetHomes(homeIds) {
-      // Unknown devices too: one may just have been registered in such a home.
-      for (const [deviceId, hit] of cache) {
-        if (hit.ctx === undefined || (hit.ctx.homeId !== null && homeIds.has(hit.ctx.homeId)))
-          cache.delete(deviceId);
-      }
-    },
+    timeZone: (residentId) => zones.get(residentId),
   };
 }
 

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Journal } from '../ingest/journal.ts';
-import { Registry } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { waitFor } from '../test/harness.ts';
 import { registryContext } from './resident-context.ts';
 import { startAlerting, type RunningAlerting } from './runtime.ts';
+import { openRegistry, useRegistry } from '../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,13 +21,13 @@ afterEach(async () => {
 /** A registry with one resident wearing W-OK and W-BAD, a gas detector in her home, and a journal. */
 async function setUp() {
   const dataDir = tempDir();
-  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+  const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   const journal = new Journal({ path: path.join(dataDir, 'journal.db') });
   cleanups.push(async () => {
     await journal.close();
-    registry.close();
+    await registry.close();
   });
-  const resident = registry.addResident({
+  const resident = await registry.addResident({
     name: '王秀英',
     address: ADDRESS,
   });
@@ -44,6 +44,7 @@ async function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
   const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const metrics = new MetricsRegistry();
   const real = registryContext(env.registry);
+  await real.ready; // as serve does: the catch-up below needs the registry loaded
   // A registry row the rules cannot use stands for any bug on one device's path.
   const context = {
     device: (id: string) => {
@@ -148,7 +149,7 @@ describe('a resident added to a home', () => {
     const { alerting } = await start(env, false);
     // The detector has reported, so the engine knows whom it watches: the first resident only.
     await env.journal.accept(gasReading(env.homeId, 1, false));
-    const newcomer = env.registry.addResident({ name: '李建国', address: ADDRESS });
+    const newcomer = await env.registry.addResident({ name: '李建国', address: ADDRESS });
     await env.journal.accept(gasReading(env.homeId, 2, true));
     await vi.waitFor(async () => {
       const alerted = (await alerting.alerts.list({ state: 'open' })).map((a) => [a.residentId, a.ruleId]);
@@ -165,7 +166,7 @@ describe('a resident added to a home', () => {
     const env = await setUp();
     const { alerting } = await start(env, false);
     await env.journal.accept(gasReading(env.homeId, 1, false));
-    const newcomer = await Registry.use(env.dataDir, {}, (cli) =>
+    const newcomer = await useRegistry(env.dataDir, {}, (cli) =>
       cli.addResident({ name: '张桂兰', address: ADDRESS }),
     );
     // The gas alarm goes on; once the watch has seen the other process's commit, it reaches her too.

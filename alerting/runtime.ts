@@ -14,7 +14,7 @@ import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
 import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
-import { registryContext } from './resident-context.ts';
+import { registryContext, type RegistryContext } from './resident-context.ts';
 import { ruleSetWith } from './resident-rules/document.ts';
 import type { RuleSet } from './rules/load.ts';
 import { watchRules } from './rules/watch.ts';
@@ -74,8 +74,11 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const currentRules = async (): Promise<RuleSet> =>
     ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   const metrics = alertingMetrics(opts.metrics);
+  // The registry's answers are held in memory (the engine asks synchronously); pass a context whose
+  // `ready` was awaited, or the readings caught up below may arrive before it is loaded.
+  const context = opts.context ?? registryContext(opts.registry);
   const engine = new RuleEngine({
-    context: opts.context ?? registryContext(opts.registry),
+    context,
     rules: await currentRules(),
     onListenerError: (err) => logger.error({ err }, 'alert signal not applied'),
   });
@@ -90,12 +93,15 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const stopHomeWatch = watchHomes(
     opts.registry,
     (homeIds) => {
-      try {
-        engine.refreshHomes(homeIds);
-        logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
-      } catch (err) {
-        logger.error({ err, homeIds }, 'devices not re-bound after a resident change');
-      }
+      const reloaded = 'reload' in context ? (context as RegistryContext).reload() : Promise.resolve();
+      reloaded
+        .then(() => {
+          engine.refreshHomes(homeIds);
+          logger.info({ homes: homeIds.length }, "residents changed; their homes' devices re-bound");
+        })
+        .catch((err: unknown) =>
+          logger.error({ err, homeIds }, 'devices not re-bound after a resident change'),
+        );
     },
     { onError: (err) => logger.error({ err }, 'registry watch failed; trying again') },
   );

@@ -2,13 +2,14 @@
 // 23:00 in Berlin, which is 06:00 the next morning in Shanghai. At night (22:00-06:00) the WHO limit is
 // 24 C, by day 32 C: a Berlin home must be alerted, the same room judged on Shanghai time must not.
 import { describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Registry, type HomeAddress } from '../registry/index.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { RuleEngine } from './engine.ts';
 import { registryContext } from './resident-context.ts';
 import { parseRules } from './rules/load.ts';
 import type { AlertSignal } from './signals.ts';
+import { openRegistry } from '../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const MIN = 60_000;
@@ -16,8 +17,8 @@ const MIN = 60_000;
 const berlin2300 = Date.UTC(2025, 0, 6, 22, 0);
 
 async function home(zones: Pick<HomeAddress, 'timeZone' | 'communityTimeZone'> = {}) {
-  const registry = Registry.open(tempDir(), { flushEveryMs: 0 });
-  const resident = registry.addResident({
+  const registry = await openRegistry(tempDir(), { flushEveryMs: 0 });
+  const resident = await registry.addResident({
     name: 'Anna',
     address: { community: 'Mitte', compound: 'A', building: '1', home: '2-301', ...zones },
   });
@@ -25,11 +26,13 @@ async function home(zones: Pick<HomeAddress, 'timeZone' | 'communityTimeZone'> =
   return { registry, resident };
 }
 
-function engineOn(registry: Registry, rules = '') {
-  const engine = new RuleEngine({ context: registryContext(registry), rules: parseRules(rules, 'yaml') });
+async function engineOn(registry: Registry, rules = '') {
+  const context = registryContext(registry);
+  await context.ready;
+  const engine = new RuleEngine({ context, rules: parseRules(rules, 'yaml') });
   const signals: AlertSignal[] = [];
   engine.onSignal((s) => signals.push(s));
-  return { engine, signals };
+  return { engine, signals, context };
 }
 
 /** The bedroom at 28 C every 5 min for 40 min from `from`; the hot-room raises. */
@@ -53,50 +56,54 @@ function warmNight(engine: RuleEngine, homeId: string, signals: AlertSignal[], f
 describe("a home's time zone from the registry", () => {
   it('judges night by Asia/Shanghai when neither home nor community has a zone', async () => {
     const { registry, resident } = await home();
-    const { engine, signals } = engineOn(registry);
+    const { engine, signals } = await engineOn(registry);
     expect(warmNight(engine, resident.home.homeId, signals)).toEqual([]);
-    registry.close();
+    await registry.close();
   });
 
   it("follows the community's zone, and a home's own zone over its community's", async () => {
     const community = await home({ communityTimeZone: 'Europe/Berlin' });
-    const a = engineOn(community.registry);
+    const a = await engineOn(community.registry);
     expect(warmNight(a.engine, community.resident.home.homeId, a.signals)).toMatchObject([
       { residentId: community.resident.id, at: berlin2300 + 30 * MIN },
     ]);
-    community.registry.close();
+    await community.registry.close();
 
     const own = await home({ communityTimeZone: 'Asia/Shanghai', timeZone: 'Europe/Berlin' });
-    const b = engineOn(own.registry);
+    const b = await engineOn(own.registry);
     expect(warmNight(b.engine, own.resident.home.homeId, b.signals)).toHaveLength(1);
-    own.registry.close();
+    await own.registry.close();
   });
 
   it("gives a resident's own rules override the last word, and the rules file's zone only the first", async () => {
     const { registry, resident } = await home({ timeZone: 'Europe/Berlin' });
-    const overridden = engineOn(registry, `residents:\n  ${resident.id}:\n    timezone: Asia/Shanghai\n`);
+    const overridden = await engineOn(
+      registry,
+      `residents:\n  ${resident.id}:\n    timezone: Asia/Shanghai\n`,
+    );
     expect(warmNight(overridden.engine, resident.home.homeId, overridden.signals)).toEqual([]);
     // A rules file's own zone is the default for homes the registry gives none: here the home has one.
-    registry.setHomeTimeZone(resident.home.homeId, 'Asia/Shanghai');
-    const fileZone = engineOn(registry, 'timezone: Europe/Berlin\n');
+    await registry.setHomeTimeZone(resident.home.homeId, 'Asia/Shanghai');
+    const fileZone = await engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fileZone.engine, resident.home.homeId, fileZone.signals)).toEqual([]);
-    registry.setHomeTimeZone(resident.home.homeId, null);
-    const fallback = engineOn(registry, 'timezone: Europe/Berlin\n');
+    await registry.setHomeTimeZone(resident.home.homeId, null);
+    const fallback = await engineOn(registry, 'timezone: Europe/Berlin\n');
     expect(warmNight(fallback.engine, resident.home.homeId, fallback.signals)).toHaveLength(1);
-    registry.close();
+    await registry.close();
   });
 
   it('moves a running resident to a new zone when the home is refreshed', async () => {
     const { registry, resident } = await home();
-    const { engine, signals } = engineOn(registry);
+    const { engine, signals, context } = await engineOn(registry);
     const homeId = resident.home.homeId;
     expect(warmNight(engine, homeId, signals)).toEqual([]);
-    registry.setHomeTimeZone(homeId, 'Europe/Berlin');
+    await registry.setHomeTimeZone(homeId, 'Europe/Berlin');
+    await context.reload(); // what the runtime does when watchHomes reports the home
     engine.refreshHomes([homeId]);
     // The next night, same hour in Berlin.
     expect(warmNight(engine, homeId, signals, berlin2300 + 24 * 60 * MIN)).toMatchObject([
       { at: berlin2300 + 24 * 60 * MIN + 30 * MIN },
     ]);
-    registry.close();
+    await registry.close();
   });
 });

@@ -11,7 +11,7 @@ import { io as connectSocket } from 'socket.io-client';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
 import { connectAll, startBackgroundTelemetry } from './background-load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { Registry } from '../registry/index.ts';
+import { useRegistry } from '../cli/open-registry.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
 
@@ -42,9 +42,9 @@ try {
   log(
     `registering ${backgroundDevices} background devices and ${sosCount} residents with an SOS wearable...`,
   );
-  const { background, sos, token } = await Registry.use(dataDir, {}, async (registry) => {
+  const { background, sos, token } = await useRegistry(dataDir, {}, async (registry) => {
     const register = async (prefix: string, count: number, perResident: boolean) => {
-      const shared = registry.addResident({
+      const shared = await registry.addResident({
         name: `${prefix} shared`,
         address: { community: 'Bench', compound: prefix, building: '1', home: '0' },
       });
@@ -55,10 +55,12 @@ try {
             Array.from({ length: Math.min(64, count - i) }, async (_, j) => {
               const n = i + j;
               const residentId = perResident
-                ? registry.addResident({
-                    name: `${prefix} ${n}`,
-                    address: { community: 'Bench', compound: prefix, building: '1', home: String(n) },
-                  }).id
+                ? (
+                    await registry.addResident({
+                      name: `${prefix} ${n}`,
+                      address: { community: 'Bench', compound: prefix, building: '1', home: String(n) },
+                    })
+                  ).id
                 : shared.id;
               const id = `${prefix}-${n}`;
               const { secret } = await registry.addDevice({ id, kind: 'wearable', residentId });
@@ -72,7 +74,7 @@ try {
     return {
       background: await register('bg', backgroundDevices, false),
       sos: await register('sos', sosCount, true),
-      token: registry.tokens.create('bench').token,
+      token: (await registry.tokens.create('bench')).token,
     };
   });
 

@@ -7,7 +7,7 @@ import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { Gateway, gatewayMetrics, listenMqtt, type AcceptedReading } from '../gateway/index.ts';
-import { Registry } from '../registry/index.ts';
+import { openRegistry } from '../cli/open-registry.ts';
 
 const [mode, dataDir] = process.argv.slice(2);
 let port: number;
@@ -27,7 +27,7 @@ if (mode === 'bare') {
     },
   };
   const gateway = await Gateway.create({
-    directory: Registry.open(dataDir),
+    directory: await openRegistry(dataDir),
     sink,
     logger: pino({ level: 'warn' }),
     metrics: gatewayMetrics(new MetricsRegistry()),

@@ -19,7 +19,7 @@ import { buildBundle } from '../cli/build.ts';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
 import { connectAll, startBackgroundTelemetry } from './background-load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { Registry } from '../registry/index.ts';
+import { useRegistry } from '../cli/open-registry.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
 
 const { values: args } = parseArgs({
@@ -79,8 +79,8 @@ try {
   log(
     `registering ${backgroundDevices} background devices and ${sosCount} residents, each with a family contact...`,
   );
-  const { background, sos } = await Registry.use(dataDir, {}, async (registry) => {
-    const shared = registry.addResident({
+  const { background, sos } = await useRegistry(dataDir, {}, async (registry) => {
+    const shared = await registry.addResident({
       name: 'bg shared',
       address: { community: 'Bench', compound: 'bg', building: '1', home: '0' },
     });
@@ -98,11 +98,11 @@ try {
     }
     const sos: (LoadDevice & { phone: string })[] = [];
     for (let i = 0; i < sosCount; i++) {
-      const resident = registry.addResident({
+      const resident = await registry.addResident({
         name: `老人${i}`,
         address: { community: 'Bench', compound: 'sos', building: '1', home: String(i) },
       });
-      registry.addContact({
+      await registry.addContact({
         residentId: resident.id,
         name: `家属${i}`,
         relation: 'family',

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { percentile, runLoad, type LoadDevice, type LoadResult } from '../device-sim/load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { Registry } from '../registry/index.ts';
+import { useRegistry } from '../cli/open-registry.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -96,8 +96,8 @@ function summarize(samples: number[]) {
 }
 
 async function register(dataDir: string, floodDevices: number) {
-  return Registry.use(dataDir, {}, async (registry) => {
-    const shared = registry.addResident({
+  return useRegistry(dataDir, {}, async (registry) => {
+    const shared = await registry.addResident({
       name: 'Flood',
       address: { community: 'Bench', compound: 'F', building: '1', home: '0' },
     });
@@ -112,7 +112,7 @@ async function register(dataDir: string, floodDevices: number) {
           }),
         )),
       );
-    const alone = registry.addResident({
+    const alone = await registry.addResident({
       name: 'SOS',
       livesAlone: true,
       address: { community: 'Bench', compound: 'S', building: '1', home: '1' },

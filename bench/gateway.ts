@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { runLoad, type LoadDevice, type LoadResult } from '../device-sim/load.ts';
 import { startBrokerChild, stopBrokerChild, type BrokerChild } from './broker-child-control.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { Registry } from '../registry/index.ts';
+import { openRegistry } from '../cli/open-registry.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,8 +70,8 @@ async function measure(
 const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-'));
 try {
   log(`registering ${devicesN} devices...`);
-  const registry = Registry.open(dataDir);
-  const resident = registry.addResident({
+  const registry = await openRegistry(dataDir);
+  const resident = await registry.addResident({
     name: 'Bench',
     address: { community: 'Bench', compound: 'A', building: '1', home: '101' },
   });

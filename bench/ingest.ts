@@ -18,7 +18,7 @@ import { percentile, runLoad, type LoadDevice } from '../device-sim/load.ts';
 import { buildCommunity, type SimDevice } from '../device-sim/community.ts';
 import { registerCommunity } from '../device-sim/credentials.ts';
 import { TelemetryByKind, topicFor } from '../firmware-protocol/index.ts';
-import { Registry } from '../registry/index.ts';
+import { useRegistry } from '../cli/open-registry.ts';
 import { startInfluxd } from '../test/influxd.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju, type AnjuProcess } from '../test/spawn-anju.ts';
@@ -60,8 +60,8 @@ const payload = (_id: string, seq: number) =>
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function registerDevices(dataDir: string, count: number, prefix: string): Promise<LoadDevice[]> {
-  return Registry.use(dataDir, {}, async (registry) => {
-    const resident = registry.addResident({
+  return useRegistry(dataDir, {}, async (registry) => {
+    const resident = await registry.addResident({
       name: `Bench ${prefix}`,
       address: { community: 'Bench', compound: prefix, building: '1', home: '101' },
     });
@@ -199,7 +199,7 @@ type SoakDevice = LoadDevice & Pick<SimDevice, 'kind' | 'gas'>;
 async function registerSoakCommunity(dataDir: string, count: number): Promise<SoakDevice[]> {
   const perHome = buildCommunity({ seed: 1, residents: 1 }).devices.length;
   const community = buildCommunity({ seed: 1, residents: Math.ceil(count / perHome), idPrefix: 'soak' });
-  const creds = await Registry.use(dataDir, {}, (registry) =>
+  const creds = await useRegistry(dataDir, {}, (registry) =>
     registerCommunity(registry, community, undefined),
   );
   const byId = new Map(community.devices.map((d) => [d.id, d]));

@@ -12,7 +12,7 @@ import { RuleEngine } from '../alerting/engine.ts';
 import { Replayer } from '../alerting/replay.ts';
 import { devicesFileContext, type DevicesFile } from '../alerting/resident-context.ts';
 import { decodeUplink, parseTopic, type UplinkChannel } from '../firmware-protocol/index.ts';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 
 const { values: args } = parseArgs({
   options: {

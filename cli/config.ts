@@ -6,6 +6,14 @@ const port = z.coerce.number().int().min(0).max(65_535);
 export const ServeConfig = z
   .object({
     dataDir: z.string().min(1),
+    database: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional()
+      .meta({
+        description:
+          'PostgreSQL URL shared by every Anju process of a community (ANJU_DATABASE_URL); SQLite files in dataDir when unset.',
+      }),
     host: z.string().default('0.0.0.0').meta({ description: 'Address the MQTT and HTTP listeners bind to.' }),
     mqttPort: port.default(1883),
     httpPort: port.default(8080),

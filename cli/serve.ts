@@ -7,11 +7,6 @@ import { pino, type Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Server as SocketIoServer } from 'socket.io';
 import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
-import { migrate } from '../database/migrations.ts';
-import type { Database } from '../database/sql.ts';
-import { SqliteDatabase } from '../database/sqlite.ts';
-import { LEGACY_REGISTRY_FILE } from '../registry/migrations.ts';
-import { REGISTRY_FILE, REGISTRY_OWNERS } from './databases.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
 import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
@@ -26,7 +21,8 @@ import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { EmergencyCards } from '../registry/emergency-cards.ts';
 import { Registry } from '../registry/index.ts';
-import { openDatabases } from './databases.ts';
+import { registryContext } from '../alerting/resident-context.ts';
+import { openDatabases, type Databases } from './databases.ts';
 import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
@@ -41,6 +37,8 @@ export interface RunningAnju {
   config: ServeConfig;
   logger: Logger;
   registry: Registry;
+  /** The database handles every store of this process was given (closed by close()). */
+  databases: Databases;
   gateway: Gateway;
   journal: Journal;
   store: TelemetryStore;
@@ -102,17 +100,18 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const writeHealth = new WriteHealth({ metrics, logger: log.child({ part: 'storage' }) });
   const disk = new DiskSpace(config.dataDir, config.diskWarnFreeMb * 1024 * 1024, metrics);
 
+  // Opened (and migrated) once; every store that lives in the registry's database is given its handle.
+  const dbs = await openDatabases({ dataDir: config.dataDir, url: config.database });
   const lastSeenWrites = writeHealth.reporter('last_seen');
-  const registry = Registry.open(config.dataDir, {
+  const registry = new Registry(dbs.registry, {
     onFlushError: (err) => lastSeenWrites.failed(err), // kept and written with the next flush
     onFlushed: () => lastSeenWrites.succeeded(),
     tokenUseWrites: writeHealth.reporter('api_tokens'),
   });
-  // The registry's database behind the asynchronous interface, for the stores already moved onto it
-  // (accounts, emergency cards). Opened after Registry.open, which made or upgraded the file, so that its old version is
-  // adopted. TODO(issue 11): `dbs.registry` from openDatabases once the registry itself is on it.
-  const registryDb: Database = SqliteDatabase.open(path.join(config.dataDir, REGISTRY_FILE));
-  await migrate(registryDb, REGISTRY_OWNERS, { legacy: LEGACY_REGISTRY_FILE });
+  const context = registryContext(registry, {
+    onError: (err) => log.error({ err, part: 'alerting' }, 'registry not read for the rules; tried again'),
+  });
+  await context.ready; // before the journal's backlog is judged
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
     writes: writeHealth.reporter('journal'),
@@ -152,8 +151,6 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
 
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
-  // Opened after the registry's own file handling, whose legacy versions openDatabases adopts.
-  const dbs = await openDatabases({ dataDir: config.dataDir });
   const residentRules = new ResidentRuleStore(dbs.registry);
   const alerting = await startAlerting({
     dataDir: config.dataDir,
@@ -165,10 +162,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    context,
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
-  const emergencyCards = new EmergencyCards(registryDb);
+  const emergencyCards = new EmergencyCards(dbs.registry);
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
     signal: (signal) =>
@@ -181,7 +179,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(registryDb, { sessionWrites: writeHealth.reporter('sessions') });
+  const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -238,8 +236,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     },
     readings: {
       store,
-      deviceExists: (id) => registry.getDevice(id) !== undefined,
-      residentExists: (id) => registry.getResident(id) !== undefined,
+      deviceExists: async (id) => (await registry.getDevice(id)) !== undefined,
+      residentExists: async (id) => (await registry.getResident(id)) !== undefined,
     },
     verifyToken: (token) => registry.tokens.verify(token),
     trustProxy: config.trustProxy,
@@ -253,7 +251,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
-      disconnectRevoked: () => gateway.disconnectRevoked(),
+      disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
       sessionCheckMs: config.sessionCheckS * 1000,
     },
   });
@@ -271,12 +269,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   }
 
   const revocationCheck = setInterval(() => {
-    try {
-      gateway.disconnectRevoked();
-    } catch (err) {
-      // A failing disk (SQLITE_IOERR) can fail this read too; a throw from a timer would end the process.
-      log.error({ err }, 'revocations not checked; tried again later');
-    }
+    // A failing disk or an unreachable PostgreSQL fails this read: logged, tried again at the next tick.
+    gateway
+      .disconnectRevoked()
+      .catch((err: unknown) => log.error({ err }, 'revocations not checked; tried again later'));
   }, REVOCATION_CHECK_MS);
   revocationCheck.unref();
 
@@ -285,7 +281,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     http: portOf(http.server),
     ...(mqtts ? { mqtts: portOf(mqtts) } : {}),
   };
-  log.info({ ports, dataDir: config.dataDir }, 'anju started');
+  log.info({ ports, dataDir: config.dataDir, database: dbs.registry.location }, 'anju started');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -303,18 +299,15 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await new Promise((r) => io.close(() => r(undefined)));
       await http.close().catch(() => undefined);
       await alerting.close();
-      await dbs.close();
       await writer.stop();
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));
       await store.close();
-      await registryDb.close();
-      try {
-        registry.close();
-      } catch (err) {
-        // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
-        log.error({ err }, 'last-seen times not written at stop');
-      }
+      // Only buffered last-seen times are lost; presence is rebuilt as devices reconnect.
+      await registry
+        .close()
+        .catch((err: unknown) => log.error({ err }, 'last-seen times not written at stop'));
+      await dbs.close();
       log.info('anju stopped');
     })());
 
@@ -322,6 +315,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     config,
     logger: log,
     registry,
+    databases: dbs,
     gateway,
     journal,
     store,

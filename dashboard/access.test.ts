@@ -32,8 +32,8 @@ const alerts: Record<'relative' | 'neighbour' | 'south', string> = { relative: '
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  north = addCommunity(anju, 'North');
-  south = addCommunity(anju, 'South');
+  north = await addCommunity(anju, 'North');
+  south = await addCommunity(anju, 'South');
   relative = north.residents[0]!;
   neighbour = north.residents[1]!;
   southResident = south.residents[0]!;
@@ -167,7 +167,7 @@ describe('admin-only routes', () => {
       const res = await tab.request(method, url, body);
       expect(res.status, `${method} ${url}`).toBe(403);
     }
-    expect(anju.registry.getDevice(devices.relative)!.revokedAt).toBeNull();
+    expect((await anju.registry.getDevice(devices.relative))!.revokedAt).toBeNull();
     expect(await anju.accounts.users.credentials('x-user')).toBeUndefined();
   });
 
@@ -176,7 +176,7 @@ describe('admin-only routes', () => {
     expect(await status(admin, '/api/v1/users')).toBe(200);
     expect(await status(admin, `/api/v1/residents/${southResident.id}`)).toBe(200);
     expect(await status(admin, '/api/v1/residents/rs_0000000000000000')).toBe(404);
-    const { token } = anju.registry.tokens.create('access-test');
+    const { token } = await anju.registry.tokens.create('access-test');
     const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/users`, {
       headers: { authorization: `Bearer ${token}` },
     });

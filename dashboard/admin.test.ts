@@ -24,7 +24,7 @@ let north: Community;
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
   admin = await signedInAdmin(anju);
-  north = addCommunity(anju, 'North', 5);
+  north = await addCommunity(anju, 'North', 5);
 });
 afterAll(async () => {
   await anju.stop();
@@ -43,7 +43,7 @@ describe('residents and contacts', () => {
     expect(res.status).toBe(201);
     const { resident } = await json<{ resident: { id: string; home: { building: string } } }>(res);
     expect(resident.home.building).toBe('3幢');
-    expect(anju.registry.getResident(resident.id)!.name).toBe('王秀英');
+    expect((await anju.registry.getResident(resident.id))!.name).toBe('王秀英');
     const again = await admin.post('/api/v1/residents', { name: '王秀英', address });
     expect(again.status).toBe(409);
   });
@@ -53,7 +53,7 @@ describe('residents and contacts', () => {
     const home = await admin.put(`/api/v1/homes/${resident.homeId}/time-zone`, { timeZone: 'europe/berlin' });
     expect(home.status).toBe(200);
     expect((await json<{ home: { timeZone: string } }>(home)).home.timeZone).toBe('Europe/Berlin');
-    const communityId = anju.registry.getHome(resident.homeId)!.communityId;
+    const communityId = (await anju.registry.getHome(resident.homeId))!.communityId;
     const community = await admin.put(`/api/v1/communities/${communityId}/time-zone`, {
       timeZone: 'Asia/Urumqi',
     });
@@ -68,7 +68,7 @@ describe('residents and contacts', () => {
     const nowhere = await admin.put('/api/v1/communities/cm_0000000000000000/time-zone', { timeZone: null });
     expect(nowhere.status).toBe(404);
     // The rules use it: the home's residents now live on Berlin time.
-    expect(anju.registry.timeZoneOf(resident.id)).toBe('Europe/Berlin');
+    expect(await anju.registry.timeZoneOf(resident.id)).toBe('Europe/Berlin');
   });
 
   it('adds a contact, checking that an e-mail channel has an address', async () => {

@@ -21,7 +21,7 @@ let family: Browser & { userId: string };
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  north = addCommunity(anju, 'North', 3);
+  north = await addCommunity(anju, 'North', 3);
   staff = await signedIn(anju, 'staff', { communities: [north.id] });
   family = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
 });
@@ -62,7 +62,7 @@ describe('GET /api/v1/alerts', () => {
 
 describe('GET /api/v1/alerts/:id', () => {
   it('returns the alert with its audit trail and deliveries, each recipient by name and relation', async () => {
-    const son = anju.registry.addContact({
+    const son = await anju.registry.addContact({
       residentId: north.residents[0]!.id,
       name: '王磊',
       relation: 'family',

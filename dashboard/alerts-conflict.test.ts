@@ -32,7 +32,7 @@ beforeAll(async () => {
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problems);
   // An operator's API token: an admin's scope, so that only the race decides the answers.
-  const registry = { getResident: () => undefined, getHome: () => undefined };
+  const registry = { getResident: async () => undefined, getHome: async () => undefined };
   app.addHook('onRequest', async (req) => {
     req.scope = new Scope(
       {

@@ -56,7 +56,7 @@ export interface DashboardOptions {
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** Cuts off revoked devices' open MQTT connections now. */
-  disconnectRevoked(): void;
+  disconnectRevoked(): Promise<void>;
   /** How often open sockets' sessions are looked up (another process may end them). */
   sessionCheckMs?: number;
 }

@@ -33,10 +33,10 @@ function upload(tab: Browser, path: string, body: Buffer, type: string) {
 
 beforeAll(async () => {
   anju = await startTestAnju();
-  north = addCommunity(anju, 'North');
-  south = addCommunity(anju, 'South');
+  north = await addCommunity(anju, 'North');
+  south = await addCommunity(anju, 'South');
   residentId = north.residents[0]!.id;
-  anju.registry.addContact({ residentId, name: '王磊', relation: 'family', phone: '+8613900000001' });
+  await anju.registry.addContact({ residentId, name: '王磊', relation: 'family', phone: '+8613900000001' });
   staff = await signedIn(anju, 'staff', { communities: [north.id] });
   southStaff = await signedIn(anju, 'staff', { communities: [south.id] });
   family = await signedIn(anju, 'family', { residents: [residentId] });
@@ -106,7 +106,7 @@ describe('the emergency card', () => {
       expect(res.status, bad).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     }
-    const { token } = anju.registry.tokens.create('test');
+    const { token } = await anju.registry.tokens.create('test');
     const missing = await fetch(staff.base + card('rs_nobody'), {
       headers: { authorization: `Bearer ${token}` },
     });

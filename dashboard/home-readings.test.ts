@@ -35,8 +35,8 @@ async function publish(device: { id: string; secret: string }, bodies: object[])
 
 beforeAll(async () => {
   anju = await startTestAnju();
-  north = addCommunity(anju, 'North');
-  south = addCommunity(anju, 'South');
+  north = await addCommunity(anju, 'North');
+  south = await addCommunity(anju, 'South');
   const resident = north.residents[0]!;
   const band = await anju.registry.addDevice({ id: 'band-1', kind: 'wearable', residentId: resident.id });
   const kitchen = await anju.registry.addDevice({

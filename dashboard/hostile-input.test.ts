@@ -30,7 +30,7 @@ const SQL = [
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  const north = addCommunity(anju, 'North');
+  const north = await addCommunity(anju, 'North');
   residentId = north.residents[0]!.id;
   alertId = (await raiseAlert(anju, residentId)).id;
   admin = await signedInAdmin(anju);
@@ -69,8 +69,8 @@ async function snapshot() {
   return {
     users: (await anju.accounts.users.list()).map((u) => u.username),
     alert: (await anju.alerting.alerts.get(alertId))!,
-    residents: anju.registry.listResidents().map((r) => r.name),
-    contacts: anju.registry.getResident(residentId)!.contacts.length,
+    residents: (await anju.registry.listResidents()).map((r) => r.name),
+    contacts: (await anju.registry.getResident(residentId))!.contacts.length,
   };
 }
 
@@ -116,8 +116,8 @@ describe('bad ids and SQL in the URL', () => {
     });
     expect(res.status).toBe(201);
     const { resident } = await json<{ resident: { id: string } }>(res);
-    expect(anju.registry.getResident(resident.id)!.name).toBe(name);
-    expect(anju.registry.listResidents()).toHaveLength(3);
+    expect((await anju.registry.getResident(resident.id))!.name).toBe(name);
+    expect(await anju.registry.listResidents()).toHaveLength(3);
   });
 });
 

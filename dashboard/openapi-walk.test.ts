@@ -47,7 +47,7 @@ let ids: Record<string, string>;
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-  const north = addCommunity(anju, 'North');
+  const north = await addCommunity(anju, 'North');
   const residentId = north.residents[0]!.id;
   const alert = await raiseAlert(anju, residentId);
   await anju.registry.addDevice({ id: 'W-WALK', kind: 'wearable', residentId });

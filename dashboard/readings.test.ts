@@ -13,9 +13,9 @@ const t0 = Date.now() - 60 * 60_000; // an hour ago, one reading a minute
 
 beforeAll(async () => {
   anju = await startTestAnju();
-  token = anju.registry.tokens.create('test').token;
+  token = (await anju.registry.tokens.create('test')).token;
   device = await addTestDevice(anju);
-  residentId = anju.registry.getDevice(device.id)!.residentId!;
+  residentId = (await anju.registry.getDevice(device.id))!.residentId!;
   const client = await connectDevice(anju, device);
   for (let i = 0; i < 60; i++) {
     const body = { ts: t0 + i * 60_000, seq: i, heartRate: 60 + (i % 10), spo2: 95 + (i % 3), worn: true };
@@ -102,9 +102,9 @@ describe('refusals as RFC 9457 problem JSON', () => {
   });
 
   it('refuses a revoked token at once', async () => {
-    const { token: t, record } = anju.registry.tokens.create('short-lived');
+    const { token: t, record } = await anju.registry.tokens.create('short-lived');
     expect((await get(`/api/v1/devices/${device.id}/latest`, t)).status).toBe(200);
-    anju.registry.tokens.revoke(record.id);
+    await anju.registry.tokens.revoke(record.id);
     expect((await get(`/api/v1/devices/${device.id}/latest`, t)).status).toBe(401);
   });
 
@@ -148,7 +148,7 @@ describe('retention', () => {
   it('keeps no reading older than --retention-days, and keeps the recent ones', async () => {
     const own = await startTestAnju({ retentionDays: 1 });
     try {
-      const ownToken = own.registry.tokens.create('retention').token;
+      const ownToken = (await own.registry.tokens.create('retention')).token;
       const d = await addTestDevice(own);
       const client = await connectDevice(own, d);
       const old = Date.now() - 2 * 86_400_000;

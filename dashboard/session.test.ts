@@ -123,7 +123,7 @@ describe('CSRF', () => {
   });
 
   it('is not asked of bearer-token clients, which no browser sends by itself', async () => {
-    const { token } = anju.registry.tokens.create('csrf-test');
+    const { token } = await anju.registry.tokens.create('csrf-test');
     const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/residents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -443,7 +443,7 @@ describe('second factor (TOTP)', () => {
     expect((await admin.request('DELETE', `/api/v1/users/${staff.userId}/totp`)).status).toBe(204);
     expect((await browser(anju, '127.0.6.1').signIn(staff.username, staff.password)).status).toBe(200);
     const family = await signedIn(anju, 'family', {
-      residents: [addCommunity(anju, 'TOTP').residents[0]!.id],
+      residents: [(await addCommunity(anju, 'TOTP')).residents[0]!.id],
     });
     expect((await family.post('/api/v1/me/totp/setup')).status).toBe(403);
   });

@@ -37,8 +37,8 @@ const open: Socket[] = [];
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, sessionCheckS: 0.2 });
-  north = addCommunity(anju, 'North');
-  south = addCommunity(anju, 'South');
+  north = await addCommunity(anju, 'North');
+  south = await addCommunity(anju, 'South');
   staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
   staffSouth = await signedIn(anju, 'staff', { communities: [south.id] });
   familyA = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
@@ -131,7 +131,7 @@ describe('alerts reach the rooms that may see them, and no others', () => {
       familyA: await connect({ tab: familyA }),
       familyB: await connect({ tab: familyB }),
       admin: await connect({ tab: admin }),
-      token: await connect({ token: anju.registry.tokens.create('socket-test').token }),
+      token: await connect({ token: (await anju.registry.tokens.create('socket-test')).token }),
     };
     const seen = Object.fromEntries(Object.entries(sockets).map(([k, s]) => [k, record(s, events)]));
     const resident = north.residents[0]!;

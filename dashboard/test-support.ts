@@ -136,20 +136,26 @@ export interface Community {
   residents: { id: string; name: string; homeId: string }[];
 }
 
+/** The registry file's SQLite connection, for tests that look at stored rows directly. */
+export function registryConnection(anju: TestAnju) {
+  return (anju.databases.registry as SqliteDatabase).connection;
+}
+
 let homeCounter = 0;
 
 /** A community with `n` residents, one per home. */
-export function addCommunity(anju: TestAnju, name: string, n = 2): Community {
-  const residents = Array.from({ length: n }, (_, i) => {
+export async function addCommunity(anju: TestAnju, name: string, n = 2): Promise<Community> {
+  const residents = [];
+  for (let i = 0; i < n; i++) {
     homeCounter += 1;
-    const r = anju.registry.addResident({
+    const r = await anju.registry.addResident({
       name: `${name} resident ${i + 1}`,
       livesAlone: true,
       address: { community: name, compound: 'A', building: '1', home: `${homeCounter}01` },
     });
-    return { id: r.id, name: r.name, homeId: r.home.homeId };
-  });
-  return { id: anju.registry.getResident(residents[0]!.id)!.home.communityId, residents };
+    residents.push({ id: r.id, name: r.name, homeId: r.home.homeId });
+  }
+  return { id: (await anju.registry.getResident(residents[0]!.id))!.home.communityId, residents };
 }
 
 let userCounter = 0;

@@ -101,18 +101,18 @@ export async function registerCommunity(
   for (const r of community.residents) {
     const devices = devicesOfResident(community, r.key).filter((d) => !have.has(d.id));
     if (devices.length === 0) continue;
-    registered ??= registry.listResidents();
+    registered ??= await registry.listResidents();
     const resident =
       registered.find((x) => sameHome(x, r)) ??
-      registry.addResident({
+      (await registry.addResident({
         name: r.name,
         birthYear: r.birthYear,
         livesAlone: true,
         conditions: r.conditions,
         address: r.address,
-      });
+      }));
     for (const d of devices) {
-      if (registry.getDevice(d.id)) {
+      if (await registry.getDevice(d.id)) {
         throw new Error(
           `device ${d.id} is registered but its secret is not in the credentials file (secrets are shown only ` +
             'once); use another --id-prefix, or a fresh data directory',
@@ -151,7 +151,7 @@ export async function registerLoadDevices(
 ): Promise<CredentialsFile> {
   const creds: CredentialsFile = existing ?? { version: 1, seed: 0, idPrefix, devices: [] };
   const have = new Set(creds.devices.map((d) => d.deviceId));
-  const registered = registry.listResidents();
+  const registered = await registry.listResidents();
   for (let home = 0; home * 100 < count; home++) {
     const ids = Array.from(
       { length: Math.min(100, count - home * 100) },
@@ -164,9 +164,10 @@ export async function registerLoadDevices(
       address: { community: 'Load test', compound: 'L', building: String(home + 1), home: '1' },
     };
     const resident =
-      registered.find((x) => sameHome(x, person)) ?? registry.addResident({ ...person, livesAlone: true });
+      registered.find((x) => sameHome(x, person)) ??
+      (await registry.addResident({ ...person, livesAlone: true }));
     for (const id of missing) {
-      if (registry.getDevice(id)) {
+      if (await registry.getDevice(id)) {
         throw new Error(
           `device ${id} is registered but its secret is not in the credentials file; use another --id-prefix`,
         );

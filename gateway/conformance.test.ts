@@ -155,7 +155,7 @@ describe('CONNECT [MQTT 3.1.1 §3.1.2]', () => {
     );
     await conn.closed;
     expect(conn.received).toEqual(connack(1));
-    expect(anju.registry.getDevice(device.id)?.online).toBe(false);
+    expect((await anju.registry.getDevice(device.id))?.online).toBe(false);
     expect(await metric('anju_mqtt_connect_refused_total', 'protocol_level')).toBeGreaterThan(0);
   });
 
@@ -168,7 +168,7 @@ describe('CONNECT [MQTT 3.1.1 §3.1.2]', () => {
     await conn.closed;
     // MQTT 5 [MQTT-3.1.2-2] lets a server answer a level it does not speak with the 3.1.1 CONNACK.
     expect(conn.received.subarray(0, 4)).toEqual(connack(1));
-    expect(anju.registry.getDevice(device.id)?.online).toBe(false);
+    expect((await anju.registry.getDevice(device.id))?.online).toBe(false);
   });
 
   it.each([0, 2, 6, 127])(

@@ -105,10 +105,10 @@ describe('accepting readings', () => {
         retain: true,
       },
     });
-    await waitFor(() => anju.registry.getDevice(device.id)?.online === true);
-    expect(anju.registry.getDevice(device.id)?.lastSeen).toBeGreaterThan(0);
+    await waitFor(async () => (await anju.registry.getDevice(device.id))?.online === true);
+    expect((await anju.registry.getDevice(device.id))?.lastSeen).toBeGreaterThan(0);
     client.stream.destroy(); // an unclean end: the broker publishes the will
-    await waitFor(() => anju.registry.getDevice(device.id)?.online === false);
+    await waitFor(async () => (await anju.registry.getDevice(device.id))?.online === false);
   });
 });
 
@@ -137,7 +137,7 @@ describe('authentication [CONNACK codes of MQTT 3.1.1]', () => {
 
   it('refuses a revoked device with 5 (not authorized)', async () => {
     const device = await addTestDevice(anju);
-    anju.registry.revokeDevice(device.id);
+    await anju.registry.revokeDevice(device.id);
     expect(
       await connackCode(anju, { clientId: device.id, username: device.id, password: device.secret }),
     ).toBe(5);

@@ -31,7 +31,7 @@ import type { DeviceDirectory, GatewayDevice, ReadingSink } from './ports.ts';
 import { RefusalLedger } from './refusals.ts';
 import { SilentConnections } from './silent-connections.ts';
 import { watchWire } from './wire-checks.ts';
-import { verifySecret } from '../registry/secrets.ts';
+import { verifySecret } from '../firmware-protocol/credentials.ts';
 import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 
 export interface GatewayLimits {
@@ -233,12 +233,13 @@ export class Gateway {
    * Disconnects devices revoked since they connected (a revocation made by `anju device revoke` in
    * another process reaches the gateway only through the registry). Returns how many were cut off.
    */
-  disconnectRevoked(): number {
+  async disconnectRevoked(): Promise<number> {
+    const revoked = await this.opts.directory.revokedIds();
     // From the revoked devices to their connections (a client id is its device id), not the other way:
     // looking up each of 10,000 connected devices every few seconds is work and garbage for nothing.
     let cut = 0;
     const clients = this.clients();
-    for (const id of this.opts.directory.revokedIds()) {
+    for (const id of revoked) {
       const client = clients[id];
       if (!client || !this.devices.has(client)) continue;
       this.opts.logger.info({ deviceId: id }, 'disconnected: device revoked');
@@ -306,7 +307,14 @@ export class Gateway {
     }
     if (!deviceId || client.id !== deviceId) throw fail(CONNACK.IDENTIFIER_REJECTED, 'client_id_mismatch');
 
-    const device = this.opts.directory.findDevice(deviceId);
+    let device: GatewayDevice | undefined;
+    try {
+      device = await this.opts.directory.findDevice(deviceId);
+    } catch (err) {
+      // The database is away (PostgreSQL restarting, a disk error): the device retries later.
+      this.opts.logger.error({ err, deviceId }, 'device directory unavailable');
+      throw refuse(CONNACK.SERVER_UNAVAILABLE, 'directory_unavailable');
+    }
     const secret = password?.toString('utf8') ?? '';
     const secretOk =
       (device !== undefined && this.credentials.matches(device.id, device.secretHash, secret)) ||
@@ -469,9 +477,9 @@ export class Gateway {
   }
 
   /**
-   * Records presence in the directory. A write the storage refuses (full disk) is dropped and counted:
-   * presence is rebuilt by the device's next connect or status message, and it must never take down
-   * the broker (these run in Aedes' event handlers, where a throw would end the process).
+   * Records presence in the directory, which buffers and reports its own write failures. A directory
+   * that throws anyway is counted here: these run in Aedes' event handlers, where a throw would end
+   * the process.
    */
   private presence(deviceId: string, state: 'online' | 'offline', at: number): void {
     const writes = this.opts.presenceWrites ?? NO_REPORTER;

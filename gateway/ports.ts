@@ -1,36 +1,21 @@
 // What the gateway needs from the rest of Anju, as small interfaces: the registry implements
 // DeviceDirectory, ingest implements ReadingSink. The gateway imports no implementation.
-import type { DeviceKind, UplinkMessage } from '../firmware-protocol/index.ts';
+import type { AcceptedReading, GatewayDevice } from '../firmware-protocol/accepted.ts';
 
-export interface GatewayDevice {
-  id: string;
-  kind: DeviceKind;
-  secretHash: string;
-  revoked: boolean;
-  residentId: string | null;
-  homeId: string | null;
-}
+export type { AcceptedReading, GatewayDevice } from '../firmware-protocol/accepted.ts';
 
 export interface DeviceDirectory {
-  findDevice(id: string): GatewayDevice | undefined;
+  /** Read on every connect, so that a revocation made by another process is seen at once. */
+  findDevice(id: string): Promise<GatewayDevice | undefined>;
   /** Every revoked device (devices are revoked, never deleted): the gateway cuts their connections. */
-  revokedIds(): string[];
-  /** Presence as the gateway sees it; `at` is Unix ms. */
+  revokedIds(): Promise<string[]>;
+  /**
+   * Presence as the gateway sees it; `at` is Unix ms. Fire-and-forget: the directory buffers what it
+   * cannot write yet and reports failures itself, and must never throw.
+   */
   markOnline(id: string, at: number): void;
   markOffline(id: string, at: number): void;
   markSeen(id: string, at: number): void;
-}
-
-/** One accepted uplink message, validated and attributed to its device. */
-export interface AcceptedReading {
-  deviceId: string;
-  kind: DeviceKind;
-  residentId: string | null;
-  homeId: string | null;
-  /** Arrival time at the gateway, Unix ms; the device's own time is in `message.body.ts`. */
-  receivedAt: number;
-  qos: 0 | 1 | 2;
-  message: UplinkMessage;
 }
 
 /**

@@ -9,7 +9,7 @@ import { topicFor } from '../firmware-protocol/index.ts';
 import { addTestDevice, connectDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
 import { RawConnection } from '../test/raw-mqtt.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
-import { Registry } from '../registry/index.ts';
+import { useRegistry } from '../cli/open-registry.ts';
 
 let anju: TestAnju | undefined;
 const opened: RawConnection[] = [];
@@ -102,8 +102,8 @@ describe('silent connections from one address', () => {
     // A real process, paused while 20 devices connect at once (a power cut ends; a long GC pause), so
     // that all 20 wait in the accept queue with their CONNECTs behind them.
     const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-burst-'));
-    const devices = await Registry.use(dataDir, {}, async (registry) => {
-      const resident = registry.addResident({
+    const devices = await useRegistry(dataDir, {}, async (registry) => {
+      const resident = await registry.addResident({
         name: 'Burst',
         address: { community: 'Burst', compound: 'A', building: '1', home: '101' },
       });

@@ -122,8 +122,8 @@ describe('revocation', () => {
     const client = await connectDevice(anju, device);
     const otherClient = await connectDevice(anju, other);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    anju.registry.revokeDevice(device.id);
-    expect(anju.gateway.disconnectRevoked()).toBe(1);
+    await anju.registry.revokeDevice(device.id);
+    expect(await anju.gateway.disconnectRevoked()).toBe(1);
     await closed;
     expect(otherClient.connected).toBe(true);
     await otherClient.endAsync();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { Journal, JournalFullError } from './journal.ts';
 
 const dirs: string[] = [];

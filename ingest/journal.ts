@@ -5,7 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { AcceptedReading, ReadingSink } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
+import type { ReadingSink } from '../gateway/ports.ts';
 import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 
 export interface JournalOptions {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeUplink, type DeviceKind, type UplinkChannel } from '../firmware-protocol/index.ts';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { toPoints } from './points.ts';
 import { SqliteTelemetryStore } from './store/sqlite.ts';
 import { Point } from './store/types.ts';

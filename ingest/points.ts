@@ -2,7 +2,7 @@
 // family (or heartbeat, or event); tags say whose reading it is plus what a query filters on (the gas,
 // the event type); fields are the measured values. Status messages are presence, not telemetry: no points.
 import type { DeviceKind } from '../firmware-protocol/index.ts';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import type { FieldValue, Measurement, Point } from './store/types.ts';
 
 const FAMILY: Record<DeviceKind, Measurement> = {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../gateway/ports.ts';
+import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import { startInfluxd, type Influxd } from '../test/influxd.ts';
 import { waitFor } from '../test/harness.ts';
 import { Journal } from './journal.ts';

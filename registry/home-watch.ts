@@ -1,66 +1,80 @@
-// Who lives in each home and its time zone, watched for changes, so that the rules follow a resident
-// added or a zone changed without a restart. Changes made by this process arrive through the registry's own
-// event; changes by another process on the same file (`anju import`, `anju resident add`) are noticed by
-// SQLite's data_version, which moves only when another connection commits, checked every second.
-import type { Database } from 'better-sqlite3';
+// Who lives in each home, its time zone and its devices, watched for changes, so that the rules follow
+// a resident added, a zone changed or a device registered or revoked without a restart. Changes made by
+// this process arrive through the registry's own event; changes by another process on the same database
+// (`anju import`, `anju device add`, a second server on PostgreSQL) move a change marker
+// (registry_changes), read every second.
 import type { Registry } from './index.ts';
 
 export interface HomeWatchOptions {
-  /** How often another process's commits are looked for. */
+  /** How often another process's changes are looked for. */
   everyMs?: number;
-  /** A timed check failed (the file busy, say); the next one tries again. */
+  /** A check failed (the database busy or away, say); the next one tries again. */
   onError?: (err: unknown) => void;
 }
 
-/** homeId -> a fingerprint of what the rules take from the home: its time zone and residents (sorted). */
-function fingerprints(db: Database): Map<string, string> {
-  const rows = db
-    .prepare<[], { homeId: string; print: string }>(
-      `SELECT h.id AS homeId,
-         coalesce(h.time_zone, c.time_zone, '') || ' ' || coalesce(
-           (SELECT group_concat(id, ',') FROM (SELECT id FROM residents WHERE home_id = h.id ORDER BY id)),
-           '') AS print
-       FROM homes h
-       JOIN buildings b ON b.id = h.building_id
-       JOIN compounds p ON p.id = b.compound_id
-       JOIN communities c ON c.id = p.community_id`,
-    )
-    .all();
-  return new Map(rows.map((r) => [r.homeId, r.print]));
+/** homeId -> a fingerprint of what the rules take from the home: zone, residents, devices (sorted). */
+async function fingerprints(registry: Registry): Promise<Map<string, string>> {
+  const [residents, devices] = await Promise.all([registry.listResidents(), registry.listDevices()]);
+  const parts = new Map<string, string[]>();
+  const add = (homeId: string, part: string) => parts.set(homeId, [...(parts.get(homeId) ?? []), part]);
+  for (const r of residents)
+    add(r.home.homeId, `r ${r.id} ${r.home.timeZone ?? r.home.communityTimeZone ?? ''}`);
+  for (const d of devices)
+    add(d.homeId, `d ${d.id} ${d.kind} ${d.residentId ?? ''} ${d.room ?? ''} ${d.revokedAt !== null}`);
+  return new Map([...parts].map(([homeId, list]) => [homeId, list.sort().join('\n')]));
 }
 
-/** Calls `onChange` with the homes whose residents or zone changed since the last call. Returns a stop function. */
+/**
+ * Calls `onChange` with the homes whose residents, zone or devices changed. The first state is read in
+ * the background; a change made before it is known is not reported. Returns a stop function.
+ */
 export function watchHomes(
   registry: Registry,
   onChange: (homeIds: string[]) => void,
   options: HomeWatchOptions = {},
 ): () => void {
-  const db = registry.database;
-  const dataVersion = () => db.pragma('data_version', { simple: true }) as number;
-  let version = dataVersion();
-  let known = fingerprints(db);
-  const check = () => {
-    const now = fingerprints(db);
-    const changed: string[] = [];
-    for (const [homeId, print] of now) if (known.get(homeId) !== print) changed.push(homeId);
-    for (const homeId of known.keys()) if (!now.has(homeId)) changed.push(homeId);
+  let version: number | undefined;
+  let known: Map<string, string> | undefined;
+  let stopped = false;
+  const onError = options.onError ?? ((err) => process.emitWarning(`registry: home watch failed: ${err}`));
+  const compare = async (force: boolean) => {
+    const v = await registry.homesVersion();
+    if (!force && v === version) return;
+    const now = await fingerprints(registry);
+    if (stopped) return;
+    const before = known;
     known = now;
+    version = v;
+    if (before === undefined) return;
+    const changed: string[] = [];
+    for (const [homeId, print] of now) if (before.get(homeId) !== print) changed.push(homeId);
+    for (const homeId of before.keys()) if (!now.has(homeId)) changed.push(homeId);
     if (changed.length > 0) onChange(changed);
   };
-  const stopEvents = registry.onHomesChanged(check);
-  const onError = options.onError ?? ((err) => process.emitWarning(`registry: home watch failed: ${err}`));
-  const timer = setInterval(() => {
-    try {
-      const v = dataVersion();
-      if (v === version) return;
-      check();
-      version = v;
-    } catch (err) {
-      onError(err);
+  // One check at a time; one asked for meanwhile runs after it, so that no change is missed.
+  let checking = false;
+  let again: boolean | undefined;
+  const check = (force: boolean) => {
+    if (checking) {
+      again = (again ?? false) || force;
+      return;
     }
-  }, options.everyMs ?? 1000);
+    checking = true;
+    compare(force)
+      .catch(onError)
+      .finally(() => {
+        checking = false;
+        const next = again;
+        again = undefined;
+        if (next !== undefined && !stopped) check(next);
+      });
+  };
+  check(true);
+  const stopEvents = registry.onHomesChanged(() => check(true));
+  const timer = setInterval(() => check(false), options.everyMs ?? 1000);
   timer.unref();
   return () => {
+    stopped = true;
     stopEvents();
     clearInterval(timer);
   };

@@ -1,9 +1,11 @@
-// The registry: who lives where, which devices they have, and whom to call. One SQLite file shared by
-// the server and the CLI. It is the gateway's DeviceDirectory.
-import type { Database } from 'better-sqlite3';
+// The registry: who lives where, which devices they have, and whom to call, over the asynchronous
+// Database handle (a SQLite file by default, or PostgreSQL shared by several Anju processes). It is the
+// gateway's DeviceDirectory.
+import type { Database } from '../database/sql.ts';
+import type { GatewayDevice } from '../firmware-protocol/accepted.ts';
+import { generateSecret, hashSecret } from '../firmware-protocol/credentials.ts';
+import type { DeviceDirectory } from '../gateway/ports.ts';
 import type { WriteReporter } from '../ops/write-health.ts';
-import type { DeviceDirectory, GatewayDevice } from '../gateway/ports.ts';
-import { openRegistryDb } from './db.ts';
 import { validate } from './errors.ts';
 import { importRoster, parseRoster, type ImportReport, type RosterFormat } from './roster.ts';
 import {
@@ -19,7 +21,6 @@ import {
   type Resident,
   type ResidentDetail,
 } from './schemas.ts';
-import { generateSecret, hashSecret } from './secrets.ts';
 import { SeenBuffer } from './seen-buffer.ts';
 import { RegistryStore } from './store.ts';
 import { TokenStore } from './tokens.ts';
@@ -36,126 +37,120 @@ export interface RegistryOptions {
   now?: () => number;
   /** How often buffered last-seen times are written; 0 writes them only on flush() and close(). */
   flushEveryMs?: number;
-  /** Refuse to create a registry that does not exist yet (read-only commands). */
-  mustExist?: boolean;
-  /** How long a write waits for another process's lock; SQLite blocks the event loop meanwhile. */
-  busyTimeoutMs?: number;
-  /** Called when a timed last-seen flush fails; the times are kept and retried on the next flush. */
+  /** Called when a presence or last-seen write fails; the times are kept and retried on the next flush. */
   onFlushError?: (err: unknown) => void;
-  /** Called after a timed last-seen flush wrote (or had nothing to write): storage works. */
+  /** Called after a presence or last-seen write succeeded (or had nothing to write): storage works. */
   onFlushed?: () => void;
   /** Told whether API tokens' last use could be recorded (a full disk); the tokens work either way. */
   tokenUseWrites?: WriteReporter;
+  /** Called by close() after the last flush: closes the database when the registry was its only user. */
+  onClose?: () => Promise<void>;
 }
 
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
+
+interface Presence {
+  online: boolean;
+  at: number;
+}
 
 export class Registry implements DeviceDirectory {
   private readonly store: RegistryStore;
   /** API bearer tokens for the HTTP API. */
   readonly tokens: TokenStore;
   private readonly seen = new SeenBuffer();
+  /** Presence not written yet: the latest state per device. */
+  private readonly presence = new Map<string, Presence>();
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onFlushError: (err: unknown) => void;
+  /** The flush under way, and whether another is wanted after it (writes are serialised). */
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
   private closed = false;
   private readonly homeListeners = new Set<() => void>();
 
-  private constructor(
-    private readonly db: Database,
-    options: RegistryOptions,
+  constructor(
+    db: Database,
+    private readonly options: RegistryOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.store = new RegistryStore(db, this.now);
     this.tokens = new TokenStore(db, this.now, options.tokenUseWrites);
+    this.onFlushError =
+      options.onFlushError ?? ((err) => process.emitWarning(`registry: last-seen flush failed: ${err}`));
     const every = options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS;
     if (every > 0) {
-      const onError =
-        options.onFlushError ?? ((err) => process.emitWarning(`registry: last-seen flush failed: ${err}`));
-      this.timer = setInterval(() => {
-        try {
-          this.flush();
-          options.onFlushed?.();
-        } catch (err) {
-          onError(err);
-        }
-      }, every);
+      this.timer = setInterval(() => this.flushInBackground(), every);
       this.timer.unref();
-    }
-  }
-
-  /** Opens (creating and migrating as needed) `<dataDir>/registry.db`. */
-  static open(dataDir: string, options: RegistryOptions = {}): Registry {
-    return new Registry(
-      openRegistryDb(dataDir, { mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs }),
-      options,
-    );
-  }
-
-  /** Opens the registry, runs `fn` and closes it again, also when `fn` fails. */
-  static async use<T>(
-    dataDir: string,
-    options: RegistryOptions,
-    fn: (registry: Registry) => T | Promise<T>,
-  ): Promise<T> {
-    const registry = Registry.open(dataDir, { flushEveryMs: 0, ...options });
-    try {
-      return await fn(registry);
-    } finally {
-      registry.close();
     }
   }
 
   // Residents and contacts.
 
   /** Adds a resident, creating the community, compound, building and home by name where missing. */
-  addResident(input: ResidentInput): Resident {
+  async addResident(input: ResidentInput): Promise<Resident> {
     const { address, ...fields } = validate(ResidentInput, input);
-    const id = this.store.transaction(() =>
-      this.store.insertResident(this.store.ensureHome(address), fields),
-    );
+    const id = await this.store.transaction(async (store) => {
+      const residentId = await store.insertResident(await store.ensureHome(address), fields);
+      await store.homesChanged();
+      return residentId;
+    });
     this.homesChanged();
-    return this.store.getResident(id)!;
+    return (await this.store.getResident(id))!;
   }
 
-  getResident(id: string): ResidentDetail | undefined {
-    const resident = this.store.getResident(id);
-    return resident && { ...resident, contacts: this.store.contactsOf(id) };
+  async getResident(id: string): Promise<ResidentDetail | undefined> {
+    const resident = await this.store.getResident(id);
+    return resident && { ...resident, contacts: await this.store.contactsOf(id) };
   }
 
-  listResidents(filter: ResidentFilter = {}): Resident[] {
+  async listResidents(filter: ResidentFilter = {}): Promise<Resident[]> {
     return this.store.listResidents(validate(ResidentFilter, filter));
   }
 
   /** Where a home is: its community, compound and building. */
-  getHome(homeId: string): HomePath | undefined {
+  getHome(homeId: string): Promise<HomePath | undefined> {
     return this.store.homePath(homeId);
+  }
+
+  /** Every home of a community, residents or not. */
+  listHomes(communityId: string): Promise<HomePath[]> {
+    return this.store.listHomes(communityId);
   }
 
   /**
    * A home's own time zone (an IANA name), or null to follow its community's. Rules judge times of day
    * (night, sleep) in the zone of the resident's home.
    */
-  setHomeTimeZone(homeId: string, timeZone: string | null): HomePath {
+  async setHomeTimeZone(homeId: string, timeZone: string | null): Promise<HomePath> {
     const zone = timeZone === null ? null : validate(TimeZone, timeZone);
-    this.store.setHomeTimeZone(homeId, zone);
+    const home = await this.store.transaction(async (store) => {
+      await store.setHomeTimeZone(homeId, zone);
+      await store.homesChanged();
+      return (await store.homePath(homeId))!;
+    });
     this.homesChanged();
-    return this.store.homePath(homeId)!;
+    return home;
   }
 
   /** A community's time zone, followed by its homes without their own; null follows the rules' default. */
-  setCommunityTimeZone(communityId: string, timeZone: string | null): void {
+  async setCommunityTimeZone(communityId: string, timeZone: string | null): Promise<void> {
     const zone = timeZone === null ? null : validate(TimeZone, timeZone);
-    this.store.setCommunityTimeZone(communityId, zone);
+    await this.store.transaction(async (store) => {
+      await store.setCommunityTimeZone(communityId, zone);
+      await store.homesChanged();
+    });
     this.homesChanged();
   }
 
   /** The zone of the resident's home: its own, else its community's; undefined when neither has one. */
-  timeZoneOf(residentId: string): string | undefined {
-    const home = this.store.getResident(residentId)?.home;
+  async timeZoneOf(residentId: string): Promise<string | undefined> {
+    const home = (await this.store.getResident(residentId))?.home;
     return home?.timeZone ?? home?.communityTimeZone ?? undefined;
   }
 
-  addContact(input: ContactInput): Contact {
+  async addContact(input: ContactInput): Promise<Contact> {
     return this.store.insertContact(validate(ContactInput, input));
   }
 
@@ -167,24 +162,37 @@ export class Registry implements DeviceDirectory {
    */
   async addDevice(input: DeviceInput): Promise<{ device: Device; secret: string }> {
     const device = validate(DeviceInput, input);
-    this.store.deviceHome(device); // fail fast on an unknown resident or home, before hashing
+    await this.store.deviceHome(device); // fail fast on an unknown resident or home, before hashing
     const secret = generateSecret();
     const secretHash = await hashSecret(secret);
-    return { device: this.store.insertDevice(device, secretHash), secret };
+    const added = await this.store.transaction(async (store) => {
+      const inserted = await store.insertDevice(device, secretHash);
+      await store.homesChanged();
+      return inserted;
+    });
+    this.homesChanged();
+    return { device: added, secret };
   }
 
-  getDevice(id: string): Device | undefined {
-    const device = this.store.getDevice(id);
-    return device && this.withPendingSeen(device);
+  async getDevice(id: string): Promise<Device | undefined> {
+    const device = await this.store.getDevice(id);
+    return device && this.withPending(device);
   }
 
-  listDevices(filter: DeviceFilter = {}): Device[] {
-    return this.store.listDevices(validate(DeviceFilter, filter)).map((d) => this.withPendingSeen(d));
+  async listDevices(filter: DeviceFilter = {}): Promise<Device[]> {
+    const devices = await this.store.listDevices(validate(DeviceFilter, filter));
+    return devices.map((d) => this.withPending(d));
   }
 
-  /** Revokes a device: its next connection is refused, by this process or any other on the same file. */
-  revokeDevice(id: string): Device {
-    return this.store.revokeDevice(id, this.now());
+  /** Revokes a device: its next connection is refused, by this process or any other on the same database. */
+  async revokeDevice(id: string): Promise<Device> {
+    const device = await this.store.transaction(async (store) => {
+      const revoked = await store.revokeDevice(id, this.now());
+      await store.homesChanged();
+      return revoked;
+    });
+    this.homesChanged();
+    return device;
   }
 
   // Roster import.
@@ -206,8 +214,8 @@ export class Registry implements DeviceDirectory {
   // Changes that rules must follow at once.
 
   /**
-   * Called after this process changed who lives in a home (or a home's time zone); `watchHomes` adds the
-   * changes other processes (the CLI) make to the same file.
+   * Called after this process changed who lives in a home, a zone or a device; `watchHomes` adds the
+   * changes other processes (the CLI) make to the same database.
    */
   onHomesChanged(listener: () => void): () => void {
     this.homeListeners.add(listener);
@@ -225,57 +233,105 @@ export class Registry implements DeviceDirectory {
     }
   }
 
+  /** The change marker every process moves when residents, zones or devices change (home-watch.ts). */
+  homesVersion(): Promise<number> {
+    return this.store.homesVersion();
+  }
+
   // DeviceDirectory, for the gateway.
 
-  findDevice(id: string): GatewayDevice | undefined {
+  findDevice(id: string): Promise<GatewayDevice | undefined> {
     return this.store.gatewayDevice(id);
   }
 
-  revokedIds(): string[] {
+  revokedIds(): Promise<string[]> {
     return this.store.revokedDeviceIds();
   }
 
+  /** Written at once in the background; kept and retried with the next flush if the write fails. */
   markOnline(id: string, at: number): void {
-    this.store.markOnline(id, at);
+    this.presence.set(id, { online: true, at });
+    this.seen.record(id, at);
+    this.flushInBackground();
   }
 
-  markOffline(id: string, _at: number): void {
-    this.store.markOffline(id);
+  markOffline(id: string, at: number): void {
+    this.presence.set(id, { online: false, at });
+    this.flushInBackground();
   }
 
   markSeen(id: string, at: number): void {
     this.seen.record(id, at);
   }
 
-  /** Writes buffered last-seen times now. */
-  flush(): void {
-    this.seen.drain((entries) => this.store.writeLastSeen(entries));
+  /** Writes buffered presence and last-seen times now; rejects if the write fails (they are kept). */
+  async flush(): Promise<void> {
+    // Wait for a write under way (its failure is reported there), then write what is left.
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    const run = this.writePending();
+    this.flushing = run;
+    try {
+      await run;
+    } finally {
+      if (this.flushing === run) this.flushing = undefined;
+    }
+  }
+
+  /** A flush nobody awaits (timer, presence): failures go to onFlushError, never to the caller. */
+  private flushInBackground(): void {
+    if (this.closed) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flush()
+      .then(
+        () => this.options.onFlushed?.(),
+        (err: unknown) => this.onFlushError(err),
+      )
+      .finally(() => {
+        if (this.flushAgain) {
+          this.flushAgain = false;
+          this.flushInBackground();
+        }
+      });
+  }
+
+  private async writePending(): Promise<void> {
+    // Presence stays in the map (and so in what getDevice shows) until it is written; a newer state that
+    // arrives meanwhile replaces the entry and is written by the next flush.
+    const presence = [...this.presence];
+    let wrote = false;
+    await this.seen.drain(async (seen) => {
+      await this.store.writeSeen(presence, seen);
+      wrote = true;
+    });
+    // drain skips the write when no time is pending: presence alone is written here.
+    if (!wrote && presence.length > 0) await this.store.writeSeen(presence, []);
+    for (const [id, p] of presence) if (this.presence.get(id) === p) this.presence.delete(id);
   }
 
   /**
-   * The registry's SQLite connection, for stores that keep their tables in the registry file (the
-   * dashboard's accounts and sessions), so that their foreign keys reach residents and communities.
+   * Stops the timer and writes what is buffered; the database stays open for its other users unless
+   * `onClose` closes it. Safe to call twice.
    */
-  get database(): Database {
-    return this.db;
-  }
-
-  /** Flushes and closes the database; safe to call twice. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
     try {
-      this.flush();
+      await this.flush();
     } finally {
-      this.db.close();
+      await this.options.onClose?.();
     }
   }
 
-  private withPendingSeen(device: Device): Device {
-    const pending = this.seen.peek(device.id);
-    return pending !== undefined && pending > (device.lastSeen ?? 0)
-      ? { ...device, lastSeen: pending }
-      : device;
+  private withPending(device: Device): Device {
+    const seen = this.seen.peek(device.id);
+    const presence = this.presence.get(device.id);
+    let out = device;
+    if (seen !== undefined && seen > (device.lastSeen ?? 0)) out = { ...out, lastSeen: seen };
+    if (presence !== undefined) out = { ...out, online: presence.online };
+    return out;
   }
 }

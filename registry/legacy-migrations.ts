@@ -1,7 +1,7 @@
 // The registry file's schema as it was released before each owner kept its own migrations (PRAGMA
 // user_version 1-6, registry, accounts and rule overrides in one list). Frozen: used only to bring an
 // old file to version 6 before it is adopted (registry/migrations.ts).
-import type { Migration } from './sqlite-migrations.ts';
+import type { Migration } from '../database/migrations.ts';
 
 export const LEGACY_MIGRATIONS: readonly Migration[] = [
   {

@@ -158,6 +158,19 @@ const MIGRATIONS: readonly Migration[] = [
     sqlite: v2('sqlite'),
     postgres: v2('postgres'),
   },
+  {
+    version: 3,
+    name: 'a change marker for homes, polled by other processes (home-watch.ts)',
+    // One row, moved by every write that changes who lives in a home or its zone: a process notices
+    // another's change by reading one number, on SQLite and PostgreSQL alike.
+    sql: `
+      CREATE TABLE registry_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        homes BIGINT NOT NULL
+      );
+      INSERT INTO registry_changes (id, homes) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const REGISTRY_SCHEMA: SchemaOwner = { owner: 'registry', migrations: MIGRATIONS };

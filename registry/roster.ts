@@ -14,7 +14,7 @@ import {
   TimeZone,
   type HomePath,
 } from './schemas.ts';
-import { generateSecret, hashSecret } from './secrets.ts';
+import { generateSecret, hashSecret } from '../firmware-protocol/credentials.ts';
 import type { RegistryStore } from './store.ts';
 
 export type RosterFormat = 'csv' | 'json';
@@ -227,13 +227,13 @@ export async function importRoster(
     return parsed.success ? { record, row: parsed.data } : { record, errors: issueMessages(parsed.error) };
   });
 
-  // scrypt is asynchronous and SQLite transactions here are not: hash every new device's secret first.
+  // Hashing (scrypt) is slow: every new device's secret is hashed before the write transaction opens.
   const secrets = new Map<string, PreparedSecret>();
   if (!options.dryRun) {
     const newIds = new Set<string>();
     for (const c of checked) {
       const id = c.row?.device_id;
-      if (id !== undefined && !store.getDevice(id)) newIds.add(id);
+      if (id !== undefined && !newIds.has(id) && !(await store.getDevice(id))) newIds.add(id);
     }
     await Promise.all(
       [...newIds].map(async (id) => {
@@ -247,7 +247,7 @@ export async function importRoster(
   const residents = new Map<string, ResidentSeen>();
   const rollback = Symbol('dry run');
   try {
-    store.transaction(() => {
+    await store.transaction(async (tx) => {
       for (const c of checked) {
         const where = { row: c.record.row, ...(c.record.line !== undefined && { line: c.record.line }) };
         if (!c.row) {
@@ -256,13 +256,14 @@ export async function importRoster(
         }
         const row = c.row;
         try {
-          const written = store.transaction(() => writeRow(store, row, where.row, residents, secrets));
+          const written = await tx.savepoint(() => writeRow(tx, row, where.row, residents, secrets));
           reports.push({ ...where, ok: true, ...written });
         } catch (err) {
           reports.push({ ...where, ok: false, errors: [(err as Error).message] });
         }
       }
       if (options.dryRun) throw rollback;
+      if (reports.some((r) => r.ok)) await tx.homesChanged();
     });
   } catch (err) {
     if (err !== rollback) throw err;
@@ -270,14 +271,14 @@ export async function importRoster(
   return { format: options.format, dryRun: options.dryRun, summary: summarize(reports), rows: reports };
 }
 
-function writeRow(
+async function writeRow(
   store: RegistryStore,
   row: RosterRow,
   rowNumber: number,
   residents: Map<string, ResidentSeen>,
   secrets: Map<string, PreparedSecret>,
-): Pick<Extract<RowReport, { ok: true }>, 'resident' | 'device'> {
-  const home = store.ensureHome({
+): Promise<Pick<Extract<RowReport, { ok: true }>, 'resident' | 'device'>> {
+  const home = await store.ensureHome({
     region: row.region,
     community: row.community,
     compound: row.compound,
@@ -294,7 +295,7 @@ function writeRow(
     checkSameResident(earlier, columns);
     resident = { id: earlier.id, status: 'repeated' };
   } else {
-    resident = upsertResident(store, home, row);
+    resident = await upsertResident(store, home, row);
   }
 
   let device: Extract<RowReport, { ok: true }>['device'];
@@ -307,7 +308,7 @@ function writeRow(
       vendor: row.vendor,
       model: row.model,
     });
-    const registered = store.getDevice(input.id);
+    const registered = await store.getDevice(input.id);
     if (registered) {
       if (
         registered.residentId !== resident.id ||
@@ -323,7 +324,7 @@ function writeRow(
     } else {
       // Without a prepared secret this is a dry run: the placeholder hash is rolled back with it.
       const prepared = secrets.get(input.id);
-      store.insertDevice(input, prepared?.hash ?? 'dry-run');
+      await store.insertDevice(input, prepared?.hash ?? 'dry-run');
       device = { id: input.id, status: 'created', ...(prepared && { secret: prepared.secret }) };
     }
   }
@@ -333,13 +334,13 @@ function writeRow(
 }
 
 /** Creates the resident, or fills an existing one's fields from the non-blank cells of the row. */
-function upsertResident(
+async function upsertResident(
   store: RegistryStore,
   home: HomePath,
   row: RosterRow,
-): Extract<RowReport, { ok: true }>['resident'] {
-  const existingId = store.findResidentId(home.homeId, row.resident_name);
-  const current = existingId === undefined ? undefined : store.getResident(existingId);
+): Promise<Extract<RowReport, { ok: true }>['resident']> {
+  const existingId = await store.findResidentId(home.homeId, row.resident_name);
+  const current = existingId === undefined ? undefined : await store.getResident(existingId);
   // A blank cell never erases: a roster that only adds devices keeps what is known about the resident.
   const fields = ResidentFields.parse({
     name: row.resident_name,
@@ -349,14 +350,14 @@ function upsertResident(
     conditions: row.conditions ?? current?.conditions,
     routineNotes: row.routine_notes ?? current?.routineNotes ?? undefined,
   });
-  if (!current) return { id: store.insertResident(home, fields), status: 'created' };
+  if (!current) return { id: await store.insertResident(home, fields), status: 'created' };
   const before = ResidentFields.parse({
     ...current,
     birthYear: current.birthYear ?? undefined,
     routineNotes: current.routineNotes ?? undefined,
   });
   if (JSON.stringify(before) === JSON.stringify(fields)) return { id: current.id, status: 'unchanged' };
-  store.updateResident(current.id, fields);
+  await store.updateResident(current.id, fields);
   return { id: current.id, status: 'updated' };
 }
 

@@ -32,17 +32,30 @@ export class SeenBuffer {
   }
 
   /**
-   * Hands every time not yet written to `write` (which must not call back into this buffer). If `write`
-   * throws, they stay unwritten for the next attempt and the error is rethrown.
+   * Hands every time not yet written to `write` (which must not call back into this buffer). Times that
+   * arrive while it writes stay for the next drain; if it fails, the batch does too, and the error is
+   * rethrown. One drain at a time (the registry serialises them).
    */
-  drain(write: (entries: Iterable<[string, number]>) => void): void {
+  async drain(write: (entries: [string, number][]) => Promise<void>): Promise<void> {
     if (this.unwritten === 0) return;
-    write(this.pending());
-    for (const entry of this.seen.values()) entry.written = true;
+    const batch: [string, number][] = [];
+    for (const [id, entry] of this.seen) {
+      if (entry.written) continue;
+      batch.push([id, entry.at]);
+      entry.written = true;
+    }
     this.unwritten = 0;
-  }
-
-  private *pending(): Generator<[string, number]> {
-    for (const [id, entry] of this.seen) if (!entry.written) yield [id, entry.at];
+    try {
+      await write(batch);
+    } catch (err) {
+      for (const [id] of batch) {
+        const entry = this.seen.get(id)!;
+        if (entry.written) {
+          entry.written = false;
+          this.unwritten += 1;
+        }
+      }
+      throw err;
+    }
   }
 }

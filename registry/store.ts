@@ -1,8 +1,8 @@
-// The registry's SQL: synchronous reads and writes on prepared statements, taking inputs that are
-// already validated. Registry (index.ts) and the roster importer compose these into their operations.
-import type { Database, Statement } from 'better-sqlite3';
+// The registry's SQL, the same on SQLite and PostgreSQL, taking inputs that are already validated.
+// Registry (index.ts) and the roster importer compose these into their operations.
+import type { GatewayDevice } from '../firmware-protocol/accepted.ts';
 import type { DeviceKind } from '../firmware-protocol/index.ts';
-import type { GatewayDevice } from '../gateway/ports.ts';
+import type { Sql } from '../database/sql.ts';
 import { RegistryError } from './errors.ts';
 import { newId, type IdPrefix } from './ids.ts';
 import type { z } from 'zod';
@@ -61,10 +61,11 @@ interface ContactRow {
   created_at: number;
 }
 
+// Aliases are quoted: PostgreSQL folds unquoted names to lower case.
 const HOME_PATH_SELECT = `
-  h.id AS homeId, c.region AS region, c.id AS communityId, c.name AS community,
-  p.id AS compoundId, p.name AS compound, b.id AS buildingId, b.name AS building, h.label AS home,
-  h.time_zone AS timeZone, c.time_zone AS communityTimeZone
+  h.id AS "homeId", c.region AS region, c.id AS "communityId", c.name AS community,
+  p.id AS "compoundId", p.name AS compound, b.id AS "buildingId", b.name AS building, h.label AS home,
+  h.time_zone AS "timeZone", c.time_zone AS "communityTimeZone"
   FROM homes h
   JOIN buildings b ON b.id = h.building_id
   JOIN compounds p ON p.id = b.compound_id
@@ -142,127 +143,100 @@ export function formatHomePath(home: HomePath): string {
   return [home.region, home.community, home.compound, home.building, home.home].filter(Boolean).join(' / ');
 }
 
-export class RegistryStore {
-  private readonly stmt;
-  private readonly levelStmts: Record<Level, { find: Statement; insert: Statement }>;
+/** Keeps a time from moving backwards without SQLite's two-argument max(). */
+const LATER_SEEN = 'CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END';
 
+export class RegistryStore {
   constructor(
-    readonly db: Database,
+    private readonly sql: Sql,
     private readonly now: () => number,
-  ) {
-    this.stmt = {
-      communitiesByName: db.prepare<[string], { id: string; region: string }>(
-        'SELECT id, region FROM communities WHERE name = ? ORDER BY region',
-      ),
-      communityByRegionName: db.prepare<[string, string], { id: string }>(
-        'SELECT id FROM communities WHERE region = ? AND name = ?',
-      ),
-      insertCommunity: db.prepare(
-        'INSERT INTO communities (id, name, region, created_at) VALUES (?, ?, ?, ?)',
-      ),
-      homePath: db.prepare<[string], HomePath>(`SELECT ${HOME_PATH_SELECT} WHERE h.id = ?`),
-      residentById: db.prepare<[string], ResidentWithPathRow>(`${RESIDENT_SELECT} WHERE r.id = ?`),
-      residentIdByName: db.prepare<[string, string], { id: string }>(
-        'SELECT id FROM residents WHERE home_id = ? AND name = ?',
-      ),
-      residentHome: db.prepare<[string], { home_id: string }>('SELECT home_id FROM residents WHERE id = ?'),
-      listResidents: db.prepare<{ communityId: string | null; homeId: string | null }, ResidentWithPathRow>(
-        `${RESIDENT_SELECT}
-         WHERE (:communityId IS NULL OR c.id = :communityId) AND (:homeId IS NULL OR h.id = :homeId)
-         ${RESIDENT_ORDER}`,
-      ),
-      insertResident: db.prepare(
-        `INSERT INTO residents (id, home_id, name, lives_alone, birth_year, conditions, language, routine_notes, created_at)
-         VALUES (:id, :homeId, :name, :livesAlone, :birthYear, :conditions, :language, :routineNotes, :createdAt)`,
-      ),
-      updateResident: db.prepare(
-        `UPDATE residents SET lives_alone = :livesAlone, birth_year = :birthYear, conditions = :conditions,
-           language = :language, routine_notes = :routineNotes
-         WHERE id = :id`,
-      ),
-      insertContact: db.prepare(
-        `INSERT INTO contacts (id, resident_id, name, relation, phone, email, channels, escalation_order, created_at)
-         VALUES (:id, :residentId, :name, :relation, :phone, :email, :channels, :escalationOrder, :createdAt)`,
-      ),
-      contactsOf: db.prepare<[string], ContactRow>(
-        'SELECT * FROM contacts WHERE resident_id = ? ORDER BY escalation_order, created_at, id',
-      ),
-      deviceById: db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?'),
-      listDevices: db.prepare<{ residentId: string | null; homeId: string | null }, DeviceRow>(
-        `SELECT * FROM devices
-         WHERE (:residentId IS NULL OR resident_id = :residentId) AND (:homeId IS NULL OR home_id = :homeId)
-         ORDER BY home_id, id`,
-      ),
-      insertDevice: db.prepare(
-        `INSERT INTO devices (id, kind, home_id, resident_id, room, vendor, model, secret_hash, created_at)
-         VALUES (:id, :kind, :homeId, :residentId, :room, :vendor, :model, :secretHash, :createdAt)`,
-      ),
-      revokeDevice: db.prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?'),
-      revokedIds: db.prepare<[], { id: string }>('SELECT id FROM devices WHERE revoked_at IS NOT NULL'),
-      markOnline: db.prepare(
-        'UPDATE devices SET online = 1, last_seen = MAX(COALESCE(last_seen, 0), :at) WHERE id = :id',
-      ),
-      markOffline: db.prepare('UPDATE devices SET online = 0 WHERE id = ?'),
-      lastSeen: db.prepare('UPDATE devices SET last_seen = MAX(COALESCE(last_seen, 0), :at) WHERE id = :id'),
-      homeTimeZone: db.prepare('UPDATE homes SET time_zone = ? WHERE id = ?'),
-      communityTimeZone: db.prepare('UPDATE communities SET time_zone = ? WHERE id = ?'),
-    };
-    const levelStmts = {} as Record<Level, { find: Statement; insert: Statement }>;
-    for (const [level, l] of Object.entries(LEVELS) as [Level, (typeof LEVELS)[Level]][]) {
-      levelStmts[level] = {
-        find: db.prepare(`SELECT id FROM ${l.table} WHERE ${l.parent} = ? AND ${l.label} = ?`).pluck(),
-        insert: db.prepare(
-          `INSERT INTO ${l.table} (id, ${l.parent}, ${l.label}, created_at) VALUES (?, ?, ?, ?)`,
-        ),
-      };
-    }
-    this.levelStmts = levelStmts;
+  ) {}
+
+  /**
+   * Runs `fn` in a transaction on a store bound to it; a nested call joins the outer transaction.
+   * A write that changes who lives in a home or its zone also moves the change marker (home-watch.ts).
+   */
+  transaction<T>(fn: (store: RegistryStore) => Promise<T>): Promise<T> {
+    return this.sql.transaction((tx) => fn(new RegistryStore(tx, this.now)));
   }
 
   /**
-   * Runs `fn` in a transaction; nested calls become savepoints, so an inner failure undoes only itself.
-   * IMMEDIATE takes the write lock up front: a read lock upgraded later can fail at once under WAL.
+   * Runs `fn` under a savepoint inside an open transaction: a failure undoes only what `fn` wrote, and
+   * (on PostgreSQL) leaves the transaction usable.
    */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    await this.sql.exec('SAVEPOINT registry_row');
+    try {
+      const result = await fn();
+      await this.sql.exec('RELEASE SAVEPOINT registry_row');
+      return result;
+    } catch (err) {
+      await this.sql.exec('ROLLBACK TO SAVEPOINT registry_row');
+      await this.sql.exec('RELEASE SAVEPOINT registry_row');
+      throw err;
+    }
+  }
+
+  /** Tells other processes watching homes (home-watch.ts) that residents or zones changed. */
+  async homesChanged(): Promise<void> {
+    await this.sql.run('UPDATE registry_changes SET homes = homes + 1');
+  }
+
+  /** The marker homesChanged moves; cheap to poll. */
+  async homesVersion(): Promise<number> {
+    const row = await this.sql.one<{ homes: number }>('SELECT homes FROM registry_changes');
+    return row?.homes ?? 0;
   }
 
   /**
    * Finds the home at this address, creating any missing level by name. A community is identified by
    * region and name; without a region, a name that exists in exactly one region means that community.
    */
-  ensureHome(address: HomeAddress): HomePath {
-    return this.transaction(() => {
-      const communityId = this.ensureCommunity(address.community, address.region || undefined);
-      const compoundId = this.ensureLevel('compound', communityId, address.compound);
-      const buildingId = this.ensureLevel('building', compoundId, address.building);
-      const homeId = this.ensureLevel('home', buildingId, address.home);
+  ensureHome(address: HomeAddress): Promise<HomePath> {
+    return this.transaction(async (store) => {
+      const communityId = await store.ensureCommunity(address.community, address.region || undefined);
+      const compoundId = await store.ensureLevel('compound', communityId, address.compound);
+      const buildingId = await store.ensureLevel('building', compoundId, address.building);
+      const homeId = await store.ensureLevel('home', buildingId, address.home);
       if (address.communityTimeZone !== undefined)
-        this.setCommunityTimeZone(communityId, address.communityTimeZone);
-      if (address.timeZone !== undefined) this.setHomeTimeZone(homeId, address.timeZone);
-      return this.homePath(homeId)!;
+        await store.setCommunityTimeZone(communityId, address.communityTimeZone);
+      if (address.timeZone !== undefined) await store.setHomeTimeZone(homeId, address.timeZone);
+      return (await store.homePath(homeId))!;
     });
   }
 
-  homePath(homeId: string): HomePath | undefined {
-    return this.stmt.homePath.get(homeId);
+  homePath(homeId: string): Promise<HomePath | undefined> {
+    return this.sql.one<HomePath>(`SELECT ${HOME_PATH_SELECT} WHERE h.id = ?`, [homeId]);
+  }
+
+  listHomes(communityId: string): Promise<HomePath[]> {
+    return this.sql.all<HomePath>(
+      `SELECT ${HOME_PATH_SELECT} WHERE c.id = ? ORDER BY p.name, b.name, h.label`,
+      [communityId],
+    );
   }
 
   /** A home's own time zone (a validated IANA name), or null to follow its community's. */
-  setHomeTimeZone(homeId: string, timeZone: string | null): void {
-    if (this.stmt.homeTimeZone.run(timeZone, homeId).changes === 0)
-      throw new RegistryError('unknown_home', `no home with id ${homeId}`);
+  async setHomeTimeZone(homeId: string, timeZone: string | null): Promise<void> {
+    const { changes } = await this.sql.run('UPDATE homes SET time_zone = ? WHERE id = ?', [timeZone, homeId]);
+    if (changes === 0) throw new RegistryError('unknown_home', `no home with id ${homeId}`);
   }
 
   /** A community's time zone (a validated IANA name), or null to follow the rules' default. */
-  setCommunityTimeZone(communityId: string, timeZone: string | null): void {
-    if (this.stmt.communityTimeZone.run(timeZone, communityId).changes === 0)
-      throw new RegistryError('unknown_community', `no community with id ${communityId}`);
+  async setCommunityTimeZone(communityId: string, timeZone: string | null): Promise<void> {
+    const { changes } = await this.sql.run('UPDATE communities SET time_zone = ? WHERE id = ?', [
+      timeZone,
+      communityId,
+    ]);
+    if (changes === 0) throw new RegistryError('unknown_community', `no community with id ${communityId}`);
   }
 
-  private ensureCommunity(name: string, region: string | undefined): string {
+  private async ensureCommunity(name: string, region: string | undefined): Promise<string> {
     if (region === undefined) {
-      const found = this.stmt.communitiesByName.all(name);
+      const found = await this.sql.all<{ id: string; region: string }>(
+        'SELECT id, region FROM communities WHERE name = ? ORDER BY region',
+        [name],
+      );
       if (found.length === 1) return found[0]!.id;
       if (found.length > 1) {
         throw new RegistryError(
@@ -270,92 +244,139 @@ export class RegistryStore {
           `community "${name}" exists in several regions (${found.map((c) => c.region || '(none)').join(', ')}); give its region`,
         );
       }
-    } else {
-      const found = this.stmt.communityByRegionName.get(region, name);
-      if (found) return found.id;
     }
-    const id = newId('cm');
-    this.stmt.insertCommunity.run(id, name, region ?? '', this.now());
-    return id;
+    // ON CONFLICT: another process may create the same community at the same moment.
+    await this.sql.run(
+      `INSERT INTO communities (id, name, region, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (region, name) DO NOTHING`,
+      [newId('cm'), name, region ?? '', this.now()],
+    );
+    const row = await this.sql.one<{ id: string }>(
+      'SELECT id FROM communities WHERE region = ? AND name = ?',
+      [region ?? '', name],
+    );
+    return row!.id;
   }
 
-  private ensureLevel(level: Level, parentId: string, name: string): string {
-    const { find, insert } = this.levelStmts[level];
-    const found = find.get(parentId, name) as string | undefined;
-    if (found !== undefined) return found;
-    const id = newId(LEVELS[level].prefix);
-    insert.run(id, parentId, name, this.now());
-    return id;
+  private async ensureLevel(level: Level, parentId: string, name: string): Promise<string> {
+    const l = LEVELS[level];
+    const find = `SELECT id FROM ${l.table} WHERE ${l.parent} = ? AND ${l.label} = ?`;
+    const found = await this.sql.one<{ id: string }>(find, [parentId, name]);
+    if (found) return found.id;
+    await this.sql.run(
+      `INSERT INTO ${l.table} (id, ${l.parent}, ${l.label}, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (${l.parent}, ${l.label}) DO NOTHING`,
+      [newId(l.prefix), parentId, name, this.now()],
+    );
+    return (await this.sql.one<{ id: string }>(find, [parentId, name]))!.id;
   }
 
-  findResidentId(homeId: string, name: string): string | undefined {
-    return this.stmt.residentIdByName.get(homeId, name)?.id;
+  async findResidentId(homeId: string, name: string): Promise<string | undefined> {
+    const row = await this.sql.one<{ id: string }>(
+      'SELECT id FROM residents WHERE home_id = ? AND name = ?',
+      [homeId, name],
+    );
+    return row?.id;
   }
 
-  insertResident(home: HomePath, fields: ResidentFields): string {
-    const existing = this.findResidentId(home.homeId, fields.name);
-    if (existing !== undefined) {
-      throw new RegistryError(
+  async insertResident(home: HomePath, fields: ResidentFields): Promise<string> {
+    const duplicate = (existing: string) =>
+      new RegistryError(
         'duplicate_resident',
         `${fields.name} is already registered at ${formatHomePath(home)} (${existing})`,
       );
-    }
+    const existing = await this.findResidentId(home.homeId, fields.name);
+    if (existing !== undefined) throw duplicate(existing);
     const id = newId('rs');
-    this.stmt.insertResident.run({
-      id,
-      homeId: home.homeId,
-      createdAt: this.now(),
-      ...residentColumns(fields),
-    });
+    const c = residentColumns(fields);
+    const inserted = await this.sql.run(
+      `INSERT INTO residents (id, home_id, name, lives_alone, birth_year, conditions, language, routine_notes, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (home_id, name) DO NOTHING`,
+      [
+        id,
+        home.homeId,
+        c.name,
+        c.livesAlone,
+        c.birthYear,
+        c.conditions,
+        c.language,
+        c.routineNotes,
+        this.now(),
+      ],
+    );
+    // Another process registered the same person between the check and the insert.
+    if (inserted.changes === 0) throw duplicate((await this.findResidentId(home.homeId, fields.name)) ?? '?');
     return id;
   }
 
-  updateResident(id: string, fields: ResidentFields): void {
-    this.stmt.updateResident.run({ id, ...residentColumns(fields) });
+  async updateResident(id: string, fields: ResidentFields): Promise<void> {
+    const c = residentColumns(fields);
+    await this.sql.run(
+      `UPDATE residents SET lives_alone = ?, birth_year = ?, conditions = ?, language = ?, routine_notes = ?
+       WHERE id = ?`,
+      [c.livesAlone, c.birthYear, c.conditions, c.language, c.routineNotes, id],
+    );
   }
 
-  getResident(id: string): Resident | undefined {
-    const row = this.stmt.residentById.get(id);
+  async getResident(id: string): Promise<Resident | undefined> {
+    const row = await this.sql.one<ResidentWithPathRow>(`${RESIDENT_SELECT} WHERE r.id = ?`, [id]);
     return row && toResident(row);
   }
 
-  listResidents(filter: ResidentFilter): Resident[] {
-    return this.stmt.listResidents
-      .all({ communityId: filter.communityId ?? null, homeId: filter.homeId ?? null })
-      .map(toResident);
+  async listResidents(filter: ResidentFilter): Promise<Resident[]> {
+    const communityId = filter.communityId ?? null;
+    const homeId = filter.homeId ?? null;
+    const rows = await this.sql.all<ResidentWithPathRow>(
+      `${RESIDENT_SELECT}
+       WHERE (CAST(? AS TEXT) IS NULL OR c.id = ?) AND (CAST(? AS TEXT) IS NULL OR h.id = ?)
+       ${RESIDENT_ORDER}`,
+      [communityId, communityId, homeId, homeId],
+    );
+    return rows.map(toResident);
   }
 
-  insertContact(contact: ValidContact): Contact {
-    this.requireResidentHome(contact.residentId);
+  async insertContact(contact: ValidContact): Promise<Contact> {
+    await this.requireResidentHome(contact.residentId);
     const id = newId('ct');
-    this.stmt.insertContact.run({
-      id,
-      residentId: contact.residentId,
-      name: contact.name,
-      relation: contact.relation,
-      phone: contact.phone ?? null,
-      email: contact.email ?? null,
-      channels: JSON.stringify(contact.channels),
-      escalationOrder: contact.escalationOrder,
-      createdAt: this.now(),
-    });
-    return this.contactsOf(contact.residentId).find((c) => c.id === id)!;
+    await this.sql.run(
+      `INSERT INTO contacts (id, resident_id, name, relation, phone, email, channels, escalation_order, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        contact.residentId,
+        contact.name,
+        contact.relation,
+        contact.phone ?? null,
+        contact.email ?? null,
+        JSON.stringify(contact.channels),
+        contact.escalationOrder,
+        this.now(),
+      ],
+    );
+    return (await this.contactsOf(contact.residentId)).find((c) => c.id === id)!;
   }
 
-  contactsOf(residentId: string): Contact[] {
-    return this.stmt.contactsOf.all(residentId).map(toContact);
+  async contactsOf(residentId: string): Promise<Contact[]> {
+    const rows = await this.sql.all<ContactRow>(
+      'SELECT * FROM contacts WHERE resident_id = ? ORDER BY escalation_order, created_at, id',
+      [residentId],
+    );
+    return rows.map(toContact);
   }
 
-  private requireResidentHome(residentId: string): string {
-    const row = this.stmt.residentHome.get(residentId);
+  private async requireResidentHome(residentId: string): Promise<string> {
+    const row = await this.sql.one<{ home_id: string }>('SELECT home_id FROM residents WHERE id = ?', [
+      residentId,
+    ]);
     if (!row) throw new RegistryError('unknown_resident', `no resident with id ${residentId}`);
     return row.home_id;
   }
 
   /** The home a device goes into: its resident's home, which must agree with an explicit home. */
-  deviceHome(device: ValidDevice): string {
+  async deviceHome(device: ValidDevice): Promise<string> {
     if (device.residentId !== undefined) {
-      const homeId = this.requireResidentHome(device.residentId);
+      const homeId = await this.requireResidentHome(device.residentId);
       if (device.homeId !== undefined && device.homeId !== homeId) {
         throw new RegistryError(
           'invalid_input',
@@ -365,45 +386,63 @@ export class RegistryStore {
       return homeId;
     }
     const homeId = device.homeId!;
-    if (!this.homePath(homeId)) throw new RegistryError('unknown_home', `no home with id ${homeId}`);
+    if (!(await this.homePath(homeId))) throw new RegistryError('unknown_home', `no home with id ${homeId}`);
     return homeId;
   }
 
-  insertDevice(device: ValidDevice, secretHash: string): Device {
-    const homeId = this.deviceHome(device);
-    const existing = this.stmt.deviceById.get(device.id);
-    if (existing) {
-      const state = existing.revoked_at === null ? '' : ' (revoked; device ids are never reused)';
-      throw new RegistryError('duplicate_device', `device ${device.id} is already registered${state}`);
-    }
-    this.stmt.insertDevice.run({
-      id: device.id,
-      kind: device.kind,
-      homeId,
-      residentId: device.residentId ?? null,
-      room: device.room ?? null,
-      vendor: device.vendor ?? null,
-      model: device.model ?? null,
-      secretHash,
-      createdAt: this.now(),
-    });
-    return this.getDevice(device.id)!;
+  async insertDevice(device: ValidDevice, secretHash: string): Promise<Device> {
+    const homeId = await this.deviceHome(device);
+    const duplicate = (revoked: boolean) =>
+      new RegistryError(
+        'duplicate_device',
+        `device ${device.id} is already registered${revoked ? ' (revoked; device ids are never reused)' : ''}`,
+      );
+    const existing = await this.deviceRow(device.id);
+    if (existing) throw duplicate(existing.revoked_at !== null);
+    const inserted = await this.sql.run(
+      `INSERT INTO devices (id, kind, home_id, resident_id, room, vendor, model, secret_hash, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        device.id,
+        device.kind,
+        homeId,
+        device.residentId ?? null,
+        device.room ?? null,
+        device.vendor ?? null,
+        device.model ?? null,
+        secretHash,
+        this.now(),
+      ],
+    );
+    if (inserted.changes === 0) throw duplicate(false); // registered by another process meanwhile
+    return (await this.getDevice(device.id))!;
   }
 
-  getDevice(id: string): Device | undefined {
-    const row = this.stmt.deviceById.get(id);
+  private deviceRow(id: string): Promise<DeviceRow | undefined> {
+    return this.sql.one<DeviceRow>('SELECT * FROM devices WHERE id = ?', [id]);
+  }
+
+  async getDevice(id: string): Promise<Device | undefined> {
+    const row = await this.deviceRow(id);
     return row && toDevice(row);
   }
 
-  listDevices(filter: DeviceFilter): Device[] {
-    return this.stmt.listDevices
-      .all({ residentId: filter.residentId ?? null, homeId: filter.homeId ?? null })
-      .map(toDevice);
+  async listDevices(filter: DeviceFilter): Promise<Device[]> {
+    const residentId = filter.residentId ?? null;
+    const homeId = filter.homeId ?? null;
+    const rows = await this.sql.all<DeviceRow>(
+      `SELECT * FROM devices
+       WHERE (CAST(? AS TEXT) IS NULL OR resident_id = ?) AND (CAST(? AS TEXT) IS NULL OR home_id = ?)
+       ORDER BY home_id, id`,
+      [residentId, residentId, homeId, homeId],
+    );
+    return rows.map(toDevice);
   }
 
-  /** What the gateway checks on connect; read from SQLite each time so a revocation is seen at once. */
-  gatewayDevice(id: string): GatewayDevice | undefined {
-    const row = this.stmt.deviceById.get(id);
+  /** What the gateway checks on connect; read each time so that a revocation is seen at once. */
+  async gatewayDevice(id: string): Promise<GatewayDevice | undefined> {
+    const row = await this.deviceRow(id);
     if (!row) return undefined;
     return {
       id: row.id,
@@ -415,30 +454,40 @@ export class RegistryStore {
     };
   }
 
-  revokedDeviceIds(): string[] {
-    return this.stmt.revokedIds.all().map((row) => row.id);
+  async revokedDeviceIds(): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>('SELECT id FROM devices WHERE revoked_at IS NOT NULL');
+    return rows.map((row) => row.id);
   }
 
   /** Revokes a device; revoking again keeps the first revocation time. */
-  revokeDevice(id: string, at: number): Device {
-    if (this.stmt.revokeDevice.run(at, id).changes === 0) {
-      throw new RegistryError('unknown_device', `no device with id ${id}`);
-    }
-    return this.getDevice(id)!;
+  async revokeDevice(id: string, at: number): Promise<Device> {
+    const { changes } = await this.sql.run(
+      'UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
+      [at, id],
+    );
+    if (changes === 0) throw new RegistryError('unknown_device', `no device with id ${id}`);
+    return (await this.getDevice(id))!;
   }
 
-  markOnline(id: string, at: number): void {
-    this.stmt.markOnline.run({ id, at });
-  }
-
-  markOffline(id: string): void {
-    this.stmt.markOffline.run(id);
-  }
-
-  /** Writes buffered last-seen times in one transaction; a time never moves backwards. */
-  writeLastSeen(entries: Iterable<[string, number]>): void {
-    this.transaction(() => {
-      for (const [id, at] of entries) this.stmt.lastSeen.run({ id, at });
+  /** Writes buffered presence and last-seen times in one transaction; a time never moves backwards. */
+  writeSeen(
+    presence: Iterable<[string, { online: boolean; at: number }]>,
+    seen: Iterable<[string, number]>,
+  ): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      for (const [id, p] of presence) {
+        if (p.online) {
+          await tx.run(`UPDATE devices SET online = 1, last_seen = ${LATER_SEEN} WHERE id = ?`, [
+            p.at,
+            p.at,
+            id,
+          ]);
+        } else {
+          await tx.run('UPDATE devices SET online = 0 WHERE id = ?', [id]);
+        }
+      }
+      for (const [id, at] of seen)
+        await tx.run(`UPDATE devices SET last_seen = ${LATER_SEEN} WHERE id = ?`, [at, at, id]);
     });
   }
 }

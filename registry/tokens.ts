@@ -3,7 +3,7 @@
 // request cheap.
 import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Sql } from '../database/sql.ts';
 import { z } from 'zod';
 
 export const TOKEN_ROLES = ['admin'] as const;
@@ -47,49 +47,50 @@ function toToken(row: TokenRow): ApiToken {
 
 export class TokenStore {
   constructor(
-    private readonly db: Database,
+    private readonly sql: Sql,
     private readonly now: () => number = Date.now,
     /** Told whether a token's last use could be recorded (a full disk): the request goes on either way. */
     private readonly useWrites: WriteReporter = NO_REPORTER,
   ) {}
 
   /** Creates a token and returns it in full, once; only its hash is kept. */
-  create(name: string, role: ApiToken['role'] = 'admin'): { token: string; record: ApiToken } {
+  async create(name: string, role: ApiToken['role'] = 'admin'): Promise<{ token: string; record: ApiToken }> {
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    this.db
-      .prepare('INSERT INTO api_tokens (id, name, role, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, name, role, sha256(secret).toString('hex'), this.now());
-    return { token: `anju_${id}_${secret}`, record: this.get(id)! };
+    await this.sql.run(
+      'INSERT INTO api_tokens (id, name, role, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)',
+      [id, name, role, sha256(secret).toString('hex'), this.now()],
+    );
+    return { token: `anju_${id}_${secret}`, record: (await this.get(id))! };
   }
 
-  get(id: string): ApiToken | undefined {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
+  async get(id: string): Promise<ApiToken | undefined> {
+    const row = await this.sql.one<TokenRow>('SELECT * FROM api_tokens WHERE id = ?', [id]);
     return row && toToken(row);
   }
 
-  list(): ApiToken[] {
-    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at').all() as TokenRow[]).map(toToken);
+  async list(): Promise<ApiToken[]> {
+    const rows = await this.sql.all<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id');
+    return rows.map(toToken);
   }
 
-  revoke(id: string): boolean {
-    return (
-      this.db
-        .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-        .run(this.now(), id).changes === 1
+  async revoke(id: string): Promise<boolean> {
+    const { changes } = await this.sql.run(
+      'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+      [this.now(), id],
     );
+    return changes === 1;
   }
 
   /** The token's record when it is valid and not revoked; undefined otherwise, whatever the reason. */
-  verify(token: string): ApiToken | undefined {
+  async verify(token: string): Promise<ApiToken | undefined> {
     const match = TOKEN_PATTERN.exec(token);
     if (!match) return undefined;
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(match[1]) as
-      TokenRow | undefined;
+    const row = await this.sql.one<TokenRow>('SELECT * FROM api_tokens WHERE id = ?', [match[1]!]);
     if (!row || row.revoked_at !== null) return undefined;
     if (!timingSafeEqual(sha256(match[2]!), Buffer.from(row.secret_sha256, 'hex'))) return undefined;
     try {
-      this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(this.now(), row.id);
+      await this.sql.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [this.now(), row.id]);
       this.useWrites.succeeded();
     } catch (err) {
       // Only bookkeeping: a token must keep working while the disk is full (and must not throw out of a

@@ -15,7 +15,7 @@ afterAll(async () => {
 describe('alerts from devices', () => {
   it('opens a critical SOS alert for the wearer the moment the button is pressed', async () => {
     const device = await addTestDevice(anju, 'wearable');
-    const residentId = anju.registry.getDevice(device.id)!.residentId!;
+    const residentId = (await anju.registry.getDevice(device.id))!.residentId!;
     const client = await connectDevice(anju, device);
     const pressedAt = Date.now();
     await client.publishAsync(
@@ -36,7 +36,7 @@ describe('alerts from devices', () => {
 
   it('raises a gas alarm only after the level has held past the hold time, in event time', async () => {
     const device = await addTestDevice(anju, 'gas_sensor');
-    const residentId = anju.registry.getDevice(device.id)!.residentId!;
+    const residentId = (await anju.registry.getDevice(device.id))!.residentId!;
     const client = await connectDevice(anju, device);
     const t0 = Date.now() - 60_000;
     const publish = (seq: number, ts: number, concentration: number) =>
@@ -63,8 +63,8 @@ describe('alerts from devices', () => {
   it("applies a resident's own thresholds, set on the admin page, to that resident only", async () => {
     const mine = await addTestDevice(anju, 'gas_sensor');
     const other = await addTestDevice(anju, 'gas_sensor');
-    const myResident = anju.registry.getDevice(mine.id)!.residentId!;
-    const otherResident = anju.registry.getDevice(other.id)!.residentId!;
+    const myResident = (await anju.registry.getDevice(mine.id))!.residentId!;
+    const otherResident = (await anju.registry.getDevice(other.id))!.residentId!;
     // This home's detector sits by the stove: warn only from 18 % LEL.
     await anju.residentRules.put(myResident, { gas: { methane: { warning: 18 } } }, 'test-admin');
     const t0 = Date.now() - 60_000;
@@ -88,7 +88,7 @@ describe('alerts from devices', () => {
 
   it('keeps alerts and rule state across a restart', async () => {
     const device = await addTestDevice(anju, 'wearable');
-    const residentId = anju.registry.getDevice(device.id)!.residentId!;
+    const residentId = (await anju.registry.getDevice(device.id))!.residentId!;
     const client = await connectDevice(anju, device);
     await client.publishAsync(
       topicFor(device.id, 'event'),

@@ -61,7 +61,7 @@ export async function addTestDevice(
   kind: DeviceKind = 'wearable',
 ): Promise<{ id: string; secret: string }> {
   counter += 1;
-  const resident = anju.registry.addResident({
+  const resident = await anju.registry.addResident({
     name: `测试 Resident ${counter}`,
     livesAlone: true,
     address: { community: 'Test Community', compound: 'A', building: '1', home: `${counter}01` },

@@ -55,12 +55,12 @@ afterAll(async () => {
 
 describe('notifications', () => {
   it('e-mails the family of a resident who pressed SOS, and records the delivery', async () => {
-    const resident = anju.registry.addResident({
+    const resident = await anju.registry.addResident({
       name: '李桂兰',
       livesAlone: true,
       address: { community: 'Notify', compound: 'A', building: '3', home: '502' },
     });
-    anju.registry.addContact({
+    await anju.registry.addContact({
       residentId: resident.id,
       name: 'Li Wei',
       relation: 'family',

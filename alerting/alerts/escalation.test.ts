@@ -6,6 +6,7 @@ import { registryDirectory } from './directory.ts';
 import { DEFAULT_POLICIES, parseEscalationPolicies, type EscalationPolicies } from './policy.ts';
 import { AlertService } from './service.ts';
 import { raise, RecordingChannel, settableClock, T0 } from './test-support.ts';
+import { openRegistry } from '../../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const MIN = 60_000;
@@ -15,10 +16,10 @@ afterEach(() => {
 });
 
 /** A real registry with one resident, her daughter (e-mail and app), a neighbour, a grid worker and staff. */
-function seedRegistry(dataDir: string) {
-  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+async function seedRegistry(dataDir: string) {
+  const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   registries.push(registry);
-  const resident = registry.addResident({
+  const resident = await registry.addResident({
     name: '张桂英',
     livesAlone: true,
     address: { community: '阳光社区', compound: '阳光苑', building: '3幢', home: '2-301' },
@@ -34,10 +35,10 @@ function seedRegistry(dataDir: string) {
       escalationOrder: order,
     });
   const contacts = {
-    daughter: contact('李娜', 'family', 1),
-    neighbour: contact('王阿姨', 'neighbour', 2),
-    grid: contact('赵网格', 'grid_worker', 3),
-    staff: contact('陈主任', 'staff', 4),
+    daughter: await contact('李娜', 'family', 1),
+    neighbour: await contact('王阿姨', 'neighbour', 2),
+    grid: await contact('赵网格', 'grid_worker', 3),
+    staff: await contact('陈主任', 'staff', 4),
   };
   return { registry, resident, contacts, directory: registryDirectory(registry) };
 }
@@ -50,7 +51,7 @@ async function setup(
   } = {},
 ) {
   const dataDir = tempDir();
-  const seeded = seedRegistry(dataDir);
+  const seeded = await seedRegistry(dataDir);
   const policies =
     typeof options.policies === 'function'
       ? options.policies(seeded.resident.home.communityId)
@@ -294,7 +295,7 @@ describe('escalation', () => {
 
   it('runs due steps on a live timer', async () => {
     const dataDir = tempDir();
-    const { directory, resident } = seedRegistry(dataDir);
+    const { directory, resident } = await seedRegistry(dataDir);
     const socket = new RecordingChannel('socketio');
     const service = await AlertService.open({ dataDir, directory, channels: [socket] });
     service.start();

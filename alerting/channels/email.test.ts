@@ -2,13 +2,13 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Registry } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
 import { registryDirectory } from '../alerts/directory.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import { AlertService } from '../alerts/service.ts';
 import { raise, settableClock, T0 } from '../alerts/test-support.ts';
 import { EmailChannel } from './email.ts';
+import { openRegistry } from '../../cli/open-registry.ts';
 
 const tempDir = useTempDirs();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -60,16 +60,16 @@ function emailChannel(port: number) {
   return channel;
 }
 
-function seed(language: 'zh-CN' | 'en') {
+async function seed(language: 'zh-CN' | 'en') {
   const dataDir = tempDir();
-  const registry = Registry.open(dataDir, { flushEveryMs: 0 });
+  const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   cleanups.push(() => registry.close());
-  const resident = registry.addResident({
+  const resident = await registry.addResident({
     name: '张桂英',
     language,
     address: { community: '阳光社区', compound: '阳光苑', building: '3幢', home: '2-301' },
   });
-  registry.addContact({
+  await registry.addContact({
     residentId: resident.id,
     name: '李娜',
     relation: 'family',
@@ -86,7 +86,7 @@ const familyAtOnce = parseEscalationPolicies(
 describe('e-mail channel', () => {
   it('delivers an escalation to the family by SMTP in Chinese and English', async () => {
     const smtp = await smtpServer();
-    const { dataDir, resident, directory } = seed('zh-CN');
+    const { dataDir, resident, directory } = await seed('zh-CN');
     const service = await AlertService.open({
       dataDir,
       clock: settableClock(),
@@ -123,7 +123,7 @@ describe('e-mail channel', () => {
 
   it('puts English first for a resident whose language is English', async () => {
     const smtp = await smtpServer();
-    const { dataDir, resident, directory } = seed('en');
+    const { dataDir, resident, directory } = await seed('en');
     const service = await AlertService.open({
       dataDir,
       clock: settableClock(),
@@ -150,7 +150,7 @@ describe('e-mail channel', () => {
 
   it('records a refused recipient as a failed delivery with the server reason', async () => {
     const smtp = await smtpServer({ refuse: 'li.na@example.org' });
-    const { dataDir, resident, directory } = seed('zh-CN');
+    const { dataDir, resident, directory } = await seed('zh-CN');
     const service = await AlertService.open({
       dataDir,
       clock: settableClock(),

@@ -17,7 +17,7 @@ import {
 } from '../../device-sim/index.ts';
 import { ensureDemoUsers } from '../../dashboard/accounts/index.ts';
 import { generatePassword } from '../../dashboard/accounts/first-users.ts';
-import { resolveDataDir } from '../options.ts';
+import { databaseOption, resolveDataDir } from '../options.ts';
 import { startAnju } from '../serve.ts';
 
 const MINUTE = 60_000;
@@ -56,6 +56,7 @@ export function register(program: Command): void {
         .env('ANJU_DEMO_DATA_DIR')
         .default('.anju-demo'),
     )
+    .addOption(databaseOption())
     .addOption(new Option('--host <address>', 'address to listen on').env('ANJU_HOST').default('127.0.0.1'))
     .addOption(new Option('--mqtt-port <port>', 'MQTT over TCP').env('ANJU_MQTT_PORT').default('1883'))
     .addOption(
@@ -86,6 +87,7 @@ Example:
       const dataDir = resolveDataDir(opts.dataDir);
       const anju = await startAnju({
         dataDir,
+        database: opts.database,
         host: opts.host,
         mqttPort: opts.mqttPort,
         httpPort: opts.httpPort,
@@ -108,9 +110,9 @@ Example:
         const creds = await registerCommunity(anju.registry, community, existing, (c) =>
           writeCredentials(file, c),
         );
-        for (const t of anju.registry.tokens.list())
-          if (t.name === 'demo' && t.revokedAt === null) anju.registry.tokens.revoke(t.id);
-        const { token } = anju.registry.tokens.create('demo');
+        for (const t of await anju.registry.tokens.list())
+          if (t.name === 'demo' && t.revokedAt === null) await anju.registry.tokens.revoke(t.id);
+        const { token } = await anju.registry.tokens.create('demo');
         const logins = await ensureDemoUsers(anju.accounts.users, anju.registry);
 
         const now = Date.now();

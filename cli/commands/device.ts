@@ -1,8 +1,16 @@
 // `anju device add|list|revoke`: device credentials. A secret is shown once, when the device is added.
 import { Option, type Command } from 'commander';
 import { DEVICE_KINDS, ROOMS } from '../../firmware-protocol/index.ts';
-import { Registry, type Device } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, printRecord, printRows, resolveDataDir } from '../options.ts';
+import { type Device } from '../../registry/index.ts';
+import { useRegistry } from '../open-registry.ts';
+import {
+  databaseOption,
+  dataDirOption,
+  jsonOption,
+  printRecord,
+  printRows,
+  resolveDataDir,
+} from '../options.ts';
 
 export const SECRET_NOTE =
   'The secret is shown only this once: Anju stores only its hash. Give it to the device (or its installer) now.';
@@ -34,6 +42,7 @@ export function register(program: Command): void {
     .option('--vendor <name>', 'manufacturer')
     .option('--model <name>', 'model')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -44,16 +53,19 @@ Example:
 `,
     )
     .action(async (id: string, opts) => {
-      const { device: added, secret } = await Registry.use(resolveDataDir(opts.dataDir), {}, (registry) =>
-        registry.addDevice({
-          id,
-          kind: opts.kind,
-          residentId: opts.resident,
-          homeId: opts.home,
-          room: opts.room,
-          vendor: opts.vendor,
-          model: opts.model,
-        }),
+      const { device: added, secret } = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database },
+        (registry) =>
+          registry.addDevice({
+            id,
+            kind: opts.kind,
+            residentId: opts.resident,
+            homeId: opts.home,
+            room: opts.room,
+            vendor: opts.vendor,
+            model: opts.model,
+          }),
       );
       if (opts.json) {
         printRecord({ ...added, secret }, true);
@@ -70,11 +82,14 @@ Example:
     .option('--resident <id>', 'only the devices of this resident')
     .option('--home <id>', 'only the devices in this home')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  anju device list --resident rs_1a2b3c4d5e6f7a8b --json\n')
     .action(async (opts) => {
-      const devices = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
-        registry.listDevices({ residentId: opts.resident, homeId: opts.home }),
+      const devices = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        (registry) => registry.listDevices({ residentId: opts.resident, homeId: opts.home }),
       );
       printRows(opts.json ? devices : devices.map(summary), opts.json);
     });
@@ -84,11 +99,14 @@ Example:
     .description('revoke a device: its next connection is refused, also by a running server')
     .argument('<id>', 'device id')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  anju device revoke W-0001\n')
     .action(async (id: string, opts) => {
-      const revoked = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
-        registry.revokeDevice(id),
+      const revoked = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        (registry) => registry.revokeDevice(id),
       );
       printRecord(opts.json ? revoked : summary(revoked), opts.json);
     });

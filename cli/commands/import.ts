@@ -2,8 +2,9 @@
 import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Registry, type ImportReport, type RosterFormat, type RowReport } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, resolveDataDir } from '../options.ts';
+import { type ImportReport, type RosterFormat, type RowReport } from '../../registry/index.ts';
+import { useRegistry } from '../open-registry.ts';
+import { databaseOption, dataDirOption, jsonOption, resolveDataDir } from '../options.ts';
 import { SECRET_NOTE } from './device.ts';
 
 /** Exit code when the import went through but some rows were refused. */
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     )
     .option('--dry-run', 'check every row and report, but write nothing', false)
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -67,8 +69,10 @@ Example:
     .action(async (file: string, opts) => {
       const format = formatOf(file, opts.format);
       const text = await readFile(file, 'utf8');
-      const report = await Registry.use(resolveDataDir(opts.dataDir), {}, (registry) =>
-        registry.importRoster(text, { format, dryRun: opts.dryRun }),
+      const report = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database },
+        (registry) => registry.importRoster(text, { format, dryRun: opts.dryRun }),
       );
       if (opts.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -5,21 +5,28 @@ import { RuleEngine, type ResidentContext } from '../../alerting/engine.ts';
 import { replayFile } from '../../alerting/replay.ts';
 import { devicesFileContext, loadDevicesFile, registryContext } from '../../alerting/resident-context.ts';
 import { loadRules } from '../../alerting/rules/load.ts';
-import { Registry } from '../../registry/index.ts';
-import { dataDirOption, resolveDataDir } from '../options.ts';
+import { useRegistry } from '../open-registry.ts';
+import { databaseOption, dataDirOption, resolveDataDir } from '../options.ts';
 
 interface ReplayOptions {
   rules?: string;
   devices?: string;
   dataDir: string;
+  database?: string;
   advance: string;
   quiet?: boolean;
 }
 
 async function withContext<T>(opts: ReplayOptions, fn: (context: ResidentContext) => Promise<T>): Promise<T> {
   if (opts.devices) return fn(devicesFileContext(loadDevicesFile(opts.devices)));
-  return Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
-    fn(registryContext(registry, { ttlMs: Infinity })),
+  return useRegistry(
+    resolveDataDir(opts.dataDir),
+    { database: opts.database, mustExist: true },
+    async (registry) => {
+      const context = registryContext(registry, { missReloadMs: Infinity });
+      await context.ready;
+      return fn(context);
+    },
   );
 }
 
@@ -33,6 +40,7 @@ export function register(program: Command): void {
     .option('--rules <file>', 'rules file (YAML or JSON) merged over the shipped defaults')
     .option('--devices <file>', 'JSON {deviceId: {kind, residentId, homeId, room}} instead of the registry')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .option('--advance <minutes>', 'let the clock run on this long after the last line, for timers', '0')
     .option('--quiet', 'print no summary on standard error')
     .addHelpText(

@@ -1,7 +1,15 @@
 // `anju resident add|list`: the people Anju watches over.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { formatHomePath, LANGUAGES, Registry, type Resident } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, printRecord, printRows, resolveDataDir } from '../options.ts';
+import { formatHomePath, LANGUAGES, type Resident } from '../../registry/index.ts';
+import { useRegistry } from '../open-registry.ts';
+import {
+  databaseOption,
+  dataDirOption,
+  jsonOption,
+  printRecord,
+  printRows,
+  resolveDataDir,
+} from '../options.ts';
 
 function parseYear(value: string): number {
   const year = Number(value);
@@ -50,6 +58,7 @@ export function register(program: Command): void {
     .option('--conditions <list>', 'health conditions, separated by ";"')
     .option('--routine-notes <text>', 'free-text notes on the daily routine')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -60,7 +69,7 @@ Example:
 `,
     )
     .action(async (name: string, opts) => {
-      const added = await Registry.use(resolveDataDir(opts.dataDir), {}, (registry) =>
+      const added = await useRegistry(resolveDataDir(opts.dataDir), { database: opts.database }, (registry) =>
         registry.addResident({
           name,
           address: {
@@ -90,11 +99,14 @@ Example:
     .description('list residents with their homes')
     .option('--community <name>', 'only residents of this community (name or id)')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  anju resident list --community 梅花社区 --json\n')
     .action(async (opts) => {
-      const residents = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) =>
-        registry.listResidents(),
+      const residents = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        (registry) => registry.listResidents(),
       );
       const shown = opts.community
         ? residents.filter(

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { dataDirOption } from '../options.ts';
+import { databaseOption, dataDirOption } from '../options.ts';
 import { startAnju } from '../serve.ts';
 
 export function register(program: Command): void {
@@ -7,6 +7,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('run the MQTT gateway, ingest and HTTP API in one process')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(new Option('--host <address>', 'address to listen on').env('ANJU_HOST').default('0.0.0.0'))
     .addOption(new Option('--mqtt-port <port>', 'MQTT over TCP').env('ANJU_MQTT_PORT').default('1883'))
     .addOption(
@@ -127,6 +128,7 @@ export function register(program: Command): void {
       hooks?.installTestClock();
       const anju = await startAnju({
         dataDir: opts.dataDir,
+        database: opts.database,
         host: opts.host,
         mqttPort: opts.mqttPort,
         httpPort: opts.httpPort,

@@ -181,7 +181,7 @@ describe('anju sim', () => {
     expect(summary).toMatchObject({ acked: summary.sent, unsent: 0 });
     expect(summary.byChannel.event).toBeGreaterThanOrEqual(1);
     expect(existsSync(path.join(server.dataDir, 'sim-credentials.json'))).toBe(true);
-    expect(server.registry.listDevices().filter((d) => d.id.startsWith('cli-'))).toHaveLength(7);
+    expect((await server.registry.listDevices()).filter((d) => d.id.startsWith('cli-'))).toHaveLength(7);
 
     const again = await anju(...args, '--start', '-10m', '--duration', '10m', '--speed', '600', '--json');
     expect(again.code, again.stderr).toBe(0);

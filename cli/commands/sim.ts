@@ -24,8 +24,9 @@ import {
   type Scenario,
 } from '../../device-sim/index.ts';
 import { topicFor } from '../../firmware-protocol/index.ts';
-import { Registry } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, printRecord, resolveDataDir } from '../options.ts';
+import type { Registry } from '../../registry/index.ts';
+import { useRegistry } from '../open-registry.ts';
+import { databaseOption, dataDirOption, jsonOption, printRecord, resolveDataDir } from '../options.ts';
 
 const SCENARIO_HELP = `
 Scenarios: --scenario KIND@TARGET@WHEN[,key=value...] (repeatable), or --scenario-file FILE (YAML or
@@ -68,6 +69,7 @@ function speed(value: string): number {
 async function credentialsFor(
   file: string,
   dataDir: string,
+  database: string | undefined,
   missing: (creds: CredentialsFile | undefined) => number,
   register: (
     registry: Registry,
@@ -78,14 +80,14 @@ async function credentialsFor(
   const creds = readCredentials(file);
   const count = missing(creds);
   if (creds && count === 0) return creds;
-  if (!existsSync(path.join(dataDir, 'registry.db'))) {
+  if (database === undefined && !existsSync(path.join(dataDir, 'registry.db'))) {
     throw new Error(
       `${count} simulated devices have no credentials in ${file}, and there is no Anju registry in ${dataDir} ` +
         'to register them in: pass the --data-dir of the Anju you simulate against',
     );
   }
-  process.stderr.write(`registering ${count} simulated devices in ${dataDir} (secrets kept in ${file})\n`);
-  return Registry.use(dataDir, { mustExist: true }, (registry) =>
+  process.stderr.write(`registering ${count} simulated devices (secrets kept in ${file})\n`);
+  return useRegistry(dataDir, { database, mustExist: true }, (registry) =>
     register(registry, creds, (c) => writeCredentials(file, c)),
   );
 }
@@ -113,6 +115,7 @@ function abortOnSignals(): AbortController {
 interface SimOptions {
   url: string;
   dataDir: string;
+  database?: string;
   credentials?: string;
   residents: number;
   seed: number;
@@ -159,6 +162,7 @@ async function simulate(opts: SimOptions): Promise<void> {
     const creds = await credentialsFor(
       file,
       dataDir,
+      opts.database,
       (c) => missingDevices(community, c).length,
       (registry, c, save) => registerCommunity(registry, community, c, save),
     );
@@ -184,7 +188,7 @@ async function load(opts: SimOptions): Promise<void> {
   const prefix = `${opts.idPrefix}-load`;
   const file = opts.credentials ?? path.join(dataDir, 'load-credentials.json');
   const wanted = (c: CredentialsFile | undefined) => Math.max(0, opts.devices - (c?.devices.length ?? 0));
-  const creds = await credentialsFor(file, dataDir, wanted, (registry, c, save) =>
+  const creds = await credentialsFor(file, dataDir, opts.database, wanted, (registry, c, save) =>
     registerLoadDevices(registry, opts.devices, prefix, c, save),
   );
   const devices = creds.devices.slice(0, opts.devices).map((d) => ({ id: d.deviceId, secret: d.secret }));
@@ -240,6 +244,7 @@ export function register(program: Command): void {
         .default('mqtt://127.0.0.1:1883'),
     )
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .option(
       '--credentials <file>',
       'device secrets (JSON); devices missing from it are registered in --data-dir (default <data-dir>/sim-credentials.json)',

@@ -1,8 +1,8 @@
 // `anju timezone set`: the time zone a home's rules judge day and night by. A home follows its community
 // unless it has its own; a community follows the rules' default (Asia/Shanghai unless a rules file says).
 import { Option, type Command } from 'commander';
-import { Registry } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, printRecord, resolveDataDir } from '../options.ts';
+import { useRegistry } from '../open-registry.ts';
+import { databaseOption, dataDirOption, jsonOption, printRecord, resolveDataDir } from '../options.ts';
 
 /** The word that removes a zone, so that the home or community inherits again. */
 const INHERIT = 'inherit';
@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .addOption(new Option('--home <id>', 'the home (hm_...)').conflicts('community'))
     .addOption(new Option('--community <id>', 'the community (cm_...)'))
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -32,14 +33,22 @@ Example:
     .action(async (zone: string, opts) => {
       if (!opts.home && !opts.community) throw new Error('give --home <id> or --community <id>');
       const value = zone === INHERIT ? null : zone;
-      const shown = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (registry) => {
-        if (opts.home) {
-          const home = registry.setHomeTimeZone(opts.home, value);
-          return { homeId: home.homeId, timeZone: home.timeZone, communityTimeZone: home.communityTimeZone };
-        }
-        registry.setCommunityTimeZone(opts.community, value);
-        return { communityId: opts.community as string, timeZone: value };
-      });
+      const shown = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        async (registry) => {
+          if (opts.home) {
+            const home = await registry.setHomeTimeZone(opts.home, value);
+            return {
+              homeId: home.homeId,
+              timeZone: home.timeZone,
+              communityTimeZone: home.communityTimeZone,
+            };
+          }
+          await registry.setCommunityTimeZone(opts.community, value);
+          return { communityId: opts.community as string, timeZone: value };
+        },
+      );
       printRecord(shown, opts.json);
     });
 }

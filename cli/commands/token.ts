@@ -1,7 +1,15 @@
 // `anju token create|list|revoke`: bearer tokens for the HTTP API. A token is shown once, when created.
 import type { Command } from 'commander';
-import { Registry, type ApiToken } from '../../registry/index.ts';
-import { dataDirOption, jsonOption, printRecord, printRows, resolveDataDir } from '../options.ts';
+import { type ApiToken } from '../../registry/index.ts';
+import { useRegistry } from '../open-registry.ts';
+import {
+  databaseOption,
+  dataDirOption,
+  jsonOption,
+  printRecord,
+  printRows,
+  resolveDataDir,
+} from '../options.ts';
 
 const TOKEN_NOTE = 'The token is shown only this once: Anju stores only its hash.';
 
@@ -25,6 +33,7 @@ export function register(program: Command): void {
     .description('create an API token and print it (once)')
     .option('--name <name>', 'what the token is for', 'api')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -35,8 +44,10 @@ Example:
 `,
     )
     .action(async (opts) => {
-      const { token: secret, record } = await Registry.use(resolveDataDir(opts.dataDir), {}, (registry) =>
-        registry.tokens.create(opts.name),
+      const { token: secret, record } = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database },
+        (registry) => registry.tokens.create(opts.name),
       );
       printRecord({ ...summary(record), token: secret }, opts.json);
       process.stderr.write(`${TOKEN_NOTE}\n`);
@@ -46,10 +57,13 @@ Example:
     .command('list')
     .description('list API tokens (never their secrets)')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .action(async (opts) => {
-      const tokens = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) =>
-        r.tokens.list(),
+      const tokens = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        (r) => r.tokens.list(),
       );
       printRows(tokens.map(summary), opts.json);
     });
@@ -59,10 +73,13 @@ Example:
     .description('revoke an API token at once')
     .argument('<id>', 'the token id (from `anju token list`)')
     .addOption(dataDirOption())
+    .addOption(databaseOption())
     .addOption(jsonOption())
     .action(async (id: string, opts) => {
-      const revoked = await Registry.use(resolveDataDir(opts.dataDir), { mustExist: true }, (r) =>
-        r.tokens.revoke(id),
+      const revoked = await useRegistry(
+        resolveDataDir(opts.dataDir),
+        { database: opts.database, mustExist: true },
+        (r) => r.tokens.revoke(id),
       );
       if (!revoked) throw new Error(`no active token ${id}`);
       printRecord({ id, status: 'revoked' }, opts.json);

@@ -1,26 +1,22 @@
 // The accounts a fresh Anju starts with, and the demo's logins, in a real registry file.
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../../database/migrations.ts';
-import { SqliteDatabase } from '../../database/sqlite.ts';
-import { registryPath } from '../../registry/db.ts';
+import { openDatabases } from '../../cli/databases.ts';
 import { Registry } from '../../registry/index.ts';
-import { LEGACY_REGISTRY_FILE, REGISTRY_SCHEMA } from '../../registry/migrations.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import { ACCOUNTS_SCHEMA, Accounts, ensureDemoUsers, ensureFirstAdmin } from './index.ts';
+import { Accounts, ensureDemoUsers, ensureFirstAdmin } from './index.ts';
 
 const tempDir = useTempDirs();
 
 /** A registry file and the accounts in it, the way `anju serve` opens them. */
 async function open() {
   const dir = tempDir();
-  const registry = Registry.open(dir, { flushEveryMs: 0 });
-  const db = SqliteDatabase.open(registryPath(dir));
-  await migrate(db, [REGISTRY_SCHEMA, ACCOUNTS_SCHEMA], { legacy: LEGACY_REGISTRY_FILE });
+  const dbs = await openDatabases({ dataDir: dir });
+  const registry = new Registry(dbs.registry, { flushEveryMs: 0 });
   const close = async () => {
-    await db.close();
-    registry.close();
+    await registry.close();
+    await dbs.close();
   };
-  return { registry, accounts: new Accounts(db), close };
+  return { registry, accounts: new Accounts(dbs.registry), close };
 }
 
 describe('ensureFirstAdmin', () => {
@@ -60,11 +56,11 @@ describe('ensureFirstAdmin', () => {
 describe('ensureDemoUsers', () => {
   it('makes a staff login for every community and a family login for one resident, with fresh passwords', async () => {
     const { registry, accounts, close } = await open();
-    const first = registry.addResident({
+    const first = await registry.addResident({
       name: 'Resident One',
       address: { community: 'North', compound: 'A', building: '1', home: '101' },
     });
-    registry.addResident({
+    await registry.addResident({
       name: 'Resident Two',
       address: { community: 'South', compound: 'A', building: '1', home: '101' },
     });

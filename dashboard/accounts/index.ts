@@ -3,7 +3,7 @@
 import type { Sql } from '../../database/sql.ts';
 import type { WriteReporter } from '../../ops/write-health.ts';
 import { randomBytes } from 'node:crypto';
-import { hashPassword, verifySecret } from '../../registry/secrets.ts';
+import { hashPassword, verifySecret } from '../../firmware-protocol/credentials.ts';
 import { DeviceTokens } from './device-tokens.ts';
 import { LoginAudit } from './login-audit.ts';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.ts';

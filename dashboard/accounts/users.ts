@@ -2,7 +2,7 @@
 // Passwords are kept only as scrypt hashes. The same queries run on SQLite and PostgreSQL.
 import { isForeignKeyViolation, isUniqueViolation, type Sql } from '../../database/sql.ts';
 import { newId } from '../../registry/ids.ts';
-import { hashPassword } from '../../registry/secrets.ts';
+import { hashPassword } from '../../firmware-protocol/credentials.ts';
 import { AccountError, UserInput, type Preferences, type Role, type User } from './schemas.ts';
 
 interface UserRow {

@@ -13,7 +13,7 @@ declare module 'fastify' {
 }
 
 export interface BearerAuthOptions {
-  verify(token: string): ApiToken | undefined;
+  verify(token: string): Promise<ApiToken | undefined>;
   /** Paths under this prefix need a token. */
   prefix: string;
 }
@@ -23,7 +23,7 @@ export default fp(async function bearerAuthPlugin(app: FastifyInstance, opts: Be
     if (!req.url.startsWith(opts.prefix) || req.principal || req.routeOptions.config.public) return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const token = match ? opts.verify(match[1]!) : undefined;
+    const token = match ? await opts.verify(match[1]!) : undefined;
     if (!token) {
       reply.header('WWW-Authenticate', 'Bearer realm="anju"');
       throw new HttpProblem(401, match ? 'the bearer token is not valid' : 'sign in, or send a bearer token');

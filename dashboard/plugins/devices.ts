@@ -28,7 +28,7 @@ export interface DeviceRoutesOptions {
   registry: Registry;
   views: Views;
   /** Cuts off a revoked device's open connection now (gateway.disconnectRevoked). */
-  disconnectRevoked(): void;
+  disconnectRevoked(): Promise<void>;
 }
 
 export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: DeviceRoutesOptions) {
@@ -80,9 +80,10 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
       },
     },
     async (req) => {
-      if (!registry.getDevice(req.params.id)) throw new HttpProblem(404, `no device ${req.params.id}`);
+      if (!(await registry.getDevice(req.params.id)))
+        throw new HttpProblem(404, `no device ${req.params.id}`);
       const device = await answering(() => registry.revokeDevice(req.params.id));
-      opts.disconnectRevoked();
+      await opts.disconnectRevoked();
       return { device: await views.device(device) };
     },
   );

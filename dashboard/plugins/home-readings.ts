@@ -122,11 +122,10 @@ export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: 
       const resident = await opts.registry.getResident(req.params.id);
       if (!resident) throw new HttpProblem(404, `no resident ${req.params.id}`);
       const scope = scopeOf(req);
-      const devices = (await opts.registry.listDevices({ homeId: resident.home.homeId })).filter(
-        (d) =>
-          d.revokedAt === null &&
-          (d.residentId === null || d.residentId === resident.id) &&
-          scope.seesDevice(d),
+      const devices = await scope.devicesSeen(
+        (await opts.registry.listDevices({ homeId: resident.home.homeId })).filter(
+          (d) => d.revokedAt === null && (d.residentId === null || d.residentId === resident.id),
+        ),
       );
       return {
         residentId: resident.id,

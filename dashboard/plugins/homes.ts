@@ -54,17 +54,17 @@ export default fp(async function homeRoutesPlugin(app: FastifyInstance, opts: Ho
     scope: Scope,
   ): Promise<Map<string, { path: HomePath; residents: Resident[]; devices: Device[] }>> {
     const homes = new Map<string, { path: HomePath; residents: Resident[]; devices: Device[] }>();
-    for (const r of opts.registry.listResidents()) {
+    for (const r of await opts.registry.listResidents()) {
       if (!scope.seesResidentRecord(r)) continue;
       const home = homes.get(r.home.homeId) ?? { path: r.home, residents: [], devices: [] };
       home.residents.push(r);
       homes.set(r.home.homeId, home);
     }
-    for (const d of opts.registry.listDevices()) {
+    for (const d of await opts.registry.listDevices()) {
       let home = homes.get(d.homeId);
       if (!home) {
         // A home with devices and nobody registered yet: staff still need to see it.
-        const path = opts.registry.getHome(d.homeId);
+        const path = await opts.registry.getHome(d.homeId);
         if (!path || !(await scope.seesHome(path))) continue;
         home = { path, residents: [], devices: [] };
         homes.set(d.homeId, home);

@@ -85,8 +85,8 @@ const LatestResponse = z.object({
 
 export interface ReadingsOptions {
   store: TelemetryStore;
-  deviceExists(id: string): boolean;
-  residentExists(id: string): boolean;
+  deviceExists(id: string): Promise<boolean>;
+  residentExists(id: string): Promise<boolean>;
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(128) });
@@ -113,7 +113,7 @@ export default fp(async function readingsPlugin(app: FastifyInstance, opts: Read
       },
       async (req) => {
         const { id } = req.params;
-        if (!exists(id)) throw new HttpProblem(404, `no ${kind} ${id}`);
+        if (!(await exists(id))) throw new HttpProblem(404, `no ${kind} ${id}`);
         const q = req.query;
         const readings = await opts.store.query({
           ...select(id),
@@ -148,7 +148,7 @@ export default fp(async function readingsPlugin(app: FastifyInstance, opts: Read
       },
       async (req) => {
         const { id } = req.params;
-        if (!exists(id)) throw new HttpProblem(404, `no ${kind} ${id}`);
+        if (!(await exists(id))) throw new HttpProblem(404, `no ${kind} ${id}`);
         return { subject: { kind, id }, latest: await opts.store.latest(select(id)) };
       },
     );

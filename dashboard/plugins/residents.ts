@@ -53,7 +53,8 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
     },
     async (req) => {
       const scope = scopeOf(req);
-      return { residents: registry.listResidents().filter((r) => scope.seesResidentRecord(r)) };
+      const residents = await registry.listResidents();
+      return { residents: residents.filter((r) => scope.seesResidentRecord(r)) };
     },
   );
 
@@ -75,14 +76,14 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req) => {
-      const found = registry.getResident(req.params.id);
+      const found = await registry.getResident(req.params.id);
       if (!found) throw new HttpProblem(404, `no resident ${req.params.id}`);
       const { contacts, ...resident } = found;
       const scope = scopeOf(req);
       // The devices of the home as well as the resident's own wearable: the gas sensor is theirs too.
-      const devices = registry
-        .listDevices({ homeId: resident.home.homeId })
-        .filter((d) => d.residentId === null || d.residentId === resident.id);
+      const devices = (await registry.listDevices({ homeId: resident.home.homeId })).filter(
+        (d) => d.residentId === null || d.residentId === resident.id,
+      );
       return {
         resident,
         contacts,
@@ -123,7 +124,8 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req, reply) => {
-      if (!registry.getResident(req.params.id)) throw new HttpProblem(404, `no resident ${req.params.id}`);
+      if (!(await registry.getResident(req.params.id)))
+        throw new HttpProblem(404, `no resident ${req.params.id}`);
       const contact = await answering(() => registry.addContact({ ...req.body, residentId: req.params.id }));
       reply.code(201);
       return { contact };

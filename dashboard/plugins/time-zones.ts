@@ -34,7 +34,7 @@ export default fp(async function timeZoneRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req) => {
-      if (!registry.getHome(req.params.id)) throw new HttpProblem(404, `no home ${req.params.id}`);
+      if (!(await registry.getHome(req.params.id))) throw new HttpProblem(404, `no home ${req.params.id}`);
       return { home: await answering(() => registry.setHomeTimeZone(req.params.id, req.body.timeZone)) };
     },
   );
@@ -53,7 +53,7 @@ export default fp(async function timeZoneRoutesPlugin(app: FastifyInstance, opts
     },
     async (req) => {
       try {
-        registry.setCommunityTimeZone(req.params.id, req.body.timeZone);
+        await registry.setCommunityTimeZone(req.params.id, req.body.timeZone);
       } catch (err) {
         if (err instanceof RegistryError && err.code === 'unknown_community')
           throw new HttpProblem(404, `no community ${req.params.id}`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../../gateway/ports.ts';
+import type { AcceptedReading } from '../../firmware-protocol/accepted.ts';
 import { waitFor } from '../../test/harness.ts';
 import { startInfluxV2Contract, type InfluxV2Contract } from '../../test/influx2-contract.ts';
 import { freePort, startInfluxd, type Influxd } from '../../test/influxd.ts';

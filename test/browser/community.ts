@@ -48,7 +48,7 @@ export interface Community {
 export async function startCommunity(): Promise<Community> {
   const anju = await startTestAnju();
   const baseUrl = `http://127.0.0.1:${anju.ports.http}`;
-  const { token } = anju.registry.tokens.create('browser-tests');
+  const { token } = await anju.registry.tokens.create('browser-tests');
   const clients = new Map<string, MqttClient>();
   const seqs = new Map<string, number>();
 

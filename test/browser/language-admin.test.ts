@@ -150,7 +150,7 @@ describe('language and administration', () => {
 
   it("lets an admin set a home's time zone, which the rules and the resident page then use", async () => {
     const wang = community.residents.wang;
-    const homeId = community.anju.registry.getResident(wang.id)!.home.homeId;
+    const homeId = (await community.anju.registry.getResident(wang.id))!.home.homeId;
     const page = await open();
     await logIn(page, community.logins.admin, '/console');
     await page.goto('/admin');
@@ -158,7 +158,7 @@ describe('language and administration', () => {
     await page.locator('input[name="timeZone"]').fill('Europe/Berlin');
     await page.getByRole('button', { name: '保存' }).click();
     await page.getByRole('status').filter({ hasText: '时区已保存' }).waitFor();
-    expect(community.anju.registry.timeZoneOf(wang.id)).toBe('Europe/Berlin');
+    expect(await community.anju.registry.timeZoneOf(wang.id)).toBe('Europe/Berlin');
     await page.goto(`/residents/${wang.id}`);
     await page.getByText('Europe/Berlin（本户设置）').waitFor();
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { expect } from 'vitest';
 import { topicFor } from '../../firmware-protocol/index.ts';
-import { Registry } from '../../registry/index.ts';
+import { useRegistry } from '../../cli/open-registry.ts';
 import { waitFor } from '../harness.ts';
 import { spawnAnju, type AnjuProcess } from '../spawn-anju.ts';
 
@@ -45,8 +45,8 @@ export function removeDir(dir: string): void {
 
 export async function registerDevices(dataDir: string, count: number) {
   const devices: Device[] = [];
-  await Registry.use(dataDir, {}, async (registry) => {
-    const resident = registry.addResident({
+  await useRegistry(dataDir, {}, async (registry) => {
+    const resident = await registry.addResident({
       name: 'Fault',
       address: { community: 'F', compound: 'A', building: '1', home: '101' },
     });
@@ -58,7 +58,7 @@ export async function registerDevices(dataDir: string, count: number) {
       });
     }
   });
-  const token = await Registry.use(dataDir, {}, (r) => r.tokens.create('faults').token);
+  const token = await useRegistry(dataDir, {}, async (r) => (await r.tokens.create('faults')).token);
   return { devices, token };
 }
 

@@ -1,4 +1,5 @@
 // Device secrets and passwords are stored only as scrypt hashes: `scrypt$N$r$p$salt$hash` (base64url).
+// Shared: the registry hashes a new device's secret, the gateway verifies it, accounts hash passwords.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 // Passwords people choose get the full cost. A device secret is 192 random bits, which no amount of

@@ -24,6 +24,7 @@ import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
+import { connectDatabases } from './databases.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
 const REVOCATION_CHECK_MS = 15_000;
@@ -181,6 +182,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const sessionPurge = setInterval(purgeSessions, SESSION_PURGE_MS);
   sessionPurge.unref();
 
+  // Community reports read the registry and alert tables through the asynchronous database layer.
+  // TODO(issue 11): once the stores use it too, pass their Databases here instead of second handles.
+  const reportDbs = connectDatabases({ dataDir: config.dataDir });
+
   const http = await buildHttpApp({
     logger: log.child({ part: 'http' }),
     ops: {
@@ -236,6 +241,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: () => gateway.disconnectRevoked(),
+      reports: { registry: reportDbs.registry, alerts: reportDbs.alerts },
     },
   });
   attachMqttWebSocket(gateway, http.server);
@@ -284,6 +290,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await new Promise((r) => io.close(() => r(undefined)));
       await http.close().catch(() => undefined);
       await alerting.close();
+      await reportDbs.close();
       await writer.stop();
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
       await journal.close().catch((err: unknown) => log.error({ err }, 'journal cursors not saved at stop'));

@@ -21,6 +21,7 @@ import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
+import reportRoutes, { type ReportRoutesOptions } from './plugins/reports.ts';
 import residentRoutes from './plugins/residents.ts';
 import ruleRoutes from './plugins/rules.ts';
 import securityHeaders from './plugins/security-headers.ts';
@@ -50,6 +51,8 @@ export interface DashboardOptions {
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** Cuts off revoked devices' open MQTT connections now. */
   disconnectRevoked(): void;
+  /** The databases community reports read (registry and alert tables); without them, no report routes. */
+  reports?: ReportRoutesOptions;
 }
 
 export interface HttpAppOptions {
@@ -126,6 +129,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
   await app.register(userRoutes, { accounts: d.accounts });
+  if (d.reports) await app.register(reportRoutes, d.reports);
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

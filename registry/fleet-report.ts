@@ -64,3 +64,8 @@ export async function fleetOf(db: Sql, communityId: string): Promise<FleetByKind
     revoked: Number(r.revoked),
   }));
 }
+
+/** Every community, by name: what a report can be asked for. */
+export async function listCommunities(db: Sql): Promise<{ id: string; name: string }[]> {
+  return db.all('SELECT id, name FROM communities ORDER BY name, id');
+}

@@ -4,6 +4,7 @@ import { register as registerDemo } from './demo.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
 import { register as registerReplay } from './replay.ts';
+import { register as registerReport } from './report.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSim } from './sim.ts';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerDevice(program);
   registerImport(program);
   registerTimezone(program);
+  registerReport(program);
   registerReplay(program);
   registerCasas(program);
   registerSim(program);

@@ -122,7 +122,7 @@ export async function seedCommunity(
     homes.push([home, `${id}-b`, `${i}`, 0]);
     residents.push([resident, home, `R${i}`, 1, 'zh-CN', 0]);
     residentIds.push(resident);
-    for (const kind of ['wearable', 'env', 'gas']) {
+    for (const kind of ['wearable', 'env_monitor', 'gas_sensor']) {
       const device = `${id}-${kind}${i}`;
       deviceIds.push(device);
       const revoked = rand() < 0.02 ? 1 : null;

@@ -58,11 +58,13 @@ export async function renderReportPdf(report: CommunityReport, options: PdfOptio
     await page.route(`${ORIGIN}/**`, async (route) => {
       const urlPath = new URL(route.request().url()).pathname;
       const file = path.join(root, path.normalize(urlPath));
-      const served = file.startsWith(root) && existsSync(file) && path.extname(file) !== '' ? file : null;
+      // Built files as they are; any other path is the app's index.html, as the web plugin serves it.
+      const asset = file.startsWith(root) && path.extname(file) !== '' && existsSync(file);
+      const served = asset ? file : path.join(root, 'index.html');
       await route.fulfill({
         status: 200,
-        contentType: TYPES[path.extname(served ?? '.html')] ?? 'application/octet-stream',
-        body: readFileSync(served ?? path.join(root, 'index.html')),
+        contentType: TYPES[path.extname(served)] ?? 'application/octet-stream',
+        body: readFileSync(served),
       });
     });
     // Runs in the page before the app: the report to show, and the language to show it in.

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'devices' }
   | { name: 'family' }
   | { name: 'admin' }
+  | { name: 'operations' }
   | { name: 'home' }
   | { name: 'not_found' };
 
@@ -27,6 +28,7 @@ export function parseRoute(path: string): Route {
       case 'devices':
       case 'family':
       case 'admin':
+      case 'operations':
         return { name: first };
     }
   }

@@ -1,15 +1,25 @@
 // Assembles one community's report for a period: the community and its fleet from the registry, the
 // alerts opened in the period and their notifications from the alert tables, then the figures.
 import { policyFor, DEFAULT_POLICIES, type EscalationPolicies } from '../../alerting/alerts/policy.ts';
-import { alertsOpenedIn, deliveriesFor } from '../../alerting/alerts/report-queries.ts';
+import {
+  alertsPerDay,
+  deliveriesFor,
+  durationHistogram,
+  escalationSteps,
+  outcomesPerRule,
+  subjectsPerRule,
+  urgentAgainstTarget,
+} from '../../alerting/alerts/report-queries.ts';
 import type { Sql } from '../../database/sql.ts';
 import { communityFacts, fleetOf } from '../../registry/fleet-report.ts';
 import { DEFAULT_TARGET_MS, computeFigures } from './figures.ts';
-import { daysOf, monthPeriod, type Period } from './period.ts';
+import { daysOf, monthPeriod, offsetRanges, type Period } from './period.ts';
 import type { CommunityReport } from './schemas.ts';
 
 /** The rules' default zone, for a community that names none. */
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+/** Rules whose devices the fleet figures count: batteries low, wearables not worn. */
+const DEVICE_RULES = ['device.battery', 'device.not_worn'];
 /** A year and a bit: longer periods are refused rather than read whole. */
 export const MAX_PERIOD_MS = 400 * 86_400_000;
 
@@ -52,9 +62,15 @@ export async function buildCommunityReport(
     throw new ReportError('invalid', 'a report covers at most 400 days');
 
   const range = { communityId, ...period };
-  const [alerts, deliveries, fleet] = await Promise.all([
-    alertsOpenedIn(sources.alerts, range),
+  const targetMs = sources.targetMs ?? DEFAULT_TARGET_MS;
+  const [perDay, outcomes, durations, target, steps, deliveries, deviceRules, fleet] = await Promise.all([
+    alertsPerDay(sources.alerts, range, offsetRanges(period, timeZone)),
+    outcomesPerRule(sources.alerts, range),
+    durationHistogram(sources.alerts, range),
+    urgentAgainstTarget(sources.alerts, range, targetMs),
+    escalationSteps(sources.alerts, range),
     deliveriesFor(sources.alerts, range),
+    subjectsPerRule(sources.alerts, range, DEVICE_RULES),
     fleetOf(sources.registry, communityId),
   ]);
   const days = daysOf(period, timeZone);
@@ -63,13 +79,17 @@ export async function buildCommunityReport(
     period: { ...period, days },
     generatedAt: (sources.now ?? Date.now)(),
     ...computeFigures({
-      alerts,
+      perDay,
+      outcomes,
+      durations,
+      target,
+      steps,
       deliveries,
+      deviceRules,
       fleet,
       policy: policyFor(sources.policies ?? DEFAULT_POLICIES, communityId),
-      timeZone,
       days,
-      targetMs: sources.targetMs ?? DEFAULT_TARGET_MS,
+      targetMs,
     }),
   };
 }

@@ -1,14 +1,18 @@
-// The report's figures from the rows the queries return: pure functions, so that a test can check them
+// The report's figures from the counts the queries return: pure functions, so that a test can check them
 // against a computation of its own, and the same figures serve the page, the CSV and the PDF.
-import type { ReportAlertRow } from '../../alerting/alerts/report-queries.ts';
+import type {
+  DayCount,
+  DeliveryCount,
+  DurationBucket,
+  OutcomeCount,
+  TargetCount,
+} from '../../alerting/alerts/report-queries.ts';
 import type { EscalationPolicy } from '../../alerting/alerts/policy.ts';
-import { SYSTEM_ACTOR } from '../../alerting/alerts/schemas.ts';
 import type { FleetByKind } from '../../registry/fleet-report.ts';
-import { localDay } from './period.ts';
 import type { CommunityReport, RuleOutcomes, Timing } from './schemas.ts';
 
 export const DEFAULT_TARGET_MS = 5 * 60_000;
-const URGENT: ReadonlySet<string> = new Set(['alarm', 'critical']);
+const DAY_MS = 86_400_000;
 
 /** Nearest-rank percentile (p in 0..1) of the values; null when there are none. */
 export function percentile(values: readonly number[], p: number): number | null {
@@ -17,46 +21,46 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 }
 
+/** The same percentile from counts per whole second, in ms. */
+export function histogramPercentile(
+  buckets: readonly { seconds: number; count: number }[],
+  p: number,
+): number | null {
+  const sorted = [...buckets].sort((a, b) => a.seconds - b.seconds);
+  const n = sorted.reduce((sum, b) => sum + b.count, 0);
+  if (n === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * n));
+  let seen = 0;
+  for (const b of sorted) {
+    seen += b.count;
+    if (seen >= rank) return b.seconds * 1000;
+  }
+  return null;
+}
+
 export function share(part: number, whole: number): number | null {
   return whole === 0 ? null : part / whole;
 }
 
-/**
- * When a person took the alert on: acknowledged it, or resolved it without acknowledging first.
- * An alert the system closed by itself (the condition cleared) was never taken on.
- */
-export function takenOnAt(a: ReportAlertRow): number | null {
-  if (a.acknowledgedAt !== null) return a.acknowledgedAt;
-  if (a.resolvedAt !== null && a.resolvedBy !== null && a.resolvedBy !== SYSTEM_ACTOR) return a.resolvedAt;
-  return null;
-}
-
-function timing(durations: number[]): Timing {
-  return { count: durations.length, p50Ms: percentile(durations, 0.5), p90Ms: percentile(durations, 0.9) };
-}
-
-function takeOnTimes(rows: readonly ReportAlertRow[]): number[] {
-  return rows.flatMap((a) => {
-    const at = takenOnAt(a);
-    return at === null ? [] : [at - a.openedAt];
-  });
-}
-
-function resolveTimes(rows: readonly ReportAlertRow[]): number[] {
-  return rows.flatMap((a) => (a.resolvedAt === null ? [] : [a.resolvedAt - a.openedAt]));
+function timing(buckets: readonly DurationBucket[]): Timing {
+  return {
+    count: buckets.reduce((n, b) => n + b.count, 0),
+    p50Ms: histogramPercentile(buckets, 0.5),
+    p90Ms: histogramPercentile(buckets, 0.9),
+  };
 }
 
 function emptyBySeverity() {
   return { info: 0, warning: 0, alarm: 0, critical: 0 };
 }
 
-export function ruleOutcomes(rows: readonly ReportAlertRow[]): RuleOutcomes[] {
+export function ruleOutcomes(counts: readonly OutcomeCount[]): RuleOutcomes[] {
   const byRule = new Map<string, RuleOutcomes>();
-  for (const a of rows) {
-    let r = byRule.get(a.ruleId);
+  for (const c of counts) {
+    let r = byRule.get(c.ruleId);
     if (!r) {
       r = {
-        ruleId: a.ruleId,
+        ruleId: c.ruleId,
         alerts: 0,
         emergency: 0,
         falseAlarm: 0,
@@ -65,14 +69,14 @@ export function ruleOutcomes(rows: readonly ReportAlertRow[]): RuleOutcomes[] {
         noOutcome: 0,
         falseAlarmShare: null,
       };
-      byRule.set(a.ruleId, r);
+      byRule.set(c.ruleId, r);
     }
-    r.alerts++;
-    if (a.outcome === 'emergency') r.emergency++;
-    else if (a.outcome === 'false_alarm') r.falseAlarm++;
-    else if (a.outcome === 'device_fault') r.deviceFault++;
-    else if (a.outcome === 'other') r.other++;
-    else r.noOutcome++;
+    r.alerts += c.count;
+    if (c.outcome === 'emergency') r.emergency += c.count;
+    else if (c.outcome === 'false_alarm') r.falseAlarm += c.count;
+    else if (c.outcome === 'device_fault') r.deviceFault += c.count;
+    else if (c.outcome === 'other') r.other += c.count;
+    else r.noOutcome += c.count;
   }
   const rules = [...byRule.values()];
   for (const r of rules) r.falseAlarmShare = share(r.falseAlarm, r.alerts - r.noOutcome);
@@ -85,11 +89,17 @@ export function ruleOutcomes(rows: readonly ReportAlertRow[]): RuleOutcomes[] {
 }
 
 export interface FigureInputs {
-  alerts: readonly ReportAlertRow[];
-  deliveries: readonly { channel: string; ok: boolean; count: number }[];
+  perDay: readonly DayCount[];
+  outcomes: readonly OutcomeCount[];
+  durations: readonly DurationBucket[];
+  target: TargetCount;
+  steps: readonly { step: number | null; count: number }[];
+  deliveries: readonly DeliveryCount[];
+  /** Distinct devices with an alert of each device rule. */
+  deviceRules: ReadonlyMap<string, number>;
   fleet: readonly FleetByKind[];
   policy: EscalationPolicy;
-  timeZone: string;
+  /** Local days of the period, YYYY-MM-DD. */
   days: readonly string[];
   targetMs: number;
 }
@@ -97,33 +107,31 @@ export interface FigureInputs {
 type Figures = Omit<CommunityReport, 'community' | 'period' | 'generatedAt'>;
 
 export function computeFigures(input: FigureInputs): Figures {
-  const { alerts, timeZone } = input;
-  const totals = { alerts: alerts.length, bySeverity: emptyBySeverity() };
+  const totals = { alerts: 0, bySeverity: emptyBySeverity() };
   const perDay = new Map(
     input.days.map((day) => [
       day,
       { day, bySeverity: emptyBySeverity(), byRule: {} as Record<string, number> },
     ]),
   );
-  for (const a of alerts) {
-    totals.bySeverity[a.severity]++;
-    const day = perDay.get(localDay(a.openedAt, timeZone));
+  for (const c of input.perDay) {
+    totals.alerts += c.count;
+    totals.bySeverity[c.severity] += c.count;
+    const day = perDay.get(new Date(c.day * DAY_MS).toISOString().slice(0, 10));
     if (!day) continue;
-    day.bySeverity[a.severity]++;
-    day.byRule[a.ruleId] = (day.byRule[a.ruleId] ?? 0) + 1;
+    day.bySeverity[c.severity] += c.count;
+    day.byRule[c.ruleId] = (day.byRule[c.ruleId] ?? 0) + c.count;
   }
 
-  const urgent = alerts.filter((a) => URGENT.has(a.severity));
-  const urgentTakeOn = takeOnTimes(urgent);
-  const within = urgentTakeOn.filter((ms) => ms <= input.targetMs).length;
-
-  const rules = ruleOutcomes(alerts);
+  const of = (urgent: boolean | null, kind: DurationBucket['kind']) =>
+    input.durations.filter((b) => b.kind === kind && (urgent === null || b.urgent === urgent));
+  const rules = ruleOutcomes(input.outcomes);
   const closed = rules.reduce((n, r) => n + r.alerts - r.noOutcome, 0);
   const falseAlarms = rules.reduce((n, r) => n + r.falseAlarm, 0);
 
   const escalation = input.policy.steps.map((step, i) => {
-    const reached = alerts.filter((a) => a.escalationStep !== null && a.escalationStep >= i).length;
-    return { step: i, notify: [...step.notify], alerts: reached, share: share(reached, alerts.length) };
+    const reached = input.steps.reduce((n, s) => n + (s.step !== null && s.step >= i ? s.count : 0), 0);
+    return { step: i, notify: [...step.notify], alerts: reached, share: share(reached, totals.alerts) };
   });
 
   const deliveries = new Map<string, { channel: string; ok: number; failed: number }>();
@@ -134,11 +142,9 @@ export function computeFigures(input: FigureInputs): Figures {
     deliveries.set(d.channel, entry);
   }
 
-  const devicesWith = (ruleId: string) =>
-    new Set(alerts.filter((a) => a.ruleId === ruleId).map((a) => a.deviceId ?? `resident:${a.residentId}`))
-      .size;
   const active = input.fleet.reduce((n, k) => n + k.active, 0);
   const online = input.fleet.reduce((n, k) => n + k.online, 0);
+  const { target } = input;
 
   return {
     targetMs: input.targetMs,
@@ -147,15 +153,15 @@ export function computeFigures(input: FigureInputs): Figures {
     response: {
       urgent: {
         takeOn: {
-          ...timing(urgentTakeOn),
-          of: urgent.length,
-          withinTarget: within,
-          withinTargetShare: share(within, urgent.length),
-          notTakenOn: urgent.length - urgentTakeOn.length,
+          ...timing(of(true, 'take_on')),
+          of: target.of,
+          withinTarget: target.within,
+          withinTargetShare: share(target.within, target.of),
+          notTakenOn: target.of - target.takenOn,
         },
-        resolve: timing(resolveTimes(urgent)),
+        resolve: timing(of(true, 'resolve')),
       },
-      all: { takeOn: timing(takeOnTimes(alerts)), resolve: timing(resolveTimes(alerts)) },
+      all: { takeOn: timing(of(null, 'take_on')), resolve: timing(of(null, 'resolve')) },
     },
     rules,
     falseAlarmShare: share(falseAlarms, closed),
@@ -166,9 +172,9 @@ export function computeFigures(input: FigureInputs): Figures {
       active,
       online,
       onlineShare: share(online, active),
-      offlineIncidents: alerts.filter((a) => a.ruleId === 'device.offline').length,
-      lowBatteryDevices: devicesWith('device.battery'),
-      notWornDevices: devicesWith('device.not_worn'),
+      offlineIncidents: rules.find((r) => r.ruleId === 'device.offline')?.alerts ?? 0,
+      lowBatteryDevices: input.deviceRules.get('device.battery') ?? 0,
+      notWornDevices: input.deviceRules.get('device.not_worn') ?? 0,
     },
   };
 }

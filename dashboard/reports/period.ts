@@ -31,11 +31,6 @@ export function monthPeriod(month: string, timeZone: string): Period {
   };
 }
 
-/** The local day of `ts`, YYYY-MM-DD. */
-export function localDay(ts: number, timeZone: string): string {
-  return new Date(clockFor(timeZone).day(ts) * DAY_MS).toISOString().slice(0, 10);
-}
-
 /** Every local day that [from, to) touches, in order. */
 export function daysOf(period: Period, timeZone: string): string[] {
   const clock = clockFor(timeZone);
@@ -44,4 +39,30 @@ export function daysOf(period: Period, timeZone: string): string[] {
   const days: string[] = [];
   for (let d = first; d <= last; d++) days.push(new Date(d * DAY_MS).toISOString().slice(0, 10));
   return days;
+}
+
+/**
+ * The period cut where the zone's offset from UTC changes (daylight saving time), so that each part
+ * can be grouped into local days with one offset. Looks day by day, then for the hour within the day.
+ */
+export function offsetRanges(
+  period: Period,
+  timeZone: string,
+): { from: number; to: number; offsetMs: number }[] {
+  const clock = clockFor(timeZone);
+  const HOUR_MS = 3_600_000;
+  const ranges: { from: number; to: number; offsetMs: number }[] = [];
+  let start = period.from;
+  let offset = clock.offset(start);
+  for (let day = start; day < period.to; day += DAY_MS) {
+    const end = Math.min(day + DAY_MS, period.to - 1);
+    if (clock.offset(end) === offset) continue;
+    let t = Math.floor(day / HOUR_MS) * HOUR_MS;
+    while (clock.offset(t) === offset) t += HOUR_MS;
+    ranges.push({ from: start, to: t, offsetMs: offset });
+    start = t;
+    offset = clock.offset(t);
+  }
+  ranges.push({ from: start, to: period.to, offsetMs: offset });
+  return ranges;
 }

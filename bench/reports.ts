@@ -1,4 +1,5 @@
-// node --import tsx bench/reports.ts [-- --residents 1000 --per-month 10 --calls 30 --runs 3 --json]
+// node --import tsx bench/reports.ts [-- --residents 1000 --per-month 10 --calls 30 --runs 3
+//   --backends sqlite,postgres --periods month,year --json]
 //
 // The community report for a community of `residents` residents with a year of alerts (`per-month` per
 // resident and month, with their audit trail and deliveries, written as rows), next to a second community
@@ -34,9 +35,13 @@ const { values: args } = parseArgs({
     'per-month': { type: 'string', default: '10' },
     calls: { type: 'string', default: '30' },
     runs: { type: 'string', default: '3' },
+    backends: { type: 'string', default: 'sqlite,postgres' },
+    periods: { type: 'string', default: 'month,year' },
     json: { type: 'boolean', default: false },
   },
 });
+const BACKENDS = args.backends.split(',');
+const PERIODS = args.periods.split(',');
 const RESIDENTS = Number(args.residents);
 const PER_MONTH = Number(args['per-month']);
 const CALLS = Number(args.calls);
@@ -153,6 +158,7 @@ async function benchSqlite() {
       ['month', `month=${MONTH}`],
       ['year', `from=${YEAR_FROM}&to=${YEAR_TO}`],
     ] as const) {
+      if (!PERIODS.includes(name)) continue;
       const ms: number[] = [];
       for (let i = 0; i < CALLS; i++) {
         const started = performance.now();
@@ -199,6 +205,7 @@ async function benchPostgres() {
         ['month', { month: MONTH }],
         ['year', { from: YEAR_FROM, to: YEAR_TO }],
       ] as const) {
+        if (!PERIODS.includes(name)) continue;
         const ms: number[] = [];
         for (let i = 0; i < CALLS; i++) {
           const started = performance.now();
@@ -222,16 +229,17 @@ async function benchPostgres() {
 const results = {
   residents: RESIDENTS,
   alertsPerYear: RESIDENTS * PER_MONTH * 12,
-  sqlite: await benchSqlite(),
-  postgres: await benchPostgres(),
+  sqlite: BACKENDS.includes('sqlite') ? await benchSqlite() : undefined,
+  postgres: BACKENDS.includes('postgres') ? await benchPostgres() : undefined,
 };
 if (args.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 else {
   for (const backend of ['sqlite', 'postgres'] as const) {
     const r = results[backend];
+    if (!r) continue;
+    const api = Object.entries(r.api).map(([period, t]) => `API ${period} ${fmt(t)}; `);
     process.stdout.write(
-      `${backend}: API month ${fmt(r.api.month!)}; API year ${fmt(r.api.year!)}; ` +
-        `anju report json ${fmt(r.cli.json)}; pdf ${fmt(r.cli.pdf)}\n`,
+      `${backend}: ${api.join('')}anju report json ${fmt(r.cli.json)}; pdf ${fmt(r.cli.pdf)}\n`,
     );
   }
 }

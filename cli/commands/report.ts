@@ -8,7 +8,7 @@ import { openDatabases, REGISTRY_FILE } from '../databases.ts';
 import { buildCommunityReport } from '../../dashboard/reports/assemble.ts';
 import { reportCsv } from '../../dashboard/reports/csv.ts';
 import { MONTH_PATTERN } from '../../dashboard/reports/period.ts';
-import { REPORT_LANGUAGES, renderReportPdf, type ReportLanguage } from '../../dashboard/reports/pdf.ts';
+import { REPORT_LANGUAGES, type ReportLanguage } from '../../dashboard/reports/schemas.ts';
 import { databaseOption, dataDirOption, resolveDataDir } from '../options.ts';
 
 const FORMATS = ['pdf', 'csv', 'json'] as const;
@@ -69,6 +69,8 @@ Examples:
       else if (format === 'csv') output = reportCsv(report);
       else {
         progress('rendering the PDF with Chromium...');
+        // Loaded here: playwright-core takes a while to load, and every other anju command would wait for it.
+        const { renderReportPdf } = await import('../../dashboard/reports/pdf.ts');
         output = await renderReportPdf(report, { language: opts.lang as ReportLanguage });
       }
       if (opts.out) {

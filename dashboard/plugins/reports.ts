@@ -9,8 +9,7 @@ import { listCommunities } from '../../registry/fleet-report.ts';
 import { buildCommunityReport, ReportError, type ReportSources } from '../reports/assemble.ts';
 import { reportCsv } from '../reports/csv.ts';
 import { MONTH_PATTERN } from '../reports/period.ts';
-import { REPORT_LANGUAGES, renderReportPdf } from '../reports/pdf.ts';
-import { CommunityReport } from '../reports/schemas.ts';
+import { CommunityReport, REPORT_LANGUAGES } from '../reports/schemas.ts';
 import { scopeOf } from './access.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -130,6 +129,8 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
     },
     async (req, reply) => {
       const r = await report(req);
+      // Loaded on the first PDF only: the server does not need playwright-core otherwise.
+      const { renderReportPdf } = await import('../reports/pdf.ts');
       const pdf = await renderReportPdf(r, { language: req.query.lang });
       return reply
         .type('application/pdf')

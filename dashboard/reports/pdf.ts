@@ -5,10 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { WEB_DIST } from '../plugins/web.ts';
-import type { CommunityReport } from './schemas.ts';
-
-export const REPORT_LANGUAGES = ['zh-CN', 'en'] as const;
-export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+import type { CommunityReport, ReportLanguage } from './schemas.ts';
 
 const ORIGIN = 'http://report.anju.invalid';
 const CHROMIUM_ARGS = [

@@ -2,6 +2,9 @@
 // Times are Unix ms; durations ms; shares 0..1 (null when there is nothing to divide by).
 import { z } from 'zod';
 
+export const REPORT_LANGUAGES = ['zh-CN', 'en'] as const;
+export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+
 const Share = z.number().min(0).max(1).nullable();
 const Ms = z.number().nullable().meta({ description: 'Milliseconds; null without data.' });
 const Count = z.number().int();

@@ -19,9 +19,8 @@ export interface FleetByKind {
   revoked: number;
 }
 
-const DEVICES_OF_COMMUNITY = `
-  FROM devices d
-  JOIN homes h ON h.id = d.home_id
+/** From a home `h` up to its community, which is the one parameter. */
+const HOMES_OF_COMMUNITY = `
   JOIN buildings b ON b.id = h.building_id
   JOIN compounds c ON c.id = b.compound_id
  WHERE c.community_id = ?`;
@@ -34,12 +33,7 @@ export async function communityFacts(db: Sql, communityId: string): Promise<Comm
   );
   if (!community) return undefined;
   const count = await db.one<{ n: number }>(
-    `SELECT COUNT(*) AS n
-       FROM residents r
-       JOIN homes h ON h.id = r.home_id
-       JOIN buildings b ON b.id = h.building_id
-       JOIN compounds c ON c.id = b.compound_id
-      WHERE c.community_id = ?`,
+    `SELECT COUNT(*) AS n FROM residents r JOIN homes h ON h.id = r.home_id ${HOMES_OF_COMMUNITY}`,
     [communityId],
   );
   return { ...community, residents: Number(count?.n ?? 0) };
@@ -52,7 +46,7 @@ export async function fleetOf(db: Sql, communityId: string): Promise<FleetByKind
             SUM(CASE WHEN d.revoked_at IS NULL THEN 1 ELSE 0 END) AS active,
             SUM(CASE WHEN d.revoked_at IS NULL AND d.online = 1 THEN 1 ELSE 0 END) AS online,
             SUM(CASE WHEN d.revoked_at IS NULL THEN 0 ELSE 1 END) AS revoked
-     ${DEVICES_OF_COMMUNITY}
+       FROM devices d JOIN homes h ON h.id = d.home_id ${HOMES_OF_COMMUNITY}
       GROUP BY d.kind
       ORDER BY d.kind`,
     [communityId],

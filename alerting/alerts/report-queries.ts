@@ -3,6 +3,7 @@
 // their rows are never fetched), in portable SQL for SQLite and PostgreSQL; the caller turns them into
 // figures (percentiles, shares, local days).
 import type { Sql } from '../../database/sql.ts';
+import { SYSTEM_ACTOR } from './schemas.ts';
 
 export interface ReportPeriod {
   communityId: string;
@@ -21,7 +22,6 @@ export interface OffsetRange {
 }
 
 const DAY_MS = 86_400_000;
-const SYSTEM_ACTOR = 'system';
 
 // An alert opened at or after `from` was last updated at or after `from` too, so the condition on
 // updated_at lets both backends use the alert tables' (community_id, updated_at) index.

@@ -22,6 +22,7 @@ import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
 import reportRoutes, { type ReportRoutesOptions } from './plugins/reports.ts';
+import { DEFAULT_TIME_ZONE } from './reports/assemble.ts';
 import residentRoutes from './plugins/residents.ts';
 import ruleRoutes from './plugins/rules.ts';
 import securityHeaders from './plugins/security-headers.ts';
@@ -52,7 +53,7 @@ export interface DashboardOptions {
   /** Cuts off revoked devices' open MQTT connections now. */
   disconnectRevoked(): void;
   /** The databases community reports read (registry and alert tables); without them, no report routes. */
-  reports?: ReportRoutesOptions;
+  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts'>;
 }
 
 export interface HttpAppOptions {
@@ -129,7 +130,16 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
   await app.register(userRoutes, { accounts: d.accounts });
-  if (d.reports) await app.register(reportRoutes, d.reports);
+  if (d.reports) {
+    await app.register(reportRoutes, {
+      ...d.reports,
+      store: opts.readings.store,
+      residentZone: async (id) => {
+        const resident = await d.registry.getResident(id);
+        return resident && (resident.home.timeZone ?? resident.home.communityTimeZone ?? DEFAULT_TIME_ZONE);
+      },
+    });
+  }
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

@@ -124,3 +124,26 @@ describe('the communities a caller may report on', () => {
     );
   });
 });
+
+describe('GET /api/v1/residents/:id/trends', () => {
+  it('gives staff the daily series of a resident of theirs', async () => {
+    const res = await staffNorth.get(`/api/v1/residents/${north.residents[0]!.id}/trends?days=90`);
+    expect(res.status).toBe(200);
+    const body = await json<{ trends: { series: string; days: unknown[]; weeks: unknown[] }[] }>(res);
+    expect(body.trends.map((t) => t.series)).toEqual([
+      'steps',
+      'restingHeartRate',
+      'waterLitres',
+      'nightDoorOpenings',
+    ]);
+    expect(body.trends[0]!.days).toHaveLength(90);
+    expect(body.trends[0]!.weeks).toHaveLength(12);
+  });
+
+  it('refuses family, staff of another community, and a bad range', async () => {
+    expect((await family.get(`/api/v1/residents/${north.residents[0]!.id}/trends`)).status).toBe(403);
+    expect((await staffNorth.get(`/api/v1/residents/${south.residents[0]!.id}/trends`)).status).toBe(403);
+    expect((await admin.get('/api/v1/residents/r_nobody/trends')).status).toBe(404);
+    expect((await admin.get(`/api/v1/residents/${north.residents[0]!.id}/trends?days=7`)).status).toBe(400);
+  });
+});

@@ -6,14 +6,21 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listCommunities } from '../../registry/fleet-report.ts';
+import type { TelemetryStore } from '../../ingest/store/types.ts';
 import { buildCommunityReport, ReportError, type ReportSources } from '../reports/assemble.ts';
 import { reportCsv } from '../reports/csv.ts';
 import { MONTH_PATTERN } from '../reports/period.ts';
 import { CommunityReport, REPORT_LANGUAGES } from '../reports/schemas.ts';
+import { residentTrends, TREND_SERIES } from '../reports/trends.ts';
 import { scopeOf } from './access.ts';
 import { HttpProblem } from './problem.ts';
 
-export type ReportRoutesOptions = ReportSources;
+export interface ReportRoutesOptions extends ReportSources {
+  /** Readings, for residents' trends. */
+  store: Pick<TelemetryStore, 'query'>;
+  /** The zone a resident's days are counted in; undefined when there is no such resident. */
+  residentZone(id: string): Promise<string | undefined> | string | undefined;
+}
 
 const STAFF = { roles: ['admin', 'staff'] as const };
 const IdParams = z.object({ id: z.string().min(1).max(128) });
@@ -136,6 +143,57 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="${fileName(r, 'pdf')}"`)
         .send(pdf);
+    },
+  );
+
+  const TrendsResponse = z.object({
+    residentId: z.string(),
+    timeZone: z.string(),
+    trends: z.array(
+      z.object({
+        series: z.enum(TREND_SERIES),
+        days: z.array(z.object({ day: z.string(), value: z.number().nullable() })),
+        weeks: z.array(
+          z.object({
+            from: z.string(),
+            mean: z.number().nullable(),
+            departure: z.enum(['higher', 'lower']).nullable(),
+          }),
+        ),
+      }),
+    ),
+  });
+
+  api.get(
+    '/api/v1/residents/:id/trends',
+    {
+      config: STAFF,
+      schema: {
+        tags: ['residents'],
+        summary: "A resident's daily trends, with the weeks that depart from their own earlier weeks",
+        description:
+          'Steps, resting heart rate (lowest hourly mean), water used and door openings at night (22:00-06:00) ' +
+          'per local day. Shown to staff as early signs of decline; never alerted. Family: 403.',
+        params: IdParams,
+        querystring: z.strictObject({
+          days: z
+            .enum(['30', '90'])
+            .default('30')
+            .meta({ description: 'How many days back, today included.' }),
+        }),
+        response: { 200: TrendsResponse },
+      },
+    },
+    async (req) => {
+      const zone = await opts.residentZone(req.params.id);
+      if (zone === undefined) throw new HttpProblem(404, `no resident ${req.params.id}`);
+      const trends = await residentTrends(opts.store, {
+        residentId: req.params.id,
+        days: Number(req.query.days) as 30 | 90,
+        timeZone: zone,
+        now: Date.now(),
+      });
+      return { residentId: req.params.id, timeZone: zone, trends };
     },
   );
 });

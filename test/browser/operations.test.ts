@@ -111,6 +111,41 @@ describe('operations page', () => {
     expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
   }, 90_000);
 
+  it("shows staff a resident's trends, with a week of fewer steps marked", async () => {
+    // 30 days of a wearable's hourly readings; the last week the resident walks far less.
+    const today = Date.parse(
+      new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' }) + 'T00:00:00+08:00',
+    );
+    const points = [];
+    let seq = 0;
+    for (let d = 29; d >= 0; d--) {
+      const total = d < 7 ? 1200 : 4200 + ((d * 53) % 400);
+      for (let h = 0; h < 24; h++) {
+        const ts = today - d * 86_400_000 + h * 3_600_000;
+        if (ts > Date.now()) break;
+        const fields = { steps: Math.round((total * h) / 23), heartRate: h < 6 ? 61 : 76 };
+        points.push({
+          measurement: 'wearable' as const,
+          tags: { deviceId: 'cm_ops-wearable0', residentId: 'cm_ops-r0' },
+          fields,
+          ts,
+          seq: seq++,
+        });
+      }
+    }
+    await anju.store.write(points);
+    ({ page } = await newPerson(browser, base()));
+    await logIn(page, staff, '/console');
+    await page.goto('/residents/cm_ops-r0');
+    const trends = page.getByTestId('resident-trends');
+    await trends.locator('[data-series="steps"] canvas').waitFor();
+    await expect
+      .poll(() => trends.getByTestId('trend-departure').first().textContent())
+      .toContain('低于平常');
+    await trends.scrollIntoViewIfNeeded();
+    await screenshot(page, 'resident-trends', true);
+  }, 60_000);
+
   it('is not there for family', async () => {
     ({ page } = await newPerson(browser, base()));
     await logIn(page, family, '/family');

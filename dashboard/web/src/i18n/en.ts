@@ -332,6 +332,17 @@ const en = {
   'report.kind': 'Kind',
   'report.active': 'Installed',
   'report.online': 'Online now',
+  'trends.title': 'Trends',
+  'trends.range': 'Period',
+  'trends.days': '{n} days',
+  'trends.help':
+    "Each day against the resident's own earlier weeks: a marked week may be an early sign of decline. Never alerted.",
+  'trends.steps': 'Steps per day',
+  'trends.restingHeartRate': 'Resting pulse (bpm)',
+  'trends.waterLitres': 'Water used (L)',
+  'trends.nightDoorOpenings': 'Door opened at night (22:00-06:00)',
+  'trends.lower': 'Week from {from}: lower than usual',
+  'trends.higher': 'Week from {from}: higher than usual',
 };
 
 export type MessageKey = keyof typeof en;

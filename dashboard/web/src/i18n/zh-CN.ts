@@ -330,6 +330,16 @@ const zhCN: Record<MessageKey, string> = {
   'report.kind': '类型',
   'report.active': '已安装',
   'report.online': '当前在线',
+  'trends.title': '趋势',
+  'trends.range': '时间段',
+  'trends.days': '{n} 天',
+  'trends.help': '每天与老人自己前几周相比：标出的周可能是身体衰退的早期迹象。不会触发告警。',
+  'trends.steps': '每日步数',
+  'trends.restingHeartRate': '静息心率（次/分）',
+  'trends.waterLitres': '用水量（升）',
+  'trends.nightDoorOpenings': '夜间开门次数（22:00-06:00）',
+  'trends.lower': '{from} 起的一周：低于平常',
+  'trends.higher': '{from} 起的一周：高于平常',
 };
 
 export default zhCN;

@@ -34,7 +34,7 @@ export function register(program: Command): void {
 Response times count alarm and critical alerts against a 5-minute take-on target. The PDF needs
 Chromium (/usr/bin/chromium, or CHROMIUM_PATH) and the built web console (npm run build:web).
 
-Examples:
+Example:
   anju report --community cm_1a2b3c4d5e6f7a8b --month 2026-11 --out 2026-11.pdf
   anju report --community cm_1a2b3c4d5e6f7a8b --month 2026-11 --format csv --out 2026-11.csv
   anju report --community cm_1a2b3c4d5e6f7a8b --month 2026-11 --format pdf --lang en --out nov.pdf

@@ -253,6 +253,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
       sessionCheckMs: config.sessionCheckS * 1000,
+      reports: { registry: dbs.registry, alerts: dbs.alerts },
     },
   });
   attachMqttWebSocket(gateway, http.server);

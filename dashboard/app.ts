@@ -25,6 +25,8 @@ import homeRoutes from './plugins/homes.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
+import reportRoutes, { type ReportRoutesOptions } from './plugins/reports.ts';
+import { DEFAULT_TIME_ZONE } from './reports/assemble.ts';
 import residentRoutes from './plugins/residents.ts';
 import ruleRoutes from './plugins/rules.ts';
 import securityHeaders from './plugins/security-headers.ts';
@@ -59,6 +61,8 @@ export interface DashboardOptions {
   disconnectRevoked(): Promise<void>;
   /** How often open sockets' sessions are looked up (another process may end them). */
   sessionCheckMs?: number;
+  /** The databases community reports read (registry and alert tables); without them, no report routes. */
+  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts'>;
 }
 
 export interface HttpAppOptions {
@@ -137,6 +141,16 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
   await app.register(userRoutes, { accounts: d.accounts });
+  if (d.reports) {
+    await app.register(reportRoutes, {
+      ...d.reports,
+      store: opts.readings.store,
+      residentZone: async (id) => {
+        const resident = await d.registry.getResident(id);
+        return resident && (resident.home.timeZone ?? resident.home.communityTimeZone ?? DEFAULT_TIME_ZONE);
+      },
+    });
+  }
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

@@ -5,6 +5,7 @@ import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
 import { register as registerMigrate } from './migrate.ts';
 import { register as registerReplay } from './replay.ts';
+import { register as registerReport } from './report.ts';
 import { register as registerResident } from './resident.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSim } from './sim.ts';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerDevice(program);
   registerImport(program);
   registerTimezone(program);
+  registerReport(program);
   registerReplay(program);
   registerCasas(program);
   registerSim(program);

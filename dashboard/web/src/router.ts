@@ -11,6 +11,7 @@ export type Route =
   | { name: 'family' }
   | { name: 'admin' }
   | { name: 'account' }
+  | { name: 'operations' }
   | { name: 'home' }
   | { name: 'not_found' };
 
@@ -29,6 +30,7 @@ export function parseRoute(path: string): Route {
       case 'family':
       case 'admin':
       case 'account':
+      case 'operations':
         return { name: first };
     }
   }

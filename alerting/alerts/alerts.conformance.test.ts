@@ -5,39 +5,20 @@ import { expect, it } from 'vitest';
 import { migrate } from '../../database/migrations.ts';
 import { isCheckViolation, isUniqueViolation, type Database } from '../../database/sql.ts';
 import { eachBackend } from '../../test/backends.ts';
-import type { AlertResident, ResidentDirectory } from './directory.ts';
 import { ALERTS_SCHEMA } from './migrations.ts';
 import { parseEscalationPolicies } from './policy.ts';
 import { AlertError, type AlertChange } from './schemas.ts';
 import { AlertService } from './service.ts';
-import { clear, raise, RecordingChannel, settableClock, T0 } from './test-support.ts';
+import {
+  clear,
+  EMAIL_DAUGHTER_DIRECTORY as directory,
+  raise,
+  RecordingChannel,
+  settableClock,
+  T0,
+} from './test-support.ts';
 
 const MIN = 60_000;
-
-/** rs_1 and rs_2 live in cm_a, rs_3 in cm_b; each has a daughter reached by e-mail. */
-const directory: ResidentDirectory = {
-  async resident(id): Promise<AlertResident> {
-    return {
-      id,
-      name: `resident ${id}`,
-      communityId: id === 'rs_3' ? 'cm_b' : 'cm_a',
-      home: '阳光社区 / 3幢 / 2-301',
-      language: 'zh-CN',
-      contacts: [
-        {
-          id: `ct_${id}`,
-          residentId: id,
-          name: '李娜',
-          relation: 'family',
-          phone: null,
-          email: `${id}@example.org`,
-          channels: ['email'],
-          escalationOrder: 1,
-        } as AlertResident['contacts'][number],
-      ],
-    };
-  },
-};
 
 const policies = parseEscalationPolicies(`
   default:

@@ -49,7 +49,7 @@ export class RecordingChannel implements Channel {
   }
 }
 
-/** Every resident lives in cm_a and has a daughter reached by e-mail at `<residentId>@example.org`. */
+/** rs_3 lives in cm_b, everyone else in cm_a; each has a daughter reached at `<residentId>@example.org`. */
 export const EMAIL_DAUGHTER_DIRECTORY: ResidentDirectory = {
   async resident(id) {
     const daughter: Contact = {
@@ -65,7 +65,7 @@ export const EMAIL_DAUGHTER_DIRECTORY: ResidentDirectory = {
     return {
       id,
       name: `resident ${id}`,
-      communityId: 'cm_a',
+      communityId: id === 'rs_3' ? 'cm_b' : 'cm_a',
       home: '',
       language: 'zh-CN',
       contacts: [daughter],

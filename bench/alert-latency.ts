@@ -1,5 +1,8 @@
-// npm run bench:alerts [-- --sos 100 --background-rate 5000 --background-devices 500 --json]
+// npm run bench:alerts [-- --sos 100 --background-rate 5000 --background-devices 500 --backends sqlite,postgres
+//                         --database postgres://... --json]
 //
+// Each backend of the shared database is measured in the same run, one after the other: SQLite files, then
+// PostgreSQL (a server this script starts from the Debian package, or the one --database names).
 // Time from a device publishing an SOS to a Socket.IO console client receiving the new alert, through a
 // real `anju serve` child process, while background telemetry runs at a set rate. The replay speed of the
 // rule engine is measured by `npm run bench:replay`.
@@ -14,19 +17,22 @@ import { topicFor } from '../firmware-protocol/index.ts';
 import { useRegistry } from '../cli/open-registry.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
+import { startPostgres } from '../test/postgres.ts';
 
 const { values: args } = parseArgs({
   options: {
     sos: { type: 'string', default: '100' },
     'background-rate': { type: 'string', default: '5000' },
     'background-devices': { type: 'string', default: '500' },
+    backends: { type: 'string', default: 'sqlite,postgres' },
+    database: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:alerts -- [--sos N] [--background-rate msg/s] [--background-devices N] [--json]',
+    'usage: npm run bench:alerts -- [--sos N] [--background-rate msg/s] [--background-devices N] [--backends sqlite,postgres] [--database postgres://...] [--json]',
   );
   process.exit(0);
 }
@@ -37,119 +43,140 @@ const log = (msg: string) => process.stderr.write(msg + '\n');
 
 // Measure what `anju` runs: the bundle, not the TypeScript sources compiled on the fly.
 await buildBundle();
-const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-alerts-'));
-try {
-  log(
-    `registering ${backgroundDevices} background devices and ${sosCount} residents with an SOS wearable...`,
-  );
-  const { background, sos, token } = await useRegistry(dataDir, {}, async (registry) => {
-    const register = async (prefix: string, count: number, perResident: boolean) => {
-      const shared = await registry.addResident({
-        name: `${prefix} shared`,
-        address: { community: 'Bench', compound: prefix, building: '1', home: '0' },
-      });
-      const devices: (LoadDevice & { residentId: string })[] = [];
-      for (let i = 0; i < count; i += 64) {
-        devices.push(
-          ...(await Promise.all(
-            Array.from({ length: Math.min(64, count - i) }, async (_, j) => {
-              const n = i + j;
-              const residentId = perResident
-                ? (
-                    await registry.addResident({
-                      name: `${prefix} ${n}`,
-                      address: { community: 'Bench', compound: prefix, building: '1', home: String(n) },
-                    })
-                  ).id
-                : shared.id;
-              const id = `${prefix}-${n}`;
-              const { secret } = await registry.addDevice({ id, kind: 'wearable', residentId });
-              return { id, secret, residentId };
-            }),
-          )),
-        );
-      }
-      return devices;
+
+async function measure(backend: string, database: string | undefined) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-alerts-'));
+  try {
+    log(
+      `registering ${backgroundDevices} background devices and ${sosCount} residents with an SOS wearable...`,
+    );
+    const { background, sos, token } = await useRegistry(dataDir, { database }, async (registry) => {
+      const register = async (prefix: string, count: number, perResident: boolean) => {
+        const shared = await registry.addResident({
+          name: `${prefix} shared`,
+          address: { community: 'Bench', compound: prefix, building: '1', home: '0' },
+        });
+        const devices: (LoadDevice & { residentId: string })[] = [];
+        for (let i = 0; i < count; i += 64) {
+          devices.push(
+            ...(await Promise.all(
+              Array.from({ length: Math.min(64, count - i) }, async (_, j) => {
+                const n = i + j;
+                const residentId = perResident
+                  ? (
+                      await registry.addResident({
+                        name: `${prefix} ${n}`,
+                        address: { community: 'Bench', compound: prefix, building: '1', home: String(n) },
+                      })
+                    ).id
+                  : shared.id;
+                const id = `${prefix}-${n}`;
+                const { secret } = await registry.addDevice({ id, kind: 'wearable', residentId });
+                return { id, secret, residentId };
+              }),
+            )),
+          );
+        }
+        return devices;
+      };
+      return {
+        background: await register('bg', backgroundDevices, false),
+        sos: await register('sos', sosCount, true),
+        token: (await registry.tokens.create('bench')).token,
+      };
+    });
+
+    const server = await spawnAnju(dataDir, {
+      ANJU_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+      ...(database ? { ANJU_DATABASE_URL: database } : {}),
+    });
+    const url = `mqtt://127.0.0.1:${server.mqttPort}`;
+
+    const socket = connectSocket(`http://127.0.0.1:${server.httpPort}`, {
+      path: '/socket.io',
+      auth: { token },
+      transports: ['websocket'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const arrivals = new Map<string, number>();
+    socket.on('alert:new', (payload: { alert: { residentId: string; ruleId: string } }) => {
+      if (payload.alert.ruleId === 'event.sos') arrivals.set(payload.alert.residentId, performance.now());
+    });
+
+    log(`connecting ${background.length + sos.length} devices...`);
+    const bgClients = await connectAll(url, background);
+    const sosClients = await connectAll(url, sos);
+    const bg = startBackgroundTelemetry(bgClients, background, backgroundRate);
+    await new Promise((r) => setTimeout(r, 3000)); // let the background settle
+    const bgStart = { sent: bg.sent(), acked: bg.acked(), t: performance.now() };
+
+    log(
+      `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s of background...`,
+    );
+    const latencies: number[] = [];
+    for (let i = 0; i < sos.length; i++) {
+      const t0 = performance.now();
+      await sosClients[i]!.publishAsync(
+        topicFor(sos[i]!.id, 'event'),
+        JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
+        {
+          qos: 1,
+        },
+      );
+      const residentId = sos[i]!.residentId;
+      while (!arrivals.has(residentId) && performance.now() - t0 < 10_000)
+        await new Promise((r) => setTimeout(r, 1));
+      const arrived = arrivals.get(residentId);
+      if (arrived === undefined) throw new Error(`SOS of ${residentId} never reached the console`);
+      latencies.push(arrived - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const bgSeconds = (performance.now() - bgStart.t) / 1000;
+    const bgRate = (bg.acked() - bgStart.acked) / bgSeconds;
+    bg.stop();
+    latencies.sort((a, b) => a - b);
+
+    const summary = {
+      backend,
+      sos: latencies.length,
+      p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+      maxMs: Number((latencies.at(-1) ?? 0).toFixed(1)),
+      backgroundRequestedPerSecond: backgroundRate,
+      backgroundAckedPerSecond: Math.round(bgRate),
+      serverPeakRssMb: Math.round(server.memory().peakRss / 1e6),
+      target: { p99Ms: 100 },
     };
-    return {
-      background: await register('bg', backgroundDevices, false),
-      sos: await register('sos', sosCount, true),
-      token: (await registry.tokens.create('bench')).token,
-    };
-  });
-
-  const server = await spawnAnju(dataDir, { ANJU_MAX_CONNECTIONS_PER_ADDRESS: '100000' });
-  const url = `mqtt://127.0.0.1:${server.mqttPort}`;
-
-  const socket = connectSocket(`http://127.0.0.1:${server.httpPort}`, {
-    path: '/socket.io',
-    auth: { token },
-    transports: ['websocket'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const arrivals = new Map<string, number>();
-  socket.on('alert:new', (payload: { alert: { residentId: string; ruleId: string } }) => {
-    if (payload.alert.ruleId === 'event.sos') arrivals.set(payload.alert.residentId, performance.now());
-  });
-
-  log(`connecting ${background.length + sos.length} devices...`);
-  const bgClients = await connectAll(url, background);
-  const sosClients = await connectAll(url, sos);
-  const bg = startBackgroundTelemetry(bgClients, background, backgroundRate);
-  await new Promise((r) => setTimeout(r, 3000)); // let the background settle
-  const bgStart = { sent: bg.sent(), acked: bg.acked(), t: performance.now() };
-
-  log(
-    `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s of background...`,
-  );
-  const latencies: number[] = [];
-  for (let i = 0; i < sos.length; i++) {
-    const t0 = performance.now();
-    await sosClients[i]!.publishAsync(
-      topicFor(sos[i]!.id, 'event'),
-      JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
-      {
-        qos: 1,
-      },
-    );
-    const residentId = sos[i]!.residentId;
-    while (!arrivals.has(residentId) && performance.now() - t0 < 10_000)
-      await new Promise((r) => setTimeout(r, 1));
-    const arrived = arrivals.get(residentId);
-    if (arrived === undefined) throw new Error(`SOS of ${residentId} never reached the console`);
-    latencies.push(arrived - t0);
-    await new Promise((r) => setTimeout(r, 100));
+    socket.close();
+    await Promise.all([...bgClients, ...sosClients].map((c) => c.endAsync(true)));
+    await server.stop();
+    return summary;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
-  const bgSeconds = (performance.now() - bgStart.t) / 1000;
-  const bgRate = (bg.acked() - bgStart.acked) / bgSeconds;
-  bg.stop();
-  latencies.sort((a, b) => a - b);
-
-  const summary = {
-    sos: latencies.length,
-    p50Ms: Number(percentile(latencies, 50).toFixed(1)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(1)),
-    maxMs: Number((latencies.at(-1) ?? 0).toFixed(1)),
-    backgroundRequestedPerSecond: backgroundRate,
-    backgroundAckedPerSecond: Math.round(bgRate),
-    serverPeakRssMb: Math.round(server.memory().peakRss / 1e6),
-    target: { p99Ms: 100 },
-  };
-  socket.close();
-  await Promise.all([...bgClients, ...sosClients].map((c) => c.endAsync(true)));
-  await server.stop();
-  if (args.json) console.log(JSON.stringify(summary, null, 2));
-  else {
-    console.log(
-      `SOS -> console: p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, max ${summary.maxMs} ms over ${summary.sos} presses (target p99 < 100 ms)`,
-    );
-    console.log(
-      `background: ${summary.backgroundAckedPerSecond} readings/s acknowledged (asked ${backgroundRate})`,
-    );
-  }
-} finally {
-  rmSync(dataDir, { recursive: true, force: true });
 }
+
+const results = [];
+for (const backend of args.backends.split(',').map((b) => b.trim())) {
+  if (backend === 'sqlite') {
+    results.push(await measure('sqlite', undefined));
+  } else if (backend === 'postgres') {
+    const server = args.database ? undefined : await startPostgres();
+    try {
+      const url = args.database ?? (await server!.createDatabase('bench_alerts'));
+      results.push(await measure('postgres', url));
+    } finally {
+      await server?.stop();
+    }
+  } else throw new Error(`unknown backend ${backend}: sqlite or postgres`);
+}
+if (args.json) console.log(JSON.stringify(results, null, 2));
+else
+  for (const r of results) {
+    console.log(
+      `${r.backend}: SOS -> console p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.sos} presses (target p99 < 100 ms); background ${r.backgroundAckedPerSecond} readings/s acknowledged (asked ${backgroundRate})`,
+    );
+  }

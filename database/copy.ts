@@ -71,8 +71,13 @@ async function targetColumns(target: PostgresDatabase, table: string) {
 }
 
 /** Refuses a target that already holds data: a copy never merges two communities by accident. */
-async function assertEmpty(target: PostgresDatabase, tables: string[]): Promise<void> {
+async function assertEmpty(
+  target: PostgresDatabase,
+  tables: string[],
+  seeded: ReadonlySet<string>,
+): Promise<void> {
   for (const table of tables) {
+    if (seeded.has(table)) continue;
     const row = await target.one<{ n: number }>(`SELECT count(*) AS n FROM ${quote(table)}`);
     if ((row?.n ?? 0) > 0)
       throw new CopyError(`the target already has rows in ${table}: copy only into a new, empty database`);
@@ -92,6 +97,8 @@ export async function copySqliteToPostgres(
   sources: readonly SqliteDatabase[],
   target: PostgresDatabase,
   progress: CopyProgress = () => {},
+  /** Tables a migration fills (a change counter): the source's rows replace the target's. */
+  seeded: ReadonlySet<string> = new Set(),
 ): Promise<TableCopy[]> {
   const plan: { source: SqliteDatabase; table: string }[] = [];
   for (const source of sources)
@@ -99,9 +106,11 @@ export async function copySqliteToPostgres(
   await assertEmpty(
     target,
     plan.map((p) => p.table),
+    seeded,
   );
   const result: TableCopy[] = [];
-  for (const { source, table } of plan) result.push(await copyTable(source, target, table, progress));
+  for (const { source, table } of plan)
+    result.push(await copyTable(source, target, table, progress, seeded.has(table)));
   return result;
 }
 
@@ -110,6 +119,7 @@ async function copyTable(
   target: PostgresDatabase,
   table: string,
   progress: CopyProgress,
+  replace: boolean,
 ): Promise<TableCopy> {
   const columns = await source.all<ColumnInfo>('SELECT name, pk FROM pragma_table_info(?)', [table]);
   const theirs = await targetColumns(target, table);
@@ -131,6 +141,7 @@ async function copyTable(
 
   let copied = 0;
   await target.transaction(async (tx) => {
+    if (replace) await tx.run(`DELETE FROM ${quote(table)}`);
     for (let offset = 0; offset < total; offset += BATCH) {
       const rows = await source.all<Record<string, Param>>(
         `SELECT * FROM ${quote(table)} ORDER BY ${order} LIMIT ? OFFSET ?`,

@@ -173,6 +173,9 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** Tables the migrations fill: a copy of a community replaces their rows rather than refusing them. */
+export const SEEDED_TABLES: ReadonlySet<string> = new Set(['registry_changes']);
+
 export const REGISTRY_SCHEMA: SchemaOwner = { owner: 'registry', migrations: MIGRATIONS };
 
 /**

@@ -189,6 +189,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'an outbox item is claimed by one sender until a deadline, so several escalators send it once',
     sql: `ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
   },
+  {
+    version: 4,
+    name: "an index for community reports, covering what they read of a period's alerts",
+    // Measured on a year of 120,000 alerts (bench/reports.ts, SQLite): a year's figures 1.9-2.3 s -> 1.0 s,
+    // a month's 150-290 ms -> 90-190 ms. Alerts are written rarely; the wider index costs them little.
+    sql: `CREATE INDEX alerts_for_reports ON alerts (community_id, opened_at, severity, rule_id, outcome,
+      escalation_step, acknowledged_at, resolved_at, resolved_by, device_id, resident_id, id);`,
+  },
 ];
 
 export const ALERTS_SCHEMA: SchemaOwner = { owner: 'alerts', migrations: MIGRATIONS };

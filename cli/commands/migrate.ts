@@ -6,6 +6,7 @@ import path from 'node:path';
 import { copySqliteToPostgres } from '../../database/copy.ts';
 import type { PostgresDatabase } from '../../database/postgres.ts';
 import type { SqliteDatabase } from '../../database/sqlite.ts';
+import { SEEDED_TABLES } from '../../registry/migrations.ts';
 import {
   ALERTS_FILE,
   connectDatabases,
@@ -91,6 +92,7 @@ async function moveToPostgres(opts: MigrateOptions): Promise<void> {
       [source.registry as SqliteDatabase, source.alerts as SqliteDatabase],
       target.registry as PostgresDatabase,
       ({ table, copied: n, total }) => process.stderr.write(`migrate: ${table} ${n}/${total}\r`),
+      SEEDED_TABLES,
     );
     process.stderr.write(
       `\nmigrate: copied ${copied.length} tables in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,

@@ -144,7 +144,7 @@ export function formatHomePath(home: HomePath): string {
 }
 
 /** Keeps a time from moving backwards without SQLite's two-argument max(). */
-const LATER_SEEN = 'CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END';
+const SEEN_CHUNK = 400;
 
 export class RegistryStore {
   constructor(
@@ -470,24 +470,40 @@ export class RegistryStore {
   }
 
   /** Writes buffered presence and last-seen times in one transaction; a time never moves backwards. */
-  writeSeen(
+  /**
+   * Presence and last-seen times of many devices in a few statements (chunks of 400 rows): a statement
+   * per device would hold the write lock (SQLite) or a pooled connection (PostgreSQL) for as many round
+   * trips, and every other query of the registry, an SOS's resident lookup among them, would wait.
+   */
+  async writeSeen(
     presence: Iterable<[string, { online: boolean; at: number }]>,
     seen: Iterable<[string, number]>,
   ): Promise<void> {
-    return this.sql.transaction(async (tx) => {
-      for (const [id, p] of presence) {
-        if (p.online) {
-          await tx.run(`UPDATE devices SET online = 1, last_seen = ${LATER_SEEN} WHERE id = ?`, [
-            p.at,
-            p.at,
-            id,
-          ]);
-        } else {
-          await tx.run('UPDATE devices SET online = 0 WHERE id = ?', [id]);
-        }
+    // One row per device: its presence if the gateway told one, and the latest time it was seen.
+    const byId = new Map<string, [string, number | null, number | null]>();
+    for (const [id, p] of presence) byId.set(id, [id, p.online ? 1 : 0, p.online ? p.at : null]);
+    for (const [id, at] of seen) {
+      const row = byId.get(id) ?? [id, null, null];
+      if (row[2] === null || row[2] < at) row[2] = at;
+      byId.set(id, row);
+    }
+    const rows = [...byId.values()];
+    if (rows.length === 0) return;
+    await this.sql.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += SEEN_CHUNK) {
+        const chunk = rows.slice(i, i + SEEN_CHUNK);
+        // online NULL: a last-seen time only; at NULL: nothing to move last_seen to.
+        await tx.run(
+          `WITH v (id, online, at) AS (VALUES ${chunk.map(() => '(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT))').join(', ')})
+           UPDATE devices SET
+             online = COALESCE(v.online, devices.online),
+             last_seen = CASE WHEN v.at IS NOT NULL
+                               AND (devices.last_seen IS NULL OR devices.last_seen < v.at)
+                          THEN v.at ELSE devices.last_seen END
+           FROM v WHERE devices.id = v.id`,
+          chunk.flat(),
+        );
       }
-      for (const [id, at] of seen)
-        await tx.run(`UPDATE devices SET last_seen = ${LATER_SEEN} WHERE id = ?`, [at, at, id]);
     });
   }
 }

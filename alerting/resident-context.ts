@@ -17,6 +17,8 @@ export interface RegistryContext extends ResidentContext {
   /** Resolves when the first load is done (or failed, reported through onError). */
   ready: Promise<void>;
   reload(): Promise<void>;
+  /** Whether the last load had this device (revoked ones included): an unknown one waits for a reload. */
+  knows(deviceId: string): boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
   return {
     ready: reload().catch(onError),
     reload,
+    knows: (deviceId) => devices.has(deviceId),
     device(deviceId) {
       if (!devices.has(deviceId)) {
         const now = Date.now();

@@ -120,28 +120,65 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
 
   // Each reading on its own: one the rules fail on (a bug, a bad registry row) is logged with its stack and
   // counted, and the rest of its batch, an SOS among them perhaps, is still judged.
-  const ingestEach = (entries: readonly JournalEntry[]) => {
-    for (const entry of entries) {
-      try {
-        engine.ingest(entry.reading);
-      } catch (err) {
-        metrics.ruleErrors.inc({ stage: 'reading' });
-        logger.error(
-          { err, journalId: entry.id, deviceId: entry.reading.deviceId },
-          'rules failed on a reading; it was skipped, the rest go on',
-        );
-      }
+  const ingestOne = (entry: JournalEntry) => {
+    try {
+      engine.ingest(entry.reading);
+    } catch (err) {
+      metrics.ruleErrors.inc({ stage: 'reading' });
+      logger.error(
+        { err, journalId: entry.id, deviceId: entry.reading.deviceId },
+        'rules failed on a reading; it was skipped, the rest go on',
+      );
     }
-    position = entries[entries.length - 1]!.id;
+    position = entry.id;
+  };
+
+  // A device the context has not loaded yet (registered a moment ago, here or by another process sharing
+  // the database) must not have its first reading, an SOS perhaps, judged as nobody's: the gateway has
+  // just found it in the registry, so the readings wait, in order, for one reload. Known devices' readings
+  // are judged at once, without waiting on anything.
+  const gate = 'knows' in context ? (context as RegistryContext) : undefined;
+  const pending: JournalEntry[] = [];
+  const reloadedFor = new Map<string, number>();
+  let draining = false;
+  let drained: Promise<void> = Promise.resolve();
+  const drain = async () => {
+    draining = true;
+    try {
+      while (pending.length > 0) {
+        const entry = pending[0]!;
+        const deviceId = entry.reading.deviceId;
+        if (gate && !gate.knows(deviceId) && Date.now() - (reloadedFor.get(deviceId) ?? -Infinity) > 60_000) {
+          reloadedFor.set(deviceId, Date.now()); // a device still unknown after a reload waits no more
+          await gate
+            .reload()
+            .catch((err: unknown) => logger.error({ err }, 'registry not read for a new device'));
+          try {
+            engine.refreshHomes(entry.reading.homeId ? [entry.reading.homeId] : []);
+          } catch (err) {
+            logger.error({ err, deviceId }, 'devices not re-bound for a new device');
+          }
+          if (reloadedFor.size > 10_000) reloadedFor.clear();
+        }
+        ingestOne(pending.shift()!);
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  const ingestEach = (entries: readonly JournalEntry[]): Promise<void> => {
+    pending.push(...entries);
+    if (!draining) drained = drain();
+    return drained;
   };
 
   // Readings journaled while the engine was not running (a crash between journal and snapshot).
   position = persistence.restoredCursor ?? journal.cursor('store');
   for (let batch = journal.readAfter(position, CATCH_UP_BATCH); batch.length > 0;) {
-    ingestEach(batch);
+    await ingestEach(batch);
     batch = journal.readAfter(position, CATCH_UP_BATCH);
   }
-  journal.onAppend(ingestEach);
+  journal.onAppend((entries) => void ingestEach(entries));
 
   const onClockError = (err: unknown) => {
     metrics.ruleErrors.inc({ stage: 'clock' });

@@ -136,11 +136,6 @@ export interface Community {
   residents: { id: string; name: string; homeId: string }[];
 }
 
-/** The registry file's SQLite connection, for tests that look at stored rows directly. */
-export function registryConnection(anju: TestAnju) {
-  return (anju.databases.registry as SqliteDatabase).connection;
-}
-
 let homeCounter = 0;
 
 /** A community with `n` residents, one per home. */

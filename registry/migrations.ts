@@ -3,12 +3,8 @@
 // in their own folders. Files made before that split are adopted through LEGACY_REGISTRY_FILE.
 import type { LegacyFile, Migration, SchemaOwner } from '../database/migrations.ts';
 import type { Dialect } from '../database/sql.ts';
+import { appendOnly, jsonCheck } from '../database/ddl.ts';
 import { LEGACY_MIGRATIONS } from './legacy-migrations.ts';
-
-/** A column that holds JSON text: checked by SQLite's json_valid, by a cast in PostgreSQL. */
-export function jsonCheck(dialect: Dialect, column: string): string {
-  return dialect === 'sqlite' ? `CHECK (json_valid(${column}))` : `CHECK ((${column})::jsonb IS NOT NULL)`;
-}
 
 // Enumerations owned by firmware-protocol (device kind, room) are checked in code, not by CHECK
 // constraints, so that a new device kind does not need a table rebuild. Times are Unix ms.
@@ -95,20 +91,6 @@ const v1 = (d: Dialect) => `
     revoked_at BIGINT
   );
 `;
-
-/** Refuses UPDATE, DELETE (and in PostgreSQL TRUNCATE) on an audit table, in either dialect. */
-export function appendOnly(d: Dialect, table: string, message: string): string {
-  return d === 'sqlite'
-    ? `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;
-       CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END;`
-    : `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN RAISE EXCEPTION '${message}' USING ERRCODE = 'check_violation'; END $$;
-       CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
-         FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
-       -- TRUNCATE fires no row trigger; SQLite has no TRUNCATE.
-       CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
-         FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`;
-}
 
 // The emergency card: what a person arriving at the door or calling an ambulance needs. The photo is kept
 // apart (base64 text: the SQL interface passes strings and numbers) so reading the card stays small. The

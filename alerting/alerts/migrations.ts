@@ -2,6 +2,7 @@
 // the one older files recorded in PRAGMA user_version (adopted through LEGACY_ALERTS_FILE); a released
 // migration is never edited: a change is a new migration.
 import type { LegacyFile, Migration, SchemaOwner } from '../../database/migrations.ts';
+import { appendOnly, jsonCheck } from '../../database/ddl.ts';
 
 const SQLITE_V1 = `
       CREATE TABLE alerts (
@@ -106,7 +107,7 @@ const POSTGRES_V1 = `
     outcome TEXT CHECK (outcome IN ('emergency', 'false_alarm', 'device_fault', 'other')),
     note TEXT,
     summary TEXT NOT NULL,
-    evidence TEXT NOT NULL CHECK ((evidence)::jsonb IS NOT NULL),
+    evidence TEXT NOT NULL ${jsonCheck('postgres', 'evidence')},
     device_id TEXT,
     escalation_step INTEGER,
     auto_clear INTEGER NOT NULL CHECK (auto_clear IN (0, 1)),
@@ -124,16 +125,11 @@ const POSTGRES_V1 = `
     at BIGINT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
-    details TEXT NOT NULL CHECK ((details)::jsonb IS NOT NULL)
+    details TEXT NOT NULL ${jsonCheck('postgres', 'details')}
   );
   CREATE INDEX audit_by_alert ON audit (alert_id, id);
   -- The trail is append-only: the database itself refuses edits and deletions (TRUNCATE included).
-  CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'the audit trail is append-only' USING ERRCODE = 'check_violation'; END $$;
-  CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
-    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
-  CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+  ${appendOnly('postgres', 'audit', 'the audit trail is append-only')}
 
   CREATE TABLE escalations (
     alert_id TEXT PRIMARY KEY REFERENCES alerts (id),
@@ -150,7 +146,7 @@ const POSTGRES_V1 = `
     step INTEGER NOT NULL,
     round INTEGER NOT NULL,
     at BIGINT NOT NULL,
-    recipient TEXT NOT NULL CHECK ((recipient)::jsonb IS NOT NULL),
+    recipient TEXT NOT NULL ${jsonCheck('postgres', 'recipient')},
     done_at BIGINT
   );
   CREATE INDEX outbox_pending ON outbox (id) WHERE done_at IS NULL;

@@ -2,7 +2,7 @@
 // community's rules. Owned here, beside the engine that applies them.
 import type { Migration, SchemaOwner } from '../../database/migrations.ts';
 import type { Dialect } from '../../database/sql.ts';
-import { jsonCheck } from '../../registry/migrations.ts';
+import { jsonCheck } from '../../database/ddl.ts';
 
 const v1 = (d: Dialect) => `
   CREATE TABLE resident_rules (

@@ -3,7 +3,7 @@
 // them.
 import type { Migration, SchemaOwner } from '../../database/migrations.ts';
 import type { Dialect } from '../../database/sql.ts';
-import { appendOnly, jsonCheck } from '../../registry/migrations.ts';
+import { appendOnly, jsonCheck } from '../../database/ddl.ts';
 
 const v1 = (d: Dialect) => `
   CREATE TABLE users (

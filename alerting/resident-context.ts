@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
-import type { Registry } from '../registry/index.ts';
+import type { Registry, Resident } from '../registry/index.ts';
 import type { DeviceContext, ResidentContext } from './engine.ts';
 
 export interface RegistryContextOptions {
@@ -19,6 +19,8 @@ export interface RegistryContext extends ResidentContext {
   reload(): Promise<void>;
   /** Whether the last load had this device (revoked ones included): an unknown one waits for a reload. */
   knows(deviceId: string): boolean;
+  /** The resident as the last load read them (name, home, community), without asking the registry. */
+  resident(residentId: string): Resident | undefined;
 }
 
 /**
@@ -32,6 +34,7 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
   const onError = options.onError ?? ((err) => process.emitWarning(`alerting: registry not read: ${err}`));
   let devices = new Map<string, DeviceContext | undefined>();
   let zones = new Map<string, string>();
+  let residentsById = new Map<string, Resident>();
   let loading: Promise<void> | undefined;
   let lastMissReload = -Infinity;
   const load = async () => {
@@ -60,6 +63,7 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
     }
     devices = next;
     zones = nextZones;
+    residentsById = new Map(residents.map((r) => [r.id, r]));
   };
   const reload = () => {
     // Loads run one after another, so that an older answer never replaces a newer one.
@@ -71,6 +75,7 @@ export function registryContext(registry: Registry, options: RegistryContextOpti
     ready: reload().catch(onError),
     reload,
     knows: (deviceId) => devices.has(deviceId),
+    resident: (residentId) => residentsById.get(residentId),
     device(deviceId) {
       if (!devices.has(deviceId)) {
         const now = Date.now();

@@ -60,11 +60,16 @@ const CATCH_UP_BATCH = 5000;
 
 export async function startAlerting(opts: AlertingOptions): Promise<RunningAlerting> {
   const { journal, logger } = opts;
+  // The registry's answers are held in memory (the engine asks synchronously); pass a context whose
+  // `ready` was awaited, or the readings caught up below may arrive before it is loaded.
+  const context = opts.context ?? registryContext(opts.registry);
+  const registryInMemory = 'knows' in context ? (context as RegistryContext) : undefined;
   const notifications = loadNotifications(opts.notificationsFile);
   const alerts = await AlertService.open({
     db: opts.alertsDb,
     dataDir: opts.dataDir,
-    directory: registryDirectory(opts.registry),
+    // Opening an alert takes the resident's community from memory: it waits on no registry read.
+    directory: registryDirectory(opts.registry, registryInMemory),
     channels: [...opts.channels, ...notificationChannels(notifications)],
     policies: notifications.escalation,
     onError: (err) => logger.error({ err }, 'alert lifecycle error'),
@@ -74,9 +79,6 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const currentRules = async (): Promise<RuleSet> =>
     ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   const metrics = alertingMetrics(opts.metrics);
-  // The registry's answers are held in memory (the engine asks synchronously); pass a context whose
-  // `ready` was awaited, or the readings caught up below may arrive before it is loaded.
-  const context = opts.context ?? registryContext(opts.registry);
   const engine = new RuleEngine({
     context,
     rules: await currentRules(),
@@ -93,7 +95,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const stopHomeWatch = watchHomes(
     opts.registry,
     (homeIds) => {
-      const reloaded = 'reload' in context ? (context as RegistryContext).reload() : Promise.resolve();
+      const reloaded = registryInMemory?.reload() ?? Promise.resolve();
       reloaded
         .then(() => {
           engine.refreshHomes(homeIds);
@@ -137,7 +139,6 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   // the database) must not have its first reading, an SOS perhaps, judged as nobody's: the gateway has
   // just found it in the registry, so the readings wait, in order, for one reload. Known devices' readings
   // are judged at once, without waiting on anything.
-  const gate = 'knows' in context ? (context as RegistryContext) : undefined;
   const pending: JournalEntry[] = [];
   const reloadedFor = new Map<string, number>();
   let draining = false;
@@ -148,9 +149,13 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
       while (pending.length > 0) {
         const entry = pending[0]!;
         const deviceId = entry.reading.deviceId;
-        if (gate && !gate.knows(deviceId) && Date.now() - (reloadedFor.get(deviceId) ?? -Infinity) > 60_000) {
+        if (
+          registryInMemory &&
+          !registryInMemory.knows(deviceId) &&
+          Date.now() - (reloadedFor.get(deviceId) ?? -Infinity) > 60_000
+        ) {
           reloadedFor.set(deviceId, Date.now()); // a device still unknown after a reload waits no more
-          await gate
+          await registryInMemory
             .reload()
             .catch((err: unknown) => logger.error({ err }, 'registry not read for a new device'));
           try {

@@ -1,8 +1,11 @@
-// npm run bench:ingest [-- --devices 200 --messages 100 --window 8 --soak-devices 10000 --soak-seconds 60 --json]
+// npm run bench:ingest [-- --devices 200 --messages 100 --window 8 --soak-devices 10000 --soak-seconds 60
+//                          --skip-influx --skip-postgres --json]
 //
 // End to end QoS 1 throughput, devices -> readings stored, through a real `anju serve` child process, for
-// the embedded SQLite store and for InfluxDB (a real influxd), beside bare Aedes QoS 1 publish-to-
-// subscriber delivery measured in the same run with the same load. Also publish-to-stored latency and
+// the embedded SQLite store, for InfluxDB (a real influxd), and for the SQLite store with the shared
+// database (registry, alerts) on PostgreSQL (a real server from the Debian package: the reading path must
+// not wait on it), beside bare Aedes QoS 1 publish-to-subscriber delivery measured in the same run with
+// the same load. Also publish-to-stored latency and
 // the server's peak RSS; then a soak of a simulated community's devices (--soak-devices of them), each
 // reporting a normal reading every 10 s, with RSS; it fails if the server refused any of those readings.
 //
@@ -20,6 +23,7 @@ import { registerCommunity } from '../device-sim/credentials.ts';
 import { TelemetryByKind, topicFor } from '../firmware-protocol/index.ts';
 import { useRegistry } from '../cli/open-registry.ts';
 import { startInfluxd } from '../test/influxd.ts';
+import { startPostgres } from '../test/postgres.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju, type AnjuProcess } from '../test/spawn-anju.ts';
 import { startBrokerChild, stopBrokerChild } from './broker-child-control.ts';
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     'soak-devices': { type: 'string', default: '10000' },
     'soak-seconds': { type: 'string', default: '60' },
     'skip-influx': { type: 'boolean', default: false },
+    'skip-postgres': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -39,7 +44,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:ingest -- [--devices N] [--messages N] [--window N] [--soak-devices N] [--soak-seconds S] [--skip-influx] [--rounds N] [--json]',
+    'usage: npm run bench:ingest -- [--devices N] [--messages N] [--window N] [--soak-devices N] [--soak-seconds S] [--skip-influx] [--skip-postgres] [--rounds N] [--json]',
   );
   process.exit(0);
 }
@@ -59,8 +64,13 @@ const payload = (_id: string, seq: number) =>
   JSON.stringify({ ts: roundBase + seq, seq, heartRate: 60 + (seq % 40), spo2: 97, worn: true, battery: 80 });
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function registerDevices(dataDir: string, count: number, prefix: string): Promise<LoadDevice[]> {
-  return useRegistry(dataDir, {}, async (registry) => {
+async function registerDevices(
+  dataDir: string,
+  count: number,
+  prefix: string,
+  database?: string,
+): Promise<LoadDevice[]> {
+  return useRegistry(dataDir, { database }, async (registry) => {
     const resident = await registry.addResident({
       name: `Bench ${prefix}`,
       address: { community: 'Bench', compound: prefix, building: '1', home: '101' },
@@ -289,6 +299,16 @@ try {
   const backends: { name: string; env: () => Promise<Record<string, string>> }[] = [
     { name: 'sqlite', env: async () => ({}) },
   ];
+  if (!args['skip-postgres']) {
+    backends.push({
+      name: 'sqlite+pg', // readings in SQLite, registry and alerts in PostgreSQL
+      env: async () => {
+        const postgres = await startPostgres();
+        cleanups.push(() => postgres.stop());
+        return { ANJU_DATABASE_URL: await postgres.createDatabase('bench_ingest') };
+      },
+    });
+  }
   if (!args['skip-influx']) {
     backends.push({
       name: 'influxdb',
@@ -303,8 +323,9 @@ try {
   for (const backend of backends) {
     const dir = mkdtempSync(path.join(tmpdir(), `anju-bench-${backend.name}-`));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const backendDevices = await registerDevices(dir, devicesN, 'tp');
-    const server = await spawnAnju(dir, await backend.env());
+    const env = await backend.env();
+    const backendDevices = await registerDevices(dir, devicesN, 'tp', env.ANJU_DATABASE_URL);
+    const server = await spawnAnju(dir, env);
     cleanups.push(() => server.stop());
     servers.push({ name: backend.name, server, devices: backendDevices });
   }
@@ -362,7 +383,7 @@ try {
     );
     for (const [name, r] of Object.entries(results)) {
       console.log(
-        `anju ${name.padEnd(8)} publish->stored: ${Math.round(r.perSecond)} msg/s, ratio ${r.ratio.toFixed(2)} ` +
+        `anju ${name.padEnd(9)} publish->stored: ${Math.round(r.perSecond)} msg/s, ratio ${r.ratio.toFixed(2)} ` +
           `(median round; rounds ${r.ratios.join(', ')}), ` +
           `p50 ${r.storedP50Ms.toFixed(0)} ms, p99 ${r.storedP99Ms.toFixed(0)} ms, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
       );

@@ -248,6 +248,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       residentRules,
       emergencyCards,
       judgements: alerting.engine,
+      knownResidents: context,
       rulesFile: config.rulesFile,
       io,
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),

@@ -37,7 +37,7 @@ import userRoutes from './plugins/users.ts';
 import web from './plugins/web.ts';
 import type { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import alertSocket from './socket.ts';
-import { Views } from './views.ts';
+import { Views, type ViewsOptions } from './views.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 const API_PREFIX = '/api/v1/';
@@ -51,6 +51,8 @@ export interface DashboardOptions {
   emergencyCards: EmergencyCards;
   /** What the rule engine holds about each resident now (last activity, devices offline, inactivity). */
   judgements: ResidentJudgements;
+  /** Residents held in memory (the rules' registry context): alerts are named without a registry read. */
+  knownResidents?: ViewsOptions['known'];
   /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
   rulesFile?: string;
   /** The Socket.IO server (attached to this app's HTTP server by the composition). */
@@ -122,6 +124,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   const scopes = new Scopes(d.registry);
   const views = new Views({
     registry: d.registry,
+    known: d.knownResidents,
     store: opts.readings.store,
     refusals: d.refusals,
     user: (id) => d.accounts.users.get(id),

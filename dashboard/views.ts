@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Alert } from '../alerting/alerts/index.ts';
 import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
-import { CONTACT_RELATIONS, type Device, type Registry } from '../registry/index.ts';
+import { CONTACT_RELATIONS, type Device, type Registry, type Resident } from '../registry/index.ts';
 
 /** Who acted, as people read it: a user's display name and role, an API token, or Anju itself. */
 export const Person = z.object({
@@ -55,6 +55,8 @@ export type DeviceView = z.infer<typeof DeviceView>;
 
 export interface ViewsOptions {
   registry: Pick<Registry, 'getResident'>;
+  /** Residents known in memory (names and homes do not change), asked before the registry. */
+  known?: { resident(residentId: string): Pick<Resident, 'name' | 'home'> | undefined };
   store: Pick<TelemetryStore, 'latest'>;
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
@@ -73,7 +75,9 @@ export class Views {
     for (const alert of alerts) {
       let resident = names.get(alert.residentId);
       if (!resident) {
-        const r = await this.opts.registry.getResident(alert.residentId);
+        const r =
+          this.opts.known?.resident(alert.residentId) ??
+          (await this.opts.registry.getResident(alert.residentId));
         resident = {
           residentName: r?.name ?? null,
           homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,

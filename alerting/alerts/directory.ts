@@ -17,10 +17,24 @@ export interface AlertResident {
 export interface ResidentDirectory {
   /** undefined for a resident the registry does not know (the alert still opens). */
   resident(residentId: string): Promise<AlertResident | undefined>;
+  /**
+   * The resident's community when it is known without asking a database (the rules' registry context
+   * holds it), so that opening an alert waits on no read; undefined to ask `resident`.
+   */
+  communityOf?(residentId: string): string | undefined;
 }
 
-export function registryDirectory(registry: Pick<Registry, 'getResident'>): ResidentDirectory {
+/** Residents known in memory: their community, looked up without a database read. */
+export interface KnownResidents {
+  resident(residentId: string): { home: { communityId: string } } | undefined;
+}
+
+export function registryDirectory(
+  registry: Pick<Registry, 'getResident'>,
+  known?: KnownResidents,
+): ResidentDirectory {
   return {
+    communityOf: (residentId) => known?.resident(residentId)?.home.communityId,
     async resident(residentId) {
       // Awaited: the registry's reads are asynchronous where its store is (issue 11).
       const r = await registry.getResident(residentId);

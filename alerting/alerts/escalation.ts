@@ -62,16 +62,10 @@ export class Escalator {
     for (const channel of opts.channels) this.channels.set(channel.name, channel);
   }
 
-  /** Starts escalation of a newly opened alert: its first step is due at once plus the step's delay. */
-  begin(store: AlertStore, alert: Alert, at: number): Promise<void> {
+  /** The escalation of a newly opened alert: its first step is due at once plus the step's delay. */
+  firstStep(alert: Alert, at: number): Omit<EscalationRow, 'alertId'> {
     const first = policyFor(this.opts.policies, alert.communityId).steps[0]!;
-    return store.putEscalation({
-      alertId: alert.id,
-      startedAt: at,
-      step: 0,
-      round: 0,
-      dueAt: at + minutesToMs(first.afterMin),
-    });
+    return { startedAt: at, step: 0, round: 0, dueAt: at + minutesToMs(first.afterMin) };
   }
 
   /** A step waiting for a higher severity becomes due once the alert has risen (not before its delay). */

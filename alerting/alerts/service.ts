@@ -11,7 +11,7 @@ import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 import type { Channel } from '../channels/channel.ts';
 import { AlertSignal } from '../signals.ts';
 import { openAlertsDb } from './db.ts';
-import type { AlertResident, ResidentDirectory } from './directory.ts';
+import type { ResidentDirectory } from './directory.ts';
 import { Escalator, type Clock } from './escalation.ts';
 import { DEFAULT_POLICIES, type EscalationPolicies } from './policy.ts';
 import {
@@ -196,23 +196,13 @@ export class AlertService {
   }
 
   private async applyNow(signal: AlertSignal, now: number, newId: string): Promise<AlertChange | undefined> {
-    // Asked before the transaction, which then holds no lock while the registry answers.
-    const resident = signal.action === 'raise' ? await this.residentOrNone(signal.residentId) : undefined;
-    const change = await this.store.transaction(async (store): Promise<AlertChange | undefined> => {
-      if (signal.action === 'clear') {
-        const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
-        return open && this.clear(store, open, signal, now);
-      }
-      // Another process may open this (resident, rule) at the same moment: the partial unique index lets
-      // one insert win; the other finds the winner's alert (locked) and repeats it. An alert resolved in
-      // between frees the slot again, hence the loop.
-      for (;;) {
-        const alert = this.newAlert(signal, now, newId, resident);
-        if (await store.insertIfNone(alert)) return this.openAlert(store, alert, signal, now);
-        const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
-        if (open) return this.repeat(store, open, signal, now);
-      }
-    });
+    const change =
+      signal.action === 'clear'
+        ? await this.store.transaction(async (store) => {
+            const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
+            return open && this.clear(store, open, signal, now);
+          })
+        : await this.raise(signal, now, newId);
     this.writes.succeeded();
     if (change) {
       // After the commit: the escalation timer reads the due times another connection may not see before.
@@ -220,6 +210,25 @@ export class AlertService {
       this.emit(change);
     }
     return change;
+  }
+
+  private async raise(signal: AlertSignal, now: number, newId: string): Promise<AlertChange> {
+    // The community is asked before any write, which then holds no lock while the registry answers.
+    const alert = this.newAlert(signal, now, newId, await this.communityOf(signal.residentId));
+    return (
+      (await this.open(this.store, alert, signal, now)) ??
+      this.store.transaction(async (store) => {
+        // Another alert of this (resident, rule) is open (or another process opened one at the same
+        // moment: the partial unique index let one insert win): repeat it, locked. An alert resolved in
+        // between frees the slot again, hence the loop.
+        for (;;) {
+          const open = await store.active(signal.residentId, signal.ruleId, { lock: true });
+          if (open) return this.repeat(store, open, signal, now);
+          const opened = await this.open(store, alert, signal, now);
+          if (opened) return opened;
+        }
+      })
+    );
   }
 
   /**
@@ -247,8 +256,9 @@ export class AlertService {
       if (before?.autoClear && signal.autoClear) this.shown.set(key, { ...before, state: 'resolved' });
       return undefined;
     }
-    const resident = before ? undefined : await this.residentOrNone(signal.residentId);
-    const alert = before ? this.repeated(before, signal, now) : this.newAlert(signal, now, alertId, resident);
+    const alert = before
+      ? this.repeated(before, signal, now)
+      : this.newAlert(signal, now, alertId, await this.communityOf(signal.residentId));
     this.shown.set(key, alert);
     const change: AlertChange = {
       type: before ? 'update' : 'new',
@@ -408,21 +418,26 @@ export class AlertService {
     if (this.ownsDb) await this.db.close();
   }
 
-  /** The registry's answer, or none while it cannot answer: an alert must open without it. */
-  private async residentOrNone(residentId: string): Promise<AlertResident | undefined> {
+  /**
+   * The resident's community: from memory where the directory holds it, else the registry's answer, or
+   * none while it cannot answer (an alert must open without it).
+   */
+  private async communityOf(residentId: string): Promise<string | null> {
+    const known = this.directory.communityOf?.(residentId);
+    if (known !== undefined) return known;
     try {
-      return await this.directory.resident(residentId);
+      return (await this.directory.resident(residentId))?.communityId ?? null;
     } catch (err) {
       this.onError(err);
-      return undefined;
+      return null;
     }
   }
 
-  private newAlert(signal: AlertSignal, now: number, id: string, resident: AlertResident | undefined): Alert {
+  private newAlert(signal: AlertSignal, now: number, id: string, communityId: string | null): Alert {
     return {
       id,
       residentId: signal.residentId,
-      communityId: resident?.communityId ?? null,
+      communityId,
       ruleId: signal.ruleId,
       severity: signal.severity,
       state: 'open',
@@ -443,21 +458,23 @@ export class AlertService {
     };
   }
 
-  private async openAlert(
+  /** Opens the alert unless its (resident, rule) has an open one: the change, or undefined. */
+  private async open(
     store: AlertStore,
     alert: Alert,
     signal: AlertSignal,
     now: number,
-  ): Promise<AlertChange> {
-    const audit = await store.appendAudit(alert.id, now, SYSTEM_ACTOR, 'opened', {
+  ): Promise<AlertChange | undefined> {
+    const details = {
       severity: signal.severity,
       summary: signal.summary,
       evidence: signal.evidence,
       deviceId: signal.deviceId,
       signalAt: signal.at,
-    });
-    await this.escalator.begin(store, alert, now);
-    return { type: 'new', alert, audit };
+    };
+    const opened = { at: now, actor: SYSTEM_ACTOR, action: 'opened' as const, details };
+    const audit = await store.open(alert, opened, this.escalator.firstStep(alert, now));
+    return audit && { type: 'new', alert, audit };
   }
 
   private repeated(open: Alert, signal: AlertSignal, now: number): Alert {

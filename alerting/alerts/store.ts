@@ -73,6 +73,14 @@ interface OutboxRow {
 }
 
 /** The next escalation action of one alert; `dueAt` null while the step waits for a higher severity. */
+/** An audit entry to append: its id is the database's. */
+export interface NewAuditEntry {
+  at: number;
+  actor: string;
+  action: AuditAction;
+  details: Record<string, unknown>;
+}
+
 export interface EscalationRow {
   alertId: string;
   startedAt: number;
@@ -255,6 +263,45 @@ export class AlertStore {
       alertValues(alert),
     );
     return row !== undefined;
+  }
+
+  /**
+   * Opens an alert with its first audit entry and escalation unless its (resident, rule) has an
+   * unresolved one already: the entry, or undefined when another alert holds the slot. On PostgreSQL it is
+   * one statement (atomic by itself, one round trip: an SOS waits for nothing else); on SQLite the same
+   * three inserts in a transaction (joined when the caller is in one).
+   */
+  async open(
+    alert: Alert,
+    opened: NewAuditEntry,
+    escalation: Omit<EscalationRow, 'alertId'>,
+  ): Promise<AuditEntry | undefined> {
+    const audit = [opened.at, opened.actor, opened.action, JSON.stringify(opened.details)];
+    const steps = [escalation.startedAt, escalation.step, escalation.round, escalation.dueAt];
+    if (this.sql.dialect === 'postgres') {
+      const row = await this.sql.one<AuditRow>(
+        `WITH opened AS (
+           INSERT INTO alerts (${ALERT_COLUMNS}) VALUES (${marks(20)})
+           ON CONFLICT (resident_id, rule_id) WHERE state <> 'resolved' DO NOTHING
+           RETURNING id
+         ), audited AS (
+           INSERT INTO audit (alert_id, at, actor, action, details)
+           SELECT id, ?::bigint, ?::text, ?::text, ?::text FROM opened RETURNING *
+         ), escalated AS (
+           INSERT INTO escalations (alert_id, started_at, step, round, due_at)
+           SELECT id, ?::bigint, ?::integer, ?::integer, ?::bigint FROM opened
+         )
+         SELECT * FROM audited`,
+        [...alertValues(alert), ...audit, ...steps],
+      );
+      return row && toAudit(row);
+    }
+    return this.transaction(async (tx) => {
+      if (!(await tx.insertIfNone(alert))) return undefined;
+      const entry = await tx.appendAudit(alert.id, opened.at, opened.actor, opened.action, opened.details);
+      await tx.putEscalation({ alertId: alert.id, ...escalation });
+      return entry;
+    });
   }
 
   /** Writes every column of an alert the caller holds locked (repeats, clears, escalation). */

@@ -3,7 +3,7 @@
 // itself refuses whatever code writes to it.
 import { expect, it } from 'vitest';
 import { migrate } from '../../database/migrations.ts';
-import { isCheckViolation, isUniqueViolation, type Database } from '../../database/sql.ts';
+import { isCheckViolation, isUniqueViolation, type Database, type Sql } from '../../database/sql.ts';
 import { eachBackend } from '../../test/backends.ts';
 import { ALERTS_SCHEMA } from './migrations.ts';
 import { parseEscalationPolicies } from './policy.ts';
@@ -78,6 +78,46 @@ eachBackend('alerts', (backend) => {
       'auto_resolved',
     ]);
     expect(changes.map((c) => c.type)).toEqual(['new', 'update', 'update', 'update', 'new']);
+  });
+
+  it('opens an alert in one statement on PostgreSQL (one transaction on SQLite), asking the registry nothing when the community is known', async () => {
+    const raw = await backend.fresh();
+    await migrate(raw, [ALERTS_SCHEMA]);
+    const statements: string[] = [];
+    const counted = (sql: Sql): Sql => ({
+      dialect: sql.dialect,
+      all: (text, params) => (statements.push(text), sql.all(text, params)),
+      one: (text, params) => (statements.push(text), sql.one(text, params)),
+      run: (text, params) => (statements.push(text), sql.run(text, params)),
+      exec: (script) => (statements.push(script), sql.exec(script)),
+      transaction: (fn) => (statements.push('BEGIN'), sql.transaction((tx) => fn(counted(tx)))),
+    });
+    let asked = 0;
+    const service = await AlertService.open({
+      db: { ...counted(raw), location: raw.location, close: () => raw.close() },
+      clock: settableClock(),
+      directory: {
+        resident: (id) => (asked++, directory.resident(id)),
+        communityOf: (id) => (id === 'rs_1' ? 'cm_a' : undefined),
+      },
+      policies,
+    });
+    const opened = (await service.apply(raise({ residentId: 'rs_1' })))!;
+    expect(opened).toMatchObject({
+      type: 'new',
+      alert: { communityId: 'cm_a' },
+      audit: { action: 'opened' },
+    });
+    expect(asked).toBe(0);
+    expect(statements.filter((s) => s === 'BEGIN')).toHaveLength(backend.name === 'postgres' ? 0 : 1);
+    if (backend.name === 'postgres') expect(statements).toHaveLength(1);
+    // What the one statement wrote: the alert, its trail and its first escalation step.
+    expect(await service.history(opened.alert.id)).toEqual([opened.audit]);
+    expect(await service.nextEscalationAt()).toBe(T0);
+    // A resident whose community is not in memory is asked for.
+    expect((await service.apply(raise({ residentId: 'rs_3' })))!.alert.communityId).toBe('cm_b');
+    expect(asked).toBe(1);
+    await service.close();
   });
 
   it('applies signals in the order they came, even when nobody awaits them one by one', async () => {

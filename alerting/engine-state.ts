@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineSnapshot, RuleEngine } from './engine.ts';
 import type { SubjectState } from './rules/subject.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 const STATE_VERSION = 1;
 
@@ -147,7 +148,7 @@ export function persistEngine(
       throw err;
     }
   };
-  const onError = options.onError ?? ((err) => process.emitWarning(`rule state snapshot failed: ${err}`));
+  const onError = options.onError ?? logErrors('alerting', 'rule state snapshot failed');
   const timer = setInterval(() => {
     try {
       flush();

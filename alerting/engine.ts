@@ -21,6 +21,7 @@ import { Subject, type SubjectState } from './rules/subject.ts';
 import { orNull } from './rules/threshold.ts';
 import { SubjectTimers, TimerQueue } from './rules/timers.ts';
 import type { AlertSignal } from './signals.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 export type Room = (typeof ROOMS)[number];
 
@@ -110,9 +111,7 @@ export class RuleEngine {
     this.context = options.context;
     this.ruleSet = options.rules ?? loadRules();
     this.backlogOptions = options.backlog ?? DEFAULT_BACKLOG;
-    this.onListenerError =
-      options.onListenerError ??
-      ((err) => process.emitWarning(`rule engine: a signal listener failed: ${err}`));
+    this.onListenerError = options.onListenerError ?? logErrors('alerting', 'a rule signal listener failed');
   }
 
   /** The engine's event-time clock, Unix ms. */
@@ -416,8 +415,7 @@ export function startLiveClock(
   options: { intervalMs?: number; now?: () => number; onError?: (err: unknown) => void } = {},
 ): () => void {
   const now = options.now ?? Date.now;
-  const onError =
-    options.onError ?? ((err) => process.emitWarning(`rule engine: a clock tick failed: ${err}`));
+  const onError = options.onError ?? logErrors('alerting', 'a rule engine clock tick failed');
   const tick = () => {
     try {
       engine.advanceTo(now());

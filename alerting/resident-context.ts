@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { Registry, Resident } from '../registry/index.ts';
 import type { DeviceContext, ResidentContext } from './engine.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 export interface RegistryContextOptions {
   /** How soon a device unknown to the last load may ask for another (a burst of them asks once). */
@@ -31,7 +32,7 @@ export interface RegistryContext extends ResidentContext {
  */
 export function registryContext(registry: Registry, options: RegistryContextOptions = {}): RegistryContext {
   const missReloadMs = options.missReloadMs ?? 1000;
-  const onError = options.onError ?? ((err) => process.emitWarning(`alerting: registry not read: ${err}`));
+  const onError = options.onError ?? logErrors('alerting', 'registry not read');
   let devices = new Map<string, DeviceContext | undefined>();
   let zones = new Map<string, string>();
   let residentsById = new Map<string, Resident>();

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import type { ReadingSink } from '../gateway/ports.ts';
 import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 export interface JournalOptions {
   path: string;
@@ -329,8 +330,7 @@ export class Journal implements ReadingSink {
         listener(appended);
       } catch (err) {
         // A consumer's bug must not stop the journal (nor the other consumers).
-        if (this.opts.onListenerError) this.opts.onListenerError(err);
-        else process.emitWarning(`journal listener failed: ${(err as Error).message}`);
+        (this.opts.onListenerError ?? logErrors('journal', 'a journal listener failed'))(err);
       }
     }
   }

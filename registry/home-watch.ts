@@ -4,6 +4,7 @@
 // (`anju import`, `anju device add`, a second server on PostgreSQL) move a change marker
 // (registry_changes), read every second.
 import type { Registry } from './index.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 export interface HomeWatchOptions {
   /** How often another process's changes are looked for. */
@@ -36,7 +37,7 @@ export function watchHomes(
   let version: number | undefined;
   let known: Map<string, string> | undefined;
   let stopped = false;
-  const onError = options.onError ?? ((err) => process.emitWarning(`registry: home watch failed: ${err}`));
+  const onError = options.onError ?? logErrors('registry', 'home watch failed');
   const compare = async (force: boolean) => {
     const v = await registry.homesVersion();
     if (!force && v === version) return;

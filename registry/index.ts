@@ -24,6 +24,7 @@ import {
 import { SeenBuffer } from './seen-buffer.ts';
 import { RegistryStore } from './store.ts';
 import { TokenStore } from './tokens.ts';
+import { logErrors } from '../ops/fallback-log.ts';
 
 export { RegistryError, type RegistryErrorCode } from './errors.ts';
 export { formatHomePath } from './store.ts';
@@ -77,8 +78,7 @@ export class Registry implements DeviceDirectory {
     this.now = options.now ?? Date.now;
     this.store = new RegistryStore(db, this.now);
     this.tokens = new TokenStore(db, this.now, options.tokenUseWrites);
-    this.onFlushError =
-      options.onFlushError ?? ((err) => process.emitWarning(`registry: last-seen flush failed: ${err}`));
+    this.onFlushError = options.onFlushError ?? logErrors('registry', 'last-seen flush failed');
     const every = options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS;
     if (every > 0) {
       this.timer = setInterval(() => this.flushInBackground(), every);
@@ -229,7 +229,7 @@ export class Registry implements DeviceDirectory {
         listener();
       } catch (err) {
         // The write is done; a listener's failure must not make it look failed.
-        process.emitWarning(`registry: a home change listener failed: ${err}`);
+        logErrors('registry', 'a home change listener failed')(err);
       }
     }
   }

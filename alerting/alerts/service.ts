@@ -29,6 +29,7 @@ import {
   type Delivery,
 } from './schemas.ts';
 import { AlertStore } from './store.ts';
+import { logErrors } from '../../ops/fallback-log.ts';
 
 export interface AlertServiceOptions {
   /** The alerts database (from openDatabases); the caller closes it. */
@@ -100,7 +101,7 @@ export class AlertService {
     this.store = new AlertStore(db);
     this.clock = options.clock ?? { now: Date.now };
     this.directory = options.directory ?? NOBODY;
-    this.onError = options.onError ?? ((err) => process.emitWarning(`alerts: ${String(err)}`));
+    this.onError = options.onError ?? logErrors('alerts', 'alert lifecycle error');
     this.writes = options.writes ?? NO_REPORTER;
     this.retryEveryMs = options.retryEveryMs ?? 1000;
     this.escalator = new Escalator({

@@ -12,9 +12,8 @@
 //     { provider: tencent, voiceSdkAppId: '1400000000', templateId: '12345' }
 //   escalation:
 //     default: { steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family] }] }
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFile, parseConfigText } from '../ops/config-file.ts';
 import { DEFAULT_POLICIES, EscalationPolicies } from './alerts/policy.ts';
 import type { Channel } from './channels/channel.ts';
 import { EmailChannel } from './channels/email.ts';
@@ -40,24 +39,11 @@ export const NotificationsConfig = z.strictObject({
 export type NotificationsConfig = z.infer<typeof NotificationsConfig>;
 
 export function parseNotifications(text: string, source: string): NotificationsConfig {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${source}: not valid YAML or JSON: ${(err as Error).message}`);
-  }
-  const result = NotificationsConfig.safeParse(data ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Error(`${source}: ${problems.join('; ')}`);
-  }
-  return result.data;
+  return parseConfigText(NotificationsConfig, text, source);
 }
 
 export function loadNotifications(file: string | undefined): NotificationsConfig {
-  return file === undefined
-    ? NotificationsConfig.parse({})
-    : parseNotifications(readFileSync(file, 'utf8'), file);
+  return file === undefined ? NotificationsConfig.parse({}) : loadConfigFile(NotificationsConfig, file);
 }
 
 /** The channels the configuration asks for, beside the console's own; provider secrets come from `env`. */

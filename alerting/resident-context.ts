@@ -2,6 +2,7 @@
 // devices file that makes a replay scenario self-contained.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { formatIssues } from '../ops/config-file.ts';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { Registry, Resident } from '../registry/index.ts';
 import type { DeviceContext, ResidentContext } from './engine.ts';
@@ -142,8 +143,7 @@ export function loadDevicesFile(file: string): DevicesFile {
   }
   const parsed = DevicesFile.safeParse(json);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Error(`invalid devices file ${file}:\n${lines.join('\n')}`);
+    throw new Error(`invalid devices file ${file}:\n  ${formatIssues(parsed.error, '\n  ')}`);
   }
   return parsed.data;
 }

@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { formatIssues } from '../ops/config-file.ts';
 import {
   DEVICE_ROLES,
   devicesOfResident,
@@ -141,12 +142,6 @@ const DEFAULT_ROLE: Partial<Record<ScenarioKind, DeviceRole>> = {
 };
 const EVERY_HOME: readonly ScenarioKind[] = ['heat_wave', 'cold_home'];
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ');
-}
-
 function coerce(value: string): string | number | boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
@@ -171,7 +166,7 @@ export function parseScenarioSpec(spec: string): Scenario {
     input[param.slice(0, eq)] = coerce(param.slice(eq + 1));
   }
   const parsed = Scenario.safeParse(input);
-  if (!parsed.success) throw new Error(`scenario "${spec}": ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new Error(`scenario "${spec}": ${formatIssues(parsed.error)}`);
   return parsed.data;
 }
 
@@ -185,7 +180,7 @@ export function loadScenarioFile(file: string): Scenario[] {
   }
   // Two schemas rather than a union, so that an error names the field instead of "invalid input".
   const parsed = Array.isArray(data) ? ScenarioList.safeParse(data) : ScenarioFileObject.safeParse(data);
-  if (!parsed.success) throw new Error(`scenario file ${file}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new Error(`scenario file ${file}: ${formatIssues(parsed.error)}`);
   return Array.isArray(parsed.data) ? parsed.data : parsed.data.scenarios;
 }
 

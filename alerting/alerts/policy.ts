@@ -2,9 +2,8 @@
 // for every community, optionally replaced per community; written as YAML or JSON and checked by zod.
 // As in the rule files, durations carry their unit in the name and objects are strict, so a misspelt key
 // is refused instead of silently ignored.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFile, parseConfigText } from '../../ops/config-file.ts';
 import { CONTACT_RELATIONS } from '../../registry/index.ts';
 import { Severity } from '../signals.ts';
 
@@ -80,20 +79,9 @@ export function policyFor(policies: EscalationPolicies, communityId: string | nu
 
 /** Parses a policy file's text (YAML, of which JSON is a subset); throws an Error naming each problem. */
 export function parseEscalationPolicies(text: string, source = 'escalation policy'): EscalationPolicies {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${source}: not valid YAML or JSON: ${(err as Error).message}`);
-  }
-  const result = EscalationPolicies.safeParse(data ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Error(`${source}: ${problems.join('; ')}`);
-  }
-  return result.data;
+  return parseConfigText(EscalationPolicies, text, source);
 }
 
 export function loadEscalationPolicies(file: string): EscalationPolicies {
-  return parseEscalationPolicies(readFileSync(file, 'utf8'), file);
+  return loadConfigFile(EscalationPolicies, file);
 }

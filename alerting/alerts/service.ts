@@ -6,6 +6,7 @@
 import type { Database } from '../../database/sql.ts';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { formatIssues } from '../../ops/config-file.ts';
 import { isStorageError } from '../../ops/storage-errors.ts';
 import { NO_REPORTER, type WriteReporter } from '../../ops/write-health.ts';
 import type { Channel } from '../channels/channel.ts';
@@ -68,10 +69,7 @@ const NOBODY: ResidentDirectory = { resident: async () => undefined };
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((i) =>
-      i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
-    );
-    throw new AlertError('invalid_input', `${what}: ${problems.join('; ')}`);
+    throw new AlertError('invalid_input', `${what}: ${formatIssues(result.error)}`);
   }
   return result.data;
 }

@@ -11,6 +11,7 @@ import { buildHttpApp } from '../dashboard/app.ts';
 import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
+import { Views } from '../dashboard/views.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
@@ -149,6 +150,15 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
+  const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
+  // Alerts as people see them (names, not ids), the same on every socket event and HTTP answer.
+  const views = new Views({
+    registry,
+    known: context,
+    store,
+    refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
+    user: (id) => accounts.users.get(id),
+  });
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
   const residentRules = new ResidentRuleStore(dbs.registry);
@@ -158,7 +168,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     registry,
     journal,
     logger: log.child({ part: 'alerting' }),
-    channels: [new SocketIoChannel(io)],
+    channels: [new SocketIoChannel(io, { view: (alert) => views.alert(alert) })],
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
@@ -179,7 +189,6 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {
@@ -248,10 +257,9 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       residentRules,
       emergencyCards,
       judgements: alerting.engine,
-      knownResidents: context,
+      views,
       rulesFile: config.rulesFile,
       io,
-      refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
       sessionCheckMs: config.sessionCheckS * 1000,
       reports: { registry: dbs.registry, alerts: dbs.alerts },

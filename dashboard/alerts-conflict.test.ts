@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from '../test/postgres.ts';
 import { Scope } from './accounts/scope.ts';
 import alertRoutes from './plugins/alerts.ts';
 import problems from './plugins/problem.ts';
+import { AlertActions } from './alert-actions.ts';
 import { Views } from './views.ts';
 
 let server: PostgresServer;
@@ -43,7 +44,7 @@ beforeAll(async () => {
     );
   });
   const views = new Views({ registry, store: { latest: async () => [] }, refusals: () => ({}) });
-  await app.register(alertRoutes, { alerts, views });
+  await app.register(alertRoutes, { alerts, views, actions: new AlertActions(alerts, views) });
 }, 60_000);
 
 afterAll(async () => {

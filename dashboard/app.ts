@@ -37,7 +37,8 @@ import userRoutes from './plugins/users.ts';
 import web from './plugins/web.ts';
 import type { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import alertSocket from './socket.ts';
-import { Views, type ViewsOptions } from './views.ts';
+import type { Views } from './views.ts';
+import { AlertActions } from './alert-actions.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 const API_PREFIX = '/api/v1/';
@@ -51,14 +52,12 @@ export interface DashboardOptions {
   emergencyCards: EmergencyCards;
   /** What the rule engine holds about each resident now (last activity, devices offline, inactivity). */
   judgements: ResidentJudgements;
-  /** Residents held in memory (the rules' registry context): alerts are named without a registry read. */
-  knownResidents?: ViewsOptions['known'];
+  /** Alerts, devices and people as the console shows them. */
+  views: Views;
   /** The rules file the engine uses, if any: per-resident overrides are checked against it. */
   rulesFile?: string;
   /** The Socket.IO server (attached to this app's HTTP server by the composition). */
   io: SocketIoServer;
-  /** Refused messages of a device by reason (gateway.refusals.forDevice). */
-  refusals(deviceId: string): Partial<Record<string, number>>;
   /** Cuts off revoked devices' open MQTT connections now. */
   disconnectRevoked(): Promise<void>;
   /** How often open sockets' sessions are looked up (another process may end them). */
@@ -122,20 +121,15 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   const d = opts.dashboard;
   const scopes = new Scopes(d.registry);
-  const views = new Views({
-    registry: d.registry,
-    known: d.knownResidents,
-    store: opts.readings.store,
-    refusals: d.refusals,
-    user: (id) => d.accounts.users.get(id),
-  });
+  const views = d.views;
+  const actions = new AlertActions(d.alerts, views);
   await app.register(sessionAuth, { accounts: d.accounts, prefix: API_PREFIX });
   await app.register(bearerAuth, { verify: opts.verifyToken, prefix: API_PREFIX });
   await app.register(access, { prefix: API_PREFIX, scopes, registry: d.registry, alerts: d.alerts });
 
   await app.register(readings, opts.readings);
   await app.register(sessionRoutes, { accounts: d.accounts });
-  await app.register(alertRoutes, { alerts: d.alerts, views });
+  await app.register(alertRoutes, { alerts: d.alerts, views, actions });
   await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
   await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
@@ -160,6 +154,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     scopes,
     alerts: d.alerts,
     views,
+    actions,
     verifyToken: opts.verifyToken,
     sessionCheckMs: d.sessionCheckMs,
   });

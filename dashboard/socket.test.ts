@@ -159,6 +159,21 @@ describe('alerts reach the rooms that may see them, and no others', () => {
     }
   });
 
+  it('asks the community console to act with the alert named as on every other event (alert:notify)', async () => {
+    const socket = await connect({ tab: staffNorth });
+    const seen = record(socket, ['alert:notify']);
+    const resident = north.residents[1]!;
+    const alert = await raiseAlert(anju, resident.id, { ruleId: 'event.fall' });
+    const [notify] = await waitFor(() => {
+      const mine = seen.filter((e) => (e.payload as { alert: { id: string } }).alert.id === alert.id);
+      return mine.length > 0 && mine;
+    }, 5000);
+    expect(notify!.payload).toMatchObject({
+      alert: { id: alert.id, residentName: resident.name, homeLabel: expect.stringMatching(/^A \/ 1 \/ /) },
+      recipient: { kind: 'console', id: north.id },
+    });
+  });
+
   it("puts Anju's own storage alert in front of every staff console and admins, not families", async () => {
     const sockets = {
       staffNorth: await connect({ tab: staffNorth }),

@@ -14,6 +14,7 @@ import type { ApiToken } from '../registry/index.ts';
 import type { Accounts, Principal, Scopes, Session } from './accounts/index.ts';
 import { statusOf } from './plugins/domain-errors.ts';
 import { SESSION_COOKIE } from './plugins/session-auth.ts';
+import type { AlertActions } from './alert-actions.ts';
 import type { AlertView, Views } from './views.ts';
 
 export const SOCKET_PATH = '/socket.io';
@@ -67,6 +68,7 @@ export interface AlertSocketOptions {
   scopes: Scopes;
   alerts: AlertService;
   views: Views;
+  actions: AlertActions;
   verifyToken(token: string): ApiToken | undefined | Promise<ApiToken | undefined>;
   /** How often the sessions of open sockets are looked up: another process may have ended them. */
   sessionCheckMs?: number;
@@ -95,7 +97,7 @@ function sameOrigin(headers: Record<string, string | string[] | undefined>): boo
 }
 
 export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: AlertSocketOptions) {
-  const { io, accounts, scopes, alerts, views } = opts;
+  const { io, accounts, scopes, alerts, views, actions } = opts;
 
   async function authenticate(socket: Socket): Promise<SocketData | undefined> {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
@@ -198,22 +200,15 @@ export default fp(async function alertSocketPlugin(app: FastifyInstance, opts: A
       });
     }
 
-    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, async (req, principal): Promise<ActionAck> => {
-      const scope = scopes.of(principal);
-      const alert = await alerts.get(req.id);
-      if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
-      return { ok: true, alert: await views.alert(await alerts.acknowledge(req.id, scope.actor, req.note)) };
-    });
+    on(SOCKET_ACTIONS.acknowledge, AcknowledgeRequest, async (req, principal): Promise<ActionAck> => ({
+      ok: true,
+      alert: await actions.acknowledge(scopes.of(principal), req.id, req.note),
+    }));
 
-    on(SOCKET_ACTIONS.resolve, ResolveRequest, async (req, principal): Promise<ActionAck> => {
-      const scope = scopes.of(principal);
-      const alert = await alerts.get(req.id);
-      if (!alert || !scope.seesAlert(alert)) return refusal(403, 'this is outside what you may see');
-      if (!scope.mayResolve(alert))
-        return refusal(403, 'staff close SOS and fall alerts; you may acknowledge it');
-      const resolved = await alerts.resolve(req.id, scope.actor, req.outcome, req.note);
-      return { ok: true, alert: await views.alert(resolved) };
-    });
+    on(SOCKET_ACTIONS.resolve, ResolveRequest, async (req, principal): Promise<ActionAck> => ({
+      ok: true,
+      alert: await actions.resolve(scopes.of(principal), req.id, req.outcome, req.note),
+    }));
 
     on(SOCKET_ACTIONS.sync, SyncRequest, async (req, principal): Promise<SyncAck> => {
       const filter = scopes.of(principal).alertFilter();

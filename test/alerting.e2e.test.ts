@@ -125,8 +125,14 @@ describe('alerts from devices', () => {
           qos: 1,
         },
       );
-      await new Promise((r) => setTimeout(r, 200));
-      expect(await again.alerting.alerts.list({ residentIds: [residentId] })).toHaveLength(1);
+      // Waits for the repeat itself: a length of 1 alone would hold if the press were dropped.
+      await waitFor(
+        async () => (await again.alerting.alerts.list({ residentIds: [residentId] }))[0]?.repeatCount === 1,
+        5000,
+      );
+      const after = await again.alerting.alerts.list({ residentIds: [residentId] });
+      expect(after).toHaveLength(1);
+      expect(after[0]).toMatchObject({ id: alerts[0]!.id, repeatCount: 1, state: 'open' });
       await c2.endAsync();
     } finally {
       await again.close();

@@ -77,21 +77,30 @@ export function publishAlertChanges(
 /** The escalation channel for the console and the family page: the recipient's address is a room. */
 export class SocketIoChannel implements Channel {
   readonly name = 'socketio';
+  private readonly view: (alert: Alert) => Alert | Promise<Alert>;
+  private readonly now: () => number;
 
   constructor(
     private readonly io: Server,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: {
+      /** The alert as the console shows it everywhere else (the dashboard's view, with names). */
+      view?: (alert: Alert) => Alert | Promise<Alert>;
+      now?: () => number;
+    } = {},
+  ) {
+    this.view = options.view ?? ((alert) => alert);
+    this.now = options.now ?? Date.now;
+  }
 
   async send(n: Notification): Promise<DeliveryResult> {
-    const payload: AlertNotifyPayload = {
-      alert: n.alert,
-      resident: n.resident,
-      step: n.step,
-      round: n.round,
-      recipient: { kind: n.recipient.kind, id: n.recipient.id, name: n.recipient.name },
-    };
     try {
+      const payload: AlertNotifyPayload = {
+        alert: await this.view(n.alert),
+        resident: n.resident,
+        step: n.step,
+        round: n.round,
+        recipient: { kind: n.recipient.kind, id: n.recipient.id, name: n.recipient.name },
+      };
       // Socket.IO has no delivery receipt for a room broadcast: "ok" means handed to the sockets.
       this.io.to(n.recipient.address).emit(ALERT_EVENTS.notify, payload);
       return { attempts: [{ at: this.now(), ok: true, error: null }] };

@@ -14,6 +14,7 @@ import {
   type AlertService,
 } from '../../alerting/alerts/index.ts';
 import { Severity } from '../../alerting/signals.ts';
+import type { AlertActions } from '../alert-actions.ts';
 import { AlertView, Person, RecipientView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
@@ -43,11 +44,12 @@ const AlertBody = z.object({ alert: AlertView });
 export interface AlertRoutesOptions {
   alerts: AlertService;
   views: Views;
+  actions: AlertActions;
 }
 
 export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: AlertRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { alerts, views } = opts;
+  const { alerts, views, actions } = opts;
 
   api.get(
     '/api/v1/alerts',
@@ -130,12 +132,9 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
         response: { 200: AlertBody },
       },
     },
-    async (req) => {
-      const alert = await answering(() =>
-        alerts.acknowledge(req.params.id, scopeOf(req).actor, req.body.note),
-      );
-      return { alert: await views.alert(alert) };
-    },
+    async (req) => ({
+      alert: await answering(() => actions.acknowledge(scopeOf(req), req.params.id, req.body.note)),
+    }),
   );
 
   api.post(
@@ -149,17 +148,11 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
         response: { 200: AlertBody },
       },
     },
-    async (req) => {
-      const scope = scopeOf(req);
-      const current = await alerts.get(req.params.id);
-      if (current && !scope.mayResolve(current)) {
-        throw new HttpProblem(403, 'staff close SOS and fall alerts; you may acknowledge it');
-      }
-      const alert = await answering(() =>
-        alerts.resolve(req.params.id, scope.actor, req.body.outcome, req.body.note),
-      );
-      return { alert: await views.alert(alert) };
-    },
+    async (req) => ({
+      alert: await answering(() =>
+        actions.resolve(scopeOf(req), req.params.id, req.body.outcome, req.body.note),
+      ),
+    }),
   );
 
   api.post(
@@ -173,9 +166,8 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
         response: { 200: AlertBody },
       },
     },
-    async (req) => {
-      const alert = await answering(() => alerts.addNote(req.params.id, scopeOf(req).actor, req.body.note));
-      return { alert: await views.alert(alert) };
-    },
+    async (req) => ({
+      alert: await answering(() => actions.addNote(scopeOf(req), req.params.id, req.body.note)),
+    }),
   );
 });

@@ -33,6 +33,7 @@ const ACCOUNT_STATUS: Record<AccountError['code'], number> = {
 
 /** The HTTP status for a known refusal; undefined for anything else (a server error). */
 export function statusOf(err: unknown): number | undefined {
+  if (err instanceof HttpProblem) return err.status;
   if (err instanceof RegistryError) return REGISTRY_STATUS[err.code];
   if (err instanceof AlertError) return ALERT_STATUS[err.code];
   if (err instanceof AccountError) return ACCOUNT_STATUS[err.code];

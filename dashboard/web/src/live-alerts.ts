@@ -6,15 +6,15 @@ import { reactive, ref } from 'vue';
 import { api, withQuery } from './api.ts';
 import { beep, flashTitle, flashing, stopFlash } from './alarm.ts';
 import { t } from './i18n/index.ts';
-import type { Alert, AlertDetail, AlertView, AuditEntry } from './types.ts';
+import type { AlertView, AuditEntry } from './types.ts';
 
+// The server names every alert it pushes (an AlertView), on every event, as in its HTTP answers.
 interface ChangePayload {
-  alert: Alert | AlertView;
+  alert: AlertView;
   audit: AuditEntry;
 }
 interface NotifyPayload {
-  alert: Alert | AlertView;
-  resident: { name: string; home: string } | null;
+  alert: AlertView;
 }
 
 export const alerts = reactive(new Map<string, AlertView>());
@@ -26,37 +26,17 @@ let loaded = false;
 /** The critical alerts the title is flashing for; it stops once none of them is still open. */
 const flashingFor = new Set<string>();
 
-function hasView(a: Alert | AlertView): a is AlertView {
-  return 'residentName' in a;
-}
-
-/** Keeps the newer version; an alert pushed without names borrows them from the copy we have, or `names`. */
-export function upsert(
-  incoming: Alert | AlertView,
-  names?: { residentName: string; homeLabel: string },
-): AlertView {
-  const known = alerts.get(incoming.id);
-  lastUpdatedAt = Math.max(lastUpdatedAt, incoming.updatedAt);
-  if (known && known.updatedAt > incoming.updatedAt) return known;
-  const view: AlertView = hasView(incoming)
-    ? incoming
-    : {
-        ...incoming,
-        residentName: known?.residentName ?? names?.residentName ?? null,
-        homeLabel: known?.homeLabel ?? names?.homeLabel ?? null,
-        people: known?.people ?? {},
-      };
+/** Keeps the newer version of an alert. */
+export function upsert(view: AlertView): AlertView {
+  const known = alerts.get(view.id);
+  lastUpdatedAt = Math.max(lastUpdatedAt, view.updatedAt);
+  if (known && known.updatedAt > view.updatedAt) return known;
   alerts.set(view.id, view);
   if (flashingFor.has(view.id) && view.state !== 'open') {
     flashingFor.delete(view.id);
     if (flashingFor.size === 0) stopFlash();
   }
   return view;
-}
-
-async function fillNames(id: string): Promise<void> {
-  const detail = await api.get<AlertDetail>(`/api/v1/alerts/${encodeURIComponent(id)}`);
-  upsert(detail.alert);
 }
 
 function alarmFor(view: AlertView): void {
@@ -66,11 +46,9 @@ function alarmFor(view: AlertView): void {
   flashTitle(t('console.newCritical'));
 }
 
-function onChange(kind: 'new' | 'update', alert: Alert | AlertView): void {
+function onChange(kind: 'new' | 'update', alert: AlertView): void {
   const before = alerts.get(alert.id);
   const view = upsert(alert);
-  // The socket may push a bare Alert; the names come from the API once.
-  if (!hasView(alert) && view.residentName === null) void fillNames(view.id).catch(() => undefined);
   const becameCritical =
     before !== undefined && before.severity !== 'critical' && view.severity === 'critical';
   if (kind === 'new' || becameCritical) alarmFor(view);
@@ -106,8 +84,7 @@ export function startLiveAlerts(): void {
   s.on('alert:new', (p: ChangePayload) => onChange('new', p.alert));
   s.on('alert:update', (p: ChangePayload) => onChange('update', p.alert));
   s.on('alert:notify', (p: NotifyPayload) => {
-    const names = p.resident ? { residentName: p.resident.name, homeLabel: p.resident.home } : undefined;
-    const view = upsert(p.alert, names);
+    const view = upsert(p.alert);
     // An escalation reminder for an alert nobody has taken is worth another beep.
     if (view.state === 'open' && view.severity !== 'info') beep();
   });

@@ -43,7 +43,11 @@ beforeAll(async () => {
       registry,
     );
   });
-  const views = new Views({ registry, store: { latest: async () => [] }, refusals: () => ({}) });
+  const views = new Views({
+    registry,
+    store: { latest: async () => [], latestByDevice: async () => new Map() },
+    refusals: () => ({}),
+  });
   await app.register(alertRoutes, { alerts, views, actions: new AlertActions(alerts, views) });
 }, 60_000);
 

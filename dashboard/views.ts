@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { Alert } from '../alerting/alerts/index.ts';
 import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
-import type { TelemetryStore } from '../ingest/store/types.ts';
+import type { LatestValue, TelemetryStore } from '../ingest/store/types.ts';
 import { CONTACT_RELATIONS, type Device, type Registry, type Resident } from '../registry/index.ts';
 
 /** Who acted, as people read it: a user's display name and role, an API token, or Anju itself. */
@@ -57,7 +57,7 @@ export interface ViewsOptions {
   registry: Pick<Registry, 'getResident'>;
   /** Residents known in memory (names and homes do not change), asked before the registry. */
   known?: { resident(residentId: string): Pick<Resident, 'name' | 'home'> | undefined };
-  store: Pick<TelemetryStore, 'latest'>;
+  store: Pick<TelemetryStore, 'latest' | 'latestByDevice'>;
   /** Refused messages of a device by reason (gateway.refusals.forDevice). */
   refusals(deviceId: string): Partial<Record<string, number>>;
   /** A user by id (us_...), for names instead of ids. */
@@ -136,7 +136,16 @@ export class Views {
   }
 
   async device(device: Device): Promise<DeviceView> {
-    const latest = await this.opts.store.latest({ deviceId: device.id });
+    return this.deviceView(device, await this.opts.store.latest({ deviceId: device.id }));
+  }
+
+  /** A page of devices with one store query for all of them, not one each. */
+  async devices(devices: readonly Device[]): Promise<DeviceView[]> {
+    const latest = await this.opts.store.latestByDevice(devices.map((d) => d.id));
+    return devices.map((d) => this.deviceView(d, latest.get(d.id) ?? []));
+  }
+
+  private deviceView(device: Device, latest: readonly LatestValue[]): DeviceView {
     const value = (field: string) => latest.find((l) => l.field === field)?.value;
     const battery = value('battery');
     const firmware = value('firmware');
@@ -160,9 +169,5 @@ export class Views {
       rssi: typeof rssi === 'number' ? rssi : null,
       refused,
     };
-  }
-
-  devices(devices: readonly Device[]): Promise<DeviceView[]> {
-    return Promise.all(devices.map((d) => this.device(d)));
   }
 }

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEVICE_KINDS, ROOMS, type DeviceKind } from '../../firmware-protocol/index.ts';
-import type { TelemetryStore } from '../../ingest/store/types.ts';
+import type { LatestValue, TelemetryStore } from '../../ingest/store/types.ts';
 import type { Device, Registry } from '../../registry/index.ts';
 import { scopeOf } from './access.ts';
 import { HttpProblem } from './problem.ts';
@@ -83,14 +83,15 @@ const HomeReadings = z.object({
 
 export interface HomeReadingsOptions {
   registry: Pick<Registry, 'getResident' | 'listDevices'>;
-  store: Pick<TelemetryStore, 'query' | 'latest'>;
+  store: Pick<TelemetryStore, 'query' | 'latestByDevice'>;
 }
 
 export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: HomeReadingsOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  async function seriesOf(device: Device, range: z.output<typeof Query>) {
-    const reported = new Set((await opts.store.latest({ deviceId: device.id })).map((l) => l.field));
+  /** The charts of the fields a device has ever reported (`latest`: what it reported last, by field). */
+  async function seriesOf(device: Device, latest: readonly LatestValue[], range: z.output<typeof Query>) {
+    const reported = new Set(latest.map((l) => l.field));
     const charted = CHARTED[device.kind].filter((c) => reported.has(c.field));
     return Promise.all(
       charted.map(async (c) => {
@@ -127,6 +128,7 @@ export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: 
           (d) => d.revokedAt === null && (d.residentId === null || d.residentId === resident.id),
         ),
       );
+      const latest = await opts.store.latestByDevice(devices.map((d) => d.id));
       return {
         residentId: resident.id,
         ...req.query,
@@ -136,7 +138,7 @@ export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: 
             kind: d.kind,
             room: d.room,
             wornBy: d.kind === 'wearable' ? d.residentId : null,
-            series: await seriesOf(d, req.query),
+            series: await seriesOf(d, latest.get(d.id) ?? [], req.query),
           })),
         ),
       };

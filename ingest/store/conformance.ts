@@ -275,6 +275,12 @@ export function describeTelemetryStore(backend: string, factory: () => StoreFact
         value: 3.5,
       });
       expect(await store.latest({ deviceId: 'nobody' })).toEqual([]);
+      // Many devices at once: the same values, and nothing for a device that never reported.
+      const many = await store.latestByDevice(['wb-1', 'gs-1', 'nobody']);
+      expect([...many.keys()].sort()).toEqual(['gs-1', 'wb-1']);
+      expect(many.get('wb-1')).toEqual(await store.latest({ deviceId: 'wb-1' }));
+      expect(many.get('gs-1')).toEqual([{ field: 'concentration', ts: base + 3 * MINUTE, value: 3.5 }]);
+      expect(await store.latestByDevice([])).toEqual(new Map());
     });
 
     it('stores a reading written twice once, and a rewrite of the same reading replaces its values', async () => {
@@ -344,7 +350,12 @@ export function describeTelemetryStore(backend: string, factory: () => StoreFact
         }),
       );
       await store.write(points);
+      const many = await store.latestByDevice(AWKWARD_IDS);
       for (const [i, id] of AWKWARD_IDS.entries()) {
+        expect(many.get(id), id).toEqual([
+          { field: `field ${id}`, ts: base + i * MINUTE, value: i },
+          { field: 'note', ts: base + i * MINUTE, value: `note "${id}" \\' end\\` },
+        ]);
         const q = { field: `field ${id}`, from: base, to: base + HOUR } as const;
         expect(await store.query({ ...q, deviceId: id }), id).toEqual([{ ts: base + i * MINUTE, value: i }]);
         expect(await store.query({ ...q, residentId: `住户 ${id}`, every: HOUR, fn: 'max' }), id).toEqual([
@@ -378,6 +389,7 @@ export function describeTelemetryStore(backend: string, factory: () => StoreFact
         expect(await store.latest({ deviceId: attempt })).toEqual([]);
         expect(await store.latest({ residentId: attempt })).toEqual([]);
       }
+      expect(await store.latestByDevice(INJECTIONS)).toEqual(new Map());
       expect(await store.query({ ...q, deviceId: 'victim', field: 'heartRate' })).toEqual([
         { ts: base, value: 70 },
         { ts: base + MINUTE, value: 71 },

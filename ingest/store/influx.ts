@@ -67,6 +67,7 @@ interface Target {
 
 interface RawSeries {
   name: string;
+  tags?: Record<string, string>;
   columns: string[];
   values: unknown[][];
 }
@@ -331,6 +332,30 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   async latest(input: SeriesSelector): Promise<LatestValue[]> {
     const selector = SeriesSelector.parse(input);
+    const found = await this.latestWhere(this.subjectCondition(selector));
+    return found.get(undefined) ?? [];
+  }
+
+  async latestByDevice(deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>> {
+    const ids = z.array(z.string()).parse(deviceIds);
+    const byDevice = new Map<string, LatestValue[]>();
+    // A hundred devices a statement keeps the query string well within what a GET carries.
+    for (let i = 0; i < ids.length; i += 100) {
+      const condition = ids
+        .slice(i, i + 100)
+        .map((id) => this.subjectCondition({ deviceId: id }))
+        .join(' OR ');
+      for (const [id, values] of await this.latestWhere(`(${condition})`, 'deviceId'))
+        byDevice.set(id!, values);
+    }
+    return byDevice;
+  }
+
+  /** The newest value of every field where `condition` holds, per value of the tag `by` (or in all). */
+  private async latestWhere(
+    condition: string,
+    by?: 'deviceId',
+  ): Promise<Map<string | undefined, LatestValue[]>> {
     const target = await this.ensureReady();
     const [keys] = await this.run([`SHOW FIELD KEYS FROM ${this.from(target, MEASUREMENTS)}`], 'GET');
     const measurementsByField = new Map<string, string[]>();
@@ -345,15 +370,24 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const statements = fields.map(
       (f) =>
         `SELECT last(${quoteIdentifier(f)}::field) FROM ${this.from(target, measurementsByField.get(f)!)} ` +
-        `WHERE ${this.subjectCondition(selector)}`,
+        `WHERE ${condition}${by ? ` GROUP BY ${quoteIdentifier(by)}` : ''}`,
     );
     const results = await this.runInChunks(statements);
-    const latest: LatestValue[] = [];
+    const latest = new Map<string | undefined, LatestValue[]>();
     fields.forEach((f, i) => {
-      const newest = newestOf(seriesOf(results[i]));
-      if (newest) latest.push({ field: decodeName(f), ...newest });
+      const groups = new Map<string | undefined, RawSeries[]>();
+      for (const series of seriesOf(results[i])) {
+        const key = by && series.tags?.[by] !== undefined ? decodeName(series.tags[by]) : undefined;
+        groups.set(key, [...(groups.get(key) ?? []), series]);
+      }
+      for (const [key, series] of groups) {
+        const newest = newestOf(series);
+        if (newest) latest.set(key, [...(latest.get(key) ?? []), { field: decodeName(f), ...newest }]);
+      }
     });
-    return latest.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+    for (const values of latest.values())
+      values.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+    return latest;
   }
 
   async applyRetention(olderThan: number): Promise<void> {

@@ -133,6 +133,11 @@ export class Influx2TelemetryStore implements TelemetryStore {
     return this.reads.latest(selector);
   }
 
+  async latestByDevice(deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>> {
+    await this.readyForReads();
+    return this.reads.latestByDevice(deviceIds);
+  }
+
   /** Through the v2 delete API (2.x, Cloud, 1.8); 3.x has none: set the database's retention period. */
   async applyRetention(olderThan: number): Promise<void> {
     if (this.closing.signal.aborted) throw new Error('telemetry store is closed');

@@ -337,7 +337,30 @@ export class SqliteTelemetryStore implements TelemetryStore {
       if (!seen || r.ts > seen.ts)
         newest.set(r.field, { field: r.field, ts: r.ts, value: fromSql(r.type, r.value) });
     }
-    return [...newest.values()].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+    return [...newest.values()].sort(byField);
+  }
+
+  async latestByDevice(deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>> {
+    this.assertOpen();
+    const ids = z.array(z.string()).parse(deviceIds);
+    const newest = new Map<string, Map<string, LatestValue>>();
+    // SQLite binds at most 32766 parameters; pages of the devices list are far smaller.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(
+          `SELECT device_id, field, ts, type, value FROM latest WHERE device_id IN (${chunk.map(() => '?').join(', ')})`,
+        )
+        .all(...chunk) as (ValueRow & { device_id: string; field: string })[];
+      for (const r of rows) {
+        const fields = newest.get(r.device_id) ?? new Map<string, LatestValue>();
+        newest.set(r.device_id, fields);
+        const seen = fields.get(r.field);
+        if (!seen || r.ts > seen.ts)
+          fields.set(r.field, { field: r.field, ts: r.ts, value: fromSql(r.type, r.value) });
+      }
+    }
+    return new Map([...newest].map(([id, fields]) => [id, [...fields.values()].sort(byField)]));
   }
 
   async applyRetention(olderThan: number): Promise<void> {
@@ -389,4 +412,8 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
 function fieldTypeKey(measurement: string, field: string): string {
   return `${measurement}\u0000${field}`;
+}
+
+function byField(a: LatestValue, b: LatestValue): number {
+  return a.field < b.field ? -1 : a.field > b.field ? 1 : 0;
 }

@@ -156,6 +156,11 @@ export interface TelemetryStore {
   query(query: TelemetryQuery): Promise<TimeValue[]>;
   /** The most recent value of every field of a device or a resident, sorted by field name. */
   latest(selector: SeriesSelector): Promise<LatestValue[]>;
+  /**
+   * `latest` of many devices at once (a page of the devices list): a bounded number of queries however
+   * many devices. Each device's values are sorted by field; a device with none is absent.
+   */
+  latestByDevice(deviceIds: readonly string[]): Promise<Map<string, LatestValue[]>>;
   /** Deletes every point with ts < olderThan. */
   applyRetention(olderThan: number): Promise<void>;
   /** Never rejects: reports whether the store answers, and how fast. */

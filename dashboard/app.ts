@@ -39,9 +39,9 @@ import type { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import alertSocket from './socket.ts';
 import type { Views } from './views.ts';
 import { AlertActions } from './alert-actions.ts';
+import { statusOf } from './plugins/domain-errors.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
-const API_PREFIX = '/api/v1/';
 
 /** What the dashboard (console, homes, residents, devices, admin, Socket.IO) reads and acts on. */
 export interface DashboardOptions {
@@ -93,7 +93,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(problems);
+  await app.register(problems, { statusOf });
   await app.register(securityHeaders);
   await app.register(cookie);
   await app.register(swagger, {
@@ -123,31 +123,35 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   const scopes = new Scopes(d.registry);
   const views = d.views;
   const actions = new AlertActions(d.alerts, views);
-  await app.register(sessionAuth, { accounts: d.accounts, prefix: API_PREFIX });
-  await app.register(bearerAuth, { verify: opts.verifyToken, prefix: API_PREFIX });
-  await app.register(access, { prefix: API_PREFIX, scopes, registry: d.registry, alerts: d.alerts });
+  // The API is one encapsulated context: its sign-in, token and scope hooks run on its routes and on
+  // nothing else, so no hook asks of a URL whether it is the API.
+  await app.register(async function api(api: FastifyInstance) {
+    await api.register(sessionAuth, { accounts: d.accounts });
+    await api.register(bearerAuth, { verify: opts.verifyToken });
+    await api.register(access, { scopes, registry: d.registry, alerts: d.alerts });
 
-  await app.register(readings, opts.readings);
-  await app.register(sessionRoutes, { accounts: d.accounts });
-  await app.register(alertRoutes, { alerts: d.alerts, views, actions });
-  await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
-  await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
-  await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
-  await app.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });
-  await app.register(timeZoneRoutes, { registry: d.registry });
-  await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
-  await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
-  await app.register(userRoutes, { accounts: d.accounts });
-  if (d.reports) {
-    await app.register(reportRoutes, {
-      ...d.reports,
-      store: opts.readings.store,
-      residentZone: async (id) => {
-        const resident = await d.registry.getResident(id);
-        return resident && (resident.home.timeZone ?? resident.home.communityTimeZone ?? DEFAULT_TIME_ZONE);
-      },
-    });
-  }
+    await api.register(readings, opts.readings);
+    await api.register(sessionRoutes, { accounts: d.accounts });
+    await api.register(alertRoutes, { alerts: d.alerts, views, actions });
+    await api.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
+    await api.register(homeReadings, { registry: d.registry, store: opts.readings.store });
+    await api.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });
+    await api.register(emergencyCardRoutes, { cards: d.emergencyCards, registry: d.registry, views });
+    await api.register(timeZoneRoutes, { registry: d.registry });
+    await api.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
+    await api.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
+    await api.register(userRoutes, { accounts: d.accounts });
+    if (d.reports) {
+      await api.register(reportRoutes, {
+        ...d.reports,
+        store: opts.readings.store,
+        residentZone: async (id) => {
+          const resident = await d.registry.getResident(id);
+          return resident && (resident.home.timeZone ?? resident.home.communityTimeZone ?? DEFAULT_TIME_ZONE);
+        },
+      });
+    }
+  });
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

@@ -17,7 +17,6 @@ declare module 'fastify' {
 }
 
 export interface AccessOptions {
-  prefix: string;
   scopes: Scopes;
   registry: Pick<Registry, 'getDevice'>;
   alerts: Pick<AlertService, 'get'>;
@@ -29,18 +28,22 @@ export function scopeOf(req: FastifyRequest): Scope {
   return req.scope;
 }
 
+const API = '/api/v1/';
+
+/** Registered inside the API's context, after the sign-in hooks: it runs on the API's routes only. */
 export default fp(async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
+  app.decorateRequest('scope', undefined);
   const guards: { prefix: string; sees(scope: Scope, id: string): Promise<boolean> }[] = [
-    { prefix: `${opts.prefix}residents/:id`, sees: (scope, id) => scope.seesResident(id) },
+    { prefix: `${API}residents/:id`, sees: (scope, id) => scope.seesResident(id) },
     {
-      prefix: `${opts.prefix}devices/:id`,
+      prefix: `${API}devices/:id`,
       sees: async (scope, id) => {
         const device = await opts.registry.getDevice(id);
         return device !== undefined && (await scope.seesDevice(device));
       },
     },
     {
-      prefix: `${opts.prefix}alerts/:id`,
+      prefix: `${API}alerts/:id`,
       sees: async (scope, id) => {
         const alert = await opts.alerts.get(id);
         return alert !== undefined && scope.seesAlert(alert);
@@ -48,9 +51,22 @@ export default fp(async function accessPlugin(app: FastifyInstance, opts: Access
     },
   ];
 
+  // Fails closed: a route that names an id in its URL is scoped by a guard above, is for admins alone,
+  // or says why its handler's own check is enough; any other is refused when the server starts.
+  app.addHook('onRoute', (route) => {
+    const config = route.config ?? {};
+    if (!route.url.includes(':') || config.public || config.scopedInHandler) return;
+    if (guards.some((g) => route.url === g.prefix || route.url.startsWith(`${g.prefix}/`))) return;
+    if (config.roles && config.roles.length > 0 && config.roles.every((r) => r === 'admin')) return;
+    throw new Error(
+      `${String(route.method)} ${route.url} names an id that no scope check covers: give it a guard in ` +
+        'access.ts, admin-only roles, or config.scopedInHandler with the reason',
+    );
+  });
+
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.url;
-    if (route === undefined || !route.startsWith(opts.prefix) || req.routeOptions.config.public) return;
+    if (route === undefined || req.routeOptions.config.public) return;
     const principal = req.principal ?? (req.token && { kind: 'token' as const, token: req.token });
     if (!principal) throw new HttpProblem(401, 'sign in, or send a bearer token');
     req.principal = principal;

@@ -1,4 +1,4 @@
-// Every /api route needs `Authorization: Bearer <token>` unless a browser session (session-auth, which
+// Every API route needs `Authorization: Bearer <token>` unless a browser session (session-auth, which
 // runs first) already identified the caller or the route is public; the token's record is put on the
 // request.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,13 +14,13 @@ declare module 'fastify' {
 
 export interface BearerAuthOptions {
   verify(token: string): Promise<ApiToken | undefined>;
-  /** Paths under this prefix need a token. */
-  prefix: string;
 }
 
+/** Registered inside the API's context, after session-auth: its hook runs on the API's routes only. */
 export default fp(async function bearerAuthPlugin(app: FastifyInstance, opts: BearerAuthOptions) {
+  app.decorateRequest('token', undefined);
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    if (!req.url.startsWith(opts.prefix) || req.principal || req.routeOptions.config.public) return;
+    if (req.principal || req.routeOptions.config.public) return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const token = match ? await opts.verify(match[1]!) : undefined;

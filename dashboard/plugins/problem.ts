@@ -50,11 +50,21 @@ export class HttpProblem extends Error {
 /** The password was right; the account also needs a one-time code. The console then asks for one. */
 export const SECOND_FACTOR_REQUIRED = 'urn:anju:problem:second-factor-required';
 
-export default fp(async function problemPlugin(app: FastifyInstance) {
+export interface ProblemOptions {
+  /** The status of a refusal the domain made (an unknown alert, a conflict, a full disk), if it is one. */
+  statusOf?: (err: unknown) => number | undefined;
+}
+
+export default fp(async function problemPlugin(app: FastifyInstance, opts: ProblemOptions) {
   app.setErrorHandler((err: FastifyError | HttpProblem, req, reply) => {
     // A write a full or failing disk refused: worth trying again later, not a bug of the server.
     const storage = !(err instanceof HttpProblem) && isStorageError(err);
-    const status = err instanceof HttpProblem ? err.status : storage ? 503 : (err.statusCode ?? 500);
+    const status =
+      err instanceof HttpProblem
+        ? err.status
+        : storage
+          ? 503
+          : (opts.statusOf?.(err) ?? ('statusCode' in err ? err.statusCode : undefined) ?? 500);
     const body =
       'validation' in err && err.validation
         ? problem(400, err.message, {

@@ -23,6 +23,8 @@ export interface ReportRoutesOptions extends ReportSources {
 }
 
 const STAFF = { roles: ['admin', 'staff'] as const };
+/** The community routes check the community against the caller's scope themselves. */
+const STAFF_OF_COMMUNITY = { ...STAFF, scopedInHandler: "the handler checks the caller's communities" };
 const IdParams = z.object({ id: z.string().min(1).max(128) });
 const Ms = z.coerce.number().int().min(0).max(4_102_444_800_000);
 
@@ -85,7 +87,7 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
   api.get(
     '/api/v1/communities/:id/report',
     {
-      config: STAFF,
+      config: STAFF_OF_COMMUNITY,
       schema: {
         tags: ['reports'],
         summary: "A community's operations figures for a month or period",
@@ -104,7 +106,7 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
   api.get(
     '/api/v1/communities/:id/report.csv',
     {
-      config: STAFF,
+      config: STAFF_OF_COMMUNITY,
       schema: {
         tags: ['reports'],
         summary: 'The same report as CSV (section, item, measure, value), UTF-8 with a byte order mark',
@@ -125,7 +127,7 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
   api.get(
     '/api/v1/communities/:id/report.pdf',
     {
-      config: STAFF,
+      config: STAFF_OF_COMMUNITY,
       schema: {
         tags: ['reports'],
         summary: 'The same report as a printable PDF (A4), rendered by Chromium from the console page',

@@ -287,6 +287,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
   api.delete(
     '/api/v1/me/sessions/:id',
     {
+      config: { scopedInHandler: "only the caller's own sessions are found" },
       schema: {
         tags: ['session'],
         summary: 'End one of your sessions (a browser left signed in elsewhere)',

@@ -32,7 +32,11 @@ beforeAll(async () => {
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problems);
   // An operator's API token: an admin's scope, so that only the race decides the answers.
-  const registry = { getResident: async () => undefined, getHome: async () => undefined };
+  const registry = {
+    getResident: async () => undefined,
+    getHome: async () => undefined,
+    findResidents: async () => [],
+  };
   app.addHook('onRequest', async (req) => {
     req.scope = new Scope(
       {
@@ -43,7 +47,7 @@ beforeAll(async () => {
     );
   });
   const views = new Views({ registry, store: { latest: async () => [] }, refusals: () => ({}) });
-  await app.register(alertRoutes, { alerts, views });
+  await app.register(alertRoutes, { alerts, views, registry });
 }, 60_000);
 
 afterAll(async () => {

@@ -132,7 +132,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   await app.register(readings, opts.readings);
   await app.register(sessionRoutes, { accounts: d.accounts });
-  await app.register(alertRoutes, { alerts: d.alerts, views });
+  await app.register(alertRoutes, { alerts: d.alerts, views, registry: d.registry });
   await app.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
   await app.register(homeReadings, { registry: d.registry, store: opts.readings.store });
   await app.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });

@@ -218,6 +218,13 @@ describe('bad paging and search input', () => {
       forged([]),
       forged(wrongShape),
       forged(['someone-else', 1, 'x']),
+      // A NUL in a key, an integer beyond 2^53, a number where text belongs.
+      forged(
+        list === 'alerts'
+          ? [list, 1, 'a\u0000']
+          : [list, ...Array(list === 'devices' ? 1 : 7).fill('a\u0000')],
+      ),
+      forged(list === 'alerts' ? [list, 2 ** 60, 'x'] : [list, ...Array(list === 'devices' ? 1 : 7).fill(1)]),
       forged(list === 'alerts' ? ['residents', 'a', 'b', 'c', 'd', 'e', 'f', 'g'] : ['alerts', 1, 'x']),
     ]) {
       await expectProblem(`/api/v1/${list}?cursor=${encodeURIComponent(cursor)}`);

@@ -18,7 +18,7 @@ import { AlertView, Person, RecipientView, type Views } from '../views.ts';
 import type { Registry } from '../../registry/index.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
-import { decodeCursor, NextCursor, pageOf, pageQuery } from './paging.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const Id = z.string().min(1).max(64);
@@ -41,7 +41,7 @@ const AlertsQuery = z.strictObject({
 });
 
 /** Where an alert sorts: updated at, then id, both descending. */
-const AlertKey = z.tuple([z.number().int().min(0), z.string().min(1).max(64)]);
+const AlertKey = z.tuple([z.number().int().min(0), KeyText.min(1)]);
 
 /** A search matches residents by this many at most; more is not a search a person pages through. */
 const MAX_MATCHED_RESIDENTS = 2000;

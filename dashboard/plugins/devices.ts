@@ -9,13 +9,13 @@ import type { Registry } from '../../registry/index.ts';
 import { DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
-import { decodeCursor, NextCursor, pageOf, pageQuery } from './paging.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 /** Devices are listed by id. */
-const DeviceKey = z.tuple([z.string().min(1).max(64)]);
+const DeviceKey = z.tuple([KeyText.min(1)]);
 
 /** registry's DeviceInput as a request body; the registry checks ids and the resident-or-home rule. */
 const DeviceBody = z.strictObject({

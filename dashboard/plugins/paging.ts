@@ -31,6 +31,15 @@ export function pageQuery(defaultLimit: number) {
   };
 }
 
+/**
+ * A text field of a cursor's key. Names and ids never hold control characters; a forged NUL would make
+ * PostgreSQL refuse the query (a 500), so it is refused here as malformed.
+ */
+export const KeyText = z
+  .string()
+  .max(200)
+  .refine((v) => !hasControl(v));
+
 export const NextCursor = z
   .string()
   .nullable()

@@ -11,14 +11,13 @@ import {
   Contact,
   Resident,
   ResidentInput,
-  ResidentKey,
   residentKey,
   type Registry,
 } from '../../registry/index.ts';
 import { AlertView, DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
-import { decodeCursor, NextCursor, pageOf, pageQuery } from './paging.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -34,6 +33,9 @@ const ContactBody = z.strictObject({
 });
 
 const RECENT_ALERTS = 50;
+
+/** registry's ResidentKey (region, community, compound, building, home, name, id) as a cursor holds it. */
+const ResidentCursorKey = z.tuple([KeyText, KeyText, KeyText, KeyText, KeyText, KeyText, KeyText]);
 
 export interface ResidentRoutesOptions {
   registry: Registry;
@@ -64,7 +66,7 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       const found = await registry.findResidents({
         ...scope.residentReach(),
         search: q,
-        after: cursor === undefined ? undefined : decodeCursor('residents', ResidentKey, cursor),
+        after: cursor === undefined ? undefined : decodeCursor('residents', ResidentCursorKey, cursor),
         limit: limit + 1,
       });
       const page = pageOf(found, limit, 'residents', residentKey);

@@ -33,7 +33,11 @@ beforeAll(async () => {
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problems);
   // An operator's API token: an admin's scope, so that only the race decides the answers.
-  const registry = { getResident: async () => undefined, getHome: async () => undefined };
+  const registry = {
+    getResident: async () => undefined,
+    getHome: async () => undefined,
+    findResidents: async () => [],
+  };
   app.addHook('onRequest', async (req) => {
     req.scope = new Scope(
       {
@@ -48,7 +52,7 @@ beforeAll(async () => {
     store: { latest: async () => [], latestByDevice: async () => new Map() },
     refusals: () => ({}),
   });
-  await app.register(alertRoutes, { alerts, views, actions: new AlertActions(alerts, views) });
+  await app.register(alertRoutes, { alerts, views, registry, actions: new AlertActions(alerts, views) });
 }, 60_000);
 
 afterAll(async () => {

@@ -132,7 +132,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
     await api.register(readings, opts.readings);
     await api.register(sessionRoutes, { accounts: d.accounts });
-    await api.register(alertRoutes, { alerts: d.alerts, views, actions });
+    await api.register(alertRoutes, { alerts: d.alerts, views, actions, registry: d.registry });
     await api.register(homeRoutes, { registry: d.registry, alerts: d.alerts, judgements: d.judgements });
     await api.register(homeReadings, { registry: d.registry, store: opts.readings.store });
     await api.register(residentRoutes, { registry: d.registry, alerts: d.alerts, views });

@@ -1,7 +1,9 @@
 // Signing in and out against a real anju serve: the cookie a browser gets, CSRF on every state change,
 // the sign-in rate limit, the login audit, expired sessions and the security headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import QRCode from 'qrcode';
 import { base32Decode, totp } from './accounts/totp.ts';
+import { QR_OPTIONS } from './qr-code.ts';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import { addCommunity, ADMIN_PASSWORD, browser, json, registrySql, signedIn } from './test-support.ts';
@@ -363,10 +365,14 @@ describe('security headers', () => {
 describe('second factor (TOTP)', () => {
   async function withTotp() {
     const staff = await signedIn(anju, 'staff');
-    const { secret, uri } = await json<{ secret: string; uri: string }>(
+    const { secret, uri, qrCode } = await json<{ secret: string; uri: string; qrCode: string }>(
       await staff.post('/api/v1/me/totp/setup'),
     );
     expect(uri).toMatch(new RegExp(`^otpauth://totp/Anju%3A${staff.username}\\?secret=${secret}&`));
+    // The QR code is the same URI, drawn by qrcode itself: what the phone scans is what the text says.
+    const [, svg] = /^data:image\/svg\+xml;base64,(.+)$/.exec(qrCode) ?? [];
+    expect(Buffer.from(svg!, 'base64').toString()).toBe(await QRCode.toString(uri, QR_OPTIONS));
+    expect(await QRCode.toString(`${uri}x`, QR_OPTIONS)).not.toBe(Buffer.from(svg!, 'base64').toString());
     const key = base32Decode(secret);
     const wrong = await staff.put('/api/v1/me/totp', {
       secret,

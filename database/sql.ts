@@ -75,3 +75,16 @@ export function isCheckViolation(err: unknown): boolean {
   const code = codeOf(err);
   return code === '23514' || code === 'SQLITE_CONSTRAINT_CHECK' || code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
+
+/**
+ * `column` contains `text`, ignoring case, the same on both backends: the text's % and _ are escaped,
+ * and both sides go through the database's own lower(). Pass `containsPattern(text)` as its parameter.
+ */
+export function containsSql(column: string): string {
+  return `lower(${column}) LIKE lower(?) ESCAPE '\\'`;
+}
+
+/** The LIKE pattern for containsSql: `text` anywhere, its \, % and _ taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}

@@ -13,7 +13,9 @@ import {
   DeviceFilter,
   TimeZone,
   DeviceInput,
+  DeviceQuery,
   ResidentFilter,
+  ResidentQuery,
   ResidentInput,
   type Contact,
   type Device,
@@ -110,6 +112,11 @@ export class Registry implements DeviceDirectory {
     return this.store.listResidents(validate(ResidentFilter, filter));
   }
 
+  /** A page of residents in address order, inside a reach, maybe matching a search (ResidentQuery). */
+  async findResidents(query: ResidentQuery): Promise<Resident[]> {
+    return this.store.findResidents(validate(ResidentQuery, query));
+  }
+
   /** Where a home is: its community, compound and building. */
   getHome(homeId: string): Promise<HomePath | undefined> {
     return this.store.homePath(homeId);
@@ -182,6 +189,12 @@ export class Registry implements DeviceDirectory {
 
   async listDevices(filter: DeviceFilter = {}): Promise<Device[]> {
     const devices = await this.store.listDevices(validate(DeviceFilter, filter));
+    return devices.map((d) => this.withPending(d));
+  }
+
+  /** A page of devices by id, inside a reach, maybe matching a search (DeviceQuery). */
+  async findDevices(query: DeviceQuery): Promise<Device[]> {
+    const devices = await this.store.findDevices(validate(DeviceQuery, query));
     return devices.map((d) => this.withPending(d));
   }
 

@@ -123,6 +123,52 @@ export const ResidentFilter = z.object({
 });
 export type ResidentFilter = z.infer<typeof ResidentFilter>;
 
+/** What a person types into a search box: trimmed, 1-100 characters, no control characters. */
+export const SearchText = plainText(100);
+
+/** Where a resident sorts in a list: region, community, compound, building, home label, name, id. */
+export const ResidentKey = z.tuple([
+  z.string(),
+  z.string(),
+  z.string(),
+  z.string(),
+  z.string(),
+  z.string(),
+  z.string(),
+]);
+export type ResidentKey = z.infer<typeof ResidentKey>;
+
+/** One bound on a query's rows: enough for any page, small enough for one answer. */
+const QueryLimit = z.number().int().min(1).max(5000).default(100);
+
+/**
+ * A page of residents in address order. communityIds and residentIds keep the query inside a caller's
+ * reach (absent: no restriction; empty: nothing); search matches the name, home label, building,
+ * compound or community, ignoring case; after is the key of the last resident of the previous page.
+ */
+export const ResidentQuery = z.object({
+  communityIds: z.array(z.string()).optional(),
+  residentIds: z.array(z.string()).optional(),
+  search: SearchText.optional(),
+  after: ResidentKey.optional(),
+  limit: QueryLimit,
+});
+export type ResidentQuery = z.input<typeof ResidentQuery>;
+
+/**
+ * A page of devices by id. communityIds keeps the query to communities; of keeps it to the devices worn
+ * by these residents or fixed in these homes (a family's reach); search matches the device id, the
+ * home's address, or the name of the wearer or of a resident of the home; after is the last device id.
+ */
+export const DeviceQuery = z.object({
+  communityIds: z.array(z.string()).optional(),
+  of: z.object({ residentIds: z.array(z.string()), homeIds: z.array(z.string()) }).optional(),
+  search: SearchText.optional(),
+  after: z.string().optional(),
+  limit: QueryLimit,
+});
+export type DeviceQuery = z.input<typeof DeviceQuery>;
+
 // Records returned by the registry.
 
 export const HomePath = z.object({
@@ -167,6 +213,12 @@ export const Resident = z.object({
   home: HomePath,
 });
 export type Resident = z.infer<typeof Resident>;
+
+/** The resident's place in ResidentQuery's order, to continue a list after it. */
+export function residentKey(r: Resident): ResidentKey {
+  const h = r.home;
+  return [h.region, h.community, h.compound, h.building, h.home, r.name, r.id];
+}
 
 export const ResidentDetail = Resident.extend({ contacts: z.array(Contact) });
 export type ResidentDetail = z.infer<typeof ResidentDetail>;

@@ -2,7 +2,7 @@
 // Registry (index.ts) and the roster importer compose these into their operations.
 import type { GatewayDevice } from '../firmware-protocol/accepted.ts';
 import type { DeviceKind } from '../firmware-protocol/index.ts';
-import type { Sql } from '../database/sql.ts';
+import { containsPattern, containsSql, type Param, type Sql } from '../database/sql.ts';
 import { RegistryError } from './errors.ts';
 import { newId, type IdPrefix } from './ids.ts';
 import type { z } from 'zod';
@@ -12,15 +12,19 @@ import type {
   Device,
   DeviceFilter,
   DeviceInput,
+  DeviceQuery,
   HomeAddress,
   HomePath,
   Resident,
   ResidentFields,
   ResidentFilter,
+  ResidentQuery,
 } from './schemas.ts';
 
 export type ValidContact = z.output<typeof ContactInput>;
 export type ValidDevice = z.output<typeof DeviceInput>;
+export type ValidResidentQuery = z.output<typeof ResidentQuery>;
+export type ValidDeviceQuery = z.output<typeof DeviceQuery>;
 
 interface ResidentRow {
   id: string;
@@ -73,6 +77,42 @@ const HOME_PATH_SELECT = `
 
 const RESIDENT_SELECT = `SELECT r.*, ${HOME_PATH_SELECT} JOIN residents r ON r.home_id = h.id`;
 const RESIDENT_ORDER = 'ORDER BY c.region, c.name, p.name, b.name, h.label, r.name';
+/** RESIDENT_ORDER as a row value, for keyset pages (residentKey gives the same fields). */
+const RESIDENT_ROW = '(c.region, c.name, p.name, b.name, h.label, r.name, r.id)';
+
+/** A home's address fields a search looks in, besides names and ids. */
+const ADDRESS_COLUMNS = ['h.label', 'b.name', 'p.name', 'c.name'];
+
+/** Any of `columns` contains `text`, as SQL and its parameters. */
+function anyContains(columns: readonly string[], text: string): [string, Param[]] {
+  return [columns.map(containsSql).join(' OR '), columns.map(() => containsPattern(text))];
+}
+
+/** `?, ?, ...` for a list of values. */
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/** Query conditions and their parameters, built up in order. */
+class Where {
+  readonly parts: string[] = [];
+  readonly params: Param[] = [];
+
+  add(sql: string, ...params: Param[]): void {
+    this.parts.push(sql);
+    this.params.push(...params);
+  }
+
+  /** `column IN (...)`; an empty list matches nothing. */
+  in(column: string, values: readonly string[]): void {
+    if (values.length === 0) this.add('1 = 0');
+    else this.add(`${column} IN (${marks(values)})`, ...values);
+  }
+
+  get sql(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
 
 /** The three levels below a community, each found or created by (parent, name). */
 const LEVELS = {
@@ -336,6 +376,23 @@ export class RegistryStore {
     return rows.map(toResident);
   }
 
+  /** A page of residents in address order (ResidentQuery). */
+  async findResidents(query: ValidResidentQuery): Promise<Resident[]> {
+    const where = new Where();
+    if (query.communityIds) where.in('c.id', query.communityIds);
+    if (query.residentIds) where.in('r.id', query.residentIds);
+    if (query.search !== undefined) {
+      const [sql, params] = anyContains(['r.name', ...ADDRESS_COLUMNS], query.search);
+      where.add(`(${sql})`, ...params);
+    }
+    if (query.after) where.add(`${RESIDENT_ROW} > (?, ?, ?, ?, ?, ?, ?)`, ...query.after);
+    const rows = await this.sql.all<ResidentWithPathRow>(
+      `${RESIDENT_SELECT} ${where.sql} ${RESIDENT_ORDER}, r.id LIMIT ?`,
+      [...where.params, query.limit],
+    );
+    return rows.map(toResident);
+  }
+
   async insertContact(contact: ValidContact): Promise<Contact> {
     await this.requireResidentHome(contact.residentId);
     const id = newId('ct');
@@ -436,6 +493,41 @@ export class RegistryStore {
        WHERE (CAST(? AS TEXT) IS NULL OR resident_id = ?) AND (CAST(? AS TEXT) IS NULL OR home_id = ?)
        ORDER BY home_id, id`,
       [residentId, residentId, homeId, homeId],
+    );
+    return rows.map(toDevice);
+  }
+
+  /** A page of devices by id (DeviceQuery). */
+  async findDevices(query: ValidDeviceQuery): Promise<Device[]> {
+    const where = new Where();
+    if (query.communityIds) where.in('c.id', query.communityIds);
+    if (query.of) {
+      const { residentIds, homeIds } = query.of;
+      const either = [
+        ...(residentIds.length ? [`d.resident_id IN (${marks(residentIds)})`] : []),
+        ...(homeIds.length ? [`d.home_id IN (${marks(homeIds)})`] : []),
+      ];
+      where.add(either.length ? `(${either.join(' OR ')})` : '1 = 0', ...residentIds, ...homeIds);
+    }
+    if (query.search !== undefined) {
+      const [fields, params] = anyContains(['d.id', ...ADDRESS_COLUMNS], query.search);
+      // The wearer's name, or for a fixed device the name of anyone living in its home.
+      where.add(
+        `(${fields} OR EXISTS (SELECT 1 FROM residents r WHERE (r.id = d.resident_id
+           OR (d.resident_id IS NULL AND r.home_id = d.home_id)) AND ${containsSql('r.name')}))`,
+        ...params,
+        containsPattern(query.search),
+      );
+    }
+    if (query.after !== undefined) where.add('d.id > ?', query.after);
+    const rows = await this.sql.all<DeviceRow>(
+      `SELECT d.* FROM devices d
+       JOIN homes h ON h.id = d.home_id
+       JOIN buildings b ON b.id = h.building_id
+       JOIN compounds p ON p.id = b.compound_id
+       JOIN communities c ON c.id = p.community_id
+       ${where.sql} ORDER BY d.id LIMIT ?`,
+      [...where.params, query.limit],
     );
     return rows.map(toDevice);
   }

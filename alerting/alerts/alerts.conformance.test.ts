@@ -197,6 +197,52 @@ eachBackend('alerts', (backend) => {
     await expect(service.list({ limit: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
+  it('searches by resident or device id (case and % _ literal) and by severity', async () => {
+    const { service } = await open();
+    const sos = (await service.apply(
+      raise({ residentId: 'rs_1', ruleId: 'event.sos', severity: 'critical', deviceId: 'W-Wang_1' }),
+    ))!.alert;
+    const gas = (await service.apply(raise({ residentId: 'rs_2', deviceId: 'GAS-2%' })))!.alert;
+    const other = (await service.apply(raise({ residentId: 'rs_3', deviceId: null })))!.alert;
+    const list = async (filter: Parameters<AlertService['list']>[0]) =>
+      (await service.list(filter)).map((a) => a.id).sort();
+    const matching = (residentIds: string[], deviceId: string) => ({ matching: { residentIds, deviceId } });
+    expect(await list(matching([], 'w-wang'))).toEqual([sos.id]);
+    expect(await list(matching([], '_'))).toEqual([sos.id]);
+    expect(await list(matching([], '%'))).toEqual([gas.id]);
+    expect(await list(matching(['rs_3'], 'nothing'))).toEqual([other.id]);
+    expect(await list(matching(['rs_3'], 'gas'))).toEqual([gas.id, other.id].sort());
+    expect(await list({ ...matching(['rs_3'], 'gas'), communityIds: ['cm_a'] })).toEqual([gas.id]);
+    expect(await list({ severity: 'critical' })).toEqual([sos.id]);
+    expect(await list({ severity: 'info' })).toEqual([]);
+  });
+
+  it('pages most recently updated first without repeats or gaps while alerts open and change meanwhile', async () => {
+    const { service, clock } = await open();
+    const ids: string[] = [];
+    // Several alerts share an update time: the id orders them.
+    for (let i = 0; i < 11; i++) {
+      clock.set(T0 + Math.floor(i / 3) * 1000);
+      ids.push((await service.apply(raise({ residentId: `rs_${i}`, at: T0 })))!.alert.id);
+    }
+    const seen: string[] = [];
+    let after: { updatedAt: number; id: string } | undefined;
+    for (let page = 0; ; page++) {
+      const found = await service.list({ limit: 4, after });
+      if (page === 0) {
+        // A new alert sorts before the cursor: later pages neither repeat nor skip anything for it.
+        clock.set(T0 + 60_000);
+        await service.apply(raise({ residentId: 'rs_new', at: T0 }));
+      }
+      seen.push(...found.map((a) => a.id));
+      if (found.length < 4) break;
+      after = found.at(-1)!;
+    }
+    const before = (await service.list({ limit: 100 })).filter((a) => a.residentId !== 'rs_new');
+    expect(seen).toEqual(before.map((a) => a.id));
+    expect(new Set(seen)).toEqual(new Set(ids));
+  });
+
   it('escalates step by step through the outbox, records each delivery, and stops when acknowledged', async () => {
     const { service, socket, email } = await open();
     const { alert } = (await service.apply(raise()))!;

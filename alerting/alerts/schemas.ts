@@ -82,7 +82,15 @@ export const AlertFilter = z.object({
   state: z.enum([...ALERT_STATES, 'active']).optional(),
   /** Only alerts updated at or after this time, Unix ms. */
   since: z.number().int().optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
+  severity: Severity.optional(),
+  /**
+   * A search, resolved by the caller: alerts of these residents (whose names or homes matched, from the
+   * registry), or from a device whose id contains this text, ignoring case.
+   */
+  matching: z.object({ residentIds: z.array(z.string()), deviceId: z.string().min(1).max(100) }).optional(),
+  /** The last alert of the previous page: continue with those listed after it. */
+  after: z.object({ updatedAt: z.number().int(), id: z.string() }).optional(),
+  limit: z.number().int().min(1).max(5000).default(100),
 });
 export type AlertFilter = z.input<typeof AlertFilter>;
 

@@ -66,6 +66,12 @@ const OptionalNote = Note.optional();
 
 const NOBODY: ResidentDirectory = { resident: async () => undefined };
 
+/** The list order: most recently updated first, then the greater id, as the store sorts. */
+function newerFirst(a: Pick<Alert, 'updatedAt' | 'id'>, b: Pick<Alert, 'updatedAt' | 'id'>): number {
+  if (a.updatedAt !== b.updatedAt) return b.updatedAt - a.updatedAt;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
@@ -339,7 +345,7 @@ export class AlertService {
     return this.store.get(id);
   }
 
-  /** Most recently updated first. */
+  /** Most recently updated first (ties: the greater id first); `after` continues a page. */
   async list(filter: AlertFilter = {}): Promise<Alert[]> {
     const f = parse(AlertFilter, filter, 'invalid alert filter');
     const stored = await this.store
@@ -348,6 +354,9 @@ export class AlertService {
         communityIds: f.communityIds,
         state: f.state,
         since: f.since,
+        severity: f.severity,
+        matching: f.matching,
+        after: f.after,
         limit: f.limit,
       })
       .catch((err: unknown) => {
@@ -363,12 +372,15 @@ export class AlertService {
         (f.communityIds === undefined ||
           (a.communityId !== null && f.communityIds.includes(a.communityId))) &&
         (f.state === undefined || f.state === a.state || (f.state === 'active' && a.state !== 'resolved')) &&
-        (f.since === undefined || a.updatedAt >= f.since),
+        (f.since === undefined || a.updatedAt >= f.since) &&
+        (f.severity === undefined || a.severity === f.severity) &&
+        (f.matching === undefined ||
+          f.matching.residentIds.includes(a.residentId) ||
+          (a.deviceId ?? '').toLowerCase().includes(f.matching.deviceId.toLowerCase())) &&
+        (f.after === undefined || newerFirst(a, f.after) > 0),
     );
     const ids = new Set(waiting.map((a) => a.id));
-    return [...waiting, ...stored.filter((a) => !ids.has(a.id))]
-      .sort((a, b) => b.updatedAt - a.updatedAt)
-      .slice(0, f.limit);
+    return [...waiting, ...stored.filter((a) => !ids.has(a.id))].sort(newerFirst).slice(0, f.limit);
   }
 
   /** The alert's audit trail, oldest first. */

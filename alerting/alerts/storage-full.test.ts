@@ -60,6 +60,15 @@ describe('alerts while storage is full', () => {
     // Listed (a console that connects now sees them), though not stored yet.
     expect(await service.list({ residentIds: [firstWaiting] })).toEqual([repeat.alert]);
     expect(await service.history(repeat.alert.id)).toEqual([]);
+    // Searched and paged like stored ones: a console searching or paging meanwhile misses none of them.
+    const search = { residentIds: [firstWaiting], deviceId: 'no-such-device' };
+    expect(await service.list({ matching: search })).toEqual([repeat.alert]);
+    expect((await service.list({ severity: 'critical' })).map((a) => a.id)).toEqual([repeat.alert.id]);
+    const everything = (await service.list({ limit: 5000 })).map((a) => a.id);
+    const firstPage = await service.list({ limit: 2 });
+    const rest = await service.list({ limit: 5000, after: firstPage.at(-1) });
+    expect([...firstPage.map((a) => a.id), ...rest.map((a) => a.id)]).toEqual(everything);
+    expect(everything).toEqual(expect.arrayContaining([repeat.alert.id, other.alert.id]));
     expect(writes.seen).toContain('failed SQLITE_FULL');
 
     // Space returns: the retry timer stores them, under the ids the consoles saw.

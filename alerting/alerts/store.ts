@@ -2,7 +2,7 @@
 // these into transactions; nothing here decides anything. Where two processes may race on PostgreSQL
 // (READ COMMITTED), rows are locked (`lock`), claimed by a conditional UPDATE, or guarded by the partial
 // unique index; SQLite's single writer serialises the same code.
-import type { Param, Sql } from '../../database/sql.ts';
+import { containsPattern, containsSql, type Param, type Sql } from '../../database/sql.ts';
 import {
   DeliveryReceipt,
   Recipient,
@@ -169,6 +169,9 @@ export interface ListQuery {
   communityIds: string[] | undefined;
   state: AlertState | 'active' | undefined;
   since: number | undefined;
+  severity: Severity | undefined;
+  matching: { residentIds: string[]; deviceId: string } | undefined;
+  after: { updatedAt: number; id: string } | undefined;
   limit: number;
 }
 
@@ -364,6 +367,21 @@ export class AlertStore {
     if (query.since !== undefined) {
       where.push('updated_at >= ?');
       params.push(query.since);
+    }
+    if (query.severity !== undefined) {
+      where.push('severity = ?');
+      params.push(query.severity);
+    }
+    if (query.matching) {
+      const { residentIds, deviceId } = query.matching;
+      const byResident = residentIds.length ? `resident_id IN (${marks(residentIds.length)}) OR ` : '';
+      where.push(`(${byResident}${containsSql('device_id')})`);
+      params.push(...residentIds, containsPattern(deviceId));
+    }
+    if (query.after) {
+      // Keyset: the order below, continued after the last alert shown.
+      where.push('(updated_at < ? OR (updated_at = ? AND id < ?))');
+      params.push(query.after.updatedAt, query.after.updatedAt, query.after.id);
     }
     const rows = await this.sql.all<AlertRow>(
       `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

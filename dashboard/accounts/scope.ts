@@ -109,6 +109,25 @@ export class Scope {
     return { communityIds: [...this.communities] };
   }
 
+  /** The reach that keeps a resident query (registry.findResidents) inside this scope. */
+  residentReach(): { communityIds?: string[]; residentIds?: string[] } {
+    if (this.isAdmin) return {};
+    if (this.role === 'family') return { residentIds: [...this.residents] };
+    return { communityIds: [...this.communities] };
+  }
+
+  /** The reach that keeps a device query (registry.findDevices) inside this scope, as seesDevice does. */
+  async deviceReach(): Promise<{
+    communityIds?: string[];
+    of?: { residentIds: string[]; homeIds: string[] };
+  }> {
+    if (this.isAdmin) return {};
+    if (this.role === 'family') {
+      return { of: { residentIds: [...this.residents], homeIds: [...(await this.homesOfFamily())] } };
+    }
+    return { communityIds: [...this.communities] };
+  }
+
   /** The Socket.IO rooms this principal's sockets are put in. */
   rooms(): string[] {
     if (this.isAdmin) return [ALL_ALERTS_ROOM];

@@ -16,8 +16,10 @@ import {
 import { Severity } from '../../alerting/signals.ts';
 import type { AlertActions } from '../alert-actions.ts';
 import { AlertView, Person, RecipientView, type Views } from '../views.ts';
+import type { Registry } from '../../registry/index.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const Id = z.string().min(1).max(64);
@@ -36,29 +38,41 @@ const AlertsQuery = z.strictObject({
     .pipe(Ts)
     .optional()
     .meta({ description: 'Only alerts updated at or after, Unix ms.' }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  ...pageQuery(100),
 });
+
+/** Where an alert sorts: updated at, then id, both descending. */
+const AlertKey = z.tuple([z.number().int().min(0), KeyText.min(1)]);
+
+/** A search matches residents by this many at most; more is not a search a person pages through. */
+const MAX_MATCHED_RESIDENTS = 2000;
 
 const AlertBody = z.object({ alert: AlertView });
 
 export interface AlertRoutesOptions {
   alerts: AlertService;
+  /** Resolves a search's resident names and home addresses to residents. */
+  registry: Pick<Registry, 'findResidents'>;
   views: Views;
   actions: AlertActions;
 }
 
 export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: AlertRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { alerts, views, actions } = opts;
+  const { alerts, views, actions, registry } = opts;
 
   api.get(
     '/api/v1/alerts',
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Alerts you may see, most recently changed first',
+        summary: 'Alerts you may see, most recently changed first, a page at a time',
+        description:
+          "`q` finds alerts by the resident's name, their home's label or address, or the device id " +
+          '(any part, ignoring case). Pages continue with `cursor` set to the previous `nextCursor`; an ' +
+          'alert that changes while you page moves to the front and is not shown again further on.',
         querystring: AlertsQuery,
-        response: { 200: z.object({ alerts: z.array(AlertView) }) },
+        response: { 200: z.object({ alerts: z.array(AlertView), nextCursor: NextCursor }) },
       },
     },
     async (req) => {
@@ -67,16 +81,33 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       if (q.residentId !== undefined && !(await scope.seesResident(q.residentId))) {
         throw new HttpProblem(403, 'this is outside what you may see');
       }
+      const after = q.cursor === undefined ? undefined : decodeCursor('alerts', AlertKey, q.cursor);
+      // The alert store does not know names or homes: the registry finds whom the search means.
+      const matching =
+        q.q === undefined
+          ? undefined
+          : {
+              residentIds: (
+                await registry.findResidents({
+                  ...scope.residentReach(),
+                  search: q.q,
+                  limit: MAX_MATCHED_RESIDENTS,
+                })
+              ).map((r) => r.id),
+              deviceId: q.q,
+            };
       const found = await alerts.list({
         ...scope.alertFilter(),
         ...(q.residentId !== undefined ? { residentIds: [q.residentId] } : {}),
         state: q.state,
         since: q.since,
-        // Severity is filtered here, so look further back to still fill the page.
-        limit: q.severity ? 1000 : q.limit,
+        severity: q.severity,
+        matching,
+        after: after && { updatedAt: after[0], id: after[1] },
+        limit: q.limit + 1,
       });
-      const wanted = q.severity ? found.filter((a) => a.severity === q.severity).slice(0, q.limit) : found;
-      return { alerts: await views.alerts(wanted) };
+      const page = pageOf(found, q.limit, 'alerts', (a) => [a.updatedAt, a.id]);
+      return { alerts: await views.alerts(page.rows), nextCursor: page.nextCursor };
     },
   );
 

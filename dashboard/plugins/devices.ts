@@ -9,9 +9,13 @@ import type { Registry } from '../../registry/index.ts';
 import { DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** Devices are listed by id. */
+const DeviceKey = z.tuple([KeyText.min(1)]);
 
 /** registry's DeviceInput as a request body; the registry checks ids and the resident-or-home rule. */
 const DeviceBody = z.strictObject({
@@ -40,13 +44,32 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
     {
       schema: {
         tags: ['devices'],
-        summary: 'Devices you may see, with battery, firmware, signal, last seen and refused messages',
-        response: { 200: z.object({ devices: z.array(DeviceView) }) },
+        summary:
+          'Devices you may see, by id, with battery, firmware, signal, last seen and refused messages, ' +
+          'a page at a time',
+        description:
+          "`q` finds devices by any part of their id, their home's label or address, or the name of the " +
+          'wearer or of a resident of the home, ignoring case. Pages continue with `cursor` set to the ' +
+          'previous `nextCursor`.',
+        querystring: z.strictObject(pageQuery(100)),
+        response: { 200: z.object({ devices: z.array(DeviceView), nextCursor: NextCursor }) },
       },
     },
     async (req) => {
       const scope = scopeOf(req);
-      return { devices: await views.devices(await scope.devicesSeen(await registry.listDevices())) };
+      const { q, limit, cursor } = req.query;
+      const found = await registry.findDevices({
+        ...(await scope.deviceReach()),
+        search: q,
+        after: cursor === undefined ? undefined : decodeCursor('devices', DeviceKey, cursor)[0],
+        limit: limit + 1,
+      });
+      const page = pageOf(found, limit, 'devices', (d) => [d.id]);
+      // The query kept to the scope already; the scope's own check guards the query.
+      return {
+        devices: await views.devices(await scope.devicesSeen(page.rows)),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 

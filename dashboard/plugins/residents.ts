@@ -11,11 +11,13 @@ import {
   Contact,
   Resident,
   ResidentInput,
+  residentKey,
   type Registry,
 } from '../../registry/index.ts';
 import { AlertView, DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
 import { answering } from './domain-errors.ts';
+import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -32,6 +34,9 @@ const ContactBody = z.strictObject({
 
 const RECENT_ALERTS = 50;
 
+/** registry's ResidentKey (region, community, compound, building, home, name, id) as a cursor holds it. */
+const ResidentCursorKey = z.tuple([KeyText, KeyText, KeyText, KeyText, KeyText, KeyText, KeyText]);
+
 export interface ResidentRoutesOptions {
   registry: Registry;
   alerts: Pick<AlertService, 'list'>;
@@ -47,14 +52,26 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
     {
       schema: {
         tags: ['residents'],
-        summary: 'Residents you may see, by community, compound, building and home',
-        response: { 200: z.object({ residents: z.array(Resident) }) },
+        summary: 'Residents you may see, by community, compound, building and home, a page at a time',
+        description:
+          "`q` finds residents by any part of their name or their home's label or address, ignoring " +
+          'case. Pages continue with `cursor` set to the previous `nextCursor`.',
+        querystring: z.strictObject(pageQuery(100)),
+        response: { 200: z.object({ residents: z.array(Resident), nextCursor: NextCursor }) },
       },
     },
     async (req) => {
       const scope = scopeOf(req);
-      const residents = await registry.listResidents();
-      return { residents: residents.filter((r) => scope.seesResidentRecord(r)) };
+      const { q, limit, cursor } = req.query;
+      const found = await registry.findResidents({
+        ...scope.residentReach(),
+        search: q,
+        after: cursor === undefined ? undefined : decodeCursor('residents', ResidentCursorKey, cursor),
+        limit: limit + 1,
+      });
+      const page = pageOf(found, limit, 'residents', residentKey);
+      // The query kept to the scope already; asking the scope again costs nothing and guards the query.
+      return { residents: page.rows.filter((r) => scope.seesResidentRecord(r)), nextCursor: page.nextCursor };
     },
   );
 

@@ -12,6 +12,7 @@ import {
   type Accounts,
   type User,
 } from '../accounts/index.ts';
+import { qrCodeDataUrl } from '../qr-code.ts';
 import { answering } from './domain-errors.ts';
 import { HttpProblem, SECOND_FACTOR_REQUIRED } from './problem.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionCookieOptions } from './session-auth.ts';
@@ -190,10 +191,19 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
       schema: {
         tags: ['session'],
         summary: 'A new TOTP secret (and otpauth URI) for your authenticator app; nothing changes yet',
-        response: { 200: z.object({ secret: z.string(), uri: z.string() }) },
+        response: {
+          200: z.object({
+            secret: z.string(),
+            uri: z.string(),
+            qrCode: z.string().meta({ description: 'The otpauth URI as a QR code: an SVG data: URL.' }),
+          }),
+        },
       },
     },
-    async (req) => accounts.totpSetup(StaffOnly(req)),
+    async (req) => {
+      const setup = accounts.totpSetup(StaffOnly(req));
+      return { ...setup, qrCode: await qrCodeDataUrl(setup.uri) };
+    },
   );
 
   api.put(

@@ -5,6 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../dashboard/accounts/totp.ts';
+import { qrCodeDataUrl } from '../../dashboard/qr-code.ts';
 import { connectDevice, waitFor } from '../harness.ts';
 import { launchBrowser, logIn, newPerson, saveFailure, screenshot } from './browser.ts';
 import { readingsStored, startCommunity, type Community } from './community.ts';
@@ -181,7 +182,12 @@ describe('the console on duty', () => {
 
     const totpCard = staff.getByTestId('totp');
     await totpCard.getByRole('button', { name: '设置' }).click();
-    expect(await totpCard.getByTestId('totp-uri').textContent()).toMatch(/^otpauth:\/\/totp\//);
+    const uri = (await totpCard.getByTestId('totp-uri').textContent())!;
+    expect(uri).toMatch(/^otpauth:\/\/totp\//);
+    // The QR code shows the same link, drawn (and so scanned) as qrcode draws it; the page shows it.
+    const qr = totpCard.getByTestId('totp-qr');
+    expect(await qr.getAttribute('src')).toBe(await qrCodeDataUrl(uri));
+    expect(await qr.evaluate((img) => (img as { naturalWidth?: number }).naturalWidth)).toBeGreaterThan(0);
     const secret = (await totpCard.getByTestId('totp-secret').textContent())!;
     await totpCard.locator('input[name="totpCode"]').fill(totp(base32Decode(secret), Date.now()));
     await totpCard.locator('input[name="currentPassword"]').fill(community.logins.staff.password);

@@ -101,12 +101,6 @@ export function stopLiveAlerts(): void {
   connection.value = 'connecting';
 }
 
-/** Loads alerts the live set does not hold, e.g. resolved ones when the console filters for them. */
-export async function loadAlerts(query: Record<string, string | number | undefined>): Promise<void> {
-  const { alerts: list } = await api.get<{ alerts: AlertView[] }>(withQuery('/api/v1/alerts', query));
-  for (const a of list) upsert(a);
-}
-
 /** Stop flashing once a person is clearly at the screen. */
 export function noticeUserPresence(): void {
   if (flashing.value) {

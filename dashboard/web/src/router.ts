@@ -8,6 +8,7 @@ export type Route =
   | { name: 'homes' }
   | { name: 'resident'; id: string }
   | { name: 'devices' }
+  | { name: 'residents' }
   | { name: 'family' }
   | { name: 'admin' }
   | { name: 'account' }
@@ -27,6 +28,7 @@ export function parseRoute(path: string): Route {
       case 'console':
       case 'homes':
       case 'devices':
+      case 'residents':
       case 'family':
       case 'admin':
       case 'account':

@@ -381,7 +381,8 @@ const en = {
   'account.totpOn': 'On: sign-in asks for a code from your authenticator app.',
   'account.totpOff': 'Off.',
   'account.totpStart': 'Set up',
-  'account.totpUri': 'Add this to your authenticator app (or type the secret):',
+  'account.totpUri': 'Scan this code with your authenticator app, or add the link (or type the secret):',
+  'account.totpQr': 'QR code of the link for your authenticator app',
   'account.totpSecret': 'Secret',
   'account.totpCode': 'Code from the app',
   'account.totpConfirm': 'Turn on',
@@ -459,6 +460,18 @@ const en = {
   'trends.nightDoorOpenings': 'Door opened at night (22:00-06:00)',
   'trends.lower': 'Week from {from}: lower than usual',
   'trends.higher': 'Week from {from}: higher than usual',
+  // Search and pages of the alert, resident and device lists.
+  'nav.residents': 'Residents',
+  'common.search': 'Search',
+  'common.loadMore': 'Show more',
+  'common.noMatch': 'Nothing matches this search.',
+  'console.searchHint': 'Name, home or device',
+  'console.history': 'Alerts found on the server, most recently changed first.',
+  'devices.searchHint': 'Device, resident or home',
+  'devices.summarySoFar':
+    'Shown so far: {total} devices, {online} online, {offline} offline, {low} with a low battery',
+  'residents.searchHint': 'Name, home or address',
+  'residents.empty': 'No residents yet.',
 };
 
 export type MessageKey = keyof typeof en;

@@ -380,7 +380,8 @@ const zhCN: Record<MessageKey, string> = {
   'account.totpOn': '已开启：登录时需输入验证器应用中的验证码。',
   'account.totpOff': '未开启。',
   'account.totpStart': '设置',
-  'account.totpUri': '将此链接添加到验证器应用（或手动输入密钥）：',
+  'account.totpUri': '用验证器应用扫描此二维码，或添加下面的链接（或手动输入密钥）：',
+  'account.totpQr': '供验证器应用扫描的链接二维码',
   'account.totpSecret': '密钥',
   'account.totpCode': '应用中的验证码',
   'account.totpConfirm': '开启',
@@ -456,6 +457,17 @@ const zhCN: Record<MessageKey, string> = {
   'trends.nightDoorOpenings': '夜间开门次数（22:00-06:00）',
   'trends.lower': '{from} 起的一周：低于平常',
   'trends.higher': '{from} 起的一周：高于平常',
+  // 告警、居民和设备列表的搜索与分页。
+  'nav.residents': '居民',
+  'common.search': '搜索',
+  'common.loadMore': '显示更多',
+  'common.noMatch': '没有符合搜索条件的结果。',
+  'console.searchHint': '姓名、住户或设备',
+  'console.history': '服务器上找到的告警，按最近变化排序。',
+  'devices.searchHint': '设备、居民或住户',
+  'devices.summarySoFar': '已显示 {total} 台设备：在线 {online}，离线 {offline}，电量低 {low}',
+  'residents.searchHint': '姓名、门牌或地址',
+  'residents.empty': '还没有居民。',
 };
 
 export default zhCN;

@@ -2,6 +2,7 @@
 // after a form adds something.
 import { ref } from 'vue';
 import { api } from '../../api.ts';
+import { fetchAll } from '../../paged.ts';
 import type { HomeView, Resident } from '../../types.ts';
 
 export const residents = ref<Resident[]>([]);
@@ -9,10 +10,10 @@ export const communities = ref<{ id: string; name: string }[]>([]);
 
 export async function refreshDirectory(): Promise<void> {
   const [r, h] = await Promise.all([
-    api.get<{ residents: Resident[] }>('/api/v1/residents'),
+    fetchAll<Resident>('/api/v1/residents', 'residents'),
     api.get<{ homes: HomeView[] }>('/api/v1/homes'),
   ]);
-  residents.value = [...r.residents].sort((a, b) => a.name.localeCompare(b.name));
+  residents.value = [...r].sort((a, b) => a.name.localeCompare(b.name));
   communities.value = [...new Map(h.homes.map((x) => [x.communityId, x.community]))].map(([id, name]) => ({
     id,
     name,

@@ -129,15 +129,32 @@ describe('GET /api/v1/residents/:id/trends', () => {
   it('gives staff the daily series of a resident of theirs', async () => {
     const res = await staffNorth.get(`/api/v1/residents/${north.residents[0]!.id}/trends?days=90`);
     expect(res.status).toBe(200);
-    const body = await json<{ trends: { series: string; days: unknown[]; weeks: unknown[] }[] }>(res);
+    const body = await json<{
+      sleepWindow: string;
+      trends: { series: string; days: unknown[]; weeks: unknown[] }[];
+    }>(res);
     expect(body.trends.map((t) => t.series)).toEqual([
+      'motionEvents',
       'steps',
-      'restingHeartRate',
-      'waterLitres',
+      'nightInBedH',
+      'nightBathroomVisits',
       'nightDoorOpenings',
+      'waterLitres',
+      'restingHeartRate',
     ]);
     expect(body.trends[0]!.days).toHaveLength(90);
     expect(body.trends[0]!.weeks).toHaveLength(12);
+    expect(body.sleepWindow).toBe('22:00-07:00'); // the rules' default
+  });
+
+  it("counts nights in the resident's own sleep window, as their rules set it", async () => {
+    const id = north.residents[2]!.id;
+    const put = await admin.put(`/api/v1/residents/${id}/rules`, {
+      overrides: { absence: { routine: { sleep: { from: '23:30', to: '06:15' } } } },
+    });
+    expect(put.status).toBe(200);
+    const body = await json<{ sleepWindow: string }>(await staffNorth.get(`/api/v1/residents/${id}/trends`));
+    expect(body.sleepWindow).toBe('23:30-06:15');
   });
 
   it('refuses family, staff of another community, and a bad range', async () => {

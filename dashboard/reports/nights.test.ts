@@ -107,7 +107,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'anju-nights-'));
   store = new SqliteTelemetryStore({ dataDir: dir });
   const seqs = new Map<string, number>();
-  const points: Point[] = written.map((w) => {
+  const points: Point[] = written.map((w): Point => {
     const seq = (seqs.get(w.deviceId) ?? 0) + 1;
     seqs.set(w.deviceId, seq);
     const tags = { deviceId: w.deviceId, homeId: 'h1' };
@@ -121,7 +121,13 @@ beforeAll(async () => {
         ts: w.ts,
         seq,
       };
-    return { measurement: 'event', tags: { ...tags, type: 'motion' }, fields: { event: 'motion' }, ts: w.ts, seq };
+    return {
+      measurement: 'event',
+      tags: { ...tags, type: 'motion' },
+      fields: { event: 'motion' },
+      ts: w.ts,
+      seq,
+    };
   });
   // Motion reports that saw nothing are not signs of life.
   points.push({

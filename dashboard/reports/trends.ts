@@ -71,7 +71,7 @@ const isFrontDoor = (room: Room | null) => room === null || room === 'entrance';
 /** Every reading of the query, in pages of PAGE rows (a busy room sensor in 90 days may pass one page). */
 async function readAll(store: Pick<TelemetryStore, 'query'>, query: TelemetryQuery): Promise<TimeValue[]> {
   const out: TimeValue[] = [];
-  for (let from = query.from; from < query.to; ) {
+  for (let from = query.from; from < query.to;) {
     const page = await store.query({ ...query, from, limit: PAGE });
     out.push(...page);
     if (page.length < PAGE) break;

@@ -1,7 +1,8 @@
 // Daily activity and nights from a home's room sensors: motion events per local day, time in bed and
 // bathroom visits per night. Anju's protocol has no bed sensor, so "in bed" is read from the rooms: the
 // resident is taken to be where the last motion or door event was seen, and time in bed is the part of
-// the sleep window (the rules' absence.routine.sleep) in which that room was the bedroom. Pure functions
+// the sleep window (the rules' absence.routine.sleep) in which that room was the bedroom. A night-time
+// bathroom visit is one that begins in the window after she settled in bed. Pure functions
 // over the events, so that a test can check them against arithmetic of its own.
 import type { ROOMS } from '../../firmware-protocol/index.ts';
 import type { DailyWindow, LocalClock } from '../../alerting/rules/local-time.ts';
@@ -13,6 +14,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Bathroom events closer together than this are one visit (a sensor fires many times in one). */
 export const VISIT_GAP_MS = 10 * MINUTE_MS;
+/** In the bedroom this long without a sign of her elsewhere: she has gone to bed for the night. */
+export const SETTLED_MS = 30 * MINUTE_MS;
 /** Where the resident was before the night began is trusted from an event at most this old. */
 export const LOOKBACK_MS = 12 * HOUR_MS;
 
@@ -102,19 +105,36 @@ export function dailyActivity(input: NightsInput): DailyActivity {
       bathroom.push(null);
       continue;
     }
-    if (rooms.has('bedroom')) {
-      let room = before ? before.room : null;
-      let from = start;
-      let ms = 0;
-      for (let j = i; j < events.length && events[j]!.ts < end; j++) {
-        if (room === 'bedroom') ms += events[j]!.ts - from;
-        from = events[j]!.ts;
-        room = events[j]!.room;
+    // Walk the night: time while the last room seen is the bedroom, and when she settled in bed (the
+    // first stay there of SETTLED_MS or more).
+    let room = before ? before.room : null;
+    let from = start;
+    let ms = 0;
+    // A stay in the bedroom that began before the window counts from its beginning.
+    let stay: number | null = null;
+    for (let j = i - 1; j >= 0 && events[j]!.room === 'bedroom' && events[j]!.ts >= start - LOOKBACK_MS; j--)
+      stay = events[j]!.ts;
+    let settled = Infinity;
+    for (let j = i; j < events.length && events[j]!.ts < end; j++) {
+      const e = events[j]!;
+      if (room === 'bedroom') ms += e.ts - from;
+      from = e.ts;
+      room = e.room;
+      if (room === 'bedroom') stay ??= e.ts;
+      else if (stay !== null) {
+        if (e.ts - stay >= SETTLED_MS) settled = Math.min(settled, Math.max(stay, start));
+        stay = null;
       }
-      if (room === 'bedroom') ms += end - from;
-      inBed.push(Math.round((ms / HOUR_MS) * 100) / 100);
-    } else inBed.push(null);
-    bathroom.push(rooms.has('bathroom') ? visits.filter((v) => v >= start && v < end).length : null);
+    }
+    if (room === 'bedroom') ms += end - from;
+    if (stay !== null && end - stay >= SETTLED_MS) settled = Math.min(settled, Math.max(stay, start));
+    const hasBedroom = rooms.has('bedroom');
+    inBed.push(hasBedroom ? Math.round((ms / HOUR_MS) * 100) / 100 : null);
+    // A visit counts once she has settled in bed: the evening's wash or pills before it are not the night's.
+    const after = hasBedroom ? settled : start;
+    bathroom.push(
+      rooms.has('bathroom') ? visits.filter((v) => v >= after && v >= start && v < end).length : null,
+    );
   }
   return {
     motionEvents: input.days.map((day) => (anyMotion ? (motion.get(day) ?? 0) : null)),

@@ -452,11 +452,14 @@ const en = {
   'trends.range': 'Period',
   'trends.days': '{n} days',
   'trends.help':
-    "Each day against the resident's own earlier weeks: a marked week may be an early sign of decline. Never alerted.",
+    "Each day against the resident's own earlier weeks: a marked week may be an early sign of decline. Never alerted. Nights are read from the room sensors: in bed is time in the bedroom, a bathroom visit one after settling in bed.",
   'trends.steps': 'Steps per day',
   'trends.restingHeartRate': 'Resting pulse (bpm)',
   'trends.waterLitres': 'Water used (L)',
-  'trends.nightDoorOpenings': 'Door opened at night (22:00-06:00)',
+  'trends.motionEvents': 'Motion events per day',
+  'trends.nightInBedH': 'Time in bed at night (h, {sleep})',
+  'trends.nightBathroomVisits': 'Bathroom visits at night ({sleep})',
+  'trends.nightDoorOpenings': 'Door opened at night ({door})',
   'trends.lower': 'Week from {from}: lower than usual',
   'trends.higher': 'Week from {from}: higher than usual',
 };

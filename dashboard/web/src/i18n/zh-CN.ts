@@ -449,11 +449,15 @@ const zhCN: Record<MessageKey, string> = {
   'trends.title': '趋势',
   'trends.range': '时间段',
   'trends.days': '{n} 天',
-  'trends.help': '每天与老人自己前几周相比：标出的周可能是身体衰退的早期迹象。不会触发告警。',
+  'trends.help':
+    '每天与老人自己前几周相比：标出的周可能是身体衰退的早期迹象。不会触发告警。夜间数据来自各房间的传感器：卧床时间即在卧室的时间，如厕次数只计入睡后的。',
   'trends.steps': '每日步数',
   'trends.restingHeartRate': '静息心率（次/分）',
   'trends.waterLitres': '用水量（升）',
-  'trends.nightDoorOpenings': '夜间开门次数（22:00-06:00）',
+  'trends.motionEvents': '每日活动（移动感应次数）',
+  'trends.nightInBedH': '夜间卧床时间（小时，{sleep}）',
+  'trends.nightBathroomVisits': '夜间如厕次数（{sleep}）',
+  'trends.nightDoorOpenings': '夜间开门次数（{door}）',
   'trends.lower': '{from} 起的一周：低于平常',
   'trends.higher': '{from} 起的一周：高于平常',
 };

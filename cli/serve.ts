@@ -12,6 +12,7 @@ import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
+import { loadNotifications } from '../alerting/notifications.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
@@ -253,7 +254,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       refusals: (deviceId) => gateway.refusals.forDevice(deviceId),
       disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
       sessionCheckMs: config.sessionCheckS * 1000,
-      reports: { registry: dbs.registry, alerts: dbs.alerts },
+      reports: {
+        registry: dbs.registry,
+        alerts: dbs.alerts,
+        policies: loadNotifications(config.notificationsFile).escalation,
+      },
     },
   });
   attachMqttWebSocket(gateway, http.server);

@@ -62,7 +62,7 @@ export interface DashboardOptions {
   /** How often open sockets' sessions are looked up (another process may end them). */
   sessionCheckMs?: number;
   /** The databases community reports read (registry and alert tables); without them, no report routes. */
-  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts'>;
+  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts' | 'policies'>;
 }
 
 export interface HttpAppOptions {

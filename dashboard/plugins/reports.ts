@@ -93,8 +93,9 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
         summary: "A community's operations figures for a month or period",
         description:
           'Alerts per day by rule and severity; time to take on and to resolve (p50/p90, share within the ' +
-          '5-minute target for alarm and critical); outcomes and false-alarm share per rule, worst first; ' +
-          'escalation reach; deliveries; the device fleet.',
+          "community's take-on target for alarm and critical, 5 minutes unless its escalation policy sets " +
+          'takeOnTargetMin); outcomes and false-alarm share per rule, worst first; escalation reach against ' +
+          "the community's policy; deliveries; the device fleet.",
         params: IdParams,
         querystring: PeriodQuery,
         response: { 200: CommunityReport },

@@ -424,6 +424,7 @@ const en = {
   'report.urgentResolve': 'Alarm and critical: resolved',
   'report.allTakeOn': 'All alerts: taken on',
   'report.allResolve': 'All alerts: resolved',
+  'report.withinBySeverity': '{severity}: target {target} min, {n} of {of} taken on within it ({share}).',
   'report.notTakenOn':
     '{n} alarm or critical alerts were never taken on by a person (cleared by themselves, or still open).',
   'report.rules': 'Outcomes per rule, most false alarms first',

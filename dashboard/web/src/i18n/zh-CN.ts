@@ -423,6 +423,7 @@ const zhCN: Record<MessageKey, string> = {
   'report.urgentResolve': '警报和紧急：解决',
   'report.allTakeOn': '全部告警：接手',
   'report.allResolve': '全部告警：解决',
+  'report.withinBySeverity': '{severity}：接手目标 {target} 分钟，{of} 条中 {n} 条达标（{share}）。',
   'report.notTakenOn': '{n} 条警报或紧急告警无人接手（自行解除或仍未处理）。',
   'report.rules': '各规则处理结果（误报最多的在前）',
   'report.rule': '规则',

@@ -139,8 +139,8 @@ describe('anju report', () => {
       const alarm = takeOn.bySeverity.alarm;
       expect(first).toContain(
         lang === 'en'
-          ? `Alarm: target 5 min, ${alarm.withinTarget} of ${alarm.of} taken on within it`
-          : `告警：接手目标 5 分钟，${alarm.of} 条中 ${alarm.withinTarget} 条达标`,
+          ? `Alarm: target ${minutesText(expected.targetMs.alarm)} min, ${alarm.withinTarget} of ${alarm.of} taken on within it`
+          : `告警：接手目标 ${minutesText(expected.targetMs.alarm)} 分钟，${alarm.of} 条中 ${alarm.withinTarget} 条达标`,
       );
       expect(first).toContain(percentText(expected.falseAlarmShare));
       expect(second).toContain(lang === 'en' ? 'Outcomes per rule' : '各规则处理结果');

@@ -170,7 +170,9 @@ describe('operations page', () => {
     const trends = page.getByTestId('resident-trends');
     await trends.locator('[data-series="steps"] canvas').waitFor();
     await expect
-      .poll(() => trends.getByTestId('trend-departure').first().textContent())
+      .poll(() =>
+        trends.locator('[data-series="steps"]').getByTestId('trend-departure').first().textContent(),
+      )
       .toContain('低于平常');
     const visits = trends.locator('[data-series="nightBathroomVisits"]');
     await visits.locator('canvas').waitFor();

@@ -1,4 +1,4 @@
-// Motion events, time in bed and night-time bathroom visits from a real SQLite telemetry store holding
+// Motion events, time in bed and night-time bathroom visits from real telemetry stores (SQLite, InfluxDB) holding
 // nine weeks of a seeded home's room sensors (events and motion reports, as devices send them), against
 // figures this test works out itself: motion counted per local date, time in bed minute by minute from
 // the last room seen, and the bathroom visits it wrote. The last week's restless nights are marked.
@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteTelemetryStore } from '../../ingest/store/sqlite.ts';
-import type { Point } from '../../ingest/store/types.ts';
+import { InfluxTelemetryStore } from '../../ingest/store/influx.ts';
+import type { Point, TelemetryStore } from '../../ingest/store/types.ts';
+import { startInfluxd } from '../../test/influxd.ts';
 import { residentTrends, type Trend, type TrendHome } from './trends.ts';
 
 const ZONE = 'Asia/Shanghai'; // UTC+8 all year: the test's own local dates are plain arithmetic
@@ -53,11 +55,10 @@ interface Written {
 const written: Written[] = [];
 /** Bathroom visits the test wrote, by the local day whose night they fall in. */
 const visitsWritten = new Map<number, number>();
-let dir: string;
-let store: SqliteTelemetryStore;
-let trends: Trend[];
+const points: Point[] = [];
 
-beforeAll(async () => {
+/** The home's nine weeks, as the test writes them and as the store gets them. */
+function seed(): void {
   const rnd = random(15);
   const at = (day: number, minute: number) => FIRST + day * DAY + Math.round(minute) * MIN;
   const seen = new Set<string>();
@@ -107,31 +108,10 @@ beforeAll(async () => {
     }
   }
   written.sort((a, b) => a.ts - b.ts);
-  dir = mkdtempSync(path.join(tmpdir(), 'anju-nights-'));
-  store = new SqliteTelemetryStore({ dataDir: dir });
   const seqs = new Map<string, number>();
-  const points: Point[] = written.map((w): Point => {
-    const seq = (seqs.get(w.deviceId) ?? 0) + 1;
-    seqs.set(w.deviceId, seq);
-    const tags = { deviceId: w.deviceId, homeId: 'h1' };
-    if (w.how === 'report')
-      return { measurement: 'env', tags, fields: { motion: true, temperature: 21 }, ts: w.ts, seq };
-    if (w.how === 'door')
-      return {
-        measurement: 'event',
-        tags: { ...tags, type: 'door' },
-        fields: { event: 'door', state: 'open' },
-        ts: w.ts,
-        seq,
-      };
-    return {
-      measurement: 'event',
-      tags: { ...tags, type: 'motion' },
-      fields: { event: 'motion' },
-      ts: w.ts,
-      seq,
-    };
-  });
+  for (const w of written) {
+    points.push(point(w, seqs));
+  }
   // Motion reports that saw nothing are not signs of life.
   points.push({
     measurement: 'env',
@@ -140,13 +120,32 @@ beforeAll(async () => {
     ts: FIRST + 3 * 60 * MIN,
     seq: 999_999,
   });
-  await store.write(points);
-  trends = await residentTrends(store, { residentId: 'r1', days: 30, timeZone: ZONE, now: NOW, home: HOME });
-}, 60_000);
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+}
+
+function point(w: Written, seqs: Map<string, number>): Point {
+  const seq = (seqs.get(w.deviceId) ?? 0) + 1;
+  seqs.set(w.deviceId, seq);
+  const tags = { deviceId: w.deviceId, homeId: 'h1' };
+  if (w.how === 'report')
+    return { measurement: 'env', tags, fields: { motion: true, temperature: 21 }, ts: w.ts, seq };
+  if (w.how === 'door')
+    return {
+      measurement: 'event',
+      tags: { ...tags, type: 'door' },
+      fields: { event: 'door', state: 'open' },
+      ts: w.ts,
+      seq,
+    };
+  return {
+    measurement: 'event',
+    tags: { ...tags, type: 'motion' },
+    fields: { event: 'motion' },
+    ts: w.ts,
+    seq,
+  };
+}
+
+seed();
 
 /** Local day index (since FIRST) of the night a moment belongs to, or null outside the window. */
 function dayOfNight(ts: number, window = SLEEP): number | null {
@@ -158,11 +157,60 @@ function dayOfNight(ts: number, window = SLEEP): number | null {
   return null;
 }
 
-const series = (name: Trend['series']) => trends.find((t) => t.series === name)!;
 const firstShown = DAYS - 30;
 const isoDay = (d: number) => new Date(FIRST + OFFSET + d * DAY).toISOString().slice(0, 10);
 
-describe('activity and nights from the room sensors', () => {
+const BACKENDS: { name: string; open(): Promise<{ store: TelemetryStore; done(): Promise<void> }> }[] = [
+  {
+    name: 'SQLite',
+    open: async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'anju-nights-'));
+      const store = new SqliteTelemetryStore({ dataDir: dir });
+      return {
+        store,
+        done: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'InfluxDB (real influxd)',
+    open: async () => {
+      const server = await startInfluxd();
+      const store = new InfluxTelemetryStore({ url: server.url, database: 'nights' });
+      return {
+        store,
+        done: async () => {
+          await store.close();
+          await server.destroy();
+        },
+      };
+    },
+  },
+];
+
+describe.each(BACKENDS)('activity and nights from the room sensors, $name', (backend) => {
+  let trends: Trend[];
+  let done: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await backend.open();
+    done = opened.done;
+    await opened.store.write(points);
+    trends = await residentTrends(opened.store, {
+      residentId: 'r1',
+      days: 30,
+      timeZone: ZONE,
+      now: NOW,
+      home: HOME,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await done?.();
+  });
+  const series = (name: Trend['series']) => trends.find((t) => t.series === name)!;
+
   it('counts motion events and reports per local day', () => {
     const expected = Array.from({ length: 30 }, (_, i) => {
       const d = firstShown + i;

@@ -20,7 +20,6 @@ import { openDatabases } from '../cli/databases.ts';
 import { buildCommunityReport } from '../dashboard/reports/assemble.ts';
 import { percentile } from '../dashboard/reports/figures.ts';
 import {
-  createAlertTables,
   seedAlerts,
   seedCommunity,
   type SimulatedCommunity,
@@ -28,7 +27,6 @@ import {
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Sql } from '../database/sql.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';
-import { ALERTS_SCHEMA } from '../alerting/alerts/migrations.ts';
 import { startTestAnju, TEST_ADMIN_PASSWORD } from '../test/harness.ts';
 import { residentTrends } from '../dashboard/reports/trends.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
@@ -195,14 +193,7 @@ async function benchPostgres() {
     const url = await server.createDatabase();
     const db = new PostgresDatabase(url);
     try {
-      // The alert owner has no PostgreSQL migrations yet (issue 11): its tables are made here and recorded
-      // as migrated, so that `anju report --database` finds them.
-      await db.exec(
-        'CREATE TABLE schema_migrations (owner TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (owner, version))',
-      );
-      await createAlertTables(db);
-      for (const m of ALERTS_SCHEMA.migrations)
-        await db.run('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)', ['alerts', m.version, m.name, 0]);
+      // Every owner's migrations, the alerts' included, as `anju serve --database` would run them.
       const dbs = await openDatabases({ dataDir: dir, url });
       await dbs.close();
       await seed(db, db);

@@ -3,6 +3,7 @@
 // and the room sensors of their home.
 import type { ResidentRuleStore } from '../../alerting/resident-rules/index.ts';
 import { ruleSetWith } from '../../alerting/resident-rules/index.ts';
+import { RuleFileError, type RuleSet } from '../../alerting/rules/load.ts';
 import type { Registry } from '../../registry/index.ts';
 import type { TrendHome } from './trends.ts';
 
@@ -21,7 +22,7 @@ export async function trendContext(
     sources.residentRules.get(residentId),
     sources.registry.listDevices({ homeId: resident.home.homeId }),
   ]);
-  const rules = ruleSetWith(sources.rulesFile, { [residentId]: overrides?.overrides ?? {} });
+  const rules = rulesFor(sources.rulesFile, residentId, overrides?.overrides ?? {});
   const own = rules.forResident(residentId);
   return {
     // As the engine picks it: the resident's own override, the home's, the community's, the rules file's.
@@ -39,4 +40,22 @@ export async function trendContext(
       nightDoor: own.absence.nightDoor.window,
     },
   };
+}
+
+/**
+ * The rules in force for the resident. A rules file being edited into an invalid state is refused by the
+ * engine, which keeps its previous rules; the trends then fall back to the shipped defaults rather than
+ * fail: they only need the windows.
+ */
+function rulesFor(
+  rulesFile: string | undefined,
+  residentId: string,
+  overrides: Record<string, unknown>,
+): RuleSet {
+  try {
+    return ruleSetWith(rulesFile, { [residentId]: overrides });
+  } catch (err) {
+    if (!(err instanceof RuleFileError)) throw err;
+    return ruleSetWith(undefined, {});
+  }
 }

@@ -1,6 +1,9 @@
 // The report API against a real anju serve: staff get their own communities' reports and a 403 for any
 // other (existing or not), admins every community and a 404 for none, family nothing at all; the CSV
 // parses with its columns; bad periods are refused.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import {
@@ -26,7 +29,17 @@ const to = Date.now() + 3_600_000;
 const period = `from=${from}&to=${to}`;
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  // The operator's escalation policy sets shorter take-on targets: the reports must use them.
+  const notificationsFile = path.join(mkdtempSync(path.join(tmpdir(), 'anju-reports-api-')), 'n.yaml');
+  writeFileSync(
+    notificationsFile,
+    `escalation:
+  default:
+    steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family], minSeverity: alarm }]
+    takeOnTargetMin: { alarm: 3, critical: 2 }
+`,
+  );
+  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, notificationsFile });
   north = await addCommunity(anju, 'North', 3);
   south = await addCommunity(anju, 'South', 1);
   const sos = await raiseAlert(anju, north.residents[0]!.id);
@@ -52,6 +65,8 @@ describe('GET /api/v1/communities/:id/report', () => {
     expect(report.totals.bySeverity.critical).toBe(2);
     expect(report.rules.find((r) => r.ruleId === 'event.sos')).toMatchObject({ falseAlarm: 1, alerts: 1 });
     expect(report.response.urgent.takeOn).toMatchObject({ of: 2, count: 1, notTakenOn: 1 });
+    expect(report.targetMs).toEqual({ alarm: 180_000, critical: 120_000 });
+    expect(report.escalation.map((e) => e.notify)).toEqual([['console'], ['family']]);
   });
 
   it('refuses staff another community, and one that does not exist, alike', async () => {

@@ -19,11 +19,7 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../cli/databases.ts';
 import { buildCommunityReport } from '../dashboard/reports/assemble.ts';
 import { percentile } from '../dashboard/reports/figures.ts';
-import {
-  seedAlerts,
-  seedCommunity,
-  type SimulatedCommunity,
-} from '../dashboard/reports/simulate.ts';
+import { seedAlerts, seedCommunity, type SimulatedCommunity } from '../dashboard/reports/simulate.ts';
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Sql } from '../database/sql.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';

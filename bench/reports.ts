@@ -1,5 +1,5 @@
 // node --import tsx bench/reports.ts [-- --residents 1000 --per-month 10 --calls 30 --runs 3
-//   --backends sqlite,postgres --periods month,year --json]
+//   --backends sqlite,postgres --periods month,year --trend-events 1000 --json]
 //
 // The community report for a community of `residents` residents with a year of alerts (`per-month` per
 // resident and month, with their audit trail and deliveries, written as rows), next to a second community
@@ -7,6 +7,9 @@
 //   SQLite: p50/p95 of GET /api/v1/communities/:id/report (a real anju serve, signed in as admin) for the
 //           last month and for the whole year, then `anju report` (a real process) as JSON and as PDF;
 //   PostgreSQL (test/postgres.ts): the route's work (assemble the report, serialise it) and `anju report`.
+// And a resident's 90-day trends (SQLite telemetry store): a home of six room sensors with
+// `trend-events` motion events a day (the CASAS home has about 1,000) and a wearable and water meter
+// reporting hourly, read the way the trends route reads them.
 // Targets (issue 15): the API call under 1 s at p95; `anju report` for a month under 10 s.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,17 +19,14 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../cli/databases.ts';
 import { buildCommunityReport } from '../dashboard/reports/assemble.ts';
 import { percentile } from '../dashboard/reports/figures.ts';
-import {
-  createAlertTables,
-  seedAlerts,
-  seedCommunity,
-  type SimulatedCommunity,
-} from '../dashboard/reports/simulate.ts';
+import { seedAlerts, seedCommunity, type SimulatedCommunity } from '../dashboard/reports/simulate.ts';
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Sql } from '../database/sql.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';
-import { ALERTS_SCHEMA } from '../alerting/alerts/migrations.ts';
 import { startTestAnju, TEST_ADMIN_PASSWORD } from '../test/harness.ts';
+import { residentTrends } from '../dashboard/reports/trends.ts';
+import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
+import type { Point } from '../ingest/store/types.ts';
 import { startPostgres } from '../test/postgres.ts';
 
 const { values: args } = parseArgs({
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'sqlite,postgres' },
     periods: { type: 'string', default: 'month,year' },
+    'trend-events': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -188,14 +189,7 @@ async function benchPostgres() {
     const url = await server.createDatabase();
     const db = new PostgresDatabase(url);
     try {
-      // The alert owner has no PostgreSQL migrations yet (issue 11): its tables are made here and recorded
-      // as migrated, so that `anju report --database` finds them.
-      await db.exec(
-        'CREATE TABLE schema_migrations (owner TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (owner, version))',
-      );
-      await createAlertTables(db);
-      for (const m of ALERTS_SCHEMA.migrations)
-        await db.run('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)', ['alerts', m.version, m.name, 0]);
+      // Every owner's migrations, the alerts' included, as `anju serve --database` would run them.
       const dbs = await openDatabases({ dataDir: dir, url });
       await dbs.close();
       await seed(db, db);
@@ -226,11 +220,73 @@ async function benchPostgres() {
   }
 }
 
+async function benchTrends(): Promise<{ points: number; days90: Timings }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anju-bench-trends-'));
+  const store = new SqliteTelemetryStore({ dataDir: dir });
+  try {
+    const rooms = ['bedroom', 'bathroom', 'kitchen', 'living', 'entrance', 'other'] as const;
+    const now = Date.parse('2026-11-30T20:00:00+08:00');
+    const first = now - 91 * 86_400_000;
+    const perDay = Number(args['trend-events']);
+    let points: Point[] = [];
+    let total = 0;
+    let seq = 0;
+    const flush = async () => {
+      await store.write(points);
+      total += points.length;
+      points = [];
+    };
+    for (let ts = first; ts < now; ts += 86_400_000 / perDay) {
+      const room = rooms[seq % rooms.length]!;
+      points.push({
+        measurement: 'event',
+        tags: { deviceId: `e-${room}`, homeId: 'h1', type: 'motion' },
+        fields: { event: 'motion' },
+        ts: Math.round(ts),
+        seq: seq++,
+      });
+      if (points.length >= 10_000) await flush();
+    }
+    for (let ts = first; ts < now; ts += 3_600_000) {
+      const tags = { residentId: 'r1' };
+      points.push(
+        {
+          measurement: 'wearable',
+          tags: { ...tags, deviceId: 'w1' },
+          fields: { steps: seq % 5000, heartRate: 70 },
+          ts,
+          seq: seq++,
+        },
+        { measurement: 'water', tags: { ...tags, deviceId: 'm1' }, fields: { litres: seq }, ts, seq: seq++ },
+      );
+    }
+    await flush();
+    const home = {
+      devices: rooms.map((room) => ({ id: `e-${room}`, room })),
+      sleep: { from: 22 * 60, to: 7 * 60 },
+      nightDoor: { from: 22 * 60, to: 6 * 60 },
+    };
+    const ms: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      const started = performance.now();
+      await residentTrends(store, { residentId: 'r1', days: 90, timeZone: 'Asia/Shanghai', now, home });
+      ms.push(performance.now() - started);
+    }
+    const days90 = summary(ms);
+    log(`trends: 90 days of ${total} points: ${fmt(days90)}`);
+    return { points: total, days90 };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const results = {
   residents: RESIDENTS,
   alertsPerYear: RESIDENTS * PER_MONTH * 12,
   sqlite: BACKENDS.includes('sqlite') ? await benchSqlite() : undefined,
   postgres: BACKENDS.includes('postgres') ? await benchPostgres() : undefined,
+  trends: await benchTrends(),
 };
 if (args.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 else {
@@ -242,4 +298,5 @@ else {
       `${backend}: ${api.join('')}anju report json ${fmt(r.cli.json)}; pdf ${fmt(r.cli.pdf)}\n`,
     );
   }
+  process.stdout.write(`trends (90 days, ${results.trends.points} points): ${fmt(results.trends.days90)}\n`);
 }

@@ -13,6 +13,7 @@ import { createSocketServer } from '../dashboard/socket.ts';
 import { SocketIoChannel } from '../alerting/channels/socketio.ts';
 import { Views } from '../dashboard/views.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
+import { loadNotifications } from '../alerting/notifications.ts';
 import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts } from '../gateway/index.ts';
 import { Journal } from '../ingest/journal.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
@@ -262,7 +263,11 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       io,
       disconnectRevoked: async () => void (await gateway.disconnectRevoked()),
       sessionCheckMs: config.sessionCheckS * 1000,
-      reports: { registry: dbs.registry, alerts: dbs.alerts },
+      reports: {
+        registry: dbs.registry,
+        alerts: dbs.alerts,
+        policies: loadNotifications(config.notificationsFile).escalation,
+      },
     },
   });
   attachMqttWebSocket(gateway, http.server);

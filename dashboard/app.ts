@@ -26,7 +26,7 @@ import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
 import reportRoutes, { type ReportRoutesOptions } from './plugins/reports.ts';
-import { DEFAULT_TIME_ZONE } from './reports/assemble.ts';
+import { trendContext } from './reports/trend-home.ts';
 import residentRoutes from './plugins/residents.ts';
 import ruleRoutes from './plugins/rules.ts';
 import securityHeaders from './plugins/security-headers.ts';
@@ -63,7 +63,7 @@ export interface DashboardOptions {
   /** How often open sockets' sessions are looked up (another process may end them). */
   sessionCheckMs?: number;
   /** The databases community reports read (registry and alert tables); without them, no report routes. */
-  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts'>;
+  reports?: Pick<ReportRoutesOptions, 'registry' | 'alerts' | 'policies'>;
 }
 
 export interface HttpAppOptions {
@@ -145,10 +145,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
       await api.register(reportRoutes, {
         ...d.reports,
         store: opts.readings.store,
-        residentZone: async (id) => {
-          const resident = await d.registry.getResident(id);
-          return resident && (resident.home.timeZone ?? resident.home.communityTimeZone ?? DEFAULT_TIME_ZONE);
-        },
+        residentContext: (id) =>
+          trendContext({ registry: d.registry, residentRules: d.residentRules, rulesFile: d.rulesFile }, id),
       });
     }
   });

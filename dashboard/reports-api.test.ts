@@ -1,6 +1,9 @@
 // The report API against a real anju serve: staff get their own communities' reports and a 403 for any
 // other (existing or not), admins every community and a 404 for none, family nothing at all; the CSV
 // parses with its columns; bad periods are refused.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAnju, type TestAnju } from '../test/harness.ts';
 import {
@@ -26,7 +29,17 @@ const to = Date.now() + 3_600_000;
 const period = `from=${from}&to=${to}`;
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  // The operator's escalation policy sets shorter take-on targets: the reports must use them.
+  const notificationsFile = path.join(mkdtempSync(path.join(tmpdir(), 'anju-reports-api-')), 'n.yaml');
+  writeFileSync(
+    notificationsFile,
+    `escalation:
+  default:
+    steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family], minSeverity: alarm }]
+    takeOnTargetMin: { alarm: 3, critical: 2 }
+`,
+  );
+  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, notificationsFile });
   north = await addCommunity(anju, 'North', 3);
   south = await addCommunity(anju, 'South', 1);
   const sos = await raiseAlert(anju, north.residents[0]!.id);
@@ -52,6 +65,8 @@ describe('GET /api/v1/communities/:id/report', () => {
     expect(report.totals.bySeverity.critical).toBe(2);
     expect(report.rules.find((r) => r.ruleId === 'event.sos')).toMatchObject({ falseAlarm: 1, alerts: 1 });
     expect(report.response.urgent.takeOn).toMatchObject({ of: 2, count: 1, notTakenOn: 1 });
+    expect(report.targetMs).toEqual({ alarm: 180_000, critical: 120_000 });
+    expect(report.escalation.map((e) => e.notify)).toEqual([['console'], ['family']]);
   });
 
   it('refuses staff another community, and one that does not exist, alike', async () => {
@@ -129,15 +144,32 @@ describe('GET /api/v1/residents/:id/trends', () => {
   it('gives staff the daily series of a resident of theirs', async () => {
     const res = await staffNorth.get(`/api/v1/residents/${north.residents[0]!.id}/trends?days=90`);
     expect(res.status).toBe(200);
-    const body = await json<{ trends: { series: string; days: unknown[]; weeks: unknown[] }[] }>(res);
+    const body = await json<{
+      sleepWindow: string;
+      trends: { series: string; days: unknown[]; weeks: unknown[] }[];
+    }>(res);
     expect(body.trends.map((t) => t.series)).toEqual([
+      'motionEvents',
       'steps',
-      'restingHeartRate',
-      'waterLitres',
+      'nightInBedH',
+      'nightBathroomVisits',
       'nightDoorOpenings',
+      'waterLitres',
+      'restingHeartRate',
     ]);
     expect(body.trends[0]!.days).toHaveLength(90);
     expect(body.trends[0]!.weeks).toHaveLength(12);
+    expect(body.sleepWindow).toBe('22:00-07:00'); // the rules' default
+  });
+
+  it("counts nights in the resident's own sleep window, as their rules set it", async () => {
+    const id = north.residents[2]!.id;
+    const put = await admin.put(`/api/v1/residents/${id}/rules`, {
+      overrides: { absence: { routine: { sleep: { from: '23:30', to: '06:15' } } } },
+    });
+    expect(put.status).toBe(200);
+    const body = await json<{ sleepWindow: string }>(await staffNorth.get(`/api/v1/residents/${id}/trends`));
+    expect(body.sleepWindow).toBe('23:30-06:15');
   });
 
   it('refuses family, staff of another community, and a bad range', async () => {

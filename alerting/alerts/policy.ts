@@ -40,6 +40,15 @@ export const EscalationPolicy = z
      * on their next, then the next person in the resident's contact order. false: every channel at once.
      */
     failover: z.boolean().default(true),
+    /**
+     * How soon a person should take on an alarm or a critical alert (Hangzhou's gas alarms: 5 minutes,
+     * DOMAIN.md). The community reports measure against it; a severity left out follows the default
+     * policy's, then DEFAULT_TAKE_ON_TARGET_MIN.
+     */
+    takeOnTargetMin: z
+      .strictObject({ alarm: minutes.positive(), critical: minutes.positive() })
+      .partial()
+      .optional(),
   })
   .refine((p) => p.steps.every((s, i) => i === 0 || s.afterMin >= p.steps[i - 1]!.afterMin), {
     message: 'steps must be in order of their afterMin',
@@ -75,6 +84,22 @@ export function minutesToMs(min: number): number {
 
 export function policyFor(policies: EscalationPolicies, communityId: string | null): EscalationPolicy {
   return (communityId !== null && policies.communities[communityId]) || policies.default;
+}
+
+export const DEFAULT_TAKE_ON_TARGET_MIN = 5;
+
+export interface TakeOnTargets {
+  alarm: number;
+  critical: number;
+}
+
+/** A community's take-on target per severity, in ms: its own policy's, else the default policy's, else 5 min. */
+export function takeOnTargetsMs(policies: EscalationPolicies, communityId: string | null): TakeOnTargets {
+  const own = communityId !== null ? policies.communities[communityId]?.takeOnTargetMin : undefined;
+  const fallback = policies.default.takeOnTargetMin;
+  const pick = (severity: keyof TakeOnTargets) =>
+    minutesToMs(own?.[severity] ?? fallback?.[severity] ?? DEFAULT_TAKE_ON_TARGET_MIN);
+  return { alarm: pick('alarm'), critical: pick('critical') };
 }
 
 /** Parses a policy file's text (YAML, of which JSON is a subset); throws an Error naming each problem. */

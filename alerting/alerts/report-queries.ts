@@ -153,29 +153,41 @@ export async function durationHistogram(db: Sql, period: ReportPeriod): Promise<
 }
 
 export interface TargetCount {
-  /** Alarm and critical alerts opened in the period. */
+  severity: 'alarm' | 'critical';
+  /** Alerts of this severity opened in the period. */
   of: number;
   /** Of them, taken on by a person at all... */
   takenOn: number;
-  /** ...and within the target. */
+  /** ...and within the severity's target. */
   within: number;
 }
 
-/** Alarm and critical alerts against a take-on target, exactly (not from the histogram's seconds). */
+/** Alarm and critical alerts against their take-on targets, exactly (not from the histogram's seconds). */
 export async function urgentAgainstTarget(
   db: Sql,
   period: ReportPeriod,
-  targetMs: number,
-): Promise<TargetCount> {
-  const row = await db.one<TargetCount>(
-    `SELECT COUNT(*) AS "of",
+  targetMs: { alarm: number; critical: number },
+): Promise<TargetCount[]> {
+  const rows = await db.all<TargetCount>(
+    `SELECT a.severity, COUNT(*) AS "of",
             SUM(CASE WHEN ${TAKEN_ON_AT} IS NOT NULL THEN 1 ELSE 0 END) AS "takenOn",
-            SUM(CASE WHEN ${TAKEN_ON_AT} - a.opened_at <= ? THEN 1 ELSE 0 END) AS within
+            SUM(CASE WHEN ${TAKEN_ON_AT} - a.opened_at
+                          <= CASE a.severity WHEN 'critical' THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END
+                     THEN 1 ELSE 0 END) AS within
        FROM alerts a
-      WHERE ${IN_PERIOD} AND a.severity IN ('alarm', 'critical')`,
-    [targetMs, ...inPeriod(period)],
+      WHERE ${IN_PERIOD} AND a.severity IN ('alarm', 'critical')
+      GROUP BY a.severity`,
+    [targetMs.critical, targetMs.alarm, ...inPeriod(period)],
   );
-  return { of: num(row?.of ?? 0), takenOn: num(row?.takenOn ?? 0), within: num(row?.within ?? 0) };
+  return (['alarm', 'critical'] as const).map((severity) => {
+    const row = rows.find((r) => r.severity === severity);
+    return {
+      severity,
+      of: num(row?.of ?? 0),
+      takenOn: num(row?.takenOn ?? 0),
+      within: num(row?.within ?? 0),
+    };
+  });
 }
 
 export interface DeliveryCount {

@@ -2,11 +2,12 @@
 // report the API gives, the CSV has its columns, the PDF (Chromium, read back with pdftotext) has its two
 // pages and the month's numbers in Chinese and in English, and bad input changes nothing.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNotifications } from '../../alerting/notifications.ts';
 import { ensureWebBuilt } from '../../dashboard/web/ensure-built.ts';
 import { buildCommunityReport } from '../../dashboard/reports/assemble.ts';
 import { minutesText, percentText } from '../../dashboard/reports/numbers.ts';
@@ -33,6 +34,14 @@ const anju = (...args: string[]) => run(process.execPath, [BIN, ...args]);
 
 let dir: string;
 let expected: CommunityReport;
+/** The same month against a 3-minute target that the community's own escalation policy sets. */
+let atThree: CommunityReport;
+const POLICY = `escalation:
+  communities:
+    cm_report:
+      steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family] }]
+      takeOnTargetMin: { alarm: 3, critical: 3 }
+`;
 
 beforeAll(async () => {
   await ensureWebBuilt();
@@ -50,6 +59,12 @@ beforeAll(async () => {
     expected = await buildCommunityReport({ registry: dbs.registry, alerts: dbs.alerts }, 'cm_report', {
       month: '2026-11',
     });
+    writeFileSync(path.join(dir, 'notifications.yaml'), POLICY);
+    atThree = await buildCommunityReport(
+      { registry: dbs.registry, alerts: dbs.alerts, policies: parseNotifications(POLICY, 'test').escalation },
+      'cm_report',
+      { month: '2026-11' },
+    );
   } finally {
     await dbs.close();
   }
@@ -81,6 +96,27 @@ describe('anju report', () => {
     expect(rows.filter((r) => r.startsWith('per_day,'))).toHaveLength(30 * 4);
   });
 
+  it("measures against the community's own take-on target from the notifications file", async () => {
+    const out = path.join(dir, 'nov-3min.csv');
+    const notifications = path.join(dir, 'notifications.yaml');
+    const made = await anju(...base(), '--format', 'csv', '--notifications', notifications, '--out', out);
+    expect(made.code, made.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split('\r\n');
+    expect(rows).toContain('response,alarm,target_min,3');
+    expect(rows).toContain('response,critical,target_min,3');
+    const within = atThree.response.urgent.takeOn.withinTarget;
+    expect(rows).toContain(`response,alarm_critical,within_target,${within}`);
+    expect(within).toBeLessThan(expected.response.urgent.takeOn.withinTarget);
+    // Without the file: the default 5 minutes.
+    const json = await anju(...base(), '--format', 'json');
+    expect((JSON.parse(json.stdout) as CommunityReport).targetMs).toEqual({
+      alarm: 300_000,
+      critical: 300_000,
+    });
+  });
+
   for (const lang of ['zh-CN', 'en'] as const) {
     it(`prints a two-page PDF with the month's numbers (${lang})`, async () => {
       const out = path.join(dir, `nov-${lang}.pdf`);
@@ -100,6 +136,12 @@ describe('anju report', () => {
       const takeOn = expected.response.urgent.takeOn;
       expect(first).toContain(`${minutesText(takeOn.p50Ms)} / ${minutesText(takeOn.p90Ms)}`);
       expect(first).toContain(percentText(takeOn.withinTargetShare));
+      const alarm = takeOn.bySeverity.alarm;
+      expect(first).toContain(
+        lang === 'en'
+          ? `Alarm: target ${minutesText(expected.targetMs.alarm)} min, ${alarm.withinTarget} of ${alarm.of} taken on within it`
+          : `告警：接手目标 ${minutesText(expected.targetMs.alarm)} 分钟，${alarm.of} 条中 ${alarm.withinTarget} 条达标`,
+      );
       expect(first).toContain(percentText(expected.falseAlarmShare));
       expect(second).toContain(lang === 'en' ? 'Outcomes per rule' : '各规则处理结果');
       expect(second).toContain(lang === 'en' ? 'Unusual pulse' : '心率异常');

@@ -4,6 +4,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadNotifications } from '../../alerting/notifications.ts';
 import { openDatabases, REGISTRY_FILE } from '../databases.ts';
 import { buildCommunityReport } from '../../dashboard/reports/assemble.ts';
 import { reportCsv } from '../../dashboard/reports/csv.ts';
@@ -26,12 +27,19 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'what to write').choices(FORMATS).default('pdf'))
     .option('--out <file>', 'write here instead of standard output')
     .addOption(new Option('--lang <language>', 'the PDF language').choices(REPORT_LANGUAGES).default('zh-CN'))
+    .addOption(
+      new Option(
+        '--notifications <file>',
+        "the notifications file anju serve uses: each community's escalation policy and take-on targets",
+      ).env('ANJU_NOTIFICATIONS_FILE'),
+    )
     .addOption(dataDirOption())
     .addOption(databaseOption())
     .addHelpText(
       'after',
       `
-Response times count alarm and critical alerts against a 5-minute take-on target. The PDF needs
+Response times count alarm and critical alerts against the community's take-on target: 5 minutes, or
+takeOnTargetMin in its escalation policy (--notifications, as for anju serve). The PDF needs
 Chromium (/usr/bin/chromium, or CHROMIUM_PATH) and the built web console (npm run build:web).
 
 Example:
@@ -53,12 +61,15 @@ Example:
 
       const started = Date.now();
       progress(`reading ${opts.community}, ${month}...`);
+      const policies = loadNotifications(opts.notifications).escalation;
       const dbs = await openDatabases({ dataDir, url: opts.database });
       let report;
       try {
-        report = await buildCommunityReport({ registry: dbs.registry, alerts: dbs.alerts }, opts.community, {
-          month,
-        });
+        report = await buildCommunityReport(
+          { registry: dbs.registry, alerts: dbs.alerts, policies },
+          opts.community,
+          { month },
+        );
       } finally {
         await dbs.close();
       }

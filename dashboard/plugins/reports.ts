@@ -11,15 +11,17 @@ import { buildCommunityReport, ReportError, type ReportSources } from '../report
 import { reportCsv } from '../reports/csv.ts';
 import { MONTH_PATTERN } from '../reports/period.ts';
 import { CommunityReport, REPORT_LANGUAGES } from '../reports/schemas.ts';
+import type { TrendContext } from '../reports/trend-home.ts';
 import { residentTrends, TREND_SERIES } from '../reports/trends.ts';
+import { formatTimeOfDay } from '../../alerting/rules/local-time.ts';
 import { scopeOf } from './access.ts';
 import { HttpProblem } from './problem.ts';
 
 export interface ReportRoutesOptions extends ReportSources {
   /** Readings, for residents' trends. */
   store: Pick<TelemetryStore, 'query'>;
-  /** The zone a resident's days are counted in; undefined when there is no such resident. */
-  residentZone(id: string): Promise<string | undefined> | string | undefined;
+  /** A resident's zone, windows and room sensors (trend-home.ts); undefined when there is no such resident. */
+  residentContext(id: string): Promise<TrendContext | undefined>;
 }
 
 const STAFF = { roles: ['admin', 'staff'] as const };
@@ -93,8 +95,9 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
         summary: "A community's operations figures for a month or period",
         description:
           'Alerts per day by rule and severity; time to take on and to resolve (p50/p90, share within the ' +
-          '5-minute target for alarm and critical); outcomes and false-alarm share per rule, worst first; ' +
-          'escalation reach; deliveries; the device fleet.',
+          "community's take-on target for alarm and critical, 5 minutes unless its escalation policy sets " +
+          'takeOnTargetMin); outcomes and false-alarm share per rule, worst first; escalation reach against ' +
+          "the community's policy; deliveries; the device fleet.",
         params: IdParams,
         querystring: PeriodQuery,
         response: { 200: CommunityReport },
@@ -148,9 +151,12 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
     },
   );
 
+  const Window = z.string().meta({ description: 'A daily window in local time, HH:MM-HH:MM.' });
   const TrendsResponse = z.object({
     residentId: z.string(),
     timeZone: z.string(),
+    sleepWindow: Window.meta({ description: "The resident's sleep window: their nights." }),
+    nightDoorWindow: Window.meta({ description: 'When the door counts as opened at night.' }),
     trends: z.array(
       z.object({
         series: z.enum(TREND_SERIES),
@@ -174,8 +180,10 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
         tags: ['residents'],
         summary: "A resident's daily trends, with the weeks that depart from their own earlier weeks",
         description:
-          'Steps, resting heart rate (lowest hourly mean), water used and door openings at night (22:00-06:00) ' +
-          'per local day. Shown to staff as early signs of decline; never alerted. Family: 403.',
+          "Per local day: motion events, steps; per night (the resident's sleep window) time in bed (in the " +
+          'bedroom as the room sensors saw it) and bathroom visits; front-door openings at night; water used; ' +
+          'resting heart rate (lowest hourly mean). Shown to staff as early signs of decline; never alerted. ' +
+          'Family: 403.',
         params: IdParams,
         querystring: z.strictObject({
           days: z
@@ -187,15 +195,24 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
       },
     },
     async (req) => {
-      const zone = await opts.residentZone(req.params.id);
-      if (zone === undefined) throw new HttpProblem(404, `no resident ${req.params.id}`);
+      const context = await opts.residentContext(req.params.id);
+      if (context === undefined) throw new HttpProblem(404, `no resident ${req.params.id}`);
       const trends = await residentTrends(opts.store, {
         residentId: req.params.id,
         days: Number(req.query.days) as 30 | 90,
-        timeZone: zone,
+        timeZone: context.timeZone,
         now: Date.now(),
+        home: context.home,
       });
-      return { residentId: req.params.id, timeZone: zone, trends };
+      const window = (w: { from: number; to: number }) =>
+        `${formatTimeOfDay(w.from)}-${formatTimeOfDay(w.to)}`;
+      return {
+        residentId: req.params.id,
+        timeZone: context.timeZone,
+        sleepWindow: window(context.home.sleep),
+        nightDoorWindow: window(context.home.nightDoor),
+        trends,
+      };
     },
   );
 });

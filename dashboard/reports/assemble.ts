@@ -1,6 +1,11 @@
 // Assembles one community's report for a period: the community and its fleet from the registry, the
 // alerts opened in the period and their notifications from the alert tables, then the figures.
-import { policyFor, DEFAULT_POLICIES, type EscalationPolicies } from '../../alerting/alerts/policy.ts';
+import {
+  policyFor,
+  DEFAULT_POLICIES,
+  takeOnTargetsMs,
+  type EscalationPolicies,
+} from '../../alerting/alerts/policy.ts';
 import {
   alertsPerDay,
   deliveriesFor,
@@ -12,7 +17,7 @@ import {
 } from '../../alerting/alerts/report-queries.ts';
 import type { Sql } from '../../database/sql.ts';
 import { communityFacts, fleetOf } from '../../registry/fleet-report.ts';
-import { DEFAULT_TARGET_MS, computeFigures } from './figures.ts';
+import { computeFigures } from './figures.ts';
 import { daysOf, monthPeriod, offsetRanges, type Period } from './period.ts';
 import type { CommunityReport } from './schemas.ts';
 
@@ -36,8 +41,8 @@ export class ReportError extends Error {
 export interface ReportSources {
   registry: Sql;
   alerts: Sql;
+  /** The escalation policies (notifications file): each community's steps and take-on targets. */
   policies?: EscalationPolicies;
-  targetMs?: number;
   now?: () => number;
 }
 
@@ -62,7 +67,8 @@ export async function buildCommunityReport(
     throw new ReportError('invalid', 'a report covers at most 400 days');
 
   const range = { communityId, ...period };
-  const targetMs = sources.targetMs ?? DEFAULT_TARGET_MS;
+  const policies = sources.policies ?? DEFAULT_POLICIES;
+  const targetMs = takeOnTargetsMs(policies, communityId);
   const [perDay, outcomes, durations, target, steps, deliveries, deviceRules, fleet] = await Promise.all([
     alertsPerDay(sources.alerts, range, offsetRanges(period, timeZone)),
     outcomesPerRule(sources.alerts, range),
@@ -87,7 +93,7 @@ export async function buildCommunityReport(
       deliveries,
       deviceRules,
       fleet,
-      policy: policyFor(sources.policies ?? DEFAULT_POLICIES, communityId),
+      policy: policyFor(policies, communityId),
       days,
       targetMs,
     }),

@@ -33,10 +33,16 @@ export function reportCsv(report: CommunityReport): string {
 
   const urgent = report.response.urgent;
   timing('alarm_critical', 'take_on', urgent.takeOn);
-  add('response', 'alarm_critical', 'target_min', minutes(report.targetMs));
   add('response', 'alarm_critical', 'within_target', urgent.takeOn.withinTarget);
   add('response', 'alarm_critical', 'within_target_share', urgent.takeOn.withinTargetShare);
   add('response', 'alarm_critical', 'not_taken_on', urgent.takeOn.notTakenOn);
+  for (const severity of ['alarm', 'critical'] as const) {
+    const s = urgent.takeOn.bySeverity[severity];
+    add('response', severity, 'target_min', minutes(report.targetMs[severity]));
+    add('response', severity, 'of', s.of);
+    add('response', severity, 'within_target', s.withinTarget);
+    add('response', severity, 'within_target_share', s.withinTargetShare);
+  }
   timing('alarm_critical', 'resolve', urgent.resolve);
   timing('all', 'take_on', report.response.all.takeOn);
   timing('all', 'resolve', report.response.all.resolve);

@@ -7,11 +7,10 @@ import type {
   OutcomeCount,
   TargetCount,
 } from '../../alerting/alerts/report-queries.ts';
-import type { EscalationPolicy } from '../../alerting/alerts/policy.ts';
+import type { EscalationPolicy, TakeOnTargets } from '../../alerting/alerts/policy.ts';
 import type { FleetByKind } from '../../registry/fleet-report.ts';
 import type { CommunityReport, RuleOutcomes, Timing } from './schemas.ts';
 
-export const DEFAULT_TARGET_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
 /** Nearest-rank percentile (p in 0..1) of the values; null when there are none. */
@@ -92,7 +91,8 @@ export interface FigureInputs {
   perDay: readonly DayCount[];
   outcomes: readonly OutcomeCount[];
   durations: readonly DurationBucket[];
-  target: TargetCount;
+  /** Alarm and critical alerts against their targets, one count per severity. */
+  target: readonly TargetCount[];
   steps: readonly { step: number | null; count: number }[];
   deliveries: readonly DeliveryCount[];
   /** Distinct devices with an alert of each device rule. */
@@ -101,7 +101,7 @@ export interface FigureInputs {
   policy: EscalationPolicy;
   /** Local days of the period, YYYY-MM-DD. */
   days: readonly string[];
-  targetMs: number;
+  targetMs: TakeOnTargets;
 }
 
 type Figures = Omit<CommunityReport, 'community' | 'period' | 'generatedAt'>;
@@ -144,7 +144,14 @@ export function computeFigures(input: FigureInputs): Figures {
 
   const active = input.fleet.reduce((n, k) => n + k.active, 0);
   const online = input.fleet.reduce((n, k) => n + k.online, 0);
-  const { target } = input;
+  const bySeverity = (severity: TargetCount['severity']) => {
+    const c = input.target.find((t) => t.severity === severity) ?? { of: 0, takenOn: 0, within: 0 };
+    return { of: c.of, withinTarget: c.within, withinTargetShare: share(c.within, c.of) };
+  };
+  const target = input.target.reduce(
+    (sum, t) => ({ of: sum.of + t.of, takenOn: sum.takenOn + t.takenOn, within: sum.within + t.within }),
+    { of: 0, takenOn: 0, within: 0 },
+  );
 
   return {
     targetMs: input.targetMs,
@@ -158,6 +165,7 @@ export function computeFigures(input: FigureInputs): Figures {
           withinTarget: target.within,
           withinTargetShare: share(target.within, target.of),
           notTakenOn: target.of - target.takenOn,
+          bySeverity: { alarm: bySeverity('alarm'), critical: bySeverity('critical') },
         },
         resolve: timing(of(true, 'resolve')),
       },

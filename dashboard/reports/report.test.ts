@@ -2,6 +2,7 @@
 // from the raw alert, audit, delivery and device rows, with none of the report's code.
 import { beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../database/sql.ts';
+import { parseEscalationPolicies, takeOnTargetsMs } from '../../alerting/alerts/policy.ts';
 import { eachBackend } from '../../test/backends.ts';
 import { buildCommunityReport, ReportError } from './assemble.ts';
 import { createAlertTables, createRegistryTables, seedAlerts, seedCommunity } from './simulate.ts';
@@ -10,7 +11,8 @@ const ZONE = 'Asia/Shanghai';
 const NOV = Date.parse('2026-11-01T00:00:00+08:00');
 const DEC = Date.parse('2026-12-01T00:00:00+08:00');
 const HOUR = 3_600_000;
-const TARGET = 5 * 60_000;
+const MIN = 60_000;
+const FIVE_MIN = { alarm: 5 * MIN, critical: 5 * MIN };
 
 interface AlertRow {
   id: string;
@@ -35,7 +37,7 @@ function nearestRank(values: number[], p: number): number | null {
 }
 
 /** Every figure the test checks, from the raw rows. */
-async function expectedFigures(db: Database) {
+async function expectedFigures(db: Database, targetMs = FIVE_MIN) {
   const alerts = (await db.all<AlertRow>('SELECT * FROM alerts')).filter(
     (a) => a.community_id === 'c1' && Number(a.opened_at) >= NOV && Number(a.opened_at) < DEC,
   );
@@ -88,7 +90,12 @@ async function expectedFigures(db: Database) {
     urgentOf: urgent.length,
     urgentP50: nearestRank(urgentTakeOn, 0.5),
     urgentP90: nearestRank(urgentTakeOn, 0.9),
-    urgentWithin: urgentTakeOn.filter((ms) => ms <= TARGET).length,
+    urgentWithin: urgent.filter((f) => f.takeOnMs !== null && f.takeOnMs <= targetMs[f.severity as 'alarm'])
+      .length,
+    within: (severity: 'alarm' | 'critical') =>
+      urgent.filter((f) => f.severity === severity && f.takeOnMs !== null && f.takeOnMs <= targetMs[severity])
+        .length,
+    of: (severity: 'alarm' | 'critical') => urgent.filter((f) => f.severity === severity).length,
     resolveP90: nearestRank(
       facts.flatMap((f) => (f.resolveMs === null ? [] : [f.resolveMs])),
       0.9,
@@ -169,6 +176,37 @@ eachBackend('community report figures', (backend) => {
     expect(want.urgentWithin).toBeLessThan(want.urgentOf);
   });
 
+  it("measures against the community's own take-on targets and escalation steps", async () => {
+    const policies = parseEscalationPolicies(`
+      communities:
+        c1:
+          steps: [{ afterMin: 0, notify: [console] }, { afterMin: 1, notify: [grid_worker] }]
+          takeOnTargetMin: { alarm: 3, critical: 2 }
+    `);
+    const report = await buildCommunityReport({ registry: db, alerts: db, policies }, 'c1', {
+      month: '2026-11',
+    });
+    const want = await expectedFigures(db, { alarm: 3 * MIN, critical: 2 * MIN });
+    const atFive = await expectedFigures(db);
+    expect(report.targetMs).toEqual({ alarm: 3 * MIN, critical: 2 * MIN });
+    const takeOn = report.response.urgent.takeOn;
+    expect(takeOn.withinTarget).toBe(want.urgentWithin);
+    expect(takeOn.withinTargetShare).toBeCloseTo(want.urgentWithin / want.urgentOf, 12);
+    for (const severity of ['alarm', 'critical'] as const) {
+      expect(takeOn.bySeverity[severity].of).toBe(want.of(severity));
+      expect(takeOn.bySeverity[severity].withinTarget).toBe(want.within(severity));
+    }
+    // A shorter target is met less often, on the same alerts.
+    expect(want.urgentWithin).toBeLessThan(atFive.urgentWithin);
+    expect(report.escalation.map((e) => e.notify)).toEqual([['console'], ['grid_worker']]);
+    // Another community keeps the default policy: 5 minutes, three steps.
+    const other = await buildCommunityReport({ registry: db, alerts: db, policies }, 'c2', {
+      month: '2026-11',
+    });
+    expect(other.targetMs).toEqual(FIVE_MIN);
+    expect(other.escalation).toHaveLength(3);
+  });
+
   it('refuses an unknown community and a malformed month', async () => {
     const sources = { registry: db, alerts: db };
     await expect(buildCommunityReport(sources, 'nowhere', { month: '2026-11' })).rejects.toThrow(ReportError);
@@ -181,4 +219,19 @@ eachBackend('community report figures', (backend) => {
     expect(report.community.timeZone).toBe(ZONE);
     expect(report.totals.alerts).toBe(100);
   });
+});
+
+it("takes a severity's target from the community's policy, else the default policy's, else 5 minutes", () => {
+  const policies = parseEscalationPolicies(`
+    default:
+      steps: [{ afterMin: 0, notify: [console] }]
+      takeOnTargetMin: { alarm: 4 }
+    communities:
+      c1: { steps: [{ afterMin: 0, notify: [console] }], takeOnTargetMin: { critical: 1.5 } }
+  `);
+  expect(takeOnTargetsMs(policies, 'c1')).toEqual({ alarm: 4 * MIN, critical: 1.5 * MIN });
+  expect(takeOnTargetsMs(policies, 'c2')).toEqual({ alarm: 4 * MIN, critical: 5 * MIN });
+  expect(() =>
+    parseEscalationPolicies('default: { steps: [{ afterMin: 0 }], takeOnTargetMin: { alarm: 0 } }'),
+  ).toThrow(/takeOnTargetMin/);
 });

@@ -24,6 +24,11 @@ export const TakeOn = Timing.extend({
   withinTargetShare: Share,
   /** Never taken on by a person: cleared by themselves, or still open. */
   notTakenOn: z.number().int(),
+  /** The same against each severity's own target. */
+  bySeverity: z.object({
+    alarm: z.object({ of: Count, withinTarget: Count, withinTargetShare: Share }),
+    critical: z.object({ of: Count, withinTarget: Count, withinTargetShare: Share }),
+  }),
 });
 
 export const RuleOutcomes = z.object({
@@ -53,7 +58,9 @@ export const CommunityReport = z.object({
     days: z.array(z.string()),
   }),
   generatedAt: z.number().int(),
-  targetMs: z.number().int().meta({ description: 'Take-on target for alarm and critical alerts.' }),
+  targetMs: z
+    .object({ alarm: Count, critical: Count })
+    .meta({ description: "Take-on target per severity, from the community's escalation policy." }),
   totals: z.object({ alerts: z.number().int(), bySeverity: BySeverity }),
   perDay: z.array(
     z.object({

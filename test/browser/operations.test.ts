@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedAlerts, seedCommunity } from '../../dashboard/reports/simulate.ts';
 import type { CommunityReport } from '../../dashboard/reports/schemas.ts';
+import type { Point } from '../../ingest/store/types.ts';
 import { SqliteDatabase } from '../../database/sqlite.ts';
 import { startTestAnju, type TestAnju } from '../harness.ts';
 import { launchBrowser, logIn, newPerson, saveFailure, screenshot } from './browser.ts';
@@ -111,12 +112,12 @@ describe('operations page', () => {
     expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
   }, 90_000);
 
-  it("shows staff a resident's trends, with a week of fewer steps marked", async () => {
+  it("shows staff a resident's trends, with a week of fewer steps and more night-time bathroom visits marked", async () => {
     // 30 days of a wearable's hourly readings; the last week the resident walks far less.
     const today = Date.parse(
       new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' }) + 'T00:00:00+08:00',
     );
-    const points = [];
+    const points: Point[] = [];
     let seq = 0;
     for (let d = 29; d >= 0; d--) {
       const total = d < 7 ? 1200 : 4200 + ((d * 53) % 400);
@@ -133,6 +134,35 @@ describe('operations page', () => {
         });
       }
     }
+    // The home's bedroom and bathroom sensors: in bed at 22:30, up at 07:00; one trip to the bathroom a
+    // night, four a night in the last week.
+    for (const room of ['bedroom', 'bathroom'] as const)
+      await anju.registry.addDevice({
+        id: `cm_ops-${room}0`,
+        kind: 'env_monitor',
+        homeId: 'cm_ops-h0',
+        room,
+      });
+    const motion = (deviceId: string, ts: number) => {
+      if (ts <= Date.now())
+        points.push({
+          measurement: 'event' as const,
+          tags: { deviceId, homeId: 'cm_ops-h0', type: 'motion' },
+          fields: { event: 'motion' },
+          ts,
+          seq: seq++,
+        });
+    };
+    for (let d = 30; d >= 1; d--) {
+      const evening = today - d * 86_400_000;
+      motion('cm_ops-bedroom0', evening + 22.5 * 3_600_000);
+      for (let v = 0; v < (d <= 7 ? 4 : 1); v++) {
+        const at = evening + (25 + v * 1.5) * 3_600_000;
+        motion('cm_ops-bathroom0', at);
+        motion('cm_ops-bedroom0', at + 5 * 60_000);
+      }
+      motion('cm_ops-env_monitor0', evening + 31 * 3_600_000);
+    }
     await anju.store.write(points);
     ({ page } = await newPerson(browser, base()));
     await logIn(page, staff, '/console');
@@ -140,8 +170,14 @@ describe('operations page', () => {
     const trends = page.getByTestId('resident-trends');
     await trends.locator('[data-series="steps"] canvas').waitFor();
     await expect
-      .poll(() => trends.getByTestId('trend-departure').first().textContent())
+      .poll(() =>
+        trends.locator('[data-series="steps"]').getByTestId('trend-departure').first().textContent(),
+      )
       .toContain('低于平常');
+    const visits = trends.locator('[data-series="nightBathroomVisits"]');
+    await visits.locator('canvas').waitFor();
+    expect(await visits.getByTestId('trend-departure').first().textContent()).toContain('高于平常');
+    await trends.locator('[data-series="nightInBedH"] canvas').waitFor();
     await trends.scrollIntoViewIfNeeded();
     await screenshot(page, 'resident-trends', true);
   }, 60_000);

@@ -425,6 +425,7 @@ const en = {
   'report.urgentResolve': 'Alarm and critical: resolved',
   'report.allTakeOn': 'All alerts: taken on',
   'report.allResolve': 'All alerts: resolved',
+  'report.withinBySeverity': '{severity}: target {target} min, {n} of {of} taken on within it ({share}).',
   'report.notTakenOn':
     '{n} alarm or critical alerts were never taken on by a person (cleared by themselves, or still open).',
   'report.rules': 'Outcomes per rule, most false alarms first',
@@ -453,11 +454,14 @@ const en = {
   'trends.range': 'Period',
   'trends.days': '{n} days',
   'trends.help':
-    "Each day against the resident's own earlier weeks: a marked week may be an early sign of decline. Never alerted.",
+    "Each day against the resident's own earlier weeks: a marked week may be an early sign of decline. Never alerted. Nights are read from the room sensors: in bed is time in the bedroom, a bathroom visit one after settling in bed.",
   'trends.steps': 'Steps per day',
   'trends.restingHeartRate': 'Resting pulse (bpm)',
   'trends.waterLitres': 'Water used (L)',
-  'trends.nightDoorOpenings': 'Door opened at night (22:00-06:00)',
+  'trends.motionEvents': 'Motion events per day',
+  'trends.nightInBedH': 'Time in bed at night (h, {sleep})',
+  'trends.nightBathroomVisits': 'Bathroom visits at night ({sleep})',
+  'trends.nightDoorOpenings': 'Door opened at night ({door})',
   'trends.lower': 'Week from {from}: lower than usual',
   'trends.higher': 'Week from {from}: higher than usual',
   // Search and pages of the alert, resident and device lists.

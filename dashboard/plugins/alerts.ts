@@ -18,7 +18,6 @@ import type { AlertActions } from '../alert-actions.ts';
 import { AlertView, Person, RecipientView, type Views } from '../views.ts';
 import type { Registry } from '../../registry/index.ts';
 import { scopeOf } from './access.ts';
-import { answering } from './domain-errors.ts';
 import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -164,7 +163,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       },
     },
     async (req) => ({
-      alert: await answering(() => actions.acknowledge(scopeOf(req), req.params.id, req.body.note)),
+      alert: await actions.acknowledge(scopeOf(req), req.params.id, req.body.note),
     }),
   );
 
@@ -180,9 +179,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       },
     },
     async (req) => ({
-      alert: await answering(() =>
-        actions.resolve(scopeOf(req), req.params.id, req.body.outcome, req.body.note),
-      ),
+      alert: await actions.resolve(scopeOf(req), req.params.id, req.body.outcome, req.body.note),
     }),
   );
 
@@ -198,7 +195,7 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       },
     },
     async (req) => ({
-      alert: await answering(() => actions.addNote(scopeOf(req), req.params.id, req.body.note)),
+      alert: await actions.addNote(scopeOf(req), req.params.id, req.body.note),
     }),
   );
 });

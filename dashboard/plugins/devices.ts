@@ -8,7 +8,6 @@ import { DEVICE_KINDS, ROOMS } from '../../firmware-protocol/index.ts';
 import type { Registry } from '../../registry/index.ts';
 import { DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
-import { answering } from './domain-errors.ts';
 import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -85,7 +84,7 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
       },
     },
     async (req, reply) => {
-      const { device, secret } = await answering(() => registry.addDevice(req.body));
+      const { device, secret } = await registry.addDevice(req.body);
       reply.code(201);
       return { device: await views.device(device), secret };
     },
@@ -105,7 +104,7 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
     async (req) => {
       if (!(await registry.getDevice(req.params.id)))
         throw new HttpProblem(404, `no device ${req.params.id}`);
-      const device = await answering(() => registry.revokeDevice(req.params.id));
+      const device = await registry.revokeDevice(req.params.id);
       await opts.disconnectRevoked();
       return { device: await views.device(device) };
     },

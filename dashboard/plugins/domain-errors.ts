@@ -41,14 +41,3 @@ export function statusOf(err: unknown): number | undefined {
   if (isStorageError(err)) return 503;
   return undefined;
 }
-
-/** Runs `fn`, answering a known refusal with its problem; anything else stays a server error. */
-export async function answering<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const status = statusOf(err);
-    if (status === undefined) throw err;
-    throw new HttpProblem(status, (err as Error).message);
-  }
-}

@@ -16,7 +16,6 @@ import {
 } from '../../registry/index.ts';
 import { AlertView, DeviceView, type Views } from '../views.ts';
 import { scopeOf } from './access.ts';
-import { answering } from './domain-errors.ts';
 import { decodeCursor, KeyText, NextCursor, pageOf, pageQuery } from './paging.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -122,7 +121,7 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       },
     },
     async (req, reply) => {
-      const resident = await answering(() => registry.addResident(req.body));
+      const resident = await registry.addResident(req.body);
       reply.code(201);
       return { resident };
     },
@@ -143,7 +142,7 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
     async (req, reply) => {
       if (!(await registry.getResident(req.params.id)))
         throw new HttpProblem(404, `no resident ${req.params.id}`);
-      const contact = await answering(() => registry.addContact({ ...req.body, residentId: req.params.id }));
+      const contact = await registry.addContact({ ...req.body, residentId: req.params.id });
       reply.code(201);
       return { contact };
     },

@@ -13,7 +13,6 @@ import {
   type User,
 } from '../accounts/index.ts';
 import { qrCodeDataUrl } from '../qr-code.ts';
-import { answering } from './domain-errors.ts';
 import { HttpProblem, SECOND_FACTOR_REQUIRED } from './problem.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionCookieOptions } from './session-auth.ts';
 
@@ -340,7 +339,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     },
     async (req) => {
       const user = signedIn(req);
-      const { channels, language } = await answering(() => accounts.users.setPreferences(user.id, req.body));
+      const { channels, language } = await accounts.users.setPreferences(user.id, req.body);
       return { channels, language };
     },
   );

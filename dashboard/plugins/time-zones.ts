@@ -5,7 +5,6 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HomePath, RegistryError, TimeZone, type Registry } from '../../registry/index.ts';
-import { answering } from './domain-errors.ts';
 import { HttpProblem } from './problem.ts';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -35,7 +34,7 @@ export default fp(async function timeZoneRoutesPlugin(app: FastifyInstance, opts
     },
     async (req) => {
       if (!(await registry.getHome(req.params.id))) throw new HttpProblem(404, `no home ${req.params.id}`);
-      return { home: await answering(() => registry.setHomeTimeZone(req.params.id, req.body.timeZone)) };
+      return { home: await registry.setHomeTimeZone(req.params.id, req.body.timeZone) };
     },
   );
 

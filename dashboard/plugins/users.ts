@@ -4,7 +4,6 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LoginAuditEntry, User, UserInput, type Accounts } from '../accounts/index.ts';
-import { answering } from './domain-errors.ts';
 import { HttpProblem } from './problem.ts';
 
 const ADMIN_ONLY = { roles: ['admin'] as const };
@@ -42,7 +41,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       },
     },
     async (req, reply) => {
-      const user = await answering(() => accounts.users.create(req.body));
+      const user = await accounts.users.create(req.body);
       reply.code(201);
       return { user };
     },
@@ -105,7 +104,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
         response: { 200: z.object({ user: User }) },
       },
     },
-    async (req) => ({ user: await answering(() => accounts.enable(req.params.id)) }),
+    async (req) => ({ user: await accounts.enable(req.params.id) }),
   );
 
   api.put(
@@ -120,7 +119,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       },
     },
     async (req, reply) => {
-      const problem = await answering(() => accounts.resetPassword(req.params.id, req.body.password));
+      const problem = await accounts.resetPassword(req.params.id, req.body.password);
       if (problem) throw new HttpProblem(400, problem);
       reply.code(204);
     },
@@ -154,7 +153,7 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
       },
     },
     async (req, reply) => {
-      await answering(() => accounts.totpDisable(req.params.id));
+      await accounts.totpDisable(req.params.id);
       reply.code(204);
     },
   );

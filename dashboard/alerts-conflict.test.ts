@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from '../test/postgres.ts';
 import { Scope } from './accounts/scope.ts';
 import alertRoutes from './plugins/alerts.ts';
 import problems from './plugins/problem.ts';
+import { statusOf } from './plugins/domain-errors.ts';
 import { AlertActions } from './alert-actions.ts';
 import { Views } from './views.ts';
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
   app = Fastify();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(problems);
+  await app.register(problems, { statusOf });
   // An operator's API token: an admin's scope, so that only the race decides the answers.
   const registry = {
     getResident: async () => undefined,

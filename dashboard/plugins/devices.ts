@@ -1,7 +1,6 @@
 // Devices: health, firmware, last seen and refused messages for whoever may see them; registering (the
 // secret is shown once) and revoking for admins.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEVICE_KINDS, ROOMS } from '../../firmware-protocol/index.ts';
@@ -34,7 +33,7 @@ export interface DeviceRoutesOptions {
   disconnectRevoked(): Promise<void>;
 }
 
-export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: DeviceRoutesOptions) {
+export default async function deviceRoutesPlugin(app: FastifyInstance, opts: DeviceRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { registry, views } = opts;
 
@@ -109,4 +108,4 @@ export default fp(async function deviceRoutesPlugin(app: FastifyInstance, opts: 
       return { device: await views.device(device) };
     },
   );
-});
+}

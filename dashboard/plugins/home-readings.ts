@@ -2,7 +2,6 @@
 // family pages. A home's fixed sensors (room climate, gas, water, doors, motion) carry no resident, so their
 // readings are found device by device; only fields a device has ever reported are queried.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEVICE_KINDS, ROOMS, type DeviceKind } from '../../firmware-protocol/index.ts';
@@ -86,7 +85,7 @@ export interface HomeReadingsOptions {
   store: Pick<TelemetryStore, 'query' | 'latestByDevice'>;
 }
 
-export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: HomeReadingsOptions) {
+export default async function homeReadingsPlugin(app: FastifyInstance, opts: HomeReadingsOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   /** The charts of the fields a device has ever reported (`latest`: what it reported last, by field). */
@@ -144,4 +143,4 @@ export default fp(async function homeReadingsPlugin(app: FastifyInstance, opts: 
       };
     },
   );
-});
+}

@@ -4,7 +4,6 @@
 // rule); otherwise fine. The judgement is the engine's own (ResidentJudgements), so a tile and the
 // alerts never disagree, and no request queries the telemetry store.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertService } from '../../alerting/alerts/index.ts';
@@ -47,7 +46,7 @@ export interface HomeRoutesOptions {
 const latest = (times: (number | null | undefined)[]): number | null =>
   times.reduce<number | null>((a, t) => (t != null && (a === null || t > a) ? t : a), null);
 
-export default fp(async function homeRoutesPlugin(app: FastifyInstance, opts: HomeRoutesOptions) {
+export default async function homeRoutesPlugin(app: FastifyInstance, opts: HomeRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   async function visibleHomes(
@@ -130,4 +129,4 @@ export default fp(async function homeRoutesPlugin(app: FastifyInstance, opts: Ho
       return { homes: tiles };
     },
   );
-});
+}

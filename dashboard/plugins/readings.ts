@@ -1,7 +1,6 @@
 // The read API over the telemetry store: readings of a device or a resident over time, raw or aggregated
 // into windows, and their latest values.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AGGREGATES, Ts, type TelemetryStore } from '../../ingest/store/types.ts';
@@ -91,7 +90,7 @@ export interface ReadingsOptions {
 
 const IdParams = z.object({ id: z.string().min(1).max(128) });
 
-export default fp(async function readingsPlugin(app: FastifyInstance, opts: ReadingsOptions) {
+export default async function readingsPlugin(app: FastifyInstance, opts: ReadingsOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   for (const kind of ['device', 'resident'] as const) {
     const exists = kind === 'device' ? opts.deviceExists : opts.residentExists;
@@ -153,4 +152,4 @@ export default fp(async function readingsPlugin(app: FastifyInstance, opts: Read
       },
     );
   }
-});
+}

@@ -2,7 +2,6 @@
 // the communities a caller may ask about. Staff see their communities, admins all; family none (the
 // route's roles). A staff member asking about another community gets 403 whether or not it exists.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listCommunities } from '../../registry/fleet-report.ts';
@@ -46,7 +45,7 @@ const PeriodQuery = z
   });
 type PeriodQuery = z.infer<typeof PeriodQuery>;
 
-export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: ReportRoutesOptions) {
+export default async function reportRoutesPlugin(app: FastifyInstance, opts: ReportRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   async function report(req: { params: { id: string }; query: PeriodQuery }): Promise<CommunityReport> {
@@ -215,4 +214,4 @@ export default fp(async function reportRoutesPlugin(app: FastifyInstance, opts: 
       };
     },
   );
-});
+}

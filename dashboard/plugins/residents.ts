@@ -1,7 +1,6 @@
 // Residents: the list and the resident page (profile, contacts, devices, recent alerts) for whoever may
 // see them; registering residents and their contacts for admins.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertService } from '../../alerting/alerts/index.ts';
@@ -42,7 +41,7 @@ export interface ResidentRoutesOptions {
   views: Views;
 }
 
-export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts: ResidentRoutesOptions) {
+export default async function residentRoutesPlugin(app: FastifyInstance, opts: ResidentRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { registry, alerts, views } = opts;
 
@@ -147,4 +146,4 @@ export default fp(async function residentRoutesPlugin(app: FastifyInstance, opts
       return { contact };
     },
   );
-});
+}

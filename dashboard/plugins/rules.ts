@@ -1,7 +1,6 @@
 // Per-resident rule thresholds for admins: read the community's rules and this resident's overrides,
 // replace the overrides after checking them against the rule schema.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Registry } from '../../registry/index.ts';
@@ -46,7 +45,7 @@ export interface RuleRoutesOptions {
   rulesFile?: string;
 }
 
-export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: RuleRoutesOptions) {
+export default async function ruleRoutesPlugin(app: FastifyInstance, opts: RuleRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   async function answer(residentId: string) {
@@ -108,4 +107,4 @@ export default fp(async function ruleRoutesPlugin(app: FastifyInstance, opts: Ru
       return answer(id);
     },
   );
-});
+}

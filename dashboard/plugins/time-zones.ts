@@ -1,7 +1,6 @@
 // Time zones of homes and communities, for admins: the rules judge a home's night and day in its zone (its
 // own, else its community's, else the rules' default), and follow a change at once.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HomePath, RegistryError, TimeZone, type Registry } from '../../registry/index.ts';
@@ -16,7 +15,7 @@ export interface TimeZoneRoutesOptions {
   registry: Pick<Registry, 'getHome' | 'setHomeTimeZone' | 'setCommunityTimeZone'>;
 }
 
-export default fp(async function timeZoneRoutesPlugin(app: FastifyInstance, opts: TimeZoneRoutesOptions) {
+export default async function timeZoneRoutesPlugin(app: FastifyInstance, opts: TimeZoneRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { registry } = opts;
 
@@ -61,4 +60,4 @@ export default fp(async function timeZoneRoutesPlugin(app: FastifyInstance, opts
       return { communityId: req.params.id, timeZone: req.body.timeZone };
     },
   );
-});
+}

@@ -1,6 +1,5 @@
 // User administration (admins only): who may sign in, with which role and scope, and the login audit.
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LoginAuditEntry, User, UserInput, type Accounts } from '../accounts/index.ts';
@@ -12,7 +11,7 @@ export interface UserRoutesOptions {
   accounts: Accounts;
 }
 
-export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: UserRoutesOptions) {
+export default async function userRoutesPlugin(app: FastifyInstance, opts: UserRoutesOptions) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { accounts } = opts;
 
@@ -171,4 +170,4 @@ export default fp(async function userRoutesPlugin(app: FastifyInstance, opts: Us
     },
     async (req) => ({ entries: await accounts.audit.recent(req.query.limit) }),
   );
-});
+}

@@ -7,7 +7,8 @@
 // This stays on a local SQLite file even when alerts are on PostgreSQL (issue 11): the snapshot is paired
 // with this node's journal position, which another node's journal does not share. The cluster issue moves
 // it.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../database/sqlite-file.ts';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineSnapshot, RuleEngine } from './engine.ts';
@@ -38,9 +39,7 @@ export class RuleStateStore {
   private readonly write: (snapshot: Snapshot, cursor: number | undefined, savedAt: number) => void;
 
   private constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(SCHEMA);
+    this.db = openSqliteFile(file, { schema: SCHEMA });
     const version = this.meta('version');
     if (version === undefined) this.setMeta('version', String(STATE_VERSION));
     else if (Number(version) !== STATE_VERSION) {

@@ -1,17 +1,15 @@
 // The embedded backend: one SQLite file through better-sqlite3. Calls run synchronously underneath; the
 // asynchronous interface only orders them, so that nothing runs inside another caller's open transaction.
-import BetterSqlite3 from 'better-sqlite3';
 import type { Database as Connection, Statement } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Database, Param, RunResult, Sql } from './sql.ts';
+import { openSqliteFile } from './sqlite-file.ts';
 
 export interface SqliteOptions {
   /** How long a write waits for another process's lock; SQLite blocks the event loop meanwhile. */
   busyTimeoutMs?: number;
 }
 
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+export { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite-file.ts';
 const STATEMENT_CACHE = 500;
 
 export class SqliteDatabase implements Database {
@@ -38,18 +36,7 @@ export class SqliteDatabase implements Database {
 
   /** Opens (creating where missing) the file in WAL mode with foreign keys on. */
   static open(file: string, options: SqliteOptions = {}): SqliteDatabase {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const db = new BetterSqlite3(file);
-    try {
-      // WAL lets one process read while another writes; busy_timeout makes writers wait, not fail.
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return new SqliteDatabase(db, file);
+    return new SqliteDatabase(openSqliteFile(file, { ...options, foreignKeys: true }), file);
   }
 
   /** The underlying connection, for what only SQLite has (online backup, pragmas). */

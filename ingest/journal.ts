@@ -3,7 +3,8 @@
 // (one transaction and one fsync for every batch gathered within a few milliseconds), and a redelivery of
 // the same (device, seq, ts) is stored once.
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../database/sqlite-file.ts';
 import type { Logger } from 'pino';
 import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
 import type { ReadingSink } from '../gateway/ports.ts';
@@ -124,13 +125,9 @@ export class Journal implements ReadingSink {
     this.maxDepth = opts.maxDepth ?? 2_000_000;
     this.dedupWindowMs = opts.dedupWindowMs ?? 24 * 3_600_000;
     this.now = opts.now ?? Date.now;
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
     // Cursors and pruning only: a lost cursor move after a crash means some readings are written to the
     // store again, which is idempotent. The readings themselves are committed with FULL by the worker.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openSqliteFile(opts.path, { synchronous: 'NORMAL', schema: SCHEMA });
     this.selectAfter = this.db.prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?');
     this.saveCursor = this.db.prepare(
       'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',

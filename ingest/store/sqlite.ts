@@ -2,7 +2,8 @@
 // One row per field value. The table is clustered on (device_id, field, ts), which is the index the
 // device queries need; a partial index on (resident_id, field, ts) serves the resident queries, and a
 // small `latest` table answers "latest value of every field" without scanning history.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../../database/sqlite-file.ts';
 import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -127,12 +128,11 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.options = SqliteStoreOptions.parse(options);
     this.now = now;
     mkdirSync(this.options.dataDir, { recursive: true });
-    this.db = new Database(path.join(this.options.dataDir, TELEMETRY_DB_FILE));
-    this.db.pragma('journal_mode = WAL');
     // The journal of accepted readings is the durable copy; the store can afford NORMAL (still crash-safe).
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openSqliteFile(path.join(this.options.dataDir, TELEMETRY_DB_FILE), {
+      synchronous: 'NORMAL',
+      schema: SCHEMA,
+    });
     this.insertSeries = this.db.prepare(
       'INSERT INTO series (key, measurement, device_id, resident_id, home_id, tags) VALUES (?, ?, ?, ?, ?, ?)',
     );

@@ -67,6 +67,9 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
     directory: registryDirectory(opts.registry),
     channels: [...opts.channels, ...notificationChannels(notifications)],
     policies: notifications.escalation,
+    ...(notifications.links
+      ? { links: { baseUrl: notifications.links.baseUrl, ttlMs: notifications.links.ttlHours * 3_600_000 } }
+      : {}),
     onError: (err) => logger.error({ err }, 'alert lifecycle error'),
     writes: opts.writes?.alerts,
   });

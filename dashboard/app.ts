@@ -22,6 +22,7 @@ import deviceRoutes from './plugins/devices.ts';
 import emergencyCardRoutes from './plugins/emergency-cards.ts';
 import homeReadings from './plugins/home-readings.ts';
 import homeRoutes from './plugins/homes.ts';
+import oneTap from './plugins/one-tap.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
@@ -151,6 +152,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
       },
     });
   }
+  // One-tap links from messages: outside /api/v1/, their token is their only credential.
+  await app.register(oneTap, { alerts: d.alerts, registry: d.registry, views });
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

@@ -15,6 +15,7 @@
 import type { Channel, DeliveryAttempt } from '../channels/channel.ts';
 import { errorText } from '../channels/channel.ts';
 import type { AlertResident, ResidentDirectory } from './directory.ts';
+import { linkUrl, type ActionLinks, type LinkRole } from './links.ts';
 import { minutesToMs, policyFor, type EscalationPolicies, type EscalationPolicy } from './policy.ts';
 import { circleOf, contactRecipients, reachesPerson, recipientKey, recipientsOf } from './recipients.ts';
 import {
@@ -39,6 +40,8 @@ export interface EscalatorOptions {
   clock: Clock;
   /** How long a claimed outbox item is left to its sender before another process may send it. */
   claimForMs?: number;
+  /** Where one-tap links are made and what their address starts with; no links without it. */
+  links?: { store: ActionLinks; baseUrl: string };
   /** Called after each committed escalation change (the service turns it into an alert change event). */
   onEscalated: (alert: Alert, audit: AuditEntry) => void;
   onError: (err: unknown) => void;
@@ -48,6 +51,8 @@ export interface EscalatorOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A step that could not be decided is tried again this much later. */
 const RETRY_STEP_MS = 60_000;
+/** Channels whose messages carry a one-tap link (a voice call reads no address out). */
+const LINKED_CHANNELS: ReadonlySet<ChannelName> = new Set(['sms', 'email', 'webhook']);
 /** Meant to be longer than one send, with the channel's own retries, takes. */
 export const DEFAULT_CLAIM_MS = 2 * 60_000;
 
@@ -280,6 +285,7 @@ export class Escalator {
     if (!alert) return;
     const resident = await directory.resident(alert.residentId);
     const channel = this.channels.get(item.recipient.channel);
+    const link = channel ? await this.linkFor(item, resident) : undefined;
     let attempts: DeliveryAttempt[];
     if (!channel) {
       attempts = [
@@ -294,6 +300,7 @@ export class Escalator {
           round: item.round,
           recipient: item.recipient,
           at: item.at,
+          ...(link ? { link } : {}),
         });
         attempts = result.attempts;
       } catch (err) {
@@ -321,6 +328,37 @@ export class Escalator {
     if (!after) return;
     this.opts.onEscalated(after.alert, after.audit);
     if (after.next) await this.deliver(after.next, clock.now());
+  }
+
+  /**
+   * A one-tap link for a message that reaches a person (or a duty group's robot) in words: made for this
+   * recipient and alert. A link that cannot be made leaves the message without it; the message still goes.
+   */
+  private async linkFor(item: OutboxItem, resident: AlertResident | undefined): Promise<string | undefined> {
+    const { links } = this.opts;
+    const r = item.recipient;
+    if (!links || !LINKED_CHANNELS.has(r.channel) || (r.kind !== 'contact' && r.kind !== 'webhook')) return;
+    // Staff and grid workers may also resolve from the link; family, neighbours and groups take it on.
+    const relation = resident?.contacts.find((c) => c.id === r.id)?.relation;
+    const role: LinkRole =
+      r.kind === 'contact' && (relation === 'staff' || relation === 'grid_worker') ? 'staff' : 'family';
+    try {
+      const token = await links.store.create(
+        {
+          alertId: item.alertId,
+          recipient: recipientKey(r),
+          name: r.name,
+          role,
+          language: r.language,
+          channel: r.channel,
+        },
+        this.opts.clock.now(),
+      );
+      return linkUrl(links.baseUrl, token);
+    } catch (err) {
+      this.opts.onError(err);
+      return undefined;
+    }
   }
 
   /**

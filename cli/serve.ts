@@ -149,6 +149,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
+  // Accounts before alerting: escalation tells the people behind contacts the way they chose.
+  const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
   // Socket.IO is created first so that alert channels can use it, and attached to the HTTP server below.
   const io = createSocketServer();
   const residentRules = new ResidentRuleStore(dbs.registry);
@@ -162,6 +164,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    people: accounts.contactLinks,
     context,
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
@@ -179,7 +182,6 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   const unwatchWrites = writeHealth.onChange(() => storageAlarm.check());
 
   // Dashboard accounts: the first start creates the admin, with a generated password shown only now.
-  const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
   await ensureFirstAdmin(accounts.users, {
     password: config.adminPassword,
     announce: (message) => {

@@ -212,8 +212,14 @@ export class Escalator {
       }
       const reminder = step === undefined;
       const recipients = reminder
-        ? circleOf(policy.steps.slice(0, (alert.escalationStep ?? 0) + 1), alert, resident, policy.failover)
-        : recipientsOf(step, alert, resident, policy.failover);
+        ? circleOf(
+            policy.steps.slice(0, (alert.escalationStep ?? 0) + 1),
+            alert,
+            resident,
+            policy.failover,
+            now,
+          )
+        : recipientsOf(step, alert, resident, policy.failover, now);
       const stepNo = reminder ? (alert.escalationStep ?? 0) : row.step;
       const round = reminder ? row.round : 0;
       const decided: OutboxItem[] = [];
@@ -395,7 +401,9 @@ export class Escalator {
     }
     const policy = policyFor(policies, alert.communityId);
     const failOver = stillWanted && alert.state === 'open' && policy.failover;
-    const nextRecipient = failOver ? await this.nextRecipient(store, item, policy, resident) : null;
+    const nextRecipient = failOver
+      ? await this.nextRecipient(store, item, policy, resident, alert, now)
+      : null;
     const next = nextRecipient
       ? await store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
       : undefined;
@@ -417,7 +425,10 @@ export class Escalator {
     item: OutboxItem,
     policy: EscalationPolicy,
     resident: AlertResident | undefined,
+    alert: Alert,
+    now: number,
   ): Promise<Recipient | null> {
+    const moment = { alert, at: now };
     if (!resident) return null;
     const sameRound = (i: { step: number; round: number }) => i.step === item.step && i.round === item.round;
     const tried = new Set([
@@ -429,7 +440,8 @@ export class Escalator {
     const untried = (r: Recipient) => !tried.has(`${recipientKey(r)}|${r.channel}`);
     const contacts = [...resident.contacts].sort((a, b) => a.escalationOrder - b.escalationOrder);
     const current = contacts.find((c) => c.id === item.recipient.id);
-    const own = current && contactRecipients(current, resident.language).filter(reachesPerson).find(untried);
+    const own =
+      current && contactRecipients(current, resident.language, moment).filter(reachesPerson).find(untried);
     if (own) return own;
     // The next person: of the relations this step (or, for a reminder, the steps so far) tells, later in
     // the resident's contact order, and not already being tried in this round.
@@ -441,7 +453,7 @@ export class Escalator {
     for (const contact of contacts) {
       if (!relations.has(contact.relation) || contact.escalationOrder < fromOrder) continue;
       if (triedPeople.has(`contact:${contact.id}`)) continue;
-      const first = contactRecipients(contact, resident.language).find(reachesPerson);
+      const first = contactRecipients(contact, resident.language, moment).find(reachesPerson);
       if (first) return first;
     }
     return null;

@@ -17,6 +17,7 @@ import type { Registry } from '../registry/index.ts';
 import { Scopes, type Accounts } from './accounts/index.ts';
 import access from './plugins/access.ts';
 import alertRoutes from './plugins/alerts.ts';
+import contactLinkRoutes from './plugins/contact-links.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
 import emergencyCardRoutes from './plugins/emergency-cards.ts';
@@ -142,6 +143,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
   await app.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
   await app.register(userRoutes, { accounts: d.accounts });
+  await app.register(contactLinkRoutes, { accounts: d.accounts, registry: d.registry });
   if (d.reports) {
     await app.register(reportRoutes, {
       ...d.reports,

@@ -14,7 +14,7 @@ import { ADMIN_PASSWORD, openSocket, record, signedIn } from '../../dashboard/te
 import { topicFor } from '../../firmware-protocol/index.ts';
 import { connectDevice, startTestAnju, waitFor, type TestAnju } from '../harness.ts';
 import { freePort } from '../influxd.ts';
-import { launchBrowser, newPerson, PHONE, saveFailure, screenshot } from './browser.ts';
+import { launchBrowser, logIn, newPerson, PHONE, saveFailure, screenshot } from './browser.ts';
 
 const credentials = { accessKeyId: 'LTAI5tAnjuLinks', accessKeySecret: 'aliyun-secret-for-links' };
 /** The grid worker's step comes this long after the alert opened, if nobody has taken it on. */
@@ -163,6 +163,18 @@ describe('one tap from an SMS', () => {
     const listed = await staff.get(`/api/v1/alerts/${alert!.id}`);
     const view = (await listed.json()) as { alert: { people: Record<string, unknown> } };
     expect(view.alert.people[`contact:${daughter.id}`]).toEqual({ name: '王丽', role: 'family' });
+
+    // A staff console (a second page, at a desk) names who took it on, and how.
+    const desk = await newPerson(browser, `http://127.0.0.1:${anju.ports.http}`);
+    await logIn(desk.page, { username: staff.username, password: staff.password }, '/console');
+    const row = desk.page.locator('[data-rule="event.sos"]');
+    await row.locator('button').click();
+    const panel = desk.page.getByTestId('alert-panel');
+    const history = panel.getByTestId('alert-history');
+    await expect.poll(() => history.textContent()).toContain('王丽');
+    expect(await history.getByTestId('via-link').textContent()).toContain('通过短信中的链接');
+    await screenshot(desk.page, 'one-tap-console');
+    await desk.context.close();
 
     // Escalation stopped: nothing is due, and the grid worker's step never goes out.
     expect(await anju.alerting.alerts.nextEscalationAt()).toBeNull();

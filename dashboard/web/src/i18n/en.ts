@@ -108,6 +108,7 @@ const en = {
   'audit.renotified': 'reminded step {step} again',
   'audit.delivered': 'reached {recipient} by {channel}',
   'audit.delivery_failed': 'could not reach {recipient} by {channel}',
+  'audit.viaLink': 'from the link in the {channel}',
 
   'rule.event.sos': 'SOS button pressed',
   'rule.event.fall': 'Fall detected',

@@ -105,6 +105,7 @@ const zhCN: Record<MessageKey, string> = {
   'audit.note': '添加备注',
   'audit.escalated': '升级到第 {step} 级',
   'audit.renotified': '再次提醒第 {step} 级',
+  'audit.viaLink': '通过{channel}中的链接',
   'audit.delivered': '已通过{channel}通知{recipient}',
   'audit.delivery_failed': '未能通过{channel}通知{recipient}',
 

@@ -16,6 +16,7 @@ import type { Channel, DeliveryAttempt } from '../channels/channel.ts';
 import { errorText } from '../channels/channel.ts';
 import type { AlertResident, ResidentDirectory } from './directory.ts';
 import { linkUrl, type ActionLinks, type LinkRole } from './links.ts';
+import { heldBackByQuietHours } from './people.ts';
 import { minutesToMs, policyFor, type EscalationPolicies, type EscalationPolicy } from './policy.ts';
 import { circleOf, contactRecipients, reachesPerson, recipientKey, recipientsOf } from './recipients.ts';
 import {
@@ -244,6 +245,7 @@ export class Escalator {
             name: r.name,
             channel: r.channel,
           })),
+          ...quietNow(recipients, resident, alert, now),
         },
       );
       escalated = { alert: updated, audit };
@@ -458,4 +460,21 @@ export class Escalator {
     }
     return null;
   }
+}
+
+/**
+ * Who of these recipients is told only on the family page because of their quiet hours, for the trail
+ * (`quietHours: [{ recipient, name }]`); nothing when nobody is.
+ */
+function quietNow(
+  recipients: readonly Recipient[],
+  resident: AlertResident | undefined,
+  alert: Alert,
+  now: number,
+): { quietHours?: { recipient: string; name: string }[] } {
+  const ids = new Set(recipients.filter((r) => r.kind === 'contact').map((r) => r.id));
+  const held = (resident?.contacts ?? []).filter((c) => ids.has(c.id) && heldBackByQuietHours(c, alert, now));
+  return held.length === 0
+    ? {}
+    : { quietHours: held.map((c) => ({ recipient: `contact:${c.id}`, name: c.name })) };
 }

@@ -137,6 +137,10 @@ eachBackend('contact links', (backend) => {
     );
     await alerts.advanceTo(NIGHT);
     expect(sent().sort()).toEqual(['李娜:socketio:en', '李强:sms:zh-CN']);
+    // The trail says who was left to the family page, and why.
+    const [hot] = await alerts.list({ residentIds: [resident.id], state: 'open' });
+    const escalated = (await alerts.history(hot!.id)).find((e) => e.action === 'escalated');
+    expect(escalated?.details.quietHours).toEqual([{ recipient: `contact:${daughter.id}`, name: '李娜' }]);
 
     // An alarm goes through her quiet hours.
     await alerts.apply(

@@ -10,6 +10,8 @@
 //     { provider: aliyun, signName: 安居, templateCode: SMS_123456789, retryWithinSec: 60 }
 //   voice:    # secrets from ANJU_ALIYUN_ACCESS_KEY_SECRET / ANJU_TENCENT_SECRET_KEY, never from here
 //     { provider: tencent, voiceSdkAppId: '1400000000', templateId: '12345' }
+//   links:    # "I'm on it" links in messages, working 24 h or until the alert closes
+//     { baseUrl: https://anju.example.cn, ttlHours: 24 }
 //   escalation:
 //     default: { steps: [{ afterMin: 0, notify: [console] }, { afterMin: 2, notify: [family] }] }
 import { z } from 'zod';
@@ -35,6 +37,16 @@ export const NotificationsConfig = z.strictObject({
   voice: VoiceConfig.optional(),
   escalation: EscalationPolicies.default(DEFAULT_POLICIES),
   timeZone: z.string().default('Asia/Shanghai'),
+  /** One-tap "I'm on it" links in SMS, e-mail and robot messages; none without this section. */
+  links: z
+    .strictObject({
+      baseUrl: z.url({ protocol: /^https?$/ }).meta({
+        description:
+          "Anju's address as a phone reaches it, e.g. https://anju.example.cn (links are <baseUrl>/t/<token>).",
+      }),
+      ttlHours: z.number().min(1).max(168).default(24),
+    })
+    .optional(),
 });
 export type NotificationsConfig = z.infer<typeof NotificationsConfig>;
 
@@ -75,7 +87,14 @@ export function notificationChannels(
   if (config.sms) {
     const retryWithinMs = config.sms.retryWithinSec * 1000;
     const confirmWithinMs = config.sms.confirmWithinSec * 1000;
-    channels.push(smsChannel(smsProvider(config.sms, env), { retryWithinMs, confirmWithinMs }));
+    const linkParam = config.sms.link === 'none' ? undefined : config.sms.link;
+    channels.push(
+      smsChannel(smsProvider(config.sms, env), {
+        retryWithinMs,
+        confirmWithinMs,
+        ...(linkParam ? { linkParam } : {}),
+      }),
+    );
   }
   if (config.voice) {
     const retryWithinMs = config.voice.retryWithinSec * 1000;

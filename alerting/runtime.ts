@@ -8,6 +8,7 @@ import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
 import { registryDirectory } from './alerts/directory.ts';
+import { withPeople, type PeopleChoices } from './alerts/people.ts';
 import type { Database } from '../database/sql.ts';
 import type { Channel } from './channels/channel.ts';
 import { persistEngine, RuleStateStore } from './engine-state.ts';
@@ -41,6 +42,8 @@ export interface AlertingOptions {
   context?: ResidentContext;
   /** Where failed and recovered writes of alerts and rule state are told (/healthz). */
   writes?: { alerts: WriteReporter; ruleState: WriteReporter };
+  /** What the people behind contacts chose (their channels, language, quiet hours); the records' own when absent. */
+  people?: PeopleChoices;
   /** How often the rule state is snapshotted; default one minute. */
   snapshotEveryMs?: number;
 }
@@ -69,9 +72,14 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
     db: opts.alertsDb,
     dataDir: opts.dataDir,
     // Opening an alert takes the resident's community from memory: it waits on no registry read.
-    directory: registryDirectory(opts.registry, registryInMemory),
+    directory: opts.people
+      ? withPeople(registryDirectory(opts.registry, registryInMemory), opts.people)
+      : registryDirectory(opts.registry, registryInMemory),
     channels: [...opts.channels, ...notificationChannels(notifications)],
     policies: notifications.escalation,
+    ...(notifications.links
+      ? { links: { baseUrl: notifications.links.baseUrl, ttlMs: notifications.links.ttlHours * 3_600_000 } }
+      : {}),
     onError: (err) => logger.error({ err }, 'alert lifecycle error'),
     writes: opts.writes?.alerts,
   });

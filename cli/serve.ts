@@ -151,6 +151,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
   });
   writer.start();
 
+  // Accounts before alerting: escalation tells the people behind contacts the way they chose.
   const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
   // Alerts as people see them (names, not ids), the same on every socket event and HTTP answer.
   const views = new Views({
@@ -173,6 +174,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     rulesFile: config.rulesFile,
     notificationsFile: config.notificationsFile,
     residentOverrides: residentRules,
+    people: accounts.contactLinks,
     context,
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },

@@ -17,11 +17,13 @@ import type { Registry } from '../registry/index.ts';
 import { Scopes, type Accounts } from './accounts/index.ts';
 import access from './plugins/access.ts';
 import alertRoutes from './plugins/alerts.ts';
+import contactLinkRoutes from './plugins/contact-links.ts';
 import bearerAuth, { type BearerAuthOptions } from './plugins/bearer-auth.ts';
 import deviceRoutes from './plugins/devices.ts';
 import emergencyCardRoutes from './plugins/emergency-cards.ts';
 import homeReadings from './plugins/home-readings.ts';
 import homeRoutes from './plugins/homes.ts';
+import oneTap from './plugins/one-tap.ts';
 import ops, { type OpsOptions } from './plugins/ops.ts';
 import problems, { problem } from './plugins/problem.ts';
 import readings, { type ReadingsOptions } from './plugins/readings.ts';
@@ -141,6 +143,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     await api.register(ruleRoutes, { registry: d.registry, rules: d.residentRules, rulesFile: d.rulesFile });
     await api.register(deviceRoutes, { registry: d.registry, views, disconnectRevoked: d.disconnectRevoked });
     await api.register(userRoutes, { accounts: d.accounts });
+    await api.register(contactLinkRoutes, { accounts: d.accounts, registry: d.registry });
     if (d.reports) {
       await api.register(reportRoutes, {
         ...d.reports,
@@ -150,6 +153,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
       });
     }
   });
+  // One-tap links from messages: outside the API, their token is their only credential.
+  await app.register(oneTap, { alerts: d.alerts, registry: d.registry, views });
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

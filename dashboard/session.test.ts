@@ -105,11 +105,50 @@ describe('CSRF', () => {
     expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual({
       channels: ['app'],
       language: 'zh-CN',
+      quietHours: null,
     });
 
     const right = await tab.put('/api/v1/me/preferences', body);
     expect(right.status).toBe(200);
-    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(body);
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual({ ...body, quietHours: null });
+  });
+
+  it('keeps quiet hours until changed, and refuses impossible ones', async () => {
+    const tab = await signedIn(anju, 'admin');
+    const quietHours = { from: '22:30', to: '06:45', timeZone: 'asia/shanghai' };
+    const set = await tab.put('/api/v1/me/preferences', {
+      channels: ['sms', 'app'],
+      language: 'zh-CN',
+      quietHours,
+    });
+    expect(set.status, await set.clone().text()).toBe(200);
+    const stored = {
+      channels: ['sms', 'app'],
+      language: 'zh-CN',
+      quietHours: { ...quietHours, timeZone: 'Asia/Shanghai' },
+    };
+    expect(await json(set)).toEqual(stored);
+    // Left out: unchanged.
+    await tab.put('/api/v1/me/preferences', { channels: ['sms', 'app'], language: 'zh-CN' });
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(stored);
+    for (const bad of [
+      { from: '24:00', to: '06:00', timeZone: 'Asia/Shanghai' },
+      { from: '22:00', to: '22:00', timeZone: 'Asia/Shanghai' },
+      { from: '22:00', to: '06:00', timeZone: 'Mars/Olympus' },
+      { from: '22:00', to: '06:00' },
+    ]) {
+      const res = await tab.put('/api/v1/me/preferences', {
+        channels: ['app'],
+        language: 'zh-CN',
+        quietHours: bad,
+      });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(stored);
+    await tab.put('/api/v1/me/preferences', { channels: ['app'], language: 'zh-CN', quietHours: null });
+    expect(
+      (await json<{ quietHours: unknown }>(await tab.get('/api/v1/me/preferences'))).quietHours,
+    ).toBeNull();
   });
 
   it("does not accept another session's token", async () => {

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { Alert } from '../alerting/alerts/index.ts';
 import { DEVICE_KINDS, ROOMS } from '../firmware-protocol/index.ts';
 import type { LatestValue, TelemetryStore } from '../ingest/store/types.ts';
-import { CONTACT_RELATIONS, type Device, type Registry, type Resident } from '../registry/index.ts';
+import {
+  CONTACT_RELATIONS,
+  type Contact,
+  type Device,
+  type Registry,
+  type Resident,
+} from '../registry/index.ts';
 
 /** Who acted, as people read it: a user's display name and role, an API token, or Anju itself. */
 export const Person = z.object({
@@ -70,22 +76,37 @@ export class Views {
   /** One registry lookup per distinct resident and one account lookup per person, however many alerts. */
   async alerts(alerts: readonly Alert[]): Promise<AlertView[]> {
     const names = new Map<string, { residentName: string | null; homeLabel: string | null }>();
+    const contactsOf = new Map<string, readonly Contact[]>();
     const known = new Map<string, Person | undefined>();
     const views: AlertView[] = [];
     for (const alert of alerts) {
-      let resident = names.get(alert.residentId);
-      if (!resident) {
+      let named = names.get(alert.residentId);
+      if (!named) {
         const r =
           this.opts.known?.resident(alert.residentId) ??
           (await this.opts.registry.getResident(alert.residentId));
-        resident = {
+        named = {
           residentName: r?.name ?? null,
           homeLabel: r ? [r.home.compound, r.home.building, r.home.home].join(' / ') : null,
         };
-        names.set(alert.residentId, resident);
+        names.set(alert.residentId, named);
       }
       const actors = [alert.acknowledgedBy, alert.resolvedBy].filter((a): a is string => a !== null);
-      views.push({ ...alert, ...resident, people: await this.people(actors, known) });
+      const people = await this.people(
+        actors.filter((a) => !a.startsWith('contact:')),
+        known,
+      );
+      // Someone who acted through a one-tap link is the resident's contact: named by the registry.
+      for (const actor of actors.filter((a) => a.startsWith('contact:'))) {
+        let contacts = contactsOf.get(alert.residentId);
+        if (!contacts) {
+          contacts = (await this.opts.registry.getResident(alert.residentId))?.contacts ?? [];
+          contactsOf.set(alert.residentId, contacts);
+        }
+        const contact = contacts.find((c) => `contact:${c.id}` === actor);
+        if (contact) people[actor] = contactPerson(contact);
+      }
+      views.push({ ...alert, ...named, people });
     }
     return views;
   }
@@ -107,6 +128,8 @@ export class Views {
   private async person(actor: string): Promise<Person | undefined> {
     if (actor === 'system') return { name: 'Anju', role: 'system' };
     if (actor.startsWith('token:')) return { name: actor.slice('token:'.length), role: 'token' };
+    // A duty group's robot message taken on through its link.
+    if (actor.startsWith('webhook:')) return { name: actor.slice('webhook:'.length), role: 'staff' };
     const user = await this.opts.user?.(actor);
     return user && { name: user.displayName, role: user.role };
   }
@@ -170,4 +193,12 @@ export class Views {
       refused,
     };
   }
+}
+
+/** A contact as a person: staff and grid workers as staff, family and neighbours as family. */
+export function contactPerson(contact: Pick<Contact, 'name' | 'relation'>): Person {
+  return {
+    name: contact.name,
+    role: contact.relation === 'staff' || contact.relation === 'grid_worker' ? 'staff' : 'family',
+  };
 }

@@ -3,6 +3,14 @@
 // registry stores it.
 import { formatHomePath, type Contact, type Registry } from '../../registry/index.ts';
 
+/** A contact as escalation sees it: the registry's record, with the choices of the person behind it. */
+export interface AlertContact extends Contact {
+  /** The person's own language, where they chose one. */
+  language?: 'zh-CN' | 'en';
+  /** When they are told of less than an alarm only on the family page. */
+  quietHours?: { from: string; to: string; timeZone: string } | null;
+}
+
 export interface AlertResident {
   id: string;
   name: string;
@@ -11,7 +19,7 @@ export interface AlertResident {
   home: string;
   language: 'zh-CN' | 'en';
   /** In escalation order, 1 first. */
-  contacts: readonly Contact[];
+  contacts: readonly AlertContact[];
 }
 
 export interface ResidentDirectory {

@@ -15,6 +15,8 @@
 import type { Channel, DeliveryAttempt } from '../channels/channel.ts';
 import { errorText } from '../channels/channel.ts';
 import type { AlertResident, ResidentDirectory } from './directory.ts';
+import { linkUrl, type ActionLinks, type LinkRole } from './links.ts';
+import { heldBackByQuietHours } from './people.ts';
 import { minutesToMs, policyFor, type EscalationPolicies, type EscalationPolicy } from './policy.ts';
 import { circleOf, contactRecipients, reachesPerson, recipientKey, recipientsOf } from './recipients.ts';
 import {
@@ -39,6 +41,8 @@ export interface EscalatorOptions {
   clock: Clock;
   /** How long a claimed outbox item is left to its sender before another process may send it. */
   claimForMs?: number;
+  /** Where one-tap links are made and what their address starts with; no links without it. */
+  links?: { store: ActionLinks; baseUrl: string };
   /** Called after each committed escalation change (the service turns it into an alert change event). */
   onEscalated: (alert: Alert, audit: AuditEntry) => void;
   onError: (err: unknown) => void;
@@ -48,6 +52,8 @@ export interface EscalatorOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A step that could not be decided is tried again this much later. */
 const RETRY_STEP_MS = 60_000;
+/** Channels whose messages carry a one-tap link (a voice call reads no address out). */
+const LINKED_CHANNELS: ReadonlySet<ChannelName> = new Set(['sms', 'email', 'webhook']);
 /** Meant to be longer than one send, with the channel's own retries, takes. */
 export const DEFAULT_CLAIM_MS = 2 * 60_000;
 
@@ -201,8 +207,14 @@ export class Escalator {
       }
       const reminder = step === undefined;
       const recipients = reminder
-        ? circleOf(policy.steps.slice(0, (alert.escalationStep ?? 0) + 1), alert, resident, policy.failover)
-        : recipientsOf(step, alert, resident, policy.failover);
+        ? circleOf(
+            policy.steps.slice(0, (alert.escalationStep ?? 0) + 1),
+            alert,
+            resident,
+            policy.failover,
+            now,
+          )
+        : recipientsOf(step, alert, resident, policy.failover, now);
       const stepNo = reminder ? (alert.escalationStep ?? 0) : row.step;
       const round = reminder ? row.round : 0;
       const decided: OutboxItem[] = [];
@@ -227,6 +239,7 @@ export class Escalator {
             name: r.name,
             channel: r.channel,
           })),
+          ...quietNow(recipients, resident, alert, now),
         },
       );
       escalated = { alert: updated, audit };
@@ -274,6 +287,7 @@ export class Escalator {
     if (!alert) return;
     const resident = await directory.resident(alert.residentId);
     const channel = this.channels.get(item.recipient.channel);
+    const link = channel ? await this.linkFor(item, resident) : undefined;
     let attempts: DeliveryAttempt[];
     if (!channel) {
       attempts = [
@@ -288,6 +302,7 @@ export class Escalator {
           round: item.round,
           recipient: item.recipient,
           at: item.at,
+          ...(link ? { link } : {}),
         });
         attempts = result.attempts;
       } catch (err) {
@@ -315,6 +330,37 @@ export class Escalator {
     if (!after) return;
     this.opts.onEscalated(after.alert, after.audit);
     if (after.next) await this.deliver(after.next, clock.now());
+  }
+
+  /**
+   * A one-tap link for a message that reaches a person (or a duty group's robot) in words: made for this
+   * recipient and alert. A link that cannot be made leaves the message without it; the message still goes.
+   */
+  private async linkFor(item: OutboxItem, resident: AlertResident | undefined): Promise<string | undefined> {
+    const { links } = this.opts;
+    const r = item.recipient;
+    if (!links || !LINKED_CHANNELS.has(r.channel) || (r.kind !== 'contact' && r.kind !== 'webhook')) return;
+    // Staff and grid workers may also resolve from the link; family, neighbours and groups take it on.
+    const relation = resident?.contacts.find((c) => c.id === r.id)?.relation;
+    const role: LinkRole =
+      r.kind === 'contact' && (relation === 'staff' || relation === 'grid_worker') ? 'staff' : 'family';
+    try {
+      const token = await links.store.create(
+        {
+          alertId: item.alertId,
+          recipient: recipientKey(r),
+          name: r.name,
+          role,
+          language: r.language,
+          channel: r.channel,
+        },
+        this.opts.clock.now(),
+      );
+      return linkUrl(links.baseUrl, token);
+    } catch (err) {
+      this.opts.onError(err);
+      return undefined;
+    }
   }
 
   /**
@@ -351,7 +397,9 @@ export class Escalator {
     }
     const policy = policyFor(policies, alert.communityId);
     const failOver = stillWanted && alert.state === 'open' && policy.failover;
-    const nextRecipient = failOver ? await this.nextRecipient(store, item, policy, resident) : null;
+    const nextRecipient = failOver
+      ? await this.nextRecipient(store, item, policy, resident, alert, now)
+      : null;
     const next = nextRecipient
       ? await store.addToOutbox(alert.id, item.step, item.round, now, nextRecipient)
       : undefined;
@@ -373,7 +421,10 @@ export class Escalator {
     item: OutboxItem,
     policy: EscalationPolicy,
     resident: AlertResident | undefined,
+    alert: Alert,
+    now: number,
   ): Promise<Recipient | null> {
+    const moment = { alert, at: now };
     if (!resident) return null;
     const sameRound = (i: { step: number; round: number }) => i.step === item.step && i.round === item.round;
     const tried = new Set([
@@ -385,7 +436,8 @@ export class Escalator {
     const untried = (r: Recipient) => !tried.has(`${recipientKey(r)}|${r.channel}`);
     const contacts = [...resident.contacts].sort((a, b) => a.escalationOrder - b.escalationOrder);
     const current = contacts.find((c) => c.id === item.recipient.id);
-    const own = current && contactRecipients(current, resident.language).filter(reachesPerson).find(untried);
+    const own =
+      current && contactRecipients(current, resident.language, moment).filter(reachesPerson).find(untried);
     if (own) return own;
     // The next person: of the relations this step (or, for a reminder, the steps so far) tells, later in
     // the resident's contact order, and not already being tried in this round.
@@ -397,9 +449,26 @@ export class Escalator {
     for (const contact of contacts) {
       if (!relations.has(contact.relation) || contact.escalationOrder < fromOrder) continue;
       if (triedPeople.has(`contact:${contact.id}`)) continue;
-      const first = contactRecipients(contact, resident.language).find(reachesPerson);
+      const first = contactRecipients(contact, resident.language, moment).find(reachesPerson);
       if (first) return first;
     }
     return null;
   }
+}
+
+/**
+ * Who of these recipients is told only on the family page because of their quiet hours, for the trail
+ * (`quietHours: [{ recipient, name }]`); nothing when nobody is.
+ */
+function quietNow(
+  recipients: readonly Recipient[],
+  resident: AlertResident | undefined,
+  alert: Alert,
+  now: number,
+): { quietHours?: { recipient: string; name: string }[] } {
+  const ids = new Set(recipients.filter((r) => r.kind === 'contact').map((r) => r.id));
+  const held = (resident?.contacts ?? []).filter((c) => ids.has(c.id) && heldBackByQuietHours(c, alert, now));
+  return held.length === 0
+    ? {}
+    : { quietHours: held.map((c) => ({ recipient: `contact:${c.id}`, name: c.name })) };
 }

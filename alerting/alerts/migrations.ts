@@ -193,6 +193,24 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `CREATE INDEX alerts_for_reports ON alerts (community_id, opened_at, severity, rule_id, outcome,
       escalation_step, acknowledged_at, resolved_at, resolved_by, device_id, resident_id, id);`,
   },
+  {
+    version: 5,
+    name: 'one-tap links: each message of an alert carries a link only its recipient can act on',
+    // Only the SHA-256 of a link's token is kept: whoever reads the database cannot act through a link.
+    sql: `CREATE TABLE action_links (
+        token_hash TEXT PRIMARY KEY,
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        recipient TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('family', 'staff')),
+        language TEXT NOT NULL CHECK (language IN ('zh-CN', 'en')),
+        channel TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+      );
+      CREATE INDEX action_links_by_alert ON action_links (alert_id);`,
+  },
 ];
 
 export const ALERTS_SCHEMA: SchemaOwner = { owner: 'alerts', migrations: MIGRATIONS };

@@ -4,7 +4,8 @@
 // it to fail (escalation.ts); without, every one is tried at once.
 import type { Contact } from '../../registry/index.ts';
 import { communityRoom, residentRoom } from '../channels/socketio.ts';
-import type { AlertResident } from './directory.ts';
+import type { AlertContact, AlertResident } from './directory.ts';
+import { heldBackByQuietHours } from './people.ts';
 import type { EscalationStep } from './policy.ts';
 import type { Alert, ChannelName, Recipient } from './schemas.ts';
 
@@ -27,10 +28,25 @@ function contactAddress(contact: Contact, channel: Contact['channels'][number]):
   }
 }
 
-/** Every channel of the contact that has an address, in the contact's order. */
-export function contactRecipients(contact: Contact, language: Recipient['language']): Recipient[] {
+/** When a notification is decided: quiet hours hold back less than an alarm then. */
+export interface Moment {
+  alert: Pick<Alert, 'severity'>;
+  at: number;
+}
+
+/**
+ * Every channel of the contact that has an address, in the contact's (or their person's) order; inside
+ * their quiet hours at `moment`, for less than an alarm, only the family page.
+ */
+export function contactRecipients(
+  contact: AlertContact,
+  language: Recipient['language'],
+  moment?: Moment,
+): Recipient[] {
   const out: Recipient[] = [];
+  const held = moment !== undefined && heldBackByQuietHours(contact, moment.alert, moment.at);
   for (const channel of contact.channels) {
+    if (held && channel !== 'app') continue;
     const address = contactAddress(contact, channel);
     if (address === null) continue;
     out.push({
@@ -39,7 +55,7 @@ export function contactRecipients(contact: Contact, language: Recipient['languag
       name: contact.name,
       channel: CONTACT_CHANNEL[channel],
       address,
-      language,
+      language: contact.language ?? language,
     });
   }
   return out;
@@ -55,8 +71,10 @@ export function recipientsOf(
   alert: Alert,
   resident: AlertResident | undefined,
   failover = false,
+  at?: number,
 ): Recipient[] {
   const language = resident?.language ?? 'zh-CN';
+  const moment = at === undefined ? undefined : { alert, at };
   const out: Recipient[] = [];
   if (step.notify.includes('console') && alert.communityId !== null) {
     const id = alert.communityId;
@@ -72,7 +90,7 @@ export function recipientsOf(
   for (const contact of resident?.contacts ?? []) {
     if (!step.notify.includes(contact.relation)) continue;
     if (step.maxContactOrder !== undefined && contact.escalationOrder > step.maxContactOrder) continue;
-    const all = contactRecipients(contact, language);
+    const all = contactRecipients(contact, language, moment);
     const first = all.find(reachesPerson);
     out.push(...(failover ? all.filter((r) => !reachesPerson(r) || r === first) : all));
   }
@@ -92,10 +110,11 @@ export function circleOf(
   alert: Alert,
   resident: AlertResident | undefined,
   failover = false,
+  at?: number,
 ): Recipient[] {
   const seen = new Set<string>();
   return steps
-    .flatMap((step) => recipientsOf(step, alert, resident, failover))
+    .flatMap((step) => recipientsOf(step, alert, resident, failover, at))
     .filter((r) => {
       const key = `${recipientKey(r)}|${r.channel}|${r.address}`;
       if (seen.has(key)) return false;

@@ -14,6 +14,7 @@ import { AlertSignal } from '../signals.ts';
 import { openAlertsDb } from './db.ts';
 import type { ResidentDirectory } from './directory.ts';
 import { Escalator, type Clock } from './escalation.ts';
+import { ActionLinks } from './links.ts';
 import { DEFAULT_POLICIES, type EscalationPolicies } from './policy.ts';
 import {
   Actor,
@@ -51,6 +52,11 @@ export interface AlertServiceOptions {
   retryEveryMs?: number;
   /** How long an escalation process may take to send a claimed notification before another may. */
   claimForMs?: number;
+  /**
+   * One-tap links in messages: the address they start with (Anju's public URL, as phones reach it) and how
+   * long they work (default 24 h, or until the alert closes). No links without it.
+   */
+  links?: { baseUrl: string; ttlMs?: number };
 }
 
 /** A signal that could not be stored (full disk): kept in memory, in order, and stored when it can be. */
@@ -82,6 +88,8 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
 
 export class AlertService {
   private readonly store: AlertStore;
+  /** The one-tap links made for this database's alerts (read by the link page of any process). */
+  readonly links: ActionLinks;
   private readonly escalator: Escalator;
   private readonly clock: Clock;
   private readonly directory: ResidentDirectory;
@@ -103,6 +111,7 @@ export class AlertService {
     options: AlertServiceOptions,
   ) {
     this.store = new AlertStore(db);
+    this.links = new ActionLinks(db, options.links?.ttlMs);
     this.clock = options.clock ?? { now: Date.now };
     this.directory = options.directory ?? NOBODY;
     this.onError = options.onError ?? logErrors('alerts', 'alert lifecycle error');
@@ -115,6 +124,7 @@ export class AlertService {
       channels: options.channels ?? [],
       clock: this.clock,
       claimForMs: options.claimForMs,
+      ...(options.links ? { links: { store: this.links, baseUrl: options.links.baseUrl } } : {}),
       onEscalated: (alert, audit) => this.emit({ type: 'update', alert, audit }),
       onError: this.onError,
     });
@@ -282,8 +292,11 @@ export class AlertService {
     return change;
   }
 
-  /** A person takes the alert on: escalation stops. Refused unless the alert is open. */
-  async acknowledge(id: string, actor: string, note?: string): Promise<Alert> {
+  /**
+   * A person takes the alert on: escalation stops. Refused unless the alert is open. `via` adds how they
+   * did it to the audit entry (a one-tap link: `{ via: 'link', name, channel }`).
+   */
+  async acknowledge(id: string, actor: string, note?: string, via?: Record<string, unknown>): Promise<Alert> {
     const who = parse(Actor, actor, 'invalid actor');
     const text = parse(OptionalNote, note, 'invalid note');
     const change = await this.change(id, true, (alert, now) => {
@@ -298,14 +311,20 @@ export class AlertService {
         },
         actor: who,
         action: 'acknowledged',
-        details: text ? { note: text } : {},
+        details: { ...via, ...(text ? { note: text } : {}) },
       };
     });
     return change.alert;
   }
 
-  /** Closes the alert with its outcome. An open alert may be resolved directly; a resolved one is refused. */
-  async resolve(id: string, actor: string, outcome: Outcome, note?: string): Promise<Alert> {
+  /** Closes the alert with its outcome. An open alert may be resolved directly; a resolved one is refused. `via` as for acknowledge. */
+  async resolve(
+    id: string,
+    actor: string,
+    outcome: Outcome,
+    note?: string,
+    via?: Record<string, unknown>,
+  ): Promise<Alert> {
     const who = parse(Actor, actor, 'invalid actor');
     const result = parse(Outcome, outcome, 'invalid outcome');
     const text = parse(OptionalNote, note, 'invalid note');
@@ -322,7 +341,7 @@ export class AlertService {
         },
         actor: who,
         action: 'resolved',
-        details: { outcome: result, ...(text ? { note: text } : {}) },
+        details: { ...via, outcome: result, ...(text ? { note: text } : {}) },
       };
     });
     return change.alert;

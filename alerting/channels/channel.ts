@@ -12,6 +12,8 @@ export interface Notification {
   recipient: Recipient;
   /** When escalation decided to send it, Unix ms. */
   at: number;
+  /** The recipient's one-tap link to this alert ("I'm on it"), where links are configured. */
+  link?: string;
 }
 
 export interface DeliveryAttempt {

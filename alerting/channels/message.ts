@@ -95,6 +95,7 @@ export function alertMessage(n: Notification, timeZone = 'Asia/Shanghai'): Alert
         `发生时间：${formatTime(alert.openedAt, timeZone, 'zh-CN')}`,
         ...(evidence ? [`详情：${evidence}`] : []),
         '尚无人接手，请尽快确认并处理。',
+        ...(n.link ? [`一键接手：${n.link}`] : []),
       ],
     },
     en: {
@@ -107,6 +108,7 @@ export function alertMessage(n: Notification, timeZone = 'Asia/Shanghai'): Alert
         `Since: ${formatTime(alert.openedAt, timeZone, 'en-GB')} (${timeZone})`,
         ...(evidence ? [`Details: ${evidence}`] : []),
         'Nobody has taken this on yet: please acknowledge and act.',
+        ...(n.link ? [`Take it on in one tap: ${n.link}`] : []),
       ],
     },
   };

@@ -35,15 +35,26 @@ export interface ProviderChannelOptions {
   confirmWithinMs?: number;
   /** How often to ask for the report while waiting. */
   reportEveryMs?: number;
+  /**
+   * Where the approved template has a fourth variable for the one-tap link: 'url' fills in the whole
+   * link, 'token' only its last part (for a template that holds `https://<host>/t/` itself).
+   */
+  linkParam?: 'url' | 'token';
   now?: () => number;
 }
 
-export function templateParams(n: Notification): TemplateParams {
-  return {
+export function templateParams(n: Notification, linkParam?: 'url' | 'token'): TemplateParams {
+  const params: TemplateParams = {
     name: n.resident?.name ?? n.alert.residentId,
     rule: ruleNameZh(n.alert.ruleId),
     severity: severityZh(n.alert.severity),
   };
+  if (linkParam) {
+    // A message without a link still fills the variable: the template expects it.
+    const link = n.link ?? '';
+    params.link = linkParam === 'url' ? link : link.slice(link.lastIndexOf('/') + 1);
+  }
+  return params;
 }
 
 export class ProviderChannel implements Channel {
@@ -53,6 +64,7 @@ export class ProviderChannel implements Channel {
   private readonly confirmWithinMs: number;
   private readonly reportEveryMs: number;
   private readonly now: () => number;
+  private readonly linkParam: 'url' | 'token' | undefined;
 
   constructor(
     readonly name: 'sms' | 'voice',
@@ -65,10 +77,11 @@ export class ProviderChannel implements Channel {
     this.confirmWithinMs = options.confirmWithinMs ?? 0;
     this.reportEveryMs = options.reportEveryMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.linkParam = options.linkParam;
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
-    const params = templateParams(n);
+    const params = templateParams(n, this.linkParam);
     // The provider echoes this back in receipts (OutId, SessionContext): alert and step, no personal data.
     const outId = `${n.alert.id}:${n.step}.${n.round}`;
     const started = this.now();

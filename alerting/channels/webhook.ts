@@ -80,6 +80,7 @@ export function webhookBody(
       round: n.round,
       alert: n.alert,
       resident: n.resident,
+      ...(n.link ? { link: n.link } : {}),
     };
   }
   const [first, second] = inReadingOrder(alertMessage(n, timeZone), n.recipient.language);

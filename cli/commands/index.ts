@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerCasas } from './casas.ts';
+import { register as registerContact } from './contact.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerImport } from './import.ts';
@@ -16,6 +17,7 @@ import { register as registerToken } from './token.ts';
 export function registerCommands(program: Command): void {
   registerServe(program);
   registerResident(program);
+  registerContact(program);
   registerDevice(program);
   registerImport(program);
   registerTimezone(program);

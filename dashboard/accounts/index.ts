@@ -13,6 +13,7 @@ import { matchTotp, newTotpSecret, otpauthUri } from './totp.ts';
 import { AccountError, type User } from './schemas.ts';
 import { sharedKey } from './shared-keys.ts';
 import { UserStore } from './users.ts';
+import { ContactLinks } from './contact-links.ts';
 
 const DEVICE_TOKEN_KEY = 'device_tokens';
 
@@ -23,6 +24,7 @@ export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './login-limiter.ts';
 export { csrfMatches, DEFAULT_SESSION_POLICY, type Session, type SessionPolicy } from './sessions.ts';
 export { Scopes, type Principal, type Scope } from './scope.ts';
 export * from './schemas.ts';
+export { ContactLinks, type ContactLink, type PersonChoice } from './contact-links.ts';
 
 export interface AccountsOptions {
   now?: () => number;
@@ -70,6 +72,8 @@ export type SignInResult =
 
 export class Accounts {
   readonly users: UserStore;
+  /** Which registry contact each account stands for (people, not records). */
+  readonly contactLinks: ContactLinks;
   readonly sessions: SessionStore;
   readonly audit: LoginAudit;
   private readonly limiter: LoginLimiter;
@@ -85,6 +89,7 @@ export class Accounts {
     const now = options.now ?? Date.now;
     this.now = now;
     this.users = new UserStore(db, now);
+    this.contactLinks = new ContactLinks(db, now);
     this.sessions = new SessionStore(
       db,
       now,

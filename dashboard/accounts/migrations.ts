@@ -72,6 +72,18 @@ const MIGRATIONS: readonly Migration[] = [
     // database signs and checks alike.
     sql: `CREATE TABLE account_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);`,
   },
+  {
+    version: 3,
+    name: 'people, not records: an account stands for one contact of the registry; quiet hours',
+    // The accounts hold the registry's contact id (as user_residents holds resident ids); the registry
+    // knows nothing of accounts. One account per contact and one contact per account.
+    sql: `CREATE TABLE user_contacts (
+        user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        contact_id TEXT NOT NULL UNIQUE REFERENCES contacts (id) ON DELETE CASCADE,
+        linked_at BIGINT NOT NULL
+      );
+      ALTER TABLE users ADD COLUMN quiet_hours TEXT;`,
+  },
 ];
 
 export const ACCOUNTS_SCHEMA: SchemaOwner = { owner: 'accounts', migrations: MIGRATIONS };

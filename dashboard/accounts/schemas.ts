@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { plainText } from '../../registry/text.ts';
 import { passwordProblem } from './password-policy.ts';
-import { LANGUAGES, USER_ROLES } from '../../registry/index.ts';
+import { LANGUAGES, TimeZone, USER_ROLES } from '../../registry/index.ts';
 
 export const Role = z.enum(USER_ROLES);
 export type Role = z.infer<typeof Role>;
@@ -11,8 +11,8 @@ export type Role = z.infer<typeof Role>;
 export const Language = z.enum(LANGUAGES);
 export type Language = z.infer<typeof Language>;
 
-/** How a family member wants to be told about their relative. */
-export const NOTIFY_CHANNELS = ['app', 'email', 'sms'] as const;
+/** How a family member wants to be told about their relative ('phone': a voice call), in their order. */
+export const NOTIFY_CHANNELS = ['app', 'email', 'sms', 'phone'] as const;
 export const NotifyChannel = z.enum(NOTIFY_CHANNELS);
 
 export const Username = z
@@ -97,11 +97,32 @@ export const UserInput = z
   });
 export type UserInput = z.input<typeof UserInput>;
 
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM, 00:00-23:59');
+
+/**
+ * Hours in which a person is told of warnings only on the family page: no e-mail, text or call. Alarm and
+ * critical alerts always go through. `from` later than `to` spans midnight (22:00-07:00).
+ */
+export const QuietHours = z
+  .strictObject({ from: ClockTime, to: ClockTime, timeZone: TimeZone })
+  .refine((q) => q.from !== q.to, { message: 'from and to must differ', path: ['to'] });
+export type QuietHours = z.infer<typeof QuietHours>;
+
 export const Preferences = z.strictObject({
   channels: z.array(NotifyChannel).max(NOTIFY_CHANNELS.length),
   language: Language,
+  quietHours: QuietHours.nullable()
+    .optional()
+    .meta({ description: 'null: none; left out when setting: unchanged.' }),
 });
 export type Preferences = z.infer<typeof Preferences>;
+
+/** Preferences as answered (the time zone already in its canonical spelling). */
+export const PreferencesView = z.object({
+  channels: z.array(NotifyChannel),
+  language: Language,
+  quietHours: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }).nullable(),
+});
 
 export const LOGIN_OUTCOMES = ['ok', 'failed', 'rate_limited', 'logout'] as const;
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
@@ -122,7 +143,7 @@ export class AccountError extends Error {
   override readonly name = 'AccountError';
 
   constructor(
-    readonly code: 'duplicate_user' | 'unknown_reference' | 'not_found',
+    readonly code: 'duplicate_user' | 'unknown_reference' | 'not_found' | 'duplicate_link',
     message: string,
   ) {
     super(message);

@@ -3,7 +3,15 @@
 import { isForeignKeyViolation, isUniqueViolation, type Sql } from '../../database/sql.ts';
 import { newId } from '../../registry/ids.ts';
 import { hashPassword } from '../../firmware-protocol/credentials.ts';
-import { AccountError, UserInput, type Preferences, type Role, type User } from './schemas.ts';
+import {
+  AccountError,
+  UserInput,
+  type Preferences,
+  type QuietHours,
+  type Role,
+  type User,
+} from './schemas.ts';
+import { parseQuietHours } from './contact-links.ts';
 
 interface UserRow {
   id: string;
@@ -182,7 +190,21 @@ export class UserStore {
       id,
     ]);
     if (changes === 0) throw notFound(id);
+    // Left out: unchanged; null: none.
+    if (prefs.quietHours !== undefined) {
+      const quiet = prefs.quietHours === null ? null : JSON.stringify(prefs.quietHours);
+      await this.db.run('UPDATE users SET quiet_hours = ? WHERE id = ?', [quiet, id]);
+    }
     return (await this.get(id))!;
+  }
+
+  /** The user's quiet hours, or null. */
+  async quietHours(id: string): Promise<QuietHours | null> {
+    const row = await this.db.one<{ quiet_hours: string | null }>(
+      'SELECT quiet_hours FROM users WHERE id = ?',
+      [id],
+    );
+    return parseQuietHours(row?.quiet_hours ?? null);
   }
 
   private byUsername(username: string): Promise<UserRow | undefined> {

@@ -136,11 +136,13 @@ export default fp(async function alertRoutesPlugin(app: FastifyInstance, opts: A
       if (!alert) throw new HttpProblem(404, `no alert ${req.params.id}`);
       const history = await alerts.history(alert.id);
       const deliveries = scopeOf(req).role === 'family' ? [] : await alerts.deliveries(alert.id);
+      const view = await views.alert(alert);
       return {
-        alert: await views.alert(alert),
+        alert: view,
         history,
         deliveries,
-        people: await views.people(history.map((e) => e.actor)),
+        // The alert's view also names contacts who acted through a one-tap link.
+        people: { ...(await views.people(history.map((e) => e.actor))), ...view.people },
         recipients: await views.recipients(
           alert,
           deliveries.map((d) => d.recipient),

@@ -29,6 +29,7 @@ const ACCOUNT_STATUS: Record<AccountError['code'], number> = {
   duplicate_user: 409,
   unknown_reference: 400,
   not_found: 404,
+  duplicate_link: 409,
 };
 
 /** The HTTP status for a known refusal; undefined for anything else (a server error). */

@@ -8,6 +8,7 @@ import {
   DEVICE_TOKEN_TTL_MS,
   Password,
   Preferences,
+  PreferencesView,
   SessionUser,
   type Accounts,
   type User,
@@ -318,12 +319,16 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
       schema: {
         tags: ['session'],
         summary: 'How you want to be told about alerts, and your language',
-        response: { 200: Preferences },
+        response: { 200: PreferencesView },
       },
     },
     async (req) => {
       const user = signedIn(req);
-      return { channels: user.channels, language: user.language };
+      return {
+        channels: user.channels,
+        language: user.language,
+        quietHours: await accounts.users.quietHours(user.id),
+      };
     },
   );
 
@@ -334,13 +339,13 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         tags: ['session'],
         summary: 'Set how you want to be told about alerts, and your language',
         body: Preferences,
-        response: { 200: Preferences },
+        response: { 200: PreferencesView },
       },
     },
     async (req) => {
       const user = signedIn(req);
       const { channels, language } = await accounts.users.setPreferences(user.id, req.body);
-      return { channels, language };
+      return { channels, language, quietHours: await accounts.users.quietHours(user.id) };
     },
   );
 });

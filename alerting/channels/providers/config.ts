@@ -35,6 +35,12 @@ const tencent = {
 /** Wait this long for the carrier's delivery report (pulled every 5 s); a failed report fails over. 0: don't. */
 const confirmWithinSec = z.number().min(0).max(600).default(0);
 const playTimes = z.number().int().min(1).max(3).default(2);
+/**
+ * The one-tap link in the text: 'url' when the template's fourth variable (${link}, {4}) takes the whole
+ * link, 'token' when the template holds `https://<host>/t/` and the variable only the rest; 'none' for a
+ * three-variable template. Alibaba limits a variable to 35 characters: a link longer than that needs 'token'.
+ */
+const link = z.enum(['none', 'url', 'token']).default('none');
 
 export const SmsConfig = z.discriminatedUnion('provider', [
   z.strictObject({
@@ -44,6 +50,7 @@ export const SmsConfig = z.discriminatedUnion('provider', [
     /** An approved template with variables ${name}, ${rule}, ${severity}. */
     templateCode: z.string().min(1),
     confirmWithinSec,
+    link,
   }),
   z.strictObject({
     ...common,
@@ -53,6 +60,7 @@ export const SmsConfig = z.discriminatedUnion('provider', [
     /** An approved template with variables {1} name, {2} rule, {3} severity. */
     templateId: z.string().min(1),
     confirmWithinSec,
+    link,
   }),
 ]);
 export type SmsConfig = z.infer<typeof SmsConfig>;

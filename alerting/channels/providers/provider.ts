@@ -8,6 +8,8 @@ export interface TemplateParams {
   name: string;
   rule: string;
   severity: string;
+  /** The one-tap link (or its token), only where the template has a fourth variable for it. */
+  link?: string;
 }
 
 export interface ProviderReceipt {

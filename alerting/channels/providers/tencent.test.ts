@@ -57,6 +57,17 @@ describe('Tencent Cloud SMS (SendSms 2021-01-11)', () => {
     expect(receipt.requestId).toBeTruthy();
   });
 
+  it('adds the one-tap link as {4} where the template has it', async () => {
+    const s = await server();
+    await sms(s.url).send('13800000001', { ...params, link: 'Ab3_x-9Zq0Ab3_x-9Zq0Ab' }, 'al_1:1.0');
+    expect(s.requests[0]!.payload.TemplateParamSet).toEqual([
+      '张桂英',
+      '疑似跌倒',
+      '报警',
+      'Ab3_x-9Zq0Ab3_x-9Zq0Ab',
+    ]);
+  });
+
   it('is refused with AuthFailure.SignatureFailure under a wrong key, final, without the key in the error', async () => {
     const s = await server();
     const err = await refusal(sms(s.url, 'wrong-key-123').send('13800000001', params, 'x'));

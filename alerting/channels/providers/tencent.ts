@@ -118,7 +118,7 @@ export class TencentSms implements MessageProvider {
       SignName: this.opts.signName,
       TemplateId: this.opts.templateId,
       // Tencent templates number their variables {1}, {2}, {3}: name, rule, severity.
-      TemplateParamSet: [params.name, params.rule, params.severity],
+      TemplateParamSet: templateParamSet(params),
       SessionContext: outId,
     });
     const set = answer.SendStatusSet as { SerialNo?: string; Code?: string; Message?: string }[] | undefined;
@@ -165,7 +165,7 @@ export class TencentVoice implements MessageProvider {
   async send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt> {
     const { answer, receipt } = await callTencent(this.opts, 'vms', '2020-09-02', 'SendTtsVoice', {
       TemplateId: this.opts.templateId,
-      TemplateParamSet: [params.name, params.rule, params.severity],
+      TemplateParamSet: templateParamSet(params),
       CalledNumber: e164(phone),
       VoiceSdkAppid: this.opts.voiceSdkAppId,
       PlayTimes: this.opts.playTimes ?? 2,
@@ -174,4 +174,9 @@ export class TencentVoice implements MessageProvider {
     const callId = (answer.SendStatus as { CallId?: string } | undefined)?.CallId ?? null;
     return { ...receipt, messageId: callId, status: 'Ok' };
   }
+}
+
+/** {1} name, {2} rule, {3} severity, and {4} the one-tap link where the template has it. */
+function templateParamSet(params: TemplateParams): string[] {
+  return [params.name, params.rule, params.severity, ...(params.link === undefined ? [] : [params.link])];
 }

@@ -160,9 +160,17 @@ export interface UserView {
   twoFactor?: boolean;
 }
 
-export type Channel = 'app' | 'email' | 'sms';
+export type Channel = 'app' | 'email' | 'sms' | 'phone';
+
+export interface QuietHours {
+  from: string;
+  to: string;
+  timeZone: string;
+}
 
 export interface Preferences {
+  /** In the order they want to be tried. */
   channels: Channel[];
   language: Language;
+  quietHours?: QuietHours | null;
 }

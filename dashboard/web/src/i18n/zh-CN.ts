@@ -105,6 +105,7 @@ const zhCN: Record<MessageKey, string> = {
   'audit.note': '添加备注',
   'audit.escalated': '升级到第 {step} 级',
   'audit.renotified': '再次提醒第 {step} 级',
+  'audit.viaLink': '通过{channel}中的链接',
   'audit.delivered': '已通过{channel}通知{recipient}',
   'audit.delivery_failed': '未能通过{channel}通知{recipient}',
 
@@ -183,6 +184,7 @@ const zhCN: Record<MessageKey, string> = {
   'field.phone': '电话',
   'field.email': '电子邮箱',
   'field.channels': '通知方式',
+  'field.account': '对应账号',
   'field.escalationOrder': '顺序',
   'field.deviceId': '设备编号',
   'field.kind': '类型',
@@ -252,6 +254,11 @@ const zhCN: Record<MessageKey, string> = {
   'family.prefs': '通知方式',
   'family.channels': '通过以下方式通知我',
   'family.language': '语言',
+  'family.quietHours': '免打扰时段',
+  'family.quietOn': '夜间的一般警告不发短信、不打电话',
+  'family.quietFrom': '从',
+  'family.quietTo': '到',
+  'family.quietHint': '报警和紧急情况无论白天黑夜都会通知您。',
 
   'admin.title': '系统管理',
   'admin.tab.residents': '住户',
@@ -262,6 +269,7 @@ const zhCN: Record<MessageKey, string> = {
   'admin.addResident': '添加住户',
   'admin.addDevice': '登记设备',
   'admin.addContact': '添加联系人',
+  'admin.noAccount': '无账号（仅按联系人记录）',
   'admin.addUser': '添加用户',
   'admin.timeZoneTitle': '住户时区',
   'admin.timeZoneHelp':

@@ -98,6 +98,11 @@ export class JetStreamReadingLog implements ReadingSink {
     }
   }
 
+  /** The NATS connection, for the node's other NATS traffic (client takeover announcements). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   subjectOf(partition: number): string {
     return `${this.options.subjectPrefix}.${partition}`;
   }

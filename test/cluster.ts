@@ -53,6 +53,8 @@ export interface ClusterOptions {
   rules?: string;
   leaseTtlS?: number;
   snapshotEveryS?: number;
+  /** The nodes' pino level (warn by default); their lines are in each AnjuProcess's stdout. */
+  logLevel?: string;
 }
 
 export async function startTestCluster(options: ClusterOptions): Promise<TestCluster> {
@@ -89,6 +91,7 @@ export async function startTestCluster(options: ClusterOptions): Promise<TestClu
     ANJU_SNAPSHOT_EVERY: String(options.snapshotEveryS ?? 1),
     ANJU_ADMIN_PASSWORD: CLUSTER_ADMIN_PASSWORD,
     ANJU_DISK_WARN_FREE_MB: '0',
+    ANJU_LOG_LEVEL: options.logLevel ?? 'warn',
     ...(rulesFile ? { ANJU_RULES_FILE: rulesFile } : {}),
   });
   const start = async (index: number) => {

@@ -145,20 +145,41 @@ export class JetStreamReadingLog implements ReadingSink {
     });
   }
 
-  /** Up to `max` readings of one partition from log position `fromSeq` on, in order. */
+  /**
+   * Up to `max` readings of one partition from log position `fromSeq` on, in order, as far as the
+   * partition reached when asked (waiting no longer for more).
+   */
   async read(partition: number, fromSeq: number, max: number, waitMs = 1_000): Promise<LoggedReading[]> {
+    const last = await this.lastSeq(partition);
+    const out: LoggedReading[] = [];
+    if (last < fromSeq) return out;
     const consumer = await this.js.consumers.get(this.options.stream, {
       filterSubjects: this.subjectOf(partition),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, fromSeq),
     });
-    const out: LoggedReading[] = [];
-    const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
-    for await (const message of batch) {
-      out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
-      if (out.length >= max) break;
+    while (out.length < max) {
+      const batch = await consumer.fetch({
+        max_messages: Math.min(1000, max - out.length),
+        expires: Math.max(1_000, waitMs),
+      });
+      let got = 0;
+      for await (const message of batch) {
+        got += 1;
+        out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
+        if (message.seq >= last || out.length >= max) return out;
+      }
+      if (got === 0) return out;
     }
     return out;
+  }
+
+  /** The log position of a partition's newest reading; 0 for none. */
+  private lastSeq(partition: number): Promise<number> {
+    return this.jsm.streams
+      .getMessage(this.options.stream, { last_by_subj: this.subjectOf(partition) })
+      .then((m) => m.seq)
+      .catch(() => 0);
   }
 
   /**
@@ -173,10 +194,7 @@ export class JetStreamReadingLog implements ReadingSink {
     caughtUp: () => void,
   ): Promise<{ stop(): Promise<void> }> {
     const subject = this.subjectOf(partition);
-    const last = await this.jsm.streams
-      .getMessage(this.options.stream, { last_by_subj: subject })
-      .then((m) => m.seq)
-      .catch(() => 0);
+    const last = await this.lastSeq(partition);
     let waiting = last >= fromSeq;
     if (!waiting) caughtUp();
     const consumer = await this.js.consumers.get(this.options.stream, {

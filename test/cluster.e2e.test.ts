@@ -281,7 +281,8 @@ it('keeps acknowledging when a nats-server is killed under load, and loses nothi
   const acknowledged = await expectAcknowledgedStoredOnce(load);
   expect((await alertCounts()).filter((r) => r.n > 1)).toEqual([]);
   console.info(
-    `nats-server killed: ${acknowledged} readings acknowledged, longest pause in acknowledgements ${gap} ms`,
+    `nats-server ${leaderName} (the stream's leader) killed: ${acknowledged} readings acknowledged, ` +
+      `longest pause in acknowledgements ${gap} ms`,
   );
 }, 90_000);
 

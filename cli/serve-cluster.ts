@@ -18,7 +18,7 @@ import { usePostgresAdapter, type SocketAdapter } from '../dashboard/socket-adap
 import { migrate } from '../database/migrations.ts';
 import type { Database } from '../database/sql.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import type { DeviceDirectory } from '../gateway/ports.ts';
+import type { AcceptedReading, DeviceDirectory } from '../gateway/ports.ts';
 import { closeTakenOverClients } from '../gateway/takeover.ts';
 import { natsTakeoverBus } from '../gateway/takeover-nats.ts';
 import { JetStreamReadingLog } from '../ingest/log/jetstream.ts';
@@ -133,11 +133,25 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     });
     return engine;
   };
-  const workers = new RuleWorkers({
+  // A device registered a moment ago (its first reading, an SOS perhaps, reached the log through a gateway
+  // that found it in the registry) must not be judged as nobody's: its partition waits for one reload,
+  // as the single engine does (alerting/runtime.ts). Once a minute per device at most.
+  const reloadedFor = new Map<string, number>();
+  const admit = (reading: AcceptedReading): Promise<void> | undefined => {
+    if (opts.context.knows(reading.deviceId)) return undefined;
+    if (Date.now() - (reloadedFor.get(reading.deviceId) ?? -Infinity) <= 60_000) return undefined;
+    if (reloadedFor.size > 10_000) reloadedFor.clear();
+    reloadedFor.set(reading.deviceId, Date.now());
+    return opts.context.reload().then(() => {
+      for (const engine of engines()) engine.refreshHomes(reading.homeId ? [reading.homeId] : []);
+    });
+  };
+  const workers: RuleWorkers = new RuleWorkers({
     db: opts.db,
     nodeId: config.nodeId,
     log,
     newEngine,
+    admit,
     logger: logger.child({ part: 'rule-workers' }),
     leaseTtlMs: config.leaseTtlS * 1000,
     snapshotEveryMs: config.snapshotEveryS * 1000,

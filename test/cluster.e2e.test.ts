@@ -324,6 +324,19 @@ it('acknowledges readings while PostgreSQL restarts, and alerts resume when it i
   );
 }, 90_000);
 
+it('judges a device registered while the cluster runs: its first reading, an SOS, is an alert', async () => {
+  await allNodesUp();
+  const device = await addResidentDevice(cluster.registry, 'wearable', 'NEW');
+  const pressedAt = Date.now();
+  await publishSomewhere(cluster, device, 'event', { ts: pressedAt, seq: 1, type: 'sos' });
+  const row = await waitFor(
+    async () => (await alertCounts()).find((r) => r.resident_id === device.residentId),
+    15_000,
+    50,
+  );
+  expect(row).toMatchObject({ rule_id: 'event.sos', n: 1 });
+});
+
 it('loses no acknowledged reading and duplicates no alert through a rolling restart of every node', async () => {
   await allNodesUp();
   const load = await startLoad();

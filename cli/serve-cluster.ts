@@ -27,6 +27,8 @@ import type { TelemetryStore } from '../ingest/store/types.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import type { ClusterConfig } from './config.ts';
 
+/** The rule whose raise, on the partition's owner, is a device's presence going offline. */
+const OFFLINE_RULE = 'device.offline';
 /** The durable consumer every node's store writer shares. */
 const STORE_CONSUMER = 'anju-store';
 /** A batch a dead node took but never acknowledged comes back to another node after this. */
@@ -55,7 +57,7 @@ export async function openClusterLog(
  * Presence in a cluster: a node that dies takes its connections with it and nobody receives their wills,
  * and a node stopped for a rolling restart would mark all its devices offline while they reconnect
  * elsewhere. So a node records online and last-seen times only; offline is judged by the device.offline
- * rule of the partition's owner, from silence.
+ * rule of the partition's owner, from silence, and recorded by that node (startClusterNode).
  */
 export function clusterDirectory(registry: DeviceDirectory): DeviceDirectory {
   return {
@@ -118,6 +120,16 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
 
   // Each leased partition gets its own engine on the rules in force; their signals go to the same alert
   // lifecycle as the single engine's (one open alert per resident and rule, by the alerts store).
+  // The presence the gateways no longer record: offline once the owner's rule finds the device silent.
+  // A raise replayed after a take-over is older than a reading seen since, and changes nothing.
+  const markSilentOffline = (deviceId: string, at: number) => {
+    opts.registry
+      .getDevice(deviceId)
+      .then((device) => {
+        if (device && (device.lastSeen ?? 0) <= at) opts.registry.markOffline(deviceId, at);
+      })
+      .catch((err: unknown) => logger.error({ err, deviceId }, 'silent device not marked offline'));
+  };
   const currentRules = async () => ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   let rules = await currentRules();
   const newEngine = () => {
@@ -130,6 +142,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       opts.alerts
         .apply(signal)
         .catch((err: unknown) => logger.error({ err, signal }, 'alert signal not applied'));
+      if (signal.ruleId === OFFLINE_RULE && signal.action === 'raise' && signal.deviceId)
+        markSilentOffline(signal.deviceId, signal.at);
     });
     return engine;
   };

@@ -26,6 +26,8 @@ import { waitFor } from './harness.ts';
 
 // 25 s without a sign of life is an alarm here (12 h in the shipped rules); no sleep window to speak of.
 const INACTIVE_S = 25;
+// An environment monitor silent for three of these is offline (300 s in the shipped rules).
+const HEARTBEAT_S = 3;
 const RULES = `
 absence:
   routine:
@@ -33,6 +35,10 @@ absence:
     sleep: { from: '03:00', to: '03:01' }
     wakeGraceMin: 0
     learned: { enabled: false }
+device:
+  offline:
+    heartbeatS: { env_monitor: ${HEARTBEAT_S} }
+    missed: 3
 `;
 
 let cluster: TestCluster;
@@ -225,7 +231,11 @@ it('loses nothing acknowledged and no alert when a node is killed under QoS 1 lo
 
   // The absence timer was armed on the dead node; its new owner fires it on time.
   const inactive = await waitFor(
-    () => seen.find((a) => a.payload.alert.residentId === motion.residentId),
+    () =>
+      seen.find(
+        (a) =>
+          a.payload.alert.residentId === motion.residentId && a.payload.alert.ruleId === 'absence.routine',
+      ),
     INACTIVE_S * 1000 + 15_000,
     50,
   );
@@ -336,6 +346,18 @@ it('judges a device registered while the cluster runs: its first reading, an SOS
   );
   expect(row).toMatchObject({ rule_id: 'event.sos', n: 1 });
 });
+
+it('marks a device offline from its silence, not from its connection ending', async () => {
+  await allNodesUp();
+  const device = await addResidentDevice(cluster.registry, 'env_monitor', 'QUIET');
+  const lastHeard = Date.now();
+  await publishSomewhere(cluster, device, 'telemetry', { ts: lastHeard, seq: 1, temperature: 21 });
+  // Disconnected at once, yet online: a node's connections ending (or its death) says nothing.
+  await waitFor(async () => (await cluster.registry.getDevice(device.id))?.online === true, 10_000, 100);
+  // Silent for three heartbeats: the owner of its partition marks it offline.
+  await waitFor(async () => (await cluster.registry.getDevice(device.id))?.online === false, 20_000, 100);
+  expect(Date.now() - lastHeard).toBeGreaterThan(3 * HEARTBEAT_S * 1000);
+}, 40_000);
 
 it('loses no acknowledged reading and duplicates no alert through a rolling restart of every node', async () => {
   await allNodesUp();

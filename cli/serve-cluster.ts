@@ -118,8 +118,6 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   storeWriter.start();
 
-  // Each leased partition gets its own engine on the rules in force; their signals go to the same alert
-  // lifecycle as the single engine's (one open alert per resident and rule, by the alerts store).
   // The presence the gateways no longer record: offline once the owner's rule finds the device silent.
   // A raise replayed after a take-over is older than a reading seen since, and changes nothing.
   const markSilentOffline = (deviceId: string, at: number) => {
@@ -132,6 +130,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   };
   const currentRules = async () => ruleSetWith(opts.rulesFile, (await opts.residentOverrides?.all()) ?? {});
   let rules = await currentRules();
+  // Each leased partition gets its own engine on the rules in force; their signals go to the same alert
+  // lifecycle as the single engine's (one open alert per resident and rule, by the alerts store).
   const newEngine = () => {
     const engine = new RuleEngine({
       context: opts.context,

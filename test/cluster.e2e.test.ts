@@ -6,7 +6,7 @@
 // alert is duplicated or lost. The tests share one cluster (starting it is most of their time); each
 // starts by bringing every node up.
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
 import type { AlertChangePayload } from '../alerting/channels/socketio.ts';
 import type { SyncAck } from '../dashboard/socket.ts';
 import { Browser } from '../dashboard/test-support.ts';
@@ -26,7 +26,8 @@ import { waitFor } from './harness.ts';
 
 // 25 s without a sign of life is an alarm here (12 h in the shipped rules); no sleep window to speak of.
 const INACTIVE_S = 25;
-// An environment monitor silent for three of these is offline (300 s in the shipped rules).
+// A gas sensor silent for three of these is offline (300 s in the shipped rules). Only gas sensors: the
+// environment monitor whose motion arms the absence timer must stay a source of activity.
 const HEARTBEAT_S = 3;
 const RULES = `
 absence:
@@ -37,7 +38,7 @@ absence:
     learned: { enabled: false }
 device:
   offline:
-    heartbeatS: { env_monitor: ${HEARTBEAT_S} }
+    heartbeatS: { gas_sensor: ${HEARTBEAT_S} }
     missed: 3
 `;
 
@@ -78,6 +79,14 @@ afterAll(async () => {
   await log?.close();
   await cluster?.stop();
 }, 60_000);
+
+// A failure shows what the nodes logged (warn and above): their processes are gone by the report.
+beforeEach(() => {
+  onTestFailed(() => {
+    for (const node of cluster.nodes)
+      console.error(`--- ${node.id}\n${(node.proc?.stdout ?? []).slice(-20).join('\n')}`);
+  });
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -349,9 +358,17 @@ it('judges a device registered while the cluster runs: its first reading, an SOS
 
 it('marks a device offline from its silence, not from its connection ending', async () => {
   await allNodesUp();
-  const device = await addResidentDevice(cluster.registry, 'env_monitor', 'QUIET');
+  const device = await addResidentDevice(cluster.registry, 'gas_sensor', 'QUIET');
   const lastHeard = Date.now();
-  await publishSomewhere(cluster, device, 'telemetry', { ts: lastHeard, seq: 1, temperature: 21 });
+  await publishSomewhere(cluster, device, 'telemetry', {
+    ts: lastHeard,
+    seq: 1,
+    gas: 'methane',
+    concentration: 0,
+    unit: '%LEL',
+    sensorAgeDays: 400,
+    valve: 'open',
+  });
   // Disconnected at once, yet online: a node's connections ending (or its death) says nothing.
   await waitFor(async () => (await cluster.registry.getDevice(device.id))?.online === true, 10_000, 100);
   // Silent for three heartbeats: the owner of its partition marks it offline.

@@ -180,26 +180,42 @@ export function connectTo(port: number, device: TestDevice): Promise<MqttClient>
   });
 }
 
-/** Publishes one QoS 1 message on whichever live node answers; resolves once PUBACKed. */
+/**
+ * Publishes one QoS 1 message on whichever live node answers, as a device does: a connection closed
+ * before the PUBACK (the node could not log it) means connect again and resend. Resolves once PUBACKed.
+ */
 export async function publishSomewhere(
   cluster: Pick<TestCluster, 'livePorts'>,
   device: TestDevice,
   channel: 'telemetry' | 'event',
   body: Record<string, unknown>,
+  giveUpMs = 30_000,
 ): Promise<void> {
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     const ports = cluster.livePorts();
-    const port = ports[attempt % ports.length]!;
+    const port = ports[attempt % Math.max(1, ports.length)];
     try {
+      if (port === undefined) throw new Error('no node is up');
       const client = await connectTo(port, device);
       try {
-        await client.publishAsync(topicFor(device.id, channel), JSON.stringify(body), { qos: 1 });
-        return;
-      } finally {
+        await withTimeout(
+          new Promise<void>((resolve, reject) => {
+            client.once('close', () => reject(new Error('connection closed before the PUBACK')));
+            client
+              .publishAsync(topicFor(device.id, channel), JSON.stringify(body), { qos: 1 })
+              .then(() => resolve(), reject);
+          }),
+          8000,
+        );
         await client.endAsync();
+        return;
+      } catch (err) {
+        client.end(true);
+        throw err;
       }
     } catch (err) {
-      if (attempt > 20) throw err;
+      if (Date.now() - started > giveUpMs) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -10,6 +10,7 @@ export interface SocketAdapter {
 }
 
 const TABLE = 'socket_io_attachments';
+const CLOSE_WAIT_MS = 2_000;
 
 export async function usePostgresAdapter(io: Server, url: string): Promise<SocketAdapter> {
   const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'anju-socket.io' });
@@ -43,9 +44,14 @@ export async function usePostgresAdapter(io: Server, url: string): Promise<Socke
     payload BYTEA
   )`);
   io.adapter(createAdapter(pool, { tableName: TABLE, channelPrefix: 'anju_socket_io' }));
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      if (!pool.ended) await pool.end();
-    },
+    // A listener the adapter was connecting while Socket.IO closed it is never released, and pool.end()
+    // waits for it: closing waits at most CLOSE_WAIT_MS, then the process goes on stopping.
+    close: () =>
+      (closing ??= Promise.race([
+        pool.end().catch(() => undefined),
+        new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
+      ])),
   };
 }

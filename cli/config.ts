@@ -3,6 +3,24 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
+/** One node of a cluster: its NATS JetStream servers and its name among the nodes. */
+export const ClusterConfig = z.object({
+  nats: z
+    .array(z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be a nats:// URL'))
+    .min(1, 'give the NATS servers: --nats nats://h1:4222,nats://h2:4222,nats://h3:4222'),
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)')
+    .meta({ description: 'Unique among the nodes; a restarted node may reuse its id.' }),
+  /** Copies of the reading log (3 in production: an acknowledgement means held by 2 of 3 servers). */
+  replicas: z.coerce.number().int().min(1).max(5).default(3),
+  /** A node silent this long loses its partitions to the others. */
+  leaseTtlS: z.coerce.number().positive().max(300).default(6),
+  /** How often each partition's rule state is saved with its log position. */
+  snapshotEveryS: z.coerce.number().positive().max(3600).default(10),
+});
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
 export const ServeConfig = z
   .object({
     dataDir: z.string().min(1),
@@ -69,11 +87,24 @@ export const ServeConfig = z
         'Seconds between looks at the sessions of open Socket.IO connections, which another Anju process sharing the database may end.',
     }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    cluster: ClusterConfig.optional().meta({
+      description: 'Run as one node of a cluster (docs/cluster.md); the embedded single process when unset.',
+    }),
   })
   // Half a v2 set-up would silently fall back to the v1 API and a database nobody asked for.
   .refine((c) => (c.influxOrg === undefined) === (c.influxBucket === undefined), {
     message: 'give both --influx-org and --influx-bucket (InfluxDB 2.x, 3.x, Cloud), or neither',
     path: ['influxBucket'],
+  })
+  // Every node must reach the same alerts, leases and readings: nothing of a node's own disk will do.
+  .refine((c) => c.cluster === undefined || c.database !== undefined, {
+    message: '--cluster needs a shared PostgreSQL database: --database postgres://... (or ANJU_DATABASE_URL)',
+    path: ['database'],
+  })
+  .refine((c) => c.cluster === undefined || c.influxUrl !== undefined, {
+    message:
+      '--cluster needs a shared readings store: --influx-url (a SQLite file on one node is no shared store)',
+    path: ['influxUrl'],
   })
   .refine((c) => c.influxBucket === undefined || c.influxUrl !== undefined, {
     message: '--influx-bucket needs --influx-url',

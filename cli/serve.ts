@@ -29,6 +29,7 @@ import { StorageAlarm } from '../alerting/storage-alarm.ts';
 import { DiskSpace } from '../ops/disk-space.ts';
 import { WriteHealth } from '../ops/write-health.ts';
 import { ServeConfig, type ServeConfigInput } from './config.ts';
+import { clusterDirectory, openClusterLog, startClusterNode, type ClusterNode } from './serve-cluster.ts';
 
 /** How soon a revocation made by another process cuts off a connected device. */
 const REVOCATION_CHECK_MS = 15_000;
@@ -54,6 +55,8 @@ export interface RunningAnju {
   /** Every write path's failures and recoveries (journal, store, presence, alerts, ...). */
   writeHealth: WriteHealth;
   disk: DiskSpace;
+  /** With --cluster: the rule workers, the log's store writer (the journal and writer above stay idle). */
+  cluster?: ClusterNode;
   /** Actual ports, useful when 0 asked for a free one. */
   ports: { mqtt: number; http: number; mqtts?: number };
   close(): Promise<void>;
@@ -114,6 +117,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     onError: (err) => log.error({ err, part: 'alerting' }, 'registry not read for the rules; tried again'),
   });
   await context.ready; // before the journal's backlog is judged
+  // A cluster node acknowledges readings once the replicated log has them, not its own journal.
+  const clusterLog = config.cluster
+    ? await openClusterLog(config.cluster, dbs.registry, log.child({ part: 'cluster' }))
+    : undefined;
   const journal = new Journal({
     path: path.join(config.dataDir, 'journal.db'),
     writes: writeHealth.reporter('journal'),
@@ -129,8 +136,8 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     },
   });
   const gateway = await Gateway.create({
-    directory: registry,
-    sink: journal,
+    directory: config.cluster ? clusterDirectory(registry) : registry,
+    sink: clusterLog ?? journal,
     logger: log.child({ part: 'gateway' }),
     metrics: gatewayMetrics(metrics),
     limits: {
@@ -149,7 +156,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     logger: log.child({ part: 'store-writer' }),
     writes: writeHealth.reporter('store'),
   });
-  writer.start();
+  if (!clusterLog) writer.start(); // in a cluster the log's shared consumer feeds the store
 
   // Accounts before alerting: escalation tells the people behind contacts the way they chose.
   const accounts = new Accounts(dbs.registry, { sessionWrites: writeHealth.reporter('sessions') });
@@ -179,6 +186,24 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     metrics,
     writes: { alerts: writeHealth.reporter('alerts'), ruleState: writeHealth.reporter('rule_state') },
   });
+  const cluster =
+    clusterLog &&
+    (await startClusterNode({
+      config: config.cluster!,
+      databaseUrl: config.database!,
+      db: dbs.registry,
+      log: clusterLog,
+      gateway,
+      io,
+      alerts: alerting.alerts,
+      store,
+      registry,
+      context,
+      rulesFile: config.rulesFile,
+      residentOverrides: residentRules,
+      metrics,
+      logger: log.child({ part: 'cluster' }),
+    }));
   const emergencyCards = new EmergencyCards(dbs.registry);
   const storageAlarm = new StorageAlarm({
     condition: () => ({ ...disk.check(), failing: writeHealth.failing() }),
@@ -223,6 +248,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
             detail: { ...status, maxDepth: journal.maxDepth, workerRestarts: journal.restarts },
           };
         },
+        ...(cluster && { cluster: async () => ({ ok: true, detail: cluster.status() }) }),
         store: async () => {
           const health = await store.health();
           return { ok: health.ok, detail: health };
@@ -259,7 +285,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       alerts: alerting.alerts,
       residentRules,
       emergencyCards,
-      judgements: alerting.engine,
+      judgements: cluster?.judgements ?? alerting.engine,
       views,
       rulesFile: config.rulesFile,
       io,
@@ -315,6 +341,10 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
       await listenersClosed;
       await new Promise((r) => io.close(() => r(undefined)));
       await http.close().catch(() => undefined);
+      await cluster?.close();
+      await clusterLog
+        ?.close()
+        .catch((err: unknown) => log.error({ err }, 'reading log not drained at stop'));
       await alerting.close();
       await writer.stop();
       // Cursors not saved at stop (a full disk) only mean some readings are written to the store again.
@@ -344,6 +374,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
     metrics,
     writeHealth,
     disk,
+    ...(cluster && { cluster }),
     ports,
     close,
   };

@@ -16,6 +16,8 @@ export interface PostgresServer {
   createDatabase(name?: string): Promise<string>;
   /** SIGKILL: the server is gone at once, as on a crash. */
   kill(): Promise<void>;
+  /** A fast shutdown (clients cut off), then the server again on the same data and port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,34 +89,39 @@ export async function startPostgres(): Promise<PostgresServer> {
   );
   const port = await freePort();
   let stderr = '';
-  const server = spawn(
-    path.join(bin, 'postgres'),
-    [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // A test server: durability is not what is tested, and a two-core machine is slow enough.
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=200',
-    ],
-    { ...asServer, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  server.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+  const launch = () =>
+    spawn(
+      path.join(bin, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        // A test server: durability is not what is tested, and a two-core machine is slow enough.
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { ...asServer, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  let server = launch();
+  const watch = (child: ChildProcess) => {
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+    return new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  };
+  let exited = watch(server);
   const killOnExit = () => server.kill('SIGKILL');
   process.once('exit', killOnExit);
   const base = `postgres://${SUPERUSER}@127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const end = async (signal: NodeJS.Signals) => {
     if (server.exitCode === null && server.signalCode === null) server.kill(signal);
     await exited;
@@ -141,6 +148,13 @@ export async function startPostgres(): Promise<PostgresServer> {
       return `${base}/${name}`;
     },
     kill: () => end('SIGKILL'),
+    async restart() {
+      await end('SIGINT');
+      server = launch();
+      exited = watch(server);
+      process.once('exit', killOnExit);
+      await waitUntilReady(`${base}/postgres`, server, () => stderr);
+    },
     async stop() {
       await end('SIGINT'); // fast shutdown: active connections are ended
       rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 // epoch; a partition handed back is snapshotted first, one taken away is dropped without writing.
 import type { Logger } from 'pino';
 import type { Database } from '../../database/sql.ts';
+import type { AcceptedReading } from '../../gateway/ports.ts';
 import type { LoggedReading } from '../../ingest/log/jetstream.ts';
 import type { RuleEngine } from '../engine.ts';
 import { DEFAULT_LEASE_TTL_MS, PartitionLeases } from './partition-leases.ts';
@@ -27,6 +28,11 @@ export interface RuleWorkersOptions {
   log: PartitionLog;
   /** A new engine for one partition, its signals already wired to the alert lifecycle. */
   newEngine: (partition: number) => RuleEngine;
+  /**
+   * A promise when a reading may not be judged yet (a device registered a moment ago, before one reload
+   * of the registry); the partition's later readings wait behind it, in order. Undefined: judge now.
+   */
+  admit?: (reading: AcceptedReading) => Promise<void> | undefined;
   logger: Logger;
   clock?: () => number;
   leaseTtlMs?: number;
@@ -126,7 +132,7 @@ export class RuleWorkers {
       lastSnapshot: this.clock(),
     };
     this.running.set(partition, state);
-    const ingest = ({ seq, reading }: LoggedReading) => {
+    const judge = ({ seq, reading }: LoggedReading) => {
       if (seq <= state.position) return;
       try {
         engine.ingest(reading);
@@ -135,10 +141,37 @@ export class RuleWorkers {
       }
       state.position = seq;
     };
-    state.follower = await this.options.log.follow(partition, state.position + 1, ingest, () => {
+    const goLive = () => {
       state.live = true;
       engine.endBacklogs();
       this.advance(partition, state);
+    };
+    // Readings waiting behind one that may not be judged yet; judged synchronously when none waits.
+    const waiting: LoggedReading[] = [];
+    let liveAfterWaiting = false;
+    const drain = async (first: Promise<void>) => {
+      let wait: Promise<void> | undefined = first;
+      for (;;) {
+        await wait?.catch((err: unknown) =>
+          this.options.logger.error({ err, partition }, 'reading held for a registry reload; judged anyway'),
+        );
+        if (this.running.get(partition) !== state) return; // handed back or lost meanwhile
+        judge(waiting.shift()!);
+        if (waiting.length === 0) break;
+        wait = this.options.admit?.(waiting[0]!.reading);
+      }
+      if (liveAfterWaiting) goLive();
+    };
+    const ingest = (logged: LoggedReading) => {
+      if (waiting.length > 0) return void waiting.push(logged);
+      const wait = this.options.admit?.(logged.reading);
+      if (!wait) return judge(logged);
+      waiting.push(logged);
+      void drain(wait);
+    };
+    state.follower = await this.options.log.follow(partition, state.position + 1, ingest, () => {
+      if (waiting.length > 0) liveAfterWaiting = true;
+      else goLive();
     });
     this.options.logger.info({ partition, epoch, from: state.position }, 'partition taken');
   }

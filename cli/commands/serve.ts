@@ -1,6 +1,22 @@
 import { Option, type Command } from 'commander';
+import { hostname } from 'node:os';
 import { databaseOption, dataDirOption } from '../options.ts';
+import { z } from 'zod';
+import { ServeConfig, type ServeConfigInput } from '../config.ts';
 import { startAnju } from '../serve.ts';
+
+/** The cluster settings when --cluster (or ANJU_CLUSTER=1) is given; ServeConfig checks the rest. */
+function clusterOptions(opts: Record<string, string | boolean | undefined>) {
+  if (!opts.cluster || opts.cluster === '0' || opts.cluster === 'false') return undefined;
+  const nats = typeof opts.nats === 'string' ? opts.nats.split(',').map((u) => u.trim()) : [];
+  return {
+    nats: nats.filter(Boolean),
+    nodeId: typeof opts.nodeId === 'string' ? opts.nodeId : hostname(),
+    replicas: opts.logReplicas as string,
+    leaseTtlS: opts.leaseTtl as string,
+    snapshotEveryS: opts.snapshotEvery as string,
+  };
+}
 
 export function register(program: Command): void {
   program
@@ -105,6 +121,39 @@ export function register(program: Command): void {
       ).env('ANJU_TRUST_PROXY'),
     )
     .addOption(new Option('--log-level <level>', 'pino log level').env('ANJU_LOG_LEVEL').default('info'))
+    .addOption(
+      new Option(
+        '--cluster',
+        'run as one node of a cluster: needs --nats, a postgres:// --database and --influx-url (docs/cluster.md)',
+      ).env('ANJU_CLUSTER'),
+    )
+    .addOption(
+      new Option(
+        '--nats <urls>',
+        'cluster: NATS JetStream servers, comma-separated (nats://h1:4222,...)',
+      ).env('ANJU_NATS_URLS'),
+    )
+    .addOption(
+      new Option(
+        '--node-id <id>',
+        "cluster: this node's name, unique among the nodes (default: host name)",
+      ).env('ANJU_NODE_ID'),
+    )
+    .addOption(
+      new Option('--log-replicas <n>', 'cluster: copies of the reading log kept by the NATS servers')
+        .env('ANJU_LOG_REPLICAS')
+        .default('3'),
+    )
+    .addOption(
+      new Option('--lease-ttl <seconds>', "cluster: a silent node's partitions go to the others after this")
+        .env('ANJU_LEASE_TTL')
+        .default('6'),
+    )
+    .addOption(
+      new Option('--snapshot-every <seconds>', "cluster: how often each partition's rule state is saved")
+        .env('ANJU_SNAPSHOT_EVERY')
+        .default('10'),
+    )
     .addHelpText(
       'after',
       [
@@ -112,6 +161,10 @@ export function register(program: Command): void {
         'Example:',
         '  anju serve --data-dir /var/lib/anju --mqtt-port 1883 --http-port 8080',
         '  ANJU_INFLUX_URL=http://127.0.0.1:8086 anju serve --data-dir /var/lib/anju   # InfluxDB 1.x',
+        '',
+        'One node of a cluster (three NATS servers, one PostgreSQL, one InfluxDB; see docs/cluster.md):',
+        '  anju serve --cluster --node-id a --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 \\',
+        '    --database postgres://anju@db/anju --influx-url http://influx:8086',
         '',
         'InfluxDB 2.x, 3.x or Cloud (v2 write API, InfluxQL reads; the API token in ANJU_INFLUX_TOKEN):',
         '  anju serve --influx-url http://influx2.example:8086 --influx-org care --influx-bucket anju   # 2.x',
@@ -126,7 +179,7 @@ export function register(program: Command): void {
       const hooks =
         process.env.ANJU_TEST_HOOKS === '1' && process.send ? await import('../test-hooks.ts') : undefined;
       hooks?.installTestClock();
-      const anju = await startAnju({
+      const input: ServeConfigInput = {
         dataDir: opts.dataDir,
         database: opts.database,
         host: opts.host,
@@ -154,7 +207,12 @@ export function register(program: Command): void {
         influxBucket: opts.influxBucket,
         // Only from the environment, like the admin password.
         influxToken: process.env.ANJU_INFLUX_TOKEN,
-      });
+        cluster: clusterOptions(opts),
+      };
+      // A wrong setting is named in words, before anything is opened.
+      const checked = ServeConfig.safeParse(input);
+      if (!checked.success) throw new Error(`invalid settings:\n${z.prettifyError(checked.error)}`);
+      const anju = await startAnju(input);
       const stop = (signal: string) => {
         anju.logger.info({ signal }, 'stopping');
         anju.close().then(

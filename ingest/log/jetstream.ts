@@ -64,6 +64,9 @@ export const DEFAULTS = {
   publishTimeoutMs: 5_000,
 } as const;
 
+/** How long one pull of a partition's follower lasts; its heartbeats come every half of it. */
+const FOLLOW_EXPIRES_MS = 4_000;
+
 /** device:seq:ts, the identity of a reading in the firmware protocol. */
 export function messageIdOf(reading: AcceptedReading): string {
   const { seq, ts } = reading.message.body as { seq: number; ts: number };
@@ -96,6 +99,11 @@ export class JetStreamReadingLog implements ReadingSink {
       await nc.close();
       throw err;
     }
+  }
+
+  /** The NATS connection, for the node's other NATS traffic (client takeover announcements). */
+  get connection(): NatsConnection {
+    return this.nc;
   }
 
   subjectOf(partition: number): string {
@@ -140,20 +148,41 @@ export class JetStreamReadingLog implements ReadingSink {
     });
   }
 
-  /** Up to `max` readings of one partition from log position `fromSeq` on, in order. */
+  /**
+   * Up to `max` readings of one partition from log position `fromSeq` on, in order, as far as the
+   * partition reached when asked (waiting no longer for more).
+   */
   async read(partition: number, fromSeq: number, max: number, waitMs = 1_000): Promise<LoggedReading[]> {
+    const last = await this.lastSeq(partition);
+    const out: LoggedReading[] = [];
+    if (last < fromSeq) return out;
     const consumer = await this.js.consumers.get(this.options.stream, {
       filterSubjects: this.subjectOf(partition),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, fromSeq),
     });
-    const out: LoggedReading[] = [];
-    const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
-    for await (const message of batch) {
-      out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
-      if (out.length >= max) break;
+    while (out.length < max) {
+      const batch = await consumer.fetch({
+        max_messages: Math.min(1000, max - out.length),
+        expires: Math.max(1_000, waitMs),
+      });
+      let got = 0;
+      for await (const message of batch) {
+        got += 1;
+        out.push({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
+        if (message.seq >= last || out.length >= max) return out;
+      }
+      if (got === 0) return out;
     }
     return out;
+  }
+
+  /** The log position of a partition's newest reading; 0 for none. */
+  private lastSeq(partition: number): Promise<number> {
+    return this.jsm.streams
+      .getMessage(this.options.stream, { last_by_subj: this.subjectOf(partition) })
+      .then((m) => m.seq)
+      .catch(() => 0);
   }
 
   /**
@@ -168,10 +197,7 @@ export class JetStreamReadingLog implements ReadingSink {
     caughtUp: () => void,
   ): Promise<{ stop(): Promise<void> }> {
     const subject = this.subjectOf(partition);
-    const last = await this.jsm.streams
-      .getMessage(this.options.stream, { last_by_subj: subject })
-      .then((m) => m.seq)
-      .catch(() => 0);
+    const last = await this.lastSeq(partition);
     let waiting = last >= fromSeq;
     if (!waiting) caughtUp();
     const consumer = await this.js.consumers.get(this.options.stream, {
@@ -179,7 +205,9 @@ export class JetStreamReadingLog implements ReadingSink {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, fromSeq),
     });
-    const messages = await consumer.consume({ max_messages: 500 });
+    // A follower on a nats-server that died notices by missed heartbeats (two of expires/2) and starts
+    // again where it was: 4 s here, not the library's 30 s, or alarms would wait that long after a kill.
+    const messages = await consumer.consume({ max_messages: 500, expires: FOLLOW_EXPIRES_MS });
     const done = (async () => {
       for await (const message of messages) {
         onReading({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });

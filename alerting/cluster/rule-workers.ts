@@ -19,7 +19,8 @@ export interface PartitionLog {
     fromSeq: number,
     onReading: (logged: LoggedReading) => void,
     caughtUp: () => void,
-  ): Promise<{ stop(): Promise<void> }>;
+    onRestart?: (reason: string, fromSeq: number) => void,
+  ): { stop(): Promise<void> };
 }
 
 export interface RuleWorkersOptions {
@@ -169,10 +170,18 @@ export class RuleWorkers {
       waiting.push(logged);
       void drain(wait);
     };
-    state.follower = await this.options.log.follow(partition, state.position + 1, ingest, () => {
-      if (waiting.length > 0) liveAfterWaiting = true;
-      else goLive();
-    });
+    // Not awaited: a reader opening slowly (servers electing a leader) must not hold up the lease round.
+    state.follower = this.options.log.follow(
+      partition,
+      state.position + 1,
+      ingest,
+      () => {
+        if (waiting.length > 0) liveAfterWaiting = true;
+        else goLive();
+      },
+      (reason, fromSeq) =>
+        this.options.logger.warn({ partition, reason, fromSeq }, 'partition reader replaced; reading on'),
+    );
     this.options.logger.info({ partition, epoch, from: state.position }, 'partition taken');
   }
 

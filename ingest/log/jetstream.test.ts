@@ -57,6 +57,69 @@ describe('JetStream reading log', () => {
     }
   });
 
+  it('keeps following a partition, in order and once, when the server holding its reader dies and when its own server dies', async () => {
+    const options = { servers: cluster.urls, stream: 'FOLLOW', subjectPrefix: 'follow', partitions: 1 };
+    const writer = await JetStreamReadingLog.connect(options);
+    const reader = await JetStreamReadingLog.connect(options);
+    const seen: number[] = [];
+    let caughtUp = false;
+    // Publishing waits out a leader election after a kill, as a device's resend would.
+    const publish = async (seq: number) =>
+      expect
+        .poll(
+          () =>
+            writer.accept(reading('W-F', 'hm_f', seq)).then(
+              () => true,
+              () => false,
+            ),
+          { timeout: 30_000, interval: 250 },
+        )
+        .toBe(true);
+    const follower = reader.follow(
+      0,
+      1,
+      ({ reading: r }) => seen.push((r.message.body as { seq: number }).seq),
+      () => (caughtUp = true),
+    );
+    const readsOn = async (upTo: number) => {
+      const started = Date.now();
+      await expect.poll(() => seen.length, { timeout: 20_000, interval: 50 }).toBe(upTo);
+      return Date.now() - started;
+    };
+    try {
+      for (let seq = 1; seq <= 5; seq++) await publish(seq);
+      await readsOn(5);
+      expect(caughtUp).toBe(true);
+
+      // The server the reader's (single-replica) consumer lives on.
+      const jsm = await reader.connection.jetstreamManager();
+      const consumers = await jsm.consumers.list('FOLLOW').next();
+      const host = Number(/^n(\d+)$/.exec(consumers[0]?.cluster?.leader ?? '')?.[1]) - 1;
+      expect(host).toBeGreaterThanOrEqual(0);
+      await cluster.kill(host);
+      for (let seq = 6; seq <= 10; seq++) await publish(seq);
+      const afterHostDied = await readsOn(10);
+      await cluster.start(host);
+
+      // The server the reader's connection goes through.
+      const own = Number(/^n(\d+)$/.exec(reader.connection.info?.server_name ?? '')?.[1]) - 1;
+      expect(own).toBeGreaterThanOrEqual(0);
+      await cluster.kill(own);
+      for (let seq = 11; seq <= 15; seq++) await publish(seq);
+      const afterOwnDied = await readsOn(15);
+      await cluster.start(own);
+
+      expect(seen).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      console.info(
+        `follower read on ${afterHostDied} ms after its consumer's server died, ${afterOwnDied} ms after its own`,
+      );
+    } finally {
+      await follower.stop();
+      await reader.close();
+      await writer.close();
+    }
+  }, 120_000);
+
   it('keeps accepting with one server of three dead, and refuses rather than pretends with two dead', async () => {
     const log = await JetStreamReadingLog.connect({
       servers: cluster.urls,

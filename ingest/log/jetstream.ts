@@ -8,14 +8,17 @@ import {
   connect,
   DeliverPolicy,
   DiscardPolicy,
+  Events,
   nanos,
   RetentionPolicy,
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgRequest,
   type NatsConnection,
 } from 'nats';
 import type { AcceptedReading, ReadingSink } from '../../gateway/ports.ts';
+import { followPartition, type Follower } from './follower.ts';
 import { partitionOf } from './partitions.ts';
 
 export interface ReadingLogOptions {
@@ -64,8 +67,10 @@ export const DEFAULTS = {
   publishTimeoutMs: 5_000,
 } as const;
 
-/** How long one pull of a partition's follower lasts; its heartbeats come every half of it. */
-const FOLLOW_EXPIRES_MS = 4_000;
+/** How long one pull of a partition's follower lasts; the library's heartbeats come every half of it. */
+const FOLLOW_EXPIRES_MS = 2_000;
+/** A follower's consumer left behind (its node died) is removed by the servers after this long. */
+const FOLLOW_INACTIVE_MS = 30_000;
 
 /** device:seq:ts, the identity of a reading in the firmware protocol. */
 export function messageIdOf(reading: AcceptedReading): string {
@@ -74,12 +79,19 @@ export function messageIdOf(reading: AcceptedReading): string {
 }
 
 export class JetStreamReadingLog implements ReadingSink {
+  private readonly reconnectListeners = new Set<() => void>();
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: Required<Omit<ReadingLogOptions, 'name'>>,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const status of nc.status())
+        if (status.type === Events.Reconnect) for (const listener of this.reconnectListeners) listener();
+    })().catch(() => {});
+  }
 
   /** Connects and makes sure the stream exists with this configuration. */
   static async connect(options: ReadingLogOptions): Promise<JetStreamReadingLog> {
@@ -177,52 +189,84 @@ export class JetStreamReadingLog implements ReadingSink {
     return out;
   }
 
-  /** The log position of a partition's newest reading; 0 for none. */
-  private lastSeq(partition: number): Promise<number> {
+  /**
+   * The log position of a partition's newest reading; 0 for none. Strict: a failure to ask rejects
+   * instead of reading as an empty partition.
+   */
+  private lastSeq(partition: number, { strict = false } = {}): Promise<number> {
     return this.jsm.streams
       .getMessage(this.options.stream, { last_by_subj: this.subjectOf(partition) })
       .then((m) => m.seq)
-      .catch(() => 0);
+      .catch((err: unknown) => {
+        if (strict && !/no message found/i.test(String(err))) throw err;
+        return 0;
+      });
   }
 
   /**
    * Delivers one partition's readings in order from log position `fromSeq` on, then new ones as they
-   * come, until stopped. `caughtUp` is called once the reader has reached the end of what was in the log
-   * when it started (at once for an empty partition).
+   * come, until stopped, through the death of any one server (see follower.ts). `caughtUp` is called once
+   * the reader has reached the end of what was in the log when it started (at once for an empty
+   * partition). Returns at once: the reader opens in the background.
    */
-  async follow(
+  follow(
     partition: number,
     fromSeq: number,
     onReading: (logged: LoggedReading) => void,
     caughtUp: () => void,
-  ): Promise<{ stop(): Promise<void> }> {
+    onRestart?: (reason: string, fromSeq: number) => void,
+  ): Follower {
     const subject = this.subjectOf(partition);
-    const last = await this.lastSeq(partition);
-    let waiting = last >= fromSeq;
-    if (!waiting) caughtUp();
-    const consumer = await this.js.consumers.get(this.options.stream, {
-      filterSubjects: subject,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, fromSeq),
-    });
-    // A follower on a nats-server that died notices by missed heartbeats (two of expires/2) and starts
-    // again where it was: 4 s here, not the library's 30 s, or alarms would wait that long after a kill.
-    const messages = await consumer.consume({ max_messages: 500, expires: FOLLOW_EXPIRES_MS });
-    const done = (async () => {
-      for await (const message of messages) {
-        onReading({ seq: message.seq, reading: JSON.parse(message.string()) as AcceptedReading });
-        if (waiting && message.seq >= last) {
-          waiting = false;
-          caughtUp();
-        }
-      }
-    })();
-    return {
-      async stop() {
-        await messages.close();
-        await done.catch(() => {});
+    return followPartition(
+      {
+        newest: () => this.lastSeq(partition, { strict: true }),
+        open: async (from) => {
+          // A plain consumer of our own rather than the library's ordered one, whose recreation loop
+          // waits a pull's time between attempts: the follower replaces it itself (see follower.ts).
+          const { name } = await this.jsm.consumers.add(this.options.stream, {
+            filter_subject: subject,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: from,
+            ack_policy: AckPolicy.None,
+            mem_storage: true,
+            num_replicas: 1,
+            inactive_threshold: nanos(FOLLOW_INACTIVE_MS),
+          });
+          const consumer = await this.js.consumers.get(this.options.stream, name);
+          const messages = await consumer.consume({ max_messages: 500, expires: FOLLOW_EXPIRES_MS });
+          return {
+            messages,
+            discard: () => {
+              messages.stop();
+              void this.jsm.consumers.delete(this.options.stream, name).catch(() => {});
+            },
+          };
+        },
+        readAt: (from) =>
+          this.jsm.streams
+            // STREAM.MSG.GET takes next_by_subj since server 2.9; the client's type lists it only for
+            // direct gets, which would need allow_direct on the stream.
+            .getMessage(this.options.stream, { seq: from, next_by_subj: subject } as MsgRequest)
+            .then(
+              (m) => ({ seq: m.seq, data: m.string() }),
+              (err: unknown) => {
+                if (/no message found/i.test(String(err))) return undefined;
+                throw err;
+              },
+            ),
+        pullMs: FOLLOW_EXPIRES_MS,
+        onReconnect: (callback) => {
+          this.reconnectListeners.add(callback);
+          return () => this.reconnectListeners.delete(callback);
+        },
       },
-    };
+      fromSeq,
+      {
+        onReading: (seq, data) => onReading({ seq, reading: JSON.parse(data) as AcceptedReading }),
+        caughtUp,
+        onRestart,
+      },
+    );
   }
 
   /**

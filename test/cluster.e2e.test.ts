@@ -395,7 +395,9 @@ it('keeps acknowledging when a nats-server is killed under load, and loses nothi
   const sos = freshSos();
   const pressedAt = Date.now();
   await publishSomewhere(cluster, sos, 'event', { ts: pressedAt, seq: 1, type: 'sos' });
-  await waitFor(async () => (await alertCounts()).find((r) => r.resident_id === sos.residentId), 15_000, 50);
+  // Measured 6.7-11.4 s, most of it the stream's leader election holding every publish (the longest
+  // pause in acknowledgements, printed below); the bound is for a loaded CI machine.
+  await waitFor(async () => (await alertCounts()).find((r) => r.resident_id === sos.residentId), 30_000, 50);
   const sosMs = Date.now() - pressedAt;
   await sleep(Math.max(0, killedAt + 10_000 - Date.now()));
   const back = Date.now();

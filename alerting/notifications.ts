@@ -98,7 +98,8 @@ export function notificationChannels(
   }
   if (config.voice) {
     const retryWithinMs = config.voice.retryWithinSec * 1000;
-    channels.push(voiceChannel(voiceProvider(config.voice, env), { retryWithinMs }));
+    const answerWithinMs = config.voice.answerWithinSec * 1000;
+    channels.push(voiceChannel(voiceProvider(config.voice, env), { retryWithinMs, answerWithinMs }));
   }
   return channels;
 }

@@ -75,11 +75,15 @@ describe('notifications file: sms and voice', () => {
     const config = parseNotifications(
       `
       sms: { provider: tencent, endpoint: '${tencent.url}', sdkAppId: '1400000001', signName: 安居, templateId: '1234567' }
-      voice: { provider: aliyun, endpoint: '${aliyun.url}', ttsCode: TTS_1, retryWithinSec: 30 }
+      voice: { provider: aliyun, endpoint: '${aliyun.url}', ttsCode: TTS_1, retryWithinSec: 30, answerWithinSec: 0 }
       `,
       'notifications.yaml',
     );
     expect(config.sms).toMatchObject({ provider: 'tencent', region: 'ap-guangzhou', retryWithinSec: 60 });
+    // A call counts only once answered, unless the file says otherwise (as here: not waited for).
+    expect(parseNotifications('voice: { provider: aliyun, ttsCode: T }', 'n.yaml').voice).toMatchObject({
+      answerWithinSec: 60,
+    });
     const channels = notificationChannels(config, ENV);
     expect(channels.map((c) => c.name)).toEqual(['sms', 'voice']);
 

@@ -36,6 +36,12 @@ const tencent = {
 const confirmWithinSec = z.number().min(0).max(600).default(0);
 const playTimes = z.number().int().min(1).max(3).default(2);
 /**
+ * A call counts as delivered only when someone answers it within this many seconds of being placed (the
+ * outcome pulled every 5 s, or pushed by Tencent's callback); busy, no answer, rejected or off fails over
+ * to the person's next channel. 0: a call the provider placed counts as delivered.
+ */
+const answerWithinSec = z.number().min(0).max(600).default(60);
+/**
  * The one-tap link in the text: 'url' when the template's fourth variable (${link}, {4}) takes the whole
  * link, 'token' when the template holds `https://<host>/t/` and the variable only the rest; 'none' for a
  * three-variable template. Alibaba limits a variable to 35 characters: a link longer than that needs 'token'.
@@ -73,6 +79,7 @@ export const VoiceConfig = z.discriminatedUnion('provider', [
     ttsCode: z.string().min(1),
     calledShowNumber: z.string().min(1).optional(),
     playTimes,
+    answerWithinSec,
   }),
   z.strictObject({
     ...common,
@@ -81,6 +88,7 @@ export const VoiceConfig = z.discriminatedUnion('provider', [
     /** A voice template with {1} name, {2} rule, {3} severity. */
     templateId: z.string().min(1),
     playTimes,
+    answerWithinSec,
   }),
 ]);
 export type VoiceConfig = z.infer<typeof VoiceConfig>;

@@ -5,12 +5,15 @@ import { z } from 'zod';
 import { AliyunSms, AliyunVoice, type AliyunCredentials } from './aliyun.ts';
 import type { MessageProvider } from './provider.ts';
 import { TencentSms, TencentVoice, type TencentCredentials } from './tencent.ts';
+import { TencentCallReports } from './tencent-call-reports.ts';
 
 export const ENV = {
   aliyunId: 'ANJU_ALIYUN_ACCESS_KEY_ID',
   aliyunSecret: 'ANJU_ALIYUN_ACCESS_KEY_SECRET',
   tencentId: 'ANJU_TENCENT_SECRET_ID',
   tencentSecret: 'ANJU_TENCENT_SECRET_KEY',
+  /** The secret part of the URL Tencent pushes call outcomes to (dashboard/plugins/provider-callbacks.ts). */
+  tencentCallbackToken: 'ANJU_TENCENT_VMS_CALLBACK_TOKEN',
 } as const;
 
 const common = {
@@ -143,7 +146,22 @@ export function smsProvider(c: SmsConfig, env: Env): MessageProvider {
       });
 }
 
-export function voiceProvider(c: VoiceConfig, env: Env): MessageProvider {
+/**
+ * Where a Tencent voice section's call outcomes arrive (pushed, with the callback token from the
+ * environment), when calls are to be answered; none for Alibaba, whose outcomes are pulled.
+ */
+export function voiceCallbacks(
+  c: VoiceConfig | undefined,
+  env: Env,
+): { reports: TencentCallReports; token: string } | undefined {
+  if (c?.provider !== 'tencent' || c.answerWithinSec === 0) return undefined;
+  const token = required(env, ENV.tencentCallbackToken, 'voice (answerWithinSec)');
+  if (token.length < 16)
+    throw new Error(`notifications voice: ${ENV.tencentCallbackToken} is too short (16+)`);
+  return { reports: new TencentCallReports(), token };
+}
+
+export function voiceProvider(c: VoiceConfig, env: Env, callReports?: TencentCallReports): MessageProvider {
   const base = { endpoint: c.endpoint, timeoutMs: c.timeoutMs, playTimes: c.playTimes };
   return c.provider === 'aliyun'
     ? new AliyunVoice({
@@ -159,5 +177,6 @@ export function voiceProvider(c: VoiceConfig, env: Env): MessageProvider {
         region: c.region,
         voiceSdkAppId: c.voiceSdkAppId,
         templateId: c.templateId,
+        ...(callReports ? { callReports } : {}),
       });
 }

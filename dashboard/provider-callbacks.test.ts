@@ -2,15 +2,20 @@
 // Tencent does, pushes the documented "语音通知状态通知" to the callback route; the voice channel reads it
 // back by call id. Answered counts as delivered; not answered, a failed call or no callback in time is a
 // final failure that escalation fails over; a push without the URL's token is refused and changes nothing.
+// Last, the same through a running Anju: its notifications file, the route and escalation's failover.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../alerting/channels/channel.ts';
 import { TencentCallReports } from '../alerting/channels/providers/tencent-call-reports.ts';
 import { TencentVoice } from '../alerting/channels/providers/tencent.ts';
 import { TencentServer } from '../alerting/channels/providers/testing/tencent-server.ts';
 import { voiceChannel } from '../alerting/channels/sms.ts';
-import { T0 } from '../alerting/alerts/test-support.ts';
+import { raise, T0 } from '../alerting/alerts/test-support.ts';
+import { useTempDirs } from '../registry/test-dir.ts';
+import { startTestAnju } from '../test/harness.ts';
 import providerCallbacks from './plugins/provider-callbacks.ts';
 
 const credentials = { secretId: 'AKIDanjuTest', secretKey: 'tencent-key-never-shown' };
@@ -117,4 +122,60 @@ describe('Tencent voice calls followed through the status callback', () => {
     ]);
     expect(waited()).toBe(60_000);
   });
+});
+
+describe('a running Anju with a Tencent voice section', () => {
+  const tempDir = useTempDirs();
+
+  it("takes Tencent's push at its callback URL and fails over from a call nobody answered", async () => {
+    const tencent = await new TencentServer(credentials).start();
+    closers.push(() => tencent.close());
+    const notificationsFile = path.join(tempDir(), 'notifications.yaml');
+    writeFileSync(
+      notificationsFile,
+      [
+        `voice: { provider: tencent, endpoint: '${tencent.url}', voiceSdkAppId: '1400000002', templateId: '99' }`,
+        'escalation:',
+        '  default: { steps: [{ afterMin: 0, notify: [family] }], renotifyEveryMin: null }',
+      ].join('\n'),
+    );
+    vi.stubEnv('ANJU_TENCENT_SECRET_ID', credentials.secretId);
+    vi.stubEnv('ANJU_TENCENT_SECRET_KEY', credentials.secretKey);
+    vi.stubEnv('ANJU_TENCENT_VMS_CALLBACK_TOKEN', TOKEN);
+    closers.push(async () => vi.unstubAllEnvs());
+    const anju = await startTestAnju({ notificationsFile });
+    closers.push(() => anju.stop());
+    tencent.pushCallsTo(`http://127.0.0.1:${anju.ports.http}/callbacks/tencent/vms/${TOKEN}`);
+    tencent.callResult('+8613800000001', '1');
+
+    const resident = await anju.registry.addResident({
+      name: '张桂英',
+      address: { community: 'Callbacks', compound: 'A', building: '1', home: '101' },
+    });
+    await anju.registry.addContact({
+      residentId: resident.id,
+      name: '李娜',
+      relation: 'family',
+      phone: '+8613800000001',
+      channels: ['phone', 'sms'],
+    });
+    const { alert } = (await anju.alerting.alerts.apply(raise({ residentId: resident.id, at: Date.now() })))!;
+
+    // The call is placed, Tencent pushes "not answered", the channel reads it at its next look (5 s).
+    await vi.waitFor(
+      async () => {
+        const failed = (await anju.alerting.alerts.history(alert.id)).find(
+          (e) => e.action === 'delivery_failed',
+        );
+        expect(failed?.details).toMatchObject({
+          channel: 'voice',
+          error: 'tencent call not answered: 1 (not answered)',
+          receipt: { provider: 'tencent', status: '1', answered: false },
+          next: { channel: 'sms' },
+        });
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(tencent.callbackAnswers).toEqual([{ status: 200, json: { result: 0, errmsg: 'OK' } }]);
+  }, 30_000);
 });

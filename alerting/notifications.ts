@@ -21,6 +21,7 @@ import type { Channel } from './channels/channel.ts';
 import { EmailChannel } from './channels/email.ts';
 import { SmsConfig, smsProvider, VoiceConfig, voiceProvider } from './channels/providers/config.ts';
 import { smsChannel, voiceChannel } from './channels/sms.ts';
+import type { TencentCallReports } from './channels/providers/tencent-call-reports.ts';
 import { WebhookChannel, WebhookEndpoint } from './channels/webhook.ts';
 
 export const NotificationsConfig = z.strictObject({
@@ -62,6 +63,8 @@ export function loadNotifications(file: string | undefined): NotificationsConfig
 export function notificationChannels(
   config: NotificationsConfig,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  /** Where Tencent's pushed call outcomes are kept (voiceCallbacks()), for a Tencent voice section. */
+  callReports?: TencentCallReports,
 ): Channel[] {
   const channels: Channel[] = [];
   if (config.smtp) {
@@ -98,7 +101,10 @@ export function notificationChannels(
   }
   if (config.voice) {
     const retryWithinMs = config.voice.retryWithinSec * 1000;
-    channels.push(voiceChannel(voiceProvider(config.voice, env), { retryWithinMs }));
+    const answerWithinMs = config.voice.answerWithinSec * 1000;
+    channels.push(
+      voiceChannel(voiceProvider(config.voice, env, callReports), { retryWithinMs, answerWithinMs }),
+    );
   }
   return channels;
 }

@@ -15,6 +15,8 @@ import { persistEngine, RuleStateStore } from './engine-state.ts';
 import { RuleEngine, startLiveClock, type ResidentContext } from './engine.ts';
 import { alertingMetrics } from './metrics.ts';
 import { loadNotifications, notificationChannels } from './notifications.ts';
+import { voiceCallbacks } from './channels/providers/config.ts';
+import type { TencentCallReports } from './channels/providers/tencent-call-reports.ts';
 import { registryContext, type RegistryContext } from './resident-context.ts';
 import { ruleSetWith } from './resident-rules/document.ts';
 import type { RuleSet } from './rules/load.ts';
@@ -56,6 +58,8 @@ export interface ResidentOverrides {
 export interface RunningAlerting {
   engine: RuleEngine;
   alerts: AlertService;
+  /** Where Tencent pushes voice call outcomes, when the voice section is Tencent's and waits for answers. */
+  voiceCallbacks?: { reports: TencentCallReports; token: string };
   close(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const context = opts.context ?? registryContext(opts.registry);
   const registryInMemory = 'knows' in context ? (context as RegistryContext) : undefined;
   const notifications = loadNotifications(opts.notificationsFile);
+  const callbacks = voiceCallbacks(notifications.voice, process.env);
   const alerts = await AlertService.open({
     db: opts.alertsDb,
     dataDir: opts.dataDir,
@@ -75,7 +80,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
     directory: opts.people
       ? withPeople(registryDirectory(opts.registry, registryInMemory), opts.people)
       : registryDirectory(opts.registry, registryInMemory),
-    channels: [...opts.channels, ...notificationChannels(notifications)],
+    channels: [...opts.channels, ...notificationChannels(notifications, process.env, callbacks?.reports)],
     policies: notifications.escalation,
     ...(notifications.links
       ? { links: { baseUrl: notifications.links.baseUrl, ttlMs: notifications.links.ttlHours * 3_600_000 } }
@@ -228,6 +233,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   return {
     engine,
     alerts,
+    ...(callbacks ? { voiceCallbacks: callbacks } : {}),
     close: async () => {
       if (watcher) watcher.close();
       stopOverrides?.();

@@ -21,6 +21,7 @@ import { connectAll, startBackgroundTelemetry } from './background-load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { useRegistry } from '../cli/open-registry.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
+import type { MqttClient } from 'mqtt';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,27 +51,56 @@ const log = (msg: string) => process.stderr.write(msg + '\n');
 const phoneOf = (n: number) => `139${String(n).padStart(8, '0')}`;
 
 const credentials = { accessKeyId: 'LTAI5tBench', accessKeySecret: 'bench-secret' };
-const provider = await new AliyunServer(credentials).start();
-if (failCode)
-  provider.fail({ phone: '*', action: 'SendSms', code: failCode, times: Number.MAX_SAFE_INTEGER });
-// When each phone's first request of the measured kind reached the provider (performance.now()).
-const measured = failCode ? 'SingleCallByTts' : 'SendSms';
-const arrivals = new Map<string, number>();
-/** Phones whose SMS carried a one-tap link. */
-const withLink = new Set<string>();
-const seen = provider.requests;
-const poll = setInterval(() => {
-  while (seen.length > 0) {
-    const r = seen.shift()!;
-    const phone = r.params.PhoneNumbers ?? r.params.CalledNumber!;
-    if (r.action === measured && !arrivals.has(phone)) arrivals.set(phone, r.perfAt);
-    if (r.action === 'SendSms' && /\/t\/[\w-]{22}"/.test(r.params.TemplateParam ?? '')) withLink.add(phone);
-  }
-}, 1);
 
-await buildBundle();
-const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-sms-'));
+// Everything started is stopped in reverse order by one cleanup, whichever way the run ends: done,
+// an error, or Ctrl-C / SIGTERM (the spawned server is a separate process and would outlive us).
+const cleanups: (() => unknown)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        log(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping the server, devices and provider...`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
 try {
+  const provider = await new AliyunServer(credentials).start();
+  cleanups.push(() => provider.close());
+  if (failCode)
+    provider.fail({ phone: '*', action: 'SendSms', code: failCode, times: Number.MAX_SAFE_INTEGER });
+  // When each phone's first request of the measured kind reached the provider (performance.now()).
+  const measured = failCode ? 'SingleCallByTts' : 'SendSms';
+  const arrivals = new Map<string, number>();
+  /** Phones whose SMS carried a one-tap link. */
+  const withLink = new Set<string>();
+  const seen = provider.requests;
+  const poll = setInterval(() => {
+    while (seen.length > 0) {
+      const r = seen.shift()!;
+      const phone = r.params.PhoneNumbers ?? r.params.CalledNumber;
+      if (!phone) continue; // a query (call outcome, delivery report), not a message
+      if (r.action === measured && !arrivals.has(phone)) arrivals.set(phone, r.perfAt);
+      if (r.action === 'SendSms' && /\/t\/[\w-]{22}"/.test(r.params.TemplateParam ?? '')) withLink.add(phone);
+    }
+  }, 1);
+  cleanups.push(() => clearInterval(poll));
+
+  log('building the server bundle...');
+  await buildBundle();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-sms-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const notificationsFile = path.join(dataDir, 'notifications.yaml');
   writeFileSync(
     notificationsFile,
@@ -123,17 +153,24 @@ try {
     return { background, sos };
   });
 
+  log('starting anju serve...');
   const server = await spawnAnju(dataDir, {
     ANJU_MAX_CONNECTIONS_PER_ADDRESS: '100000',
     ANJU_NOTIFICATIONS_FILE: notificationsFile,
     ANJU_ALIYUN_ACCESS_KEY_ID: credentials.accessKeyId,
     ANJU_ALIYUN_ACCESS_KEY_SECRET: credentials.accessKeySecret,
   });
+  cleanups.push(() => server.stop());
   const url = `mqtt://127.0.0.1:${server.mqttPort}`;
   log(`connecting ${background.length + sos.length} devices...`);
+  const clients: MqttClient[] = [];
+  cleanups.push(() => Promise.all(clients.map((c) => c.endAsync(true))));
   const bgClients = await connectAll(url, background);
+  clients.push(...bgClients);
   const sosClients = await connectAll(url, sos);
+  clients.push(...sosClients);
   const bg = startBackgroundTelemetry(bgClients, background, backgroundRate);
+  cleanups.push(() => bg.stop());
   await new Promise((r) => setTimeout(r, 3000));
   const bgStart = { acked: bg.acked(), t: performance.now() };
   // The bench process also hosts the provider: its own event loop lag is part of what is measured.
@@ -144,10 +181,12 @@ try {
     maxLag = Math.max(maxLag, now - last - 10);
     last = now;
   }, 10);
+  cleanups.push(() => clearInterval(lagProbe));
 
   log(
     `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s; measuring SOS -> ${measured}...`,
   );
+  const progress = () => `${arrivals.size}/${sos.length} reached the provider`;
   const pressedAt = new Map<string, number>();
   for (let i = 0; i < sos.length; i++) {
     pressedAt.set(sos[i]!.phone, performance.now());
@@ -156,15 +195,21 @@ try {
       JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
       { qos: 1 },
     );
+    if ((i + 1) % 10 === 0 || i + 1 === sos.length) log(`  pressed ${i + 1}/${sos.length}; ${progress()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const deadline = performance.now() + retryWithinSec * 1000 + 15_000;
-  while (arrivals.size < sos.length && performance.now() < deadline)
+  let nextReport = performance.now() + 1000;
+  while (arrivals.size < sos.length && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
+    if (performance.now() >= nextReport) {
+      log(`  waiting: ${progress()}`);
+      nextReport += 1000;
+    }
+  }
   const bgRate = (bg.acked() - bgStart.acked) / ((performance.now() - bgStart.t) / 1000);
   bg.stop();
-  clearInterval(lagProbe);
-  log(`bench process: max event loop lag ${maxLag.toFixed(0)} ms`);
+  log(`${progress()}; bench process: max event loop lag ${maxLag.toFixed(0)} ms`);
   if (arrivals.size < sos.length)
     throw new Error(`${sos.length - arrivals.size} SOS never reached the provider`);
   const latencies = sos.map((s) => arrivals.get(s.phone)! - pressedAt.get(s.phone)!).sort((a, b) => a - b);
@@ -181,8 +226,6 @@ try {
     backgroundAckedPerSecond: Math.round(bgRate),
     target: failCode ? { maxMs: retryWithinSec * 1000 + 1000 } : { p99Ms: 1000 },
   };
-  await Promise.all([...bgClients, ...sosClients].map((c) => c.endAsync(true)));
-  await server.stop();
   if (args.json) console.log(JSON.stringify(summary, null, 2));
   else {
     console.log(
@@ -193,7 +236,6 @@ try {
     );
   }
 } finally {
-  clearInterval(poll);
-  await provider.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  log('stopping...');
+  await cleanUp();
 }

@@ -234,6 +234,7 @@ export async function startAnju(input: ServeConfigInput, logger?: Logger): Promi
 
   const http = await buildHttpApp({
     logger: log.child({ part: 'http' }),
+    ...(alerting.voiceCallbacks ? { providerCallbacks: { tencentVoice: alerting.voiceCallbacks } } : {}),
     ops: {
       metrics,
       checks: {

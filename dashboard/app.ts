@@ -42,6 +42,7 @@ import alertSocket from './socket.ts';
 import type { Views } from './views.ts';
 import { AlertActions } from './alert-actions.ts';
 import { statusOf } from './plugins/domain-errors.ts';
+import providerCallbacks, { type ProviderCallbacksOptions } from './plugins/provider-callbacks.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 
@@ -76,6 +77,8 @@ export interface HttpAppOptions {
   dashboard: DashboardOptions;
   /** Behind a TLS-terminating proxy: trust its X-Forwarded-* headers (true, or its addresses). */
   trustProxy?: boolean | string[];
+  /** Where providers push outcomes (Tencent's call status); no such routes without it. */
+  providerCallbacks?: ProviderCallbacksOptions;
 }
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
@@ -155,6 +158,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   });
   // One-tap links from messages: outside the API, their token is their only credential.
   await app.register(oneTap, { alerts: d.alerts, registry: d.registry, views });
+  if (opts.providerCallbacks) await app.register(providerCallbacks, opts.providerCallbacks);
   await app.register(alertSocket, {
     io: d.io,
     accounts: d.accounts,

@@ -58,20 +58,33 @@ export async function spawnAnju(
     partial = lines.pop()!;
     stdout.push(...lines.filter(Boolean));
   });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  // Whatever way this process ends (an error, Ctrl-C, process.exit), the server does not outlive it.
+  const stopWithParent = () => proc.kill('SIGTERM');
+  process.once('exit', stopWithParent);
+  const exited = new Promise<void>((resolve) =>
+    proc.once('exit', () => {
+      process.off('exit', stopWithParent);
+      resolve();
+    }),
+  );
   const signal = async (sig: NodeJS.Signals) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
     await exited;
   };
   const url = `http://127.0.0.1:${httpPort}`;
-  await waitFor(
-    async () => {
-      const res = await fetch(`${url}/healthz`);
-      return res.ok || (readyWhenDegraded && res.status === 503);
-    },
-    30_000,
-    100,
-  );
+  try {
+    await waitFor(
+      async () => {
+        const res = await fetch(`${url}/healthz`);
+        return res.ok || (readyWhenDegraded && res.status === 503);
+      },
+      30_000,
+      100,
+    );
+  } catch (err) {
+    await signal('SIGKILL'); // never became ready: no server left behind
+    throw err;
+  }
   return {
     proc,
     mqttPort,

@@ -215,6 +215,31 @@ describe('escalation', () => {
     await restarted.close();
   });
 
+  it('leaves a send to its process for as long as the channel says it may take (a call waiting to be answered)', async () => {
+    let crash!: (err: Error) => void;
+    const waitingForAnswer: Channel = {
+      name: 'socketio',
+      longestSendMs: 5 * MIN,
+      send: () => new Promise<DeliveryResult>((_, reject) => (crash = reject)),
+    };
+    const { service, resident, open } = await setup({ channels: [waitingForAnswer], claimForMs: 30_000 });
+    await service.apply(raise({ residentId: resident.id }));
+    const waiting = service.advanceTo(T0);
+    await vi.waitFor(() => expect(crash).toBeDefined());
+
+    const socket2 = new RecordingChannel('socketio');
+    const other = await open([socket2]);
+    await other.advanceTo(T0 + MIN); // past the 30 s claim, within the channel's 5 min: not sent again
+    expect(told(socket2)).toEqual([]);
+    await other.advanceTo(T0 + 6 * MIN); // the first process is gone for good: sent once
+    expect(told(socket2).filter((t) => t.startsWith('console/'))).toEqual(['console/socketio/0.0']);
+
+    crash(new Error('process killed'));
+    await waiting;
+    await service.close();
+    await other.close();
+  });
+
   it('records a failed delivery when a contact chose a channel that is not configured', async () => {
     const policies = parseEscalationPolicies(`
       default:

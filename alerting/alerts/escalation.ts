@@ -280,13 +280,17 @@ export class Escalator {
 
   private async send(item: OutboxItem, now: number): Promise<void> {
     const { directory, clock } = this.opts;
-    // Another process (or an earlier run of this one) may be sending it: only the claim's holder sends.
-    if (!(await this.opts.store.claimOutbox(item.id, now, now + (this.opts.claimForMs ?? DEFAULT_CLAIM_MS))))
-      return;
+    const channel = this.channels.get(item.recipient.channel);
+    // Another process (or an earlier run of this one) may be sending it: only the claim's holder sends,
+    // for as long as the channel may take (a call waits for its answer).
+    const claimFor = Math.max(
+      this.opts.claimForMs ?? DEFAULT_CLAIM_MS,
+      (channel?.longestSendMs ?? 0) + 30_000,
+    );
+    if (!(await this.opts.store.claimOutbox(item.id, now, now + claimFor))) return;
     const alert = await this.opts.store.get(item.alertId);
     if (!alert) return;
     const resident = await directory.resident(alert.residentId);
-    const channel = this.channels.get(item.recipient.channel);
     const link = channel ? await this.linkFor(item, resident) : undefined;
     let attempts: DeliveryAttempt[];
     if (!channel) {

@@ -118,6 +118,8 @@ export const DeliveryReceipt = z.object({
   requestId: z.string().nullable(),
   messageId: z.string().nullable(),
   status: z.string(),
+  /** For a voice call whose outcome was read back: whether someone answered it. */
+  answered: z.boolean().optional(),
 });
 export type DeliveryReceipt = z.infer<typeof DeliveryReceipt>;
 

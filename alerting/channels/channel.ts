@@ -33,6 +33,11 @@ export interface DeliveryResult {
 
 export interface Channel {
   readonly name: ChannelName;
+  /**
+   * The longest one send can take with its retries and waits, where that may pass the escalator's claim
+   * time (a call followed until answered): its outbox item is claimed for at least this long.
+   */
+  readonly longestSendMs?: number;
   send(notification: Notification): Promise<DeliveryResult>;
 }
 

@@ -63,6 +63,8 @@ async function setup(
     channel?: ProviderChannelOptions;
     delayMs?: number;
     failover?: boolean;
+    /** The voice channel's own options, over the shared ones. */
+    voice?: ProviderChannelOptions;
   } = {},
 ) {
   const server = await new AliyunServer({
@@ -84,11 +86,26 @@ async function setup(
         new AliyunSms({ credentials, endpoint: server.url, signName: '安居', templateCode: 'SMS_1' }),
         channelOptions,
       ),
-      voiceChannel(new AliyunVoice({ credentials, endpoint: server.url, ttsCode: 'TTS_1' }), channelOptions),
+      voiceChannel(new AliyunVoice({ credentials, endpoint: server.url, ttsCode: 'TTS_1' }), {
+        ...channelOptions,
+        ...options.voice,
+      }),
     ],
   });
   services.push(service);
   return { server, service };
+}
+
+/** A channel clock that a wait moves on at once: a minute's wait for an answer takes no time. */
+function fastClock(): Pick<ProviderChannelOptions, 'now' | 'sleep'> {
+  let t = Date.now();
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+      await new Promise((r) => setImmediate(r));
+    },
+  };
 }
 
 /** "action phone" of every request the provider accepted, in order. */
@@ -239,5 +256,113 @@ describe('SMS and voice channels in escalation', () => {
       (e) => e.action === 'delivery_failed' && e.details.channel === 'sms',
     );
     expect(failed.map((e) => e.details.next)).toEqual([null]);
+  });
+});
+
+describe('voice calls followed until answered', () => {
+  // She asked to be called first, then texted; her brother only takes texts.
+  const MOTHER_FIRST = contact('ct_daughter', '李娜', 1, ['phone', 'sms'], '13800000001');
+  const answerIn = (ms: number) => ({ answerWithinMs: ms, reportEveryMs: 5000, ...fastClock() });
+  const voiceFirst = (voice: ProviderChannelOptions) => setup({ contacts: [MOTHER_FIRST, SON], voice });
+  const queries = (server: AliyunServer) =>
+    server.requests.filter((r) => r.action === 'QueryCallDetailByCallId');
+
+  it('counts an answered call as delivered, records it as answered and tells no one else', async () => {
+    const { server, service } = await voiceFirst(answerIn(60_000));
+    server.callOutcome('13800000001', { state: '200000', pendingQueries: 2 }); // rings, then heard
+    const { alert } = (await service.apply(raise()))!;
+    await service.advanceTo(T0);
+
+    expect(calls(server).filter((c) => !c.startsWith('Query'))).toEqual(['SingleCallByTts 13800000001']);
+    // Asked every 5 s by the call's id, as a voice notification (ProdId) of the day it was placed.
+    expect(queries(server).map((q) => [q.params.ProdId, q.params.CallId])).toEqual(
+      Array(3).fill(['11000000300006', expect.stringMatching(/^116012354148\^\d+$/)]),
+    );
+    const voice = (await service.deliveries(alert.id)).filter((d) => d.channel === 'voice');
+    expect(voice).toMatchObject([{ ok: true, attempt: 1, receipt: { status: '200000', answered: true } }]);
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.receipt])).toEqual([
+      ['delivered', 'voice', voice[0]!.receipt],
+    ]);
+  });
+
+  it("moves on to her text when she does not pick up, and the trail keeps the provider's code", async () => {
+    const { server, service } = await voiceFirst(answerIn(60_000));
+    server.callOutcome('13800000001', { state: '200003', pendingQueries: 1 }); // rang out
+    const { alert } = (await service.apply(raise()))!;
+    await service.advanceTo(T0);
+
+    expect(calls(server).filter((c) => !c.startsWith('Query'))).toEqual([
+      'SingleCallByTts 13800000001',
+      'SendSms 13800000001',
+    ]);
+    const voice = (await service.deliveries(alert.id)).find((d) => d.channel === 'voice')!;
+    expect(voice).toMatchObject({
+      ok: false,
+      error: 'aliyun call not answered: 200003 (rang, not answered)',
+      receipt: { status: '200003', answered: false },
+    });
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.next])).toEqual([
+      ['delivery_failed', 'voice', { recipient: 'contact:ct_daughter', name: '李娜', channel: 'sms' }],
+      ['delivered', 'sms', undefined],
+    ]);
+    expect(trail[0]!.details).toMatchObject({
+      error: 'aliyun call not answered: 200003 (rang, not answered)',
+      receipt: { status: '200003', answered: false },
+    });
+  });
+
+  it('fails over when the call has no answer within the configured time, and then reaches her brother', async () => {
+    const { server, service } = await voiceFirst(answerIn(60_000));
+    server.callOutcome('13800000001', { state: '200000', pendingQueries: 1000 }); // still no record
+    server.fail({ phone: '13800000001', action: 'SendSms', code: 'isv.MOBILE_NUMBER_ILLEGAL', times: 1 });
+    const { alert } = (await service.apply(raise()))!;
+    await service.advanceTo(T0);
+
+    expect(queries(server)).toHaveLength(12); // every 5 s for a minute
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.name, e.details.channel, e.details.error])).toEqual([
+      ['delivery_failed', '李娜', 'voice', 'aliyun call not answered within 60 s'],
+      ['delivery_failed', '李娜', 'sms', expect.stringContaining('isv.MOBILE_NUMBER_ILLEGAL')],
+      ['delivered', '李强', 'sms', undefined],
+    ]);
+  });
+
+  it('asks again when the call record cannot be read, and still counts the answer', async () => {
+    const { server, service } = await voiceFirst(answerIn(60_000));
+    server.fail({
+      phone: '13800000001',
+      action: 'QueryCallDetailByCallId',
+      code: 'isp.SYSTEM_ERROR',
+      times: 2,
+    });
+    const { alert } = (await service.apply(raise()))!;
+    await service.advanceTo(T0);
+
+    expect(queries(server)).toHaveLength(3);
+    expect((await service.deliveries(alert.id)).filter((d) => d.channel !== 'socketio')).toMatchObject([
+      { channel: 'voice', ok: true, receipt: { status: '200000', answered: true } },
+    ]);
+  });
+
+  it('keeps asking for the retry time past the wait when the record stays unreadable, then fails over', async () => {
+    const { server, service } = await voiceFirst({ ...answerIn(10_000), retryWithinMs: 5000 });
+    server.fail({
+      phone: '13800000001',
+      action: 'QueryCallDetailByCallId',
+      code: 'isp.SYSTEM_ERROR',
+      times: 100,
+    });
+    const { alert } = (await service.apply(raise()))!;
+    await service.advanceTo(T0);
+
+    expect(queries(server)).toHaveLength(3); // at 5 s and 10 s, within the wait; at 15 s, the retry time spent
+    const failed = (await service.history(alert.id)).find((e) => e.action === 'delivery_failed')!;
+    expect(failed.details).toMatchObject({
+      channel: 'voice',
+      error: expect.stringMatching(/^aliyun call outcome unknown after 10 s: .*isp\.SYSTEM_ERROR/),
+      next: { channel: 'sms' },
+    });
   });
 });

@@ -4,7 +4,9 @@
 // failure (throttling, the provider's own trouble, a timeout) is tried again with growing waits until the
 // retry time is spent; a final one stops at once, so escalation can move on to the next channel. Where
 // the provider reports delivery (SMS), the channel can wait for the carrier's report, and a failed one
-// (phone off, number gone) is a final failure too.
+// (phone off, number gone) is a final failure too. A voice call can be made to count only once answered:
+// the channel follows the call's outcome, and a call not answered in time (busy, no answer, rejected,
+// off) is a final failure, which escalation fails over like a provider's refusal.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   errorText,
@@ -17,6 +19,7 @@ import { ruleNameZh } from './message.ts';
 import {
   ProviderError,
   severityZh,
+  type DeliveryReport,
   type MessageProvider,
   type ProviderReceipt,
   type TemplateParams,
@@ -36,11 +39,19 @@ export interface ProviderChannelOptions {
   /** How often to ask for the report while waiting. */
   reportEveryMs?: number;
   /**
+   * Voice calls: wait this long after placing the call for someone to answer it; one not answered by then
+   * is a final failure. A report that cannot be read is asked again, until the retry time is spent past
+   * this wait. 0: a call the provider placed counts as delivered.
+   */
+  answerWithinMs?: number;
+  /**
    * Where the approved template has a fourth variable for the one-tap link: 'url' fills in the whole
    * link, 'token' only its last part (for a template that holds `https://<host>/t/` itself).
    */
   linkParam?: 'url' | 'token';
   now?: () => number;
+  /** Waits between attempts and reports; a test passes one that moves its clock instead. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 export function templateParams(n: Notification, linkParam?: 'url' | 'token'): TemplateParams {
@@ -64,6 +75,9 @@ export class ProviderChannel implements Channel {
   private readonly confirmWithinMs: number;
   private readonly reportEveryMs: number;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<unknown>;
+  /** Voice calls followed up: no verdict in time is a failure, not a success. */
+  private readonly mustAnswer: boolean;
   private readonly linkParam: 'url' | 'token' | undefined;
 
   constructor(
@@ -74,10 +88,18 @@ export class ProviderChannel implements Channel {
     this.retryWithinMs = options.retryWithinMs ?? 60_000;
     this.baseDelayMs = options.baseDelayMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 15_000;
-    this.confirmWithinMs = options.confirmWithinMs ?? 0;
+    this.mustAnswer = name === 'voice' && (options.answerWithinMs ?? 0) > 0;
+    this.confirmWithinMs = (name === 'voice' ? options.answerWithinMs : options.confirmWithinMs) ?? 0;
     this.reportEveryMs = options.reportEveryMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
     this.linkParam = options.linkParam;
+  }
+
+  get longestSendMs(): number {
+    // Retrying the send, then waiting for the report, then (a call) retrying an unreadable one.
+    const reportRetries = this.mustAnswer ? this.retryWithinMs + this.reportEveryMs : 0;
+    return this.retryWithinMs + this.maxDelayMs + this.confirmWithinMs + reportRetries;
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
@@ -104,7 +126,7 @@ export class ProviderChannel implements Channel {
         });
         const wait = Math.min(this.baseDelayMs * 2 ** i, this.maxDelayMs);
         if (!retryable || this.now() + wait - started > this.retryWithinMs) return { attempts };
-        await sleep(wait);
+        await this.sleep(wait);
       }
     }
   }
@@ -113,15 +135,26 @@ export class ProviderChannel implements Channel {
     const report = this.provider.report?.bind(this.provider);
     if (!report || this.confirmWithinMs <= 0) return { at: this.now(), ok: true, error: null, receipt };
     const until = sentAt + this.confirmWithinMs;
+    let last: DeliveryReport | null = null;
     for (;;) {
-      await sleep(Math.max(0, Math.min(this.reportEveryMs, until - this.now())));
-      const got = await report(phone, receipt, sentAt).catch(() => null); // a report we cannot read is no verdict
+      const left = until - this.now();
+      await this.sleep(left > 0 ? Math.min(this.reportEveryMs, left) : this.reportEveryMs);
+      let got: DeliveryReport | null = null;
+      let unreadable: unknown = null;
+      try {
+        got = await report(phone, receipt, sentAt);
+        last = got;
+      } catch (err) {
+        unreadable = err; // no verdict: asked again at the next turn
+      }
       if (got?.state === 'failed') {
+        const code = got.code ?? 'failed';
+        const why = this.mustAnswer ? 'call not answered' : 'delivery report';
         return {
           at: this.now(),
           ok: false,
-          error: `${receipt.provider} delivery report: ${got.code ?? 'failed'}`,
-          receipt: { ...receipt, status: got.code ?? 'failed' },
+          error: `${receipt.provider} ${why}: ${code}${got.detail ? ` (${got.detail})` : ''}`,
+          receipt: { ...receipt, status: code, ...(this.mustAnswer ? { answered: false } : {}) },
           retryable: false,
         };
       }
@@ -130,10 +163,28 @@ export class ProviderChannel implements Channel {
           at: this.now(),
           ok: true,
           error: null,
-          receipt: { ...receipt, status: got.code ?? 'delivered' },
+          receipt: {
+            ...receipt,
+            status: got.code ?? 'delivered',
+            ...(this.mustAnswer ? { answered: true } : {}),
+          },
         };
       }
-      if (this.now() >= until) return { at: this.now(), ok: true, error: null, receipt };
+      if (this.now() < until) continue;
+      // An SMS the provider accepted stays a success without a report; a call nobody answered does not.
+      if (!this.mustAnswer) return { at: this.now(), ok: true, error: null, receipt };
+      // A call whose record could not be read is asked about for the retry time before it counts as unanswered.
+      if (unreadable && this.now() - until < this.retryWithinMs) continue;
+      const seconds = Math.round(this.confirmWithinMs / 1000);
+      return {
+        at: this.now(),
+        ok: false,
+        error: unreadable
+          ? `${receipt.provider} call outcome unknown after ${seconds} s: ${errorText(unreadable)}`
+          : `${receipt.provider} call not answered within ${seconds} s`,
+        receipt: { ...receipt, status: last?.code ?? receipt.status, answered: false },
+        retryable: false,
+      };
     }
   }
 }

@@ -152,6 +152,45 @@ describe('Alibaba Cloud voice (SingleCallByTts)', () => {
   });
 });
 
+describe('Alibaba Cloud call outcomes (QueryCallDetailByCallId)', () => {
+  const voice = (url: string) => new AliyunVoice({ credentials, endpoint: url, ttsCode: 'TTS_1' });
+
+  it('reads nothing yet while the call has no record, then answered or not by its state code', async () => {
+    const s = await server();
+    s.callOutcome('13800000001', { state: '200000', pendingQueries: 1 });
+    s.callOutcome('13800000002', { state: '200002' });
+    const heard = await voice(s.url).send('13800000001', params, 'al_1:1.0');
+    const busy = await voice(s.url).send('13800000002', params, 'al_1:1.0');
+    const sentAt = Date.now();
+
+    expect(await voice(s.url).report('13800000001', heard, sentAt)).toEqual({ state: 'pending', code: null });
+    expect(await voice(s.url).report('13800000001', heard, sentAt)).toEqual({
+      state: 'delivered',
+      code: '200000',
+    });
+    expect(await voice(s.url).report('13800000002', busy, sentAt)).toEqual({
+      state: 'failed',
+      code: '200002',
+      detail: 'busy',
+    });
+    expect(s.requests.at(-1)!.params).toMatchObject({
+      Action: 'QueryCallDetailByCallId',
+      CallId: busy.messageId!,
+      QueryDate: String(sentAt),
+      ProdId: '11000000300006',
+    });
+  });
+
+  it("rejects with the provider's error when the record cannot be read, retryable when it is the provider's trouble", async () => {
+    const s = await server();
+    s.fail({ phone: '13800000001', action: 'QueryCallDetailByCallId', code: 'isp.SYSTEM_ERROR', times: 1 });
+    const receipt = await voice(s.url).send('13800000001', params, 'al_1:1.0');
+    const err = await refusal(voice(s.url).report('13800000001', receipt, Date.now()));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('QueryCallDetailByCallId isp.SYSTEM_ERROR');
+  });
+});
+
 describe('numbers', () => {
   it('sends a mainland number without +86 and others with their country code, as Alibaba Cloud takes them', () => {
     expect(aliyunNumber('+8613800000001')).toBe('13800000001');

@@ -1,9 +1,11 @@
-// Alibaba Cloud: SMS by Dysmsapi SendSms, its delivery reports by QuerySendDetails, and voice
-// notification calls by Dyvmsapi SingleCallByTts (all API version 2017-05-25), RPC style: a form POST of
+// Alibaba Cloud: SMS by Dysmsapi SendSms, its delivery reports by QuerySendDetails, voice notification
+// calls by Dyvmsapi SingleCallByTts and their outcome by QueryCallDetailByCallId (all API version
+// 2017-05-25), RPC style: a form POST of
 // common and action parameters, signed with the AccessKey secret (aliyun-signature.ts). Success is
 // {"Code":"OK", RequestId, ...}; anything else carries the error code, sorted into retryable or final
 // (error-codes.ts).
 import { randomUUID } from 'node:crypto';
+import { aliyunCallOutcome } from './call-outcomes.ts';
 import { aliyunRetryable, httpRetryable } from './error-codes.ts';
 import { exchange } from './http.ts';
 import { canonicalizedQuery, rpcSignature } from './aliyun-signature.ts';
@@ -185,5 +187,36 @@ export class AliyunVoice implements MessageProvider {
       'CallId',
     );
     return receipt;
+  }
+
+  /**
+   * QueryCallDetailByCallId, as "通过呼叫ID获取呼叫记录" documents it
+   * (https://help.aliyun.com/zh/vms/through-the-call-id-for-call-records): CallId, QueryDate (Unix ms; the
+   * records of that day), ProdId 11000000300006 for voice notifications. Data is a JSON text with the call's
+   * `state` (call-outcomes.ts), `duration`, `startDate`, `endDate`; empty while there is no record yet.
+   */
+  async report(_phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport> {
+    if (!receipt.messageId) return { state: 'pending', code: null };
+    const { body } = await callAliyun(
+      this.opts,
+      'https://dyvmsapi.aliyuncs.com/',
+      'QueryCallDetailByCallId',
+      { CallId: receipt.messageId, QueryDate: String(sentAt), ProdId: VOICE_NOTIFICATION_PROD_ID },
+      null,
+    );
+    return aliyunCallOutcome(callState(body.Data));
+  }
+}
+
+/** Dyvmsapi's product id of voice notification calls (语音通知), for QueryCallDetailByCallId. */
+const VOICE_NOTIFICATION_PROD_ID = '11000000300006';
+
+function callState(data: unknown): string | undefined {
+  if (typeof data !== 'string' || data === '') return undefined;
+  try {
+    const state = (JSON.parse(data) as { state?: unknown }).state;
+    return typeof state === 'string' || typeof state === 'number' ? String(state) : undefined;
+  } catch {
+    return undefined; // not a record we can read: no verdict
   }
 }

@@ -7,6 +7,7 @@ import type { Alert } from '../../alerts/schemas.ts';
 import type { Notification } from '../channel.ts';
 import { TencentServer } from './testing/tencent-server.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
+import { voiceCallbacks } from './config.ts';
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -75,11 +76,15 @@ describe('notifications file: sms and voice', () => {
     const config = parseNotifications(
       `
       sms: { provider: tencent, endpoint: '${tencent.url}', sdkAppId: '1400000001', signName: 安居, templateId: '1234567' }
-      voice: { provider: aliyun, endpoint: '${aliyun.url}', ttsCode: TTS_1, retryWithinSec: 30 }
+      voice: { provider: aliyun, endpoint: '${aliyun.url}', ttsCode: TTS_1, retryWithinSec: 30, answerWithinSec: 0 }
       `,
       'notifications.yaml',
     );
     expect(config.sms).toMatchObject({ provider: 'tencent', region: 'ap-guangzhou', retryWithinSec: 60 });
+    // A call counts only once answered, unless the file says otherwise (as here: not waited for).
+    expect(parseNotifications('voice: { provider: aliyun, ttsCode: T }', 'n.yaml').voice).toMatchObject({
+      answerWithinSec: 60,
+    });
     const channels = notificationChannels(config, ENV);
     expect(channels.map((c) => c.name)).toEqual(['sms', 'voice']);
 
@@ -99,6 +104,21 @@ describe('notifications file: sms and voice', () => {
     expect(() => notificationChannels(config, {})).toThrow(
       'notifications sms: set ANJU_ALIYUN_ACCESS_KEY_SECRET in the environment',
     );
+  });
+
+  it("asks for the callback token when Tencent calls are to be answered, since only Tencent's push says so", () => {
+    const voice = (extra = '') =>
+      parseNotifications(
+        `voice: { provider: tencent, voiceSdkAppId: '1', templateId: '2'${extra} }`,
+        'n.yaml',
+      ).voice;
+    expect(() => voiceCallbacks(voice(), {})).toThrow(
+      'notifications voice (answerWithinSec): set ANJU_TENCENT_VMS_CALLBACK_TOKEN in the environment',
+    );
+    expect(voiceCallbacks(voice(), { ANJU_TENCENT_VMS_CALLBACK_TOKEN: 'a'.repeat(24) })?.token).toBe(
+      'a'.repeat(24),
+    );
+    expect(voiceCallbacks(voice(', answerWithinSec: 0'), {})).toBeUndefined();
   });
 
   it('refuses a secret written into the file, and a section missing its template', () => {

@@ -5,12 +5,15 @@ import { z } from 'zod';
 import { AliyunSms, AliyunVoice, type AliyunCredentials } from './aliyun.ts';
 import type { MessageProvider } from './provider.ts';
 import { TencentSms, TencentVoice, type TencentCredentials } from './tencent.ts';
+import { TencentCallReports } from './tencent-call-reports.ts';
 
 export const ENV = {
   aliyunId: 'ANJU_ALIYUN_ACCESS_KEY_ID',
   aliyunSecret: 'ANJU_ALIYUN_ACCESS_KEY_SECRET',
   tencentId: 'ANJU_TENCENT_SECRET_ID',
   tencentSecret: 'ANJU_TENCENT_SECRET_KEY',
+  /** The secret part of the URL Tencent pushes call outcomes to (dashboard/plugins/provider-callbacks.ts). */
+  tencentCallbackToken: 'ANJU_TENCENT_VMS_CALLBACK_TOKEN',
 } as const;
 
 const common = {
@@ -35,6 +38,12 @@ const tencent = {
 /** Wait this long for the carrier's delivery report (pulled every 5 s); a failed report fails over. 0: don't. */
 const confirmWithinSec = z.number().min(0).max(600).default(0);
 const playTimes = z.number().int().min(1).max(3).default(2);
+/**
+ * A call counts as delivered only when someone answers it within this many seconds of being placed (the
+ * outcome pulled every 5 s, or pushed by Tencent's callback); busy, no answer, rejected or off fails over
+ * to the person's next channel. 0: a call the provider placed counts as delivered.
+ */
+const answerWithinSec = z.number().min(0).max(600).default(60);
 /**
  * The one-tap link in the text: 'url' when the template's fourth variable (${link}, {4}) takes the whole
  * link, 'token' when the template holds `https://<host>/t/` and the variable only the rest; 'none' for a
@@ -73,6 +82,7 @@ export const VoiceConfig = z.discriminatedUnion('provider', [
     ttsCode: z.string().min(1),
     calledShowNumber: z.string().min(1).optional(),
     playTimes,
+    answerWithinSec,
   }),
   z.strictObject({
     ...common,
@@ -81,6 +91,7 @@ export const VoiceConfig = z.discriminatedUnion('provider', [
     /** A voice template with {1} name, {2} rule, {3} severity. */
     templateId: z.string().min(1),
     playTimes,
+    answerWithinSec,
   }),
 ]);
 export type VoiceConfig = z.infer<typeof VoiceConfig>;
@@ -135,7 +146,22 @@ export function smsProvider(c: SmsConfig, env: Env): MessageProvider {
       });
 }
 
-export function voiceProvider(c: VoiceConfig, env: Env): MessageProvider {
+/**
+ * Where a Tencent voice section's call outcomes arrive (pushed, with the callback token from the
+ * environment), when calls are to be answered; none for Alibaba, whose outcomes are pulled.
+ */
+export function voiceCallbacks(
+  c: VoiceConfig | undefined,
+  env: Env,
+): { reports: TencentCallReports; token: string } | undefined {
+  if (c?.provider !== 'tencent' || c.answerWithinSec === 0) return undefined;
+  const token = required(env, ENV.tencentCallbackToken, 'voice (answerWithinSec)');
+  if (token.length < 16)
+    throw new Error(`notifications voice: ${ENV.tencentCallbackToken} is too short (16+)`);
+  return { reports: new TencentCallReports(), token };
+}
+
+export function voiceProvider(c: VoiceConfig, env: Env, callReports?: TencentCallReports): MessageProvider {
   const base = { endpoint: c.endpoint, timeoutMs: c.timeoutMs, playTimes: c.playTimes };
   return c.provider === 'aliyun'
     ? new AliyunVoice({
@@ -151,5 +177,6 @@ export function voiceProvider(c: VoiceConfig, env: Env): MessageProvider {
         region: c.region,
         voiceSdkAppId: c.voiceSdkAppId,
         templateId: c.templateId,
+        ...(callReports ? { callReports } : {}),
       });
 }

@@ -18,22 +18,32 @@ export interface ProviderReceipt {
   requestId: string | null;
   /** The message or call id to look the delivery up by (Alibaba BizId / CallId, Tencent SerialNo / CallId). */
   messageId: string | null;
-  /** The provider's status code for this message ("OK", "Ok", an error code). */
+  /** The provider's status code for this message ("OK", "Ok", an error code, a report or call state). */
   status: string;
+  /** For a voice call whose outcome was read back: whether someone answered it. */
+  answered?: boolean;
 }
 
-/** The carrier's word on an accepted message, read back from the provider's report API. */
+/**
+ * The carrier's word on an accepted message, read back from the provider's report API. For a voice call
+ * 'delivered' means answered and 'failed' not answered (busy, no answer, rejected, off, unreachable).
+ */
 export interface DeliveryReport {
   state: 'delivered' | 'failed' | 'pending';
-  /** The provider's report code (Alibaba ErrCode, Tencent Description), null while pending. */
+  /** The provider's report code (Alibaba ErrCode or call state, Tencent Description or result), if any yet. */
   code: string | null;
+  /** What the code means, in a few words, for the trail. */
+  detail?: string;
 }
 
 export interface MessageProvider {
   readonly id: ProviderReceipt['provider'];
   /** Resolves with the receipt of an accepted message; rejects with a ProviderError. */
   send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt>;
-  /** Where the provider offers a pull API for delivery reports: what became of a message sent at `sentAt`. */
+  /**
+   * Where the provider reports delivery (an SMS) or the outcome of a call: what became of a message sent
+   * at `sentAt`. Rejects with a ProviderError when the report cannot be read.
+   */
   report?(phone: string, receipt: ProviderReceipt, sentAt: number): Promise<DeliveryReport>;
 }
 

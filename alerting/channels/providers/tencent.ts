@@ -1,8 +1,10 @@
 // Tencent Cloud: SMS by SendSms (sms.tencentcloudapi.com, API 2021-01-11) and voice notification calls
 // by SendTtsVoice (vms.tencentcloudapi.com, API 2020-09-02), SMS delivery reports by
-// PullSmsSendStatusByPhoneNumber (2021-01-11), API 3.0 style: a JSON POST with X-TC-*
+// PullSmsSendStatusByPhoneNumber (2021-01-11) and call outcomes from Tencent's pushed callback
+// (tencent-call-reports.ts), API 3.0 style: a JSON POST with X-TC-*
 // headers, signed TC3-HMAC-SHA256 (tc3-signature.ts). A refused request answers
 // {"Response":{"Error":{Code,Message},RequestId}}; SendSms also reports a Code per phone number.
+import { tencentCallOutcome } from './call-outcomes.ts';
 import { httpRetryable, tencentRetryable } from './error-codes.ts';
 import { exchange } from './http.ts';
 import {
@@ -13,6 +15,7 @@ import {
   type TemplateParams,
 } from './provider.ts';
 import { tc3Sign } from './tc3-signature.ts';
+import type { TencentCallReports } from './tencent-call-reports.ts';
 
 export interface TencentCredentials {
   secretId: string;
@@ -38,6 +41,8 @@ export interface TencentVoiceOptions extends TencentOptions {
   voiceSdkAppId: string;
   templateId: string;
   playTimes?: number;
+  /** Where the callback route keeps the calls' outcomes; without it, no outcome is ever known. */
+  callReports?: TencentCallReports;
 }
 
 type Answer = Record<string, unknown> & { RequestId?: string; Error?: { Code?: string; Message?: string } };
@@ -173,6 +178,12 @@ export class TencentVoice implements MessageProvider {
     });
     const callId = (answer.SendStatus as { CallId?: string } | undefined)?.CallId ?? null;
     return { ...receipt, messageId: callId, status: 'Ok' };
+  }
+
+  /** The pushed "语音通知状态通知" of this call, if it came: result 0 answered, 1 not answered, 2 failed. */
+  async report(_phone: string, receipt: ProviderReceipt): Promise<DeliveryReport> {
+    const result = receipt.messageId ? this.opts.callReports?.result(receipt.messageId) : undefined;
+    return tencentCallOutcome(result);
   }
 }
 

@@ -1,5 +1,5 @@
-// A local stand-in for Alibaba Cloud's Dysmsapi (SendSms, QuerySendDetails) and Dyvmsapi (SingleCallByTts)
-// endpoints, as their API references document them: RPC-style parameters in the query or a form body, the
+// A local stand-in for Alibaba Cloud's Dysmsapi (SendSms, QuerySendDetails) and Dyvmsapi (SingleCallByTts,
+// QueryCallDetailByCallId) endpoints, as their API references document them: RPC-style parameters in the query or a form body, the
 // common parameters checked, the signature recomputed here from the published algorithm (written apart from
 // the client's, so a mistake in one is not copied into the other), the 15-minute timestamp window and nonce
 // reuse refused, and the documented answers: {"Code":"OK",RequestId,BizId|CallId} or the error codes.
@@ -66,6 +66,15 @@ export interface AliyunReport {
   errCode: string;
 }
 
+/**
+ * How calls to a phone end, as QueryCallDetailByCallId shows them: the call `state` code ("200000" heard
+ * to the end, "200003" not answered, ...), after `pendingQueries` queries that find no record yet.
+ */
+export interface AliyunCallOutcome {
+  state: string;
+  pendingQueries?: number;
+}
+
 export class AliyunServer {
   readonly requests: AliyunRequest[] = [];
   /** Sent messages by BizId; reports default to delivered. */
@@ -74,6 +83,9 @@ export class AliyunServer {
     { phone: string; outId: string; at: number; report: AliyunReport }
   >();
   private readonly reports = new Map<string, AliyunReport>();
+  /** Placed calls by CallId; they end as their phone's outcome says (default: heard to the end). */
+  private readonly calls = new Map<string, { phone: string; at: number; outcome: AliyunCallOutcome }>();
+  private readonly callOutcomes = new Map<string, AliyunCallOutcome>();
   readonly script = new FailureScript();
   private readonly nonces = new Set<string>();
   private server: LocalServer | undefined;
@@ -92,6 +104,11 @@ export class AliyunServer {
   /** What the carrier will report for messages sent to `phone` from now on. */
   report(phone: string, report: AliyunReport): void {
     this.reports.set(phone, report);
+  }
+
+  /** How calls placed to `phone` from now on end. */
+  callOutcome(phone: string, outcome: AliyunCallOutcome): void {
+    this.callOutcomes.set(phone, outcome);
   }
 
   async start(): Promise<this> {
@@ -195,10 +212,42 @@ export class AliyunServer {
           return business('isv.MOBILE_NUMBER_ILLEGAL', '号码格式非法');
         const scripted = this.script.take(params.CalledNumber!, 'SingleCallByTts');
         if (scripted) return business(scripted.code, scripted.message ?? scripted.code);
-        return {
-          status: 200,
-          json: { RequestId: requestId, Code: 'OK', Message: 'OK', CallId: `116012354148^${Date.now()}` },
-        };
+        const callId = `116012354148^${100675005007 + this.calls.size}`; // the documented shape
+        const outcome = { ...(this.callOutcomes.get(params.CalledNumber!) ?? { state: '200000' }) };
+        this.calls.set(callId, { phone: params.CalledNumber!, at: now, outcome });
+        return { status: 200, json: { RequestId: requestId, Code: 'OK', Message: 'OK', CallId: callId } };
+      }
+      case 'QueryCallDetailByCallId': {
+        // https://help.aliyun.com/zh/vms/through-the-call-id-for-call-records
+        for (const k of ['CallId', 'QueryDate', 'ProdId'])
+          if (!params[k]) return error(400, 'MissingParameter', `${k} is mandatory for this action.`);
+        if (!/^\d{13}$/.test(params.QueryDate!))
+          return error(400, 'InvalidParameter', 'QueryDate is a Unix time in milliseconds.');
+        const call = this.calls.get(params.CallId!);
+        const scripted = call && this.script.take(call.phone, 'QueryCallDetailByCallId');
+        if (scripted) return business(scripted.code, scripted.message ?? scripted.code);
+        // Only voice notification records (ProdId 11000000300006) of the day QueryDate falls on.
+        const found =
+          call &&
+          params.ProdId === '11000000300006' &&
+          chinaDay(Number(params.QueryDate)) === chinaDay(call.at);
+        const pending = found && (call.outcome.pendingQueries ?? 0) > 0;
+        if (pending) call.outcome.pendingQueries! -= 1;
+        const ended = found && !pending;
+        const answered = call?.outcome.state === '200000' || call?.outcome.state === '200001';
+        const data = ended
+          ? JSON.stringify({
+              caller: '0571000****',
+              callee: call.phone,
+              state: call.outcome.state,
+              stateDesc: call.outcome.state,
+              duration: answered ? 20 : 0,
+              startDate: answered ? new Date(call.at).toISOString() : '',
+              endDate: answered ? new Date(call.at + 20_000).toISOString() : '',
+              gmtCreate: new Date(call.at).toISOString(),
+            })
+          : '';
+        return { status: 200, json: { RequestId: requestId, Code: 'OK', Message: 'OK', Data: data } };
       }
       default:
         return error(

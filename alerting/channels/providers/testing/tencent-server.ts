@@ -3,7 +3,8 @@
 // -Version, -Region; the TC3-HMAC-SHA256 Authorization recomputed here from the published algorithm over the
 // headers the request says it signed (written apart from the client's signer); the 5-minute window; and the
 // documented answers, errors in {"Response":{"Error":{Code,Message},RequestId}} with HTTP 200, per-number
-// codes in SendStatusSet.
+// codes in SendStatusSet. Like Tencent, it pushes each call's "语音通知状态通知" to the event callback URL,
+// when one is set (https://cloud.tencent.com/document/product/1128/51534).
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { FailureScript, listenLocal, type LocalServer, type ScriptedFailure } from './http-server.ts';
@@ -69,6 +70,12 @@ export class TencentServer {
     report: TencentReport;
   }[] = [];
   private readonly reports = new Map<string, TencentReport>();
+  /** How calls to a phone end, as the status callback's `result`: "0" answered (default), "1", "2". */
+  private readonly callResults = new Map<string, string>();
+  private callbackUrl: string | undefined;
+  private readonly pushes = new Set<Promise<void>>();
+  /** What Anju answered to each pushed callback. */
+  readonly callbackAnswers: { status: number; json: unknown }[] = [];
   readonly script = new FailureScript();
   private server: LocalServer | undefined;
 
@@ -85,6 +92,53 @@ export class TencentServer {
   /** What the carrier will report for messages sent to `phone` (E.164) from now on. */
   report(phone: string, report: TencentReport): void {
     this.reports.set(phone, report);
+  }
+
+  /** How calls placed to `phone` (E.164) from now on end: the callback's `result`. */
+  callResult(phone: string, result: '0' | '1' | '2'): void {
+    this.callResults.set(phone, result);
+  }
+
+  /** The event callback URL set in the VMS console: each call's outcome is pushed there once it ends. */
+  pushCallsTo(url: string): void {
+    this.callbackUrl = url;
+  }
+
+  /** Resolves when every callback pushed so far has been answered. */
+  async pushed(): Promise<void> {
+    await Promise.all([...this.pushes]);
+  }
+
+  private pushCallEnd(callid: string, phone: string): void {
+    const url = this.callbackUrl;
+    if (!url) return;
+    const result = this.callResults.get(phone) ?? '0';
+    const t = Math.floor(Date.now() / 1000);
+    const body = {
+      voiceprompt_callback: {
+        result,
+        accept_time: result === '0' ? String(t + 10) : '0',
+        call_from: '',
+        callid,
+        end_calltime: String(t + 30),
+        fee: result === '0' ? '1' : '0',
+        mobile: phone.slice(3),
+        nationcode: '86',
+        start_calltime: String(t),
+      },
+    };
+    const push = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+      .then(async (res) => {
+        const text = await res.text();
+        this.callbackAnswers.push({ status: res.status, json: text ? (JSON.parse(text) as unknown) : null });
+      })
+      .catch(() => undefined)
+      .finally(() => this.pushes.delete(push));
+    this.pushes.add(push);
   }
 
   async start(): Promise<this> {
@@ -250,6 +304,8 @@ export class TencentServer {
       return error('InvalidParameterValue.IncorrectPhoneNumber', 'Wrong number.');
     const scripted = this.script.take(p.CalledNumber, 'SendTtsVoice');
     if (scripted) return error(scripted.code, scripted.message ?? scripted.code);
-    return { SendStatus: { CallId: randomUUID(), SessionContext: p.SessionContext ?? '' }, RequestId };
+    const CallId = randomUUID();
+    setImmediate(() => this.pushCallEnd(CallId, p.CalledNumber as string)); // after the answer, as the call ends
+    return { SendStatus: { CallId, SessionContext: p.SessionContext ?? '' }, RequestId };
   }
 }

@@ -18,7 +18,7 @@ import { Gateway, attachMqttWebSocket, gatewayMetrics, listenMqtt, listenMqtts }
 import { Journal } from '../ingest/journal.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
 import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
-import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
+import { ThreadedSqliteTelemetryStore } from '../ingest/store/sqlite-threaded.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
 import { StoreWriter } from '../ingest/store-writer.ts';
 import { EmergencyCards } from '../registry/emergency-cards.ts';
@@ -91,7 +91,7 @@ export function openTelemetryStore(config: ServeConfig, logger: Logger): Telemet
       retentionMs,
     });
   }
-  return new SqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
+  return new ThreadedSqliteTelemetryStore({ dataDir: config.dataDir, retentionMs });
 }
 
 export async function startAnju(input: ServeConfigInput, logger?: Logger): Promise<RunningAnju> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeTelemetryStore } from './conformance.ts';
 import { SqliteTelemetryStore } from './sqlite.ts';
+import { ThreadedSqliteTelemetryStore } from './sqlite-threaded.ts';
 import { RefusedPointsError, type Point } from './types.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'anju-sqlite-store-'));
@@ -12,6 +13,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describeTelemetryStore('SQLite', () => ({
   open: async (name, options) => new SqliteTelemetryStore({ dataDir: path.join(root, name), ...options }),
+}));
+
+// What `anju serve` runs: the same store with its writes on a worker thread.
+describeTelemetryStore('SQLite, writing on a thread of its own', () => ({
+  open: async (name, options) =>
+    new ThreadedSqliteTelemetryStore({ dataDir: path.join(root, `threaded-${name}`), ...options }),
 }));
 
 const HOUR = 3_600_000;

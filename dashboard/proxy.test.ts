@@ -1,9 +1,8 @@
 // Behind a TLS-terminating reverse proxy the session cookie must still be Secure, but only when the
 // operator said which proxy to believe: anyone can send X-Forwarded-Proto.
 import { describe, expect, it } from 'vitest';
-import { TEST_ADMIN_PASSWORD } from '../test/harness.ts';
 import { startTestApp } from './test-app.ts';
-import { browser } from './test-support.ts';
+import { ADMIN_PASSWORD, browser } from './test-support.ts';
 
 async function signInCookie(trustProxy?: string): Promise<string> {
   const anju = await startTestApp(trustProxy ? { trustProxy: [trustProxy] } : {});
@@ -11,7 +10,7 @@ async function signInCookie(trustProxy?: string): Promise<string> {
     const res = await browser(anju).request(
       'POST',
       '/api/v1/session',
-      { username: 'admin', password: TEST_ADMIN_PASSWORD },
+      { username: 'admin', password: ADMIN_PASSWORD },
       { headers: { 'x-forwarded-proto': 'https' } },
     );
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 // The dashboard's HTTP app built in this process, as cli/serve.ts builds it, over fresh SQLite databases
 // but without the gateway, the journal or a listening port: a test of a route sends its requests with
 // app.inject() (through test-support's Browser). Tests of MQTT, Socket.IO or the process itself start the
-// whole product instead (test/harness.ts).
+// whole product instead (test/harness.ts); nothing here imports it, so a route test loads no gateway.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,11 +20,11 @@ import { openDatabases } from '../cli/databases.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import { EmergencyCards } from '../registry/emergency-cards.ts';
 import { Registry } from '../registry/index.ts';
-import { TEST_ADMIN_PASSWORD } from '../test/harness.ts';
 import { Accounts, ensureFirstAdmin } from './accounts/index.ts';
 import { buildHttpApp } from './app.ts';
 import { SocketIoChannel } from './live/socketio-channel.ts';
 import { createSocketServer } from './socket.ts';
+import { ADMIN_PASSWORD } from './test-support.ts';
 import { Views } from './views.ts';
 
 export interface TestApp {
@@ -38,6 +38,7 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /** The first admin's password; test-support's ADMIN_PASSWORD when not given. */
   adminPassword?: string;
   trustProxy?: boolean | string[];
   /** Escalation policies, channels and one-tap links, as `anju serve --notifications`. */
@@ -78,7 +79,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const residentRules = new ResidentRuleStore(dbs.registry);
   const engine = new RuleEngine({ context, rules: ruleSetWith(undefined, await residentRules.all()) });
   await ensureFirstAdmin(accounts.users, {
-    password: options.adminPassword ?? TEST_ADMIN_PASSWORD,
+    password: options.adminPassword ?? ADMIN_PASSWORD,
     announce: () => undefined,
   });
   const http = await buildHttpApp({

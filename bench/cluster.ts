@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import type { AlertChangePayload } from '../alerting/channels/socketio.ts';
+import type { AlertChangePayload } from '../dashboard/live/events.ts';
 import { buildBundle } from '../cli/build.ts';
 import { Browser } from '../dashboard/test-support.ts';
 import { percentile } from '../device-sim/load.ts';

@@ -10,7 +10,7 @@ import { Accounts, ensureFirstAdmin } from '../dashboard/accounts/index.ts';
 import { buildHttpApp } from '../dashboard/app.ts';
 import { ResidentRuleStore } from '../alerting/resident-rules/index.ts';
 import { createSocketServer } from '../dashboard/socket.ts';
-import { SocketIoChannel } from '../alerting/channels/socketio.ts';
+import { SocketIoChannel } from '../dashboard/live/socketio-channel.ts';
 import { Views } from '../dashboard/views.ts';
 import { startAlerting, type RunningAlerting } from '../alerting/runtime.ts';
 import { loadNotifications } from '../alerting/notifications.ts';

@@ -1,11 +1,12 @@
-// Who sees what, over HTTP against a real anju serve: a family member sees their relative and nobody
+// Who sees what, over HTTP against the dashboard app: a family member sees their relative and nobody
 // else, by list or by URL; staff see their own communities; admin-only routes stay admin-only; an API
 // token acts as admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
   addCommunity,
+  browser,
   json,
   raiseAlert,
   signedIn,
@@ -14,7 +15,7 @@ import {
   type Community,
 } from './test-support.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 let north: Community;
 let south: Community;
 let family: Browser; // family of north resident 1
@@ -31,7 +32,7 @@ const devices = {
 const alerts: Record<'relative' | 'neighbour' | 'south', string> = { relative: '', neighbour: '', south: '' };
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
   north = await addCommunity(anju, 'North');
   south = await addCommunity(anju, 'South');
   relative = north.residents[0]!;
@@ -177,14 +178,11 @@ describe('admin-only routes', () => {
     expect(await status(admin, `/api/v1/residents/${southResident.id}`)).toBe(200);
     expect(await status(admin, '/api/v1/residents/rs_0000000000000000')).toBe(404);
     const { token } = await anju.registry.tokens.create('access-test');
-    const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/users`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
+    const client = browser(anju);
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    expect((await client.request('GET', '/api/v1/users', undefined, bearer)).status).toBe(200);
     const { alerts: all } = await json<{ alerts: unknown[] }>(
-      await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/alerts`, {
-        headers: { authorization: `Bearer ${token}` },
-      }),
+      await client.request('GET', '/api/v1/alerts', undefined, bearer),
     );
     expect(all).toHaveLength(3);
   });

@@ -1,12 +1,12 @@
 // Ending sessions wholesale: your own elsewhere (keeping this one), and an admin ending a user's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import { ADMIN_PASSWORD, browser, json, signedIn, signedInAdmin } from './test-support.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
 });
 afterAll(async () => {
   await anju.stop();

@@ -1,8 +1,8 @@
-// The alert console's HTTP API against a real anju serve: listing and filtering, one alert's trail, and
+// The alert console's HTTP API, on the dashboard app: listing and filtering, one alert's trail, and
 // taking it on, annotating and closing it, each recorded with the person who did it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, Delivery } from '../alerting/alerts/index.ts';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
   addCommunity,
@@ -14,13 +14,13 @@ import {
 } from './test-support.ts';
 import type { AlertView } from './views.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 let north: Community;
 let staff: Browser & { userId: string };
 let family: Browser & { userId: string };
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
   north = await addCommunity(anju, 'North', 3);
   staff = await signedIn(anju, 'staff', { communities: [north.id] });
   family = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });

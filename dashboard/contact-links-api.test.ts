@@ -1,12 +1,12 @@
 // The admin's side of people, not records: linking an account to the contact it stands for over HTTP,
 // and what is refused (another family's contact, doubles, non-admins, unknown users).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import { addCommunity, ADMIN_PASSWORD, json, signedIn, signedInAdmin } from './test-support.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
 });
 afterAll(async () => {
   await anju?.stop();

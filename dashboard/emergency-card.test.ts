@@ -1,12 +1,12 @@
 // The emergency card over HTTP: who may read and write it, that every reading is logged with who read
 // it, and that the photo is a real JPEG or PNG of bounded size served as what it is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
-import { addCommunity, json, signedIn, type Browser, type Community } from './test-support.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
+import { addCommunity, browser, json, signedIn, type Browser, type Community } from './test-support.ts';
 
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64)]);
 
-let anju: TestAnju;
+let anju: TestApp;
 let north: Community;
 let south: Community;
 let staff: Browser & { userId: string };
@@ -24,15 +24,11 @@ interface CardBody {
 }
 
 function upload(tab: Browser, path: string, body: Buffer, type: string) {
-  return fetch(tab.base + path, {
-    method: 'PUT',
-    headers: { cookie: `anju_session=${tab.cookie}`, 'x-csrf-token': tab.csrf!, 'content-type': type },
-    body,
-  });
+  return tab.request('PUT', path, undefined, { raw: body, headers: { 'content-type': type } });
 }
 
 beforeAll(async () => {
-  anju = await startTestAnju();
+  anju = await startTestApp();
   north = await addCommunity(anju, 'North');
   south = await addCommunity(anju, 'South');
   residentId = north.residents[0]!.id;
@@ -107,7 +103,7 @@ describe('the emergency card', () => {
       expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     }
     const { token } = await anju.registry.tokens.create('test');
-    const missing = await fetch(staff.base + card('rs_nobody'), {
+    const missing = await browser(anju).request('GET', card('rs_nobody'), undefined, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(missing.status).toBe(404);

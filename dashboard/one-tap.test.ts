@@ -1,21 +1,21 @@
-// The one-tap link page over HTTP, on a real Anju: a family member's link shows the alert and takes it on
+// The one-tap link page, on the dashboard app: a family member's link shows the alert and takes it on
 // as that person, once; a staff link may also close it; forged, expired, used-up and another alert's links
 // change nothing and answer 401/403/410 pages; the token opens no other route; requests are rate-limited
 // per address and per link.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionLink } from '../alerting/alerts/links.ts';
 import type { Contact } from '../registry/index.ts';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import { addCommunity, browser, raiseAlert, type Browser } from './test-support.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 let residentId: string;
 let daughter: Contact;
 let gridWorker: Contact;
 let addressCounter = 10;
 
 beforeAll(async () => {
-  anju = await startTestAnju();
+  anju = await startTestApp();
   const community = await addCommunity(anju, 'Links', 2);
   residentId = community.residents[0]!.id;
   daughter = await anju.registry.addContact({
@@ -221,18 +221,16 @@ describe('links that must not work', () => {
   it('opens no API: the token is neither a bearer token nor a session', async () => {
     const alert = await newAlert('event.sos.second');
     const token = await linkFor(alert.id, daughter, 'family');
-    const base = `http://127.0.0.1:${anju.ports.http}`;
+    const client = browser(anju);
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
     for (const path of ['/api/v1/alerts', `/api/v1/alerts/${alert.id}`, `/api/v1/residents/${residentId}`]) {
-      const bearer = await fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
-      expect(bearer.status, path).toBe(401);
-      const cookie = await fetch(base + path, { headers: { cookie: `anju_session=${token}` } });
+      expect((await client.request('GET', path, undefined, bearer)).status, path).toBe(401);
+      const cookie = await client.request('GET', path, undefined, {
+        headers: { cookie: `anju_session=${token}` },
+      });
       expect(cookie.status, path).toBe(401);
     }
-    const ack = await fetch(`${base}/api/v1/alerts/${alert.id}/acknowledge`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
+    const ack = await client.request('POST', `/api/v1/alerts/${alert.id}/acknowledge`, {}, bearer);
     expect(ack.status).toBe(401);
     expect((await anju.alerting.alerts.get(alert.id))?.state).toBe('open');
     await anju.alerting.alerts.resolve(alert.id, 'system', 'other');

@@ -2,7 +2,7 @@
 // path ids, each query parameter (out of range, malformed, huge) and bodies (wrong types, malformed JSON).
 // Whatever the route, the answer is a client error or a success, never a 5xx, and the server stays up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
   addCommunity,
@@ -41,12 +41,12 @@ const HOSTILE = [
 ];
 const BODIES: unknown[] = [null, 42, 'text', [], { __proto__: { admin: true } }, { a: 'x'.repeat(10_000) }];
 
-let anju: TestAnju;
+let anju: TestApp;
 let admin: Browser;
 let ids: Record<string, string>;
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
   const north = await addCommunity(anju, 'North');
   const residentId = north.residents[0]!.id;
   const alert = await raiseAlert(anju, residentId);

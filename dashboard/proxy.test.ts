@@ -1,16 +1,18 @@
 // Behind a TLS-terminating reverse proxy the session cookie must still be Secure, but only when the
 // operator said which proxy to believe: anyone can send X-Forwarded-Proto.
 import { describe, expect, it } from 'vitest';
-import { startTestAnju, TEST_ADMIN_PASSWORD } from '../test/harness.ts';
+import { startTestApp } from './test-app.ts';
+import { ADMIN_PASSWORD, browser } from './test-support.ts';
 
 async function signInCookie(trustProxy?: string): Promise<string> {
-  const anju = await startTestAnju(trustProxy ? { trustProxy } : {});
+  const anju = await startTestApp(trustProxy ? { trustProxy: [trustProxy] } : {});
   try {
-    const res = await fetch(`http://127.0.0.1:${anju.ports.http}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
-      body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
-    });
+    const res = await browser(anju).request(
+      'POST',
+      '/api/v1/session',
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { headers: { 'x-forwarded-proto': 'https' } },
+    );
     expect(res.status).toBe(200);
     return res.headers.get('set-cookie') ?? '';
   } finally {

@@ -1,11 +1,11 @@
-// The report API against a real anju serve: staff get their own communities' reports and a 403 for any
+// The report API on the dashboard app: staff get their own communities' reports and a 403 for any
 // other (existing or not), admins every community and a 404 for none, family nothing at all; the CSV
 // parses with its columns; bad periods are refused.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
   addCommunity,
@@ -18,7 +18,7 @@ import {
 } from './test-support.ts';
 import type { CommunityReport } from './reports/schemas.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 let north: Community;
 let south: Community;
 let admin: Browser;
@@ -39,7 +39,7 @@ beforeAll(async () => {
     takeOnTargetMin: { alarm: 3, critical: 2 }
 `,
   );
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, notificationsFile });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD, notificationsFile });
   north = await addCommunity(anju, 'North', 3);
   south = await addCommunity(anju, 'South', 1);
   const sos = await raiseAlert(anju, north.residents[0]!.id);

@@ -1,12 +1,12 @@
-// Search and cursor pages of the alerts, residents and devices lists, over HTTP against a real anju
-// serve: a search finds a resident's alerts, devices and record by name, home or device id, and never
+// Search and cursor pages of the alerts, residents and devices lists, over HTTP against the dashboard
+// app: a search finds a resident's alerts, devices and record by name, home or device id, and never
 // anything outside the caller's scope; pages follow each other without repeats or gaps while rows are
 // added; bad limits, cursors and search text get a 400 problem.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestApp, type TestApp } from './test-app.ts';
 import { ADMIN_PASSWORD, json, raiseAlert, signedIn, signedInAdmin, type Browser } from './test-support.ts';
 
-let anju: TestAnju;
+let anju: TestApp;
 let admin: Browser;
 let staffPlum: Browser;
 let familyWang: Browser;
@@ -31,7 +31,7 @@ const ids = (list: { id: string }[] | undefined) => (list ?? []).map((x) => x.id
 const q = (text: string) => encodeURIComponent(text);
 
 beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
+  anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
   const add = async (name: string, community: string, home: string) => {
     const r = await anju.registry.addResident({
       name,

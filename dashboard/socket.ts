@@ -9,12 +9,12 @@ import fp from 'fastify-plugin';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { Outcome, type AlertService } from '../alerting/alerts/index.ts';
-import { publishAlertChanges } from '../alerting/channels/socketio.ts';
 import type { ApiToken } from '../registry/index.ts';
 import type { Accounts, Principal, Scopes, Session } from './accounts/index.ts';
 import { statusOf } from './plugins/domain-errors.ts';
 import { SESSION_COOKIE } from './plugins/session-auth.ts';
 import type { AlertActions } from './alert-actions.ts';
+import { publishAlertChanges } from './live/alert-changes.ts';
 import type { AlertView, Views } from './views.ts';
 
 export const SOCKET_PATH = '/socket.io';

@@ -3,7 +3,9 @@
 // same AlertService.apply() path the rule engine uses.
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { AlertService } from '../alerting/alerts/index.ts';
 import type { AlertSignal } from '../alerting/signals.ts';
 import type { Role } from './accounts/index.ts';
 import type { TestAnju } from '../test/harness.ts';
@@ -17,7 +19,7 @@ export const ADMIN_PASSWORD = 'correct-horse-battery-42';
  * One statement on the running Anju's registry database through a connection of its own, as another
  * process would: for a test to make time pass (expire a session) or to look at what is stored.
  */
-export async function registrySql<T>(anju: TestAnju, text: string, params: Param[] = []): Promise<T[]> {
+export async function registrySql<T>(anju: UnderTest, text: string, params: Param[] = []): Promise<T[]> {
   const db = SqliteDatabase.open(path.join(anju.dataDir, REGISTRY_FILE));
   try {
     return await db.all<T>(text, params);
@@ -36,8 +38,9 @@ export class Browser {
   device: string | undefined;
   csrf: string | undefined;
 
+  /** `server`: a base URL to reach over TCP, or an app built in this process, reached with inject(). */
   constructor(
-    readonly base: string,
+    readonly server: string | FastifyInstance,
     readonly localAddress?: string,
   ) {}
 
@@ -62,12 +65,12 @@ export class Browser {
     return this.request('PUT', path, body);
   }
 
-  /** Any request; `csrf: false` leaves the X-CSRF-Token header out, `raw` sends a body as is. */
+  /** Any request; `csrf: false` leaves the X-CSRF-Token header out, `raw` sends a body (text or bytes) as is. */
   async request(
     method: string,
     path: string,
     body?: unknown,
-    options: { csrf?: boolean; headers?: Record<string, string>; raw?: string } = {},
+    options: { csrf?: boolean; headers?: Record<string, string>; raw?: string | Buffer } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     const cookies = [
@@ -76,14 +79,17 @@ export class Browser {
     ].filter(Boolean);
     if (cookies.length > 0) headers.cookie = cookies.join('; ');
     if (this.csrf && options.csrf !== false) headers['x-csrf-token'] = this.csrf;
-    let payload: string | undefined = options.raw;
+    let payload: string | Buffer | undefined = options.raw;
     if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined) {
       headers['content-type'] ??= 'application/json';
       // As a browser does: Node sends a DELETE body without a length otherwise.
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const res = await send(new URL(path, this.base), method, headers, payload, this.localAddress);
+    const res =
+      typeof this.server === 'string'
+        ? await send(new URL(path, this.server), method, headers, payload, this.localAddress)
+        : await inject(this.server, path, method, headers, payload, this.localAddress);
     for (const line of res.headers.getSetCookie()) {
       const match = /^anju_session=([^;]*)/.exec(line);
       if (match) this.cookie = match[1] || undefined;
@@ -99,7 +105,7 @@ function send(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   localAddress: string | undefined,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -123,8 +129,41 @@ function send(
   });
 }
 
-export function browser(anju: TestAnju, localAddress?: string): Browser {
-  return new Browser(`http://127.0.0.1:${anju.ports.http}`, localAddress);
+/** The same request through Fastify's inject(), answered as a fetch Response; `localAddress` is the client's. */
+async function inject(
+  app: FastifyInstance,
+  path: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | undefined,
+  localAddress: string | undefined,
+): Promise<Response> {
+  const res = await app.inject({
+    method: method as InjectOptions['method'],
+    url: path,
+    headers,
+    ...(body !== undefined && { payload: body }),
+    remoteAddress: localAddress ?? '127.0.0.1',
+  });
+  const out = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      out.append(name, String(v));
+  }
+  const content = res.statusCode === 204 || res.statusCode === 304 ? null : res.rawPayload;
+  return new Response(content, { status: res.statusCode, headers: out });
+}
+
+/**
+ * What the helpers need of the server under test: the whole product started over TCP (test/harness.ts)
+ * or the dashboard's app alone, built in this process (test-app.ts).
+ */
+export type UnderTest = Pick<TestAnju, 'registry' | 'accounts' | 'dataDir'> & {
+  alerting: { alerts: AlertService };
+} & ({ ports: { http: number } } | { http: FastifyInstance });
+
+export function browser(anju: UnderTest, localAddress?: string): Browser {
+  return new Browser('ports' in anju ? `http://127.0.0.1:${anju.ports.http}` : anju.http, localAddress);
 }
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
@@ -139,7 +178,7 @@ export interface Community {
 let homeCounter = 0;
 
 /** A community with `n` residents, one per home. */
-export async function addCommunity(anju: TestAnju, name: string, n = 2): Promise<Community> {
+export async function addCommunity(anju: UnderTest, name: string, n = 2): Promise<Community> {
   const residents = [];
   for (let i = 0; i < n; i++) {
     homeCounter += 1;
@@ -157,7 +196,7 @@ let userCounter = 0;
 
 /** Creates a user and returns a browser signed in as them. */
 export async function signedIn(
-  anju: TestAnju,
+  anju: UnderTest,
   role: Role,
   scope: { communities?: string[]; residents?: string[] } = {},
 ): Promise<Browser & { userId: string; username: string; password: string }> {
@@ -178,7 +217,7 @@ export async function signedIn(
   return Object.assign(tab, { userId: user.id, username, password });
 }
 
-export async function signedInAdmin(anju: TestAnju): Promise<Browser> {
+export async function signedInAdmin(anju: UnderTest): Promise<Browser> {
   const tab = browser(anju);
   const res = await tab.signIn('admin', ADMIN_PASSWORD);
   if (!res.ok) throw new Error(`admin sign-in failed: ${res.status}`);
@@ -186,7 +225,7 @@ export async function signedInAdmin(anju: TestAnju): Promise<Browser> {
 }
 
 /** Raises an alert the way the rule engine does; returns the alert. */
-export async function raiseAlert(anju: TestAnju, residentId: string, overrides: Partial<AlertSignal> = {}) {
+export async function raiseAlert(anju: UnderTest, residentId: string, overrides: Partial<AlertSignal> = {}) {
   const change = await anju.alerting.alerts.apply({
     action: 'raise',
     residentId,

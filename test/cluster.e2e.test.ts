@@ -8,7 +8,7 @@
 // to settle after a server's death (see docs/cluster.md, limits).
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
-import type { AlertChangePayload } from '../alerting/channels/socketio.ts';
+import type { AlertChangePayload } from '../dashboard/live/events.ts';
 import type { SyncAck } from '../dashboard/socket.ts';
 import { Browser } from '../dashboard/test-support.ts';
 import { JetStreamReadingLog } from '../ingest/log/jetstream.ts';

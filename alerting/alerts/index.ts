@@ -12,4 +12,5 @@ export {
   policyFor,
 } from './policy.ts';
 export { alertsPath } from './db.ts';
+export { appAddress, appAudience, type AppAudience } from './app-address.ts';
 export * from './schemas.ts';

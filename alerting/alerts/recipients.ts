@@ -3,7 +3,7 @@
 // person (e-mail, SMS, voice), with failover only the first they chose is tried and the others wait for
 // it to fail (escalation.ts); without, every one is tried at once.
 import type { Contact } from '../../registry/index.ts';
-import { communityRoom, residentRoom } from '../channels/socketio.ts';
+import { appAddress } from './app-address.ts';
 import type { AlertContact, AlertResident } from './directory.ts';
 import { heldBackByQuietHours } from './people.ts';
 import type { EscalationStep } from './policy.ts';
@@ -19,7 +19,7 @@ const CONTACT_CHANNEL: Record<Contact['channels'][number], ChannelName> = {
 function contactAddress(contact: Contact, channel: Contact['channels'][number]): string | null {
   switch (channel) {
     case 'app':
-      return residentRoom(contact.residentId); // the family page of this resident
+      return appAddress({ kind: 'resident', id: contact.residentId }); // the family page of this resident
     case 'email':
       return contact.email;
     case 'sms':
@@ -83,7 +83,7 @@ export function recipientsOf(
       id,
       name: 'console',
       channel: 'socketio',
-      address: communityRoom(id),
+      address: appAddress({ kind: 'community', id }),
       language,
     });
   }

@@ -100,13 +100,13 @@ export const ChannelName = z.enum(CHANNEL_NAMES);
 export type ChannelName = z.infer<typeof ChannelName>;
 
 export const Recipient = z.object({
-  /** console: a community's staff room; contact: a registry contact; webhook: a configured endpoint. */
+  /** console: a community's staff console; contact: a registry contact; webhook: a configured endpoint. */
   kind: z.enum(['console', 'contact', 'webhook']),
   /** Community id, contact id or webhook id. */
   id: z.string(),
   name: z.string(),
   channel: ChannelName,
-  /** Socket.IO room, e-mail address, phone number or webhook id, as the channel needs it. */
+  /** In-app audience (app-address.ts), e-mail address, phone number or webhook id, as the channel needs it. */
   address: z.string(),
   language: z.enum(['zh-CN', 'en']),
 });

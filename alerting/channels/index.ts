@@ -7,19 +7,6 @@ export {
   type Notification,
 } from './channel.ts';
 export {
-  ALERT_EVENTS,
-  ALL_ALERTS_ROOM,
-  communityRoom,
-  emitAlertChange,
-  publishAlertChanges,
-  residentRoom,
-  roomsFor,
-  SocketIoChannel,
-  type AlertChangePayload,
-  type AlertNotifyPayload,
-  type AlertServerToClientEvents,
-} from './socketio.ts';
-export {
   dingtalkSignedUrl,
   signBody,
   SIGNATURE_HEADER,

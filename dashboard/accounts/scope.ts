@@ -5,12 +5,7 @@
 //   family: the residents they are assigned to, their homes' devices, and those residents' alerts.
 // Alerts about Anju itself (storage almost full or failing) are seen by all staff and admins.
 import { SYSTEM_RESIDENT, type Alert } from '../../alerting/alerts/index.ts';
-import {
-  ALL_ALERTS_ROOM,
-  SYSTEM_ALERTS_ROOM,
-  communityRoom,
-  residentRoom,
-} from '../../alerting/channels/socketio.ts';
+import { ALL_ALERTS_ROOM, SYSTEM_ALERTS_ROOM, communityRoom, residentRoom } from '../live/rooms.ts';
 import type { ApiToken, Device, HomePath, Resident } from '../../registry/index.ts';
 import type { Role, User } from './schemas.ts';
 

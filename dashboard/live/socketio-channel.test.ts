@@ -4,19 +4,13 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import type { ResidentDirectory } from '../alerts/directory.ts';
-import { AlertService } from '../alerts/service.ts';
-import { raise, settableClock, T0 } from '../alerts/test-support.ts';
-import {
-  ALERT_EVENTS,
-  ALL_ALERTS_ROOM,
-  communityRoom,
-  publishAlertChanges,
-  residentRoom,
-  SocketIoChannel,
-  type AlertChangePayload,
-  type AlertNotifyPayload,
-} from './socketio.ts';
+import type { ResidentDirectory } from '../../alerting/alerts/directory.ts';
+import { AlertService } from '../../alerting/alerts/service.ts';
+import { raise, settableClock, T0 } from '../../alerting/alerts/test-support.ts';
+import { publishAlertChanges } from './alert-changes.ts';
+import { ALERT_EVENTS, type AlertChangePayload, type AlertNotifyPayload } from './events.ts';
+import { ALL_ALERTS_ROOM, communityRoom, residentRoom } from './rooms.ts';
+import { SocketIoChannel } from './socketio-channel.ts';
 
 const tempDir = useTempDirs();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -166,6 +160,36 @@ describe('alerts over Socket.IO', () => {
     expect((await service.deliveries(alert.id)).map((d) => [d.recipient, d.address, d.ok])).toEqual([
       ['console:cm_a', 'community:cm_a', true],
       ['contact:ct_daughter', 'resident:rs_wang', true],
+    ]);
+  });
+
+  it('reads the addresses of outbox rows written before the dashboard owned its rooms', async () => {
+    const { io, url } = await startServer();
+    const staffA = await client(url, [communityRoom('cm_a')]);
+    const familyWang = await client(url, [residentRoom('rs_wang')]);
+    const channel = new SocketIoChannel(io, { now: () => T0 });
+    const service = await AlertService.open({ dataDir: tempDir(), clock: settableClock(), directory });
+    cleanups.push(() => service.close());
+    const { alert } = (await service.apply(raise({ residentId: 'rs_wang' })))!;
+    const notification = (kind: 'console' | 'contact', id: string, address: string) => ({
+      alert,
+      resident: { name: '王秀兰', home: '' },
+      step: 0,
+      round: 0,
+      at: T0,
+      recipient: { kind, id, name: id, channel: 'socketio' as const, address, language: 'zh-CN' as const },
+    });
+
+    // The strings older versions stored, as a restart reads them back from the outbox.
+    await channel.send(notification('console', 'cm_a', 'community:cm_a'));
+    await channel.send(notification('contact', 'ct_daughter', 'resident:rs_wang'));
+    const stray = await channel.send(notification('contact', 'ct_x', 'wangli@example.cn'));
+    await settle(io, [staffA, familyWang]);
+
+    expect(staffA.got).toEqual(['alert:notify']);
+    expect(familyWang.got).toEqual(['alert:notify']);
+    expect(stray.attempts).toEqual([
+      { at: T0, ok: false, error: 'not an in-app address: wangli@example.cn' },
     ]);
   });
 });

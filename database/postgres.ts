@@ -66,6 +66,9 @@ export class PostgresDatabase implements Database {
     });
     // An idle client losing its server must not end the process; the next query reports it.
     this.pool.on('error', () => {});
+    // Nor may a checked-out one (a transaction while PostgreSQL restarts): the pool takes its own
+    // listener off while a client is out, and the client emits 'error' besides failing the query.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.direct = over(this.pool, (fn) => this.transaction(fn));
   }
 

@@ -145,6 +145,21 @@ eachBackend('database', (backend) => {
     expect(await migrate(db, [PEOPLE])).toEqual([{ owner: 'people', version: 2, name: 'pets' }]);
   });
 
+  if (backend.name === 'postgres') {
+    it('fails a transaction whose connection PostgreSQL ends, and goes on with the next', async () => {
+      const db = await backend.fresh();
+      const other = await backend.again();
+      const ended = db.transaction(async (tx) => {
+        const me = await tx.one<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await other.one('SELECT pg_terminate_backend(?)', [me!.pid]);
+        await tx.one('SELECT 1 AS one');
+      });
+      // Unhandled, the client's 'error' event would end the process (a node during a restart).
+      await expect(ended).rejects.toThrow(/terminat|connection error/i);
+      expect(await db.one('SELECT 1 AS one')).toEqual({ one: 1 });
+    });
+  }
+
   if (backend.name === 'sqlite') {
     it('adopts a file made before per-owner migrations, upgrading it first', async () => {
       const db = await backend.fresh();

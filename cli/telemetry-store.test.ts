@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxV2Contract, type InfluxV2Contract } from '../test/influx2-contract.ts';
-import { startInfluxd, type Influxd } from '../test/influxd.ts';
+import { sharedInfluxdUrl } from '../test/influxd.ts';
 import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
 import { ServeConfig } from './config.ts';
@@ -14,15 +14,13 @@ import { openTelemetryStore } from './serve.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const silent = pino({ level: 'silent' });
 
-let influxd: Influxd;
+const influxd = { url: sharedInfluxdUrl() };
 let contract: InfluxV2Contract;
 beforeAll(async () => {
-  influxd = await startInfluxd();
   contract = await startInfluxV2Contract({ influxdUrl: influxd.url });
 });
 afterAll(async () => {
   await contract?.close();
-  await influxd?.destroy();
 });
 
 describe('the telemetry store anju serve opens', () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 
 export interface Influxd {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:40123 */
@@ -204,4 +205,12 @@ export async function startInfluxd(): Promise<Influxd> {
       throw err;
     }
   }
+}
+
+/**
+ * The test run's shared influxd (test/influxd-global.ts): for tests that only need a working server and
+ * use databases of their own names. A test that stops or kills the server starts its own.
+ */
+export function sharedInfluxdUrl(): string {
+  return inject('influxdUrl');
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteTelemetryStore } from '../../ingest/store/sqlite.ts';
 import { InfluxTelemetryStore } from '../../ingest/store/influx.ts';
 import type { Point, TelemetryStore } from '../../ingest/store/types.ts';
-import { startInfluxd } from '../../test/influxd.ts';
+import { sharedInfluxdUrl } from '../../test/influxd.ts';
 import { residentTrends, type Trend, type TrendHome } from './trends.ts';
 
 const ZONE = 'Asia/Shanghai'; // UTC+8 all year: the test's own local dates are plain arithmetic
@@ -17,6 +17,7 @@ const OFFSET = 8 * 3_600_000;
 const MIN = 60_000;
 const DAY = 86_400_000;
 const DAYS = 63; // nine weeks
+let nightsDatabases = 0;
 const FIRST = Date.parse('2026-09-29T00:00:00+08:00');
 const NOW = FIRST + (DAYS - 1) * DAY + 20 * 60 * MIN; // 20:00 on the last day
 // Not the rules' default, to show the resident's own window is used: 22:30 to 06:30.
@@ -178,15 +179,11 @@ const BACKENDS: { name: string; open(): Promise<{ store: TelemetryStore; done():
   {
     name: 'InfluxDB (real influxd)',
     open: async () => {
-      const server = await startInfluxd();
-      const store = new InfluxTelemetryStore({ url: server.url, database: 'nights' });
-      return {
-        store,
-        done: async () => {
-          await store.close();
-          await server.destroy();
-        },
-      };
+      const store = new InfluxTelemetryStore({
+        url: sharedInfluxdUrl(),
+        database: `nights_${process.pid}_${++nightsDatabases}`,
+      });
+      return { store, done: () => store.close() };
     },
   },
 ];

@@ -41,7 +41,9 @@ export function describeTelemetryStore(backend: string, factory: () => StoreFact
   describe(`telemetry store contract: ${backend}`, () => {
     const opened: TelemetryStore[] = [];
     let counter = 0;
-    const uniqueName = () => `conformance_${process.pid}_${++counter}`;
+    // Unique across files too: stores on a shared server (test/influxd-global.ts) must not meet.
+    const run = Math.random().toString(36).slice(2, 8);
+    const uniqueName = () => `conformance_${process.pid}_${run}_${++counter}`;
 
     async function freshStore(options?: { retentionMs?: number }): Promise<TelemetryStore> {
       const store = await factory().open(uniqueName(), options);

@@ -1,16 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type Influxd } from '../../test/influxd.ts';
+import { sharedInfluxdUrl, startInfluxd, type Influxd } from '../../test/influxd.ts';
 import { describeTelemetryStore } from './conformance.ts';
 import { InfluxTelemetryStore, type InfluxStoreOptions } from './influx.ts';
 import { RefusedPointsError, type Point } from './types.ts';
 
-let server: Influxd;
-beforeAll(async () => {
-  server = await startInfluxd();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+const server = { url: sharedInfluxdUrl() };
 
 describeTelemetryStore('InfluxDB 1.x (real influxd)', () => ({
   open: async (name, options) => new InfluxTelemetryStore({ url: server.url, database: name, ...options }),

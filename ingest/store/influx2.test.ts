@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AcceptedReading } from '../../firmware-protocol/accepted.ts';
 import { waitFor } from '../../test/harness.ts';
 import { startInfluxV2Contract, type InfluxV2Contract } from '../../test/influx2-contract.ts';
-import { freePort, startInfluxd, type Influxd } from '../../test/influxd.ts';
+import { freePort, sharedInfluxdUrl } from '../../test/influxd.ts';
 import { Journal } from '../journal.ts';
 import { StoreWriter, STORE_CURSOR } from '../store-writer.ts';
 import { AWKWARD_IDS, describeTelemetryStore } from './conformance.ts';
@@ -20,15 +20,13 @@ import { InfluxAuthError } from './influx2-write.ts';
 import { toLine } from './line-protocol.ts';
 import { RefusedPointsError, type Point } from './types.ts';
 
-let influxd: Influxd;
+const influxd = { url: sharedInfluxdUrl() };
 let contract: InfluxV2Contract;
 beforeAll(async () => {
-  influxd = await startInfluxd();
   contract = await startInfluxV2Contract({ influxdUrl: influxd.url });
 });
 afterAll(async () => {
   await contract?.close();
-  await influxd?.destroy();
 });
 
 describeTelemetryStore('InfluxDB v2 write API (contract server over a real influxd 1.6.7)', () => ({

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type Influxd } from '../../test/influxd.ts';
+import { describe, expect, it } from 'vitest';
+import { sharedInfluxdUrl } from '../../test/influxd.ts';
 import { AWKWARD_IDS } from './conformance.ts';
 import { msDuration, msTime, quoteIdentifier, quoteString } from './influxql.ts';
 
-let server: Influxd;
-beforeAll(async () => {
-  server = await startInfluxd();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+const server = { url: sharedInfluxdUrl() };
 
 async function post(path: string, params: Record<string, string>, body?: string): Promise<Response> {
   return fetch(`${server.url}${path}?${new URLSearchParams(params)}`, {

@@ -1,6 +1,6 @@
 // The rule path's Prometheus metrics, registered on the registry the composition passes in. A reading
 // the rules could not judge is a safety gap, so it is counted where operators alert on it, not only logged.
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 export function alertingMetrics(registry?: Registry) {
   return {
@@ -8,6 +8,15 @@ export function alertingMetrics(registry?: Registry) {
       name: 'anju_rule_errors_total',
       help: 'Readings (stage "reading") or clock ticks (stage "clock") the rule engine failed on; the rest went on.',
       labelNames: ['stage'] as const,
+      registers: registry ? [registry] : [],
+    }),
+    // The alerts database's share of an alarm's way to the console (the rest: the gateway and the rules
+    // before, Socket.IO after): from the rules' signal to the stored change, queue included.
+    signalToStored: new Histogram({
+      name: 'anju_alert_signal_stored_seconds',
+      help: 'From a rule signal to its alert change stored (queue and alerts database), by action.',
+      labelNames: ['action'] as const,
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers: registry ? [registry] : [],
     }),
   };

@@ -100,7 +100,11 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   // The reading path does not wait for the alerts database: apply() queues the signal and stores it in
   // order; what fails is logged here, never left as an unhandled rejection.
   engine.onSignal((signal) => {
-    alerts.apply(signal).catch((err: unknown) => logger.error({ err, signal }, 'alert signal not applied'));
+    const stored = metrics.signalToStored.startTimer({ action: signal.action });
+    alerts.apply(signal).then(
+      () => stored(),
+      (err: unknown) => logger.error({ err, signal }, 'alert signal not applied'),
+    );
   });
 
   // A resident added to a home (here, or by the CLI in another process) is watched by the home's devices

@@ -21,6 +21,20 @@ function reading(deviceId: string, homeId: string, seq: number, heartRate = 70):
   } as AcceptedReading;
 }
 
+/** Publishes until the log takes it, as a device resends: waits out a leader election after a kill. */
+function acceptedSoon(log: JetStreamReadingLog, r: AcceptedReading): Promise<void> {
+  return expect
+    .poll(
+      () =>
+        log.accept(r).then(
+          () => true,
+          () => false,
+        ),
+      { timeout: 30_000, interval: 250 },
+    )
+    .toBe(true);
+}
+
 let cluster: NatsCluster;
 beforeAll(async () => {
   cluster = await startNatsCluster(3);
@@ -63,18 +77,7 @@ describe('JetStream reading log', () => {
     const reader = await JetStreamReadingLog.connect(options);
     const seen: number[] = [];
     let caughtUp = false;
-    // Publishing waits out a leader election after a kill, as a device's resend would.
-    const publish = async (seq: number) =>
-      expect
-        .poll(
-          () =>
-            writer.accept(reading('W-F', 'hm_f', seq)).then(
-              () => true,
-              () => false,
-            ),
-          { timeout: 30_000, interval: 250 },
-        )
-        .toBe(true);
+    const publish = (seq: number) => acceptedSoon(writer, reading('W-F', 'hm_f', seq));
     const follower = reader.follow(
       0,
       1,
@@ -133,18 +136,7 @@ describe('JetStream reading log', () => {
       await cluster.kill(2);
       // If the dead server led the stream, the other two elect a new leader within seconds; a device's
       // resend (here: the poll) is taken then, and from then on every publish is.
-      const acceptsSoon = (seq: number) =>
-        expect
-          .poll(
-            () =>
-              log.accept(reading('W-9', 'hm_q', seq)).then(
-                () => true,
-                () => false,
-              ),
-            { timeout: 30_000, interval: 250 },
-          )
-          .toBe(true);
-      await acceptsSoon(2);
+      await acceptedSoon(log, reading('W-9', 'hm_q', 2));
       for (let seq = 3; seq <= 10; seq++) await log.accept(reading('W-9', 'hm_q', seq));
       await cluster.kill(1);
       // No quorum: the publish must fail, so the gateway would not send PUBACK and the device resends.
@@ -152,16 +144,7 @@ describe('JetStream reading log', () => {
       await cluster.start(1);
       await cluster.start(2);
       // Once a quorum is back the resent reading is taken, and nothing acknowledged before was lost.
-      await expect
-        .poll(
-          () =>
-            log.accept(reading('W-9', 'hm_q', 11)).then(
-              () => true,
-              () => false,
-            ),
-          { timeout: 30_000, interval: 500 },
-        )
-        .toBe(true);
+      await acceptedSoon(log, reading('W-9', 'hm_q', 11));
       const all = await log.read(partitionOf({ homeId: 'hm_q', deviceId: 'W-9' }, 2), 1, 100);
       expect(all.map((l) => (l.reading.message.body as { seq: number }).seq)).toEqual(
         Array.from({ length: 11 }, (_, i) => i + 1),

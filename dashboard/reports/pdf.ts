@@ -3,7 +3,6 @@
 // A4. Nothing listens on a port: the page's requests are answered from dashboard/web/dist.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { WEB_DIST } from '../plugins/web.ts';
 import type { CommunityReport, ReportLanguage } from './schemas.ts';
 
@@ -40,6 +39,8 @@ function webRoot(root: string): string {
 
 export async function renderReportPdf(report: CommunityReport, options: PdfOptions): Promise<Buffer> {
   const root = webRoot(options.webRoot ?? WEB_DIST);
+  // Loaded here, not at start: playwright-core is a third of every `anju` command's start-up time.
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,

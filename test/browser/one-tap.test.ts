@@ -39,6 +39,7 @@ beforeAll(async () => {
     file,
     [
       `sms: { provider: aliyun, endpoint: '${provider.url}', accessKeyId: ${credentials.accessKeyId}, signName: 安居, templateCode: SMS_1, link: url }`,
+      `voice: { provider: aliyun, endpoint: '${provider.url}', accessKeyId: ${credentials.accessKeyId}, ttsCode: TTS_1, answerWithinSec: 30 }`,
       `links: { baseUrl: 'http://127.0.0.1:${httpPort}' }`,
       'escalation:',
       '  default:',
@@ -194,5 +195,57 @@ describe('one tap from an SMS', () => {
     expect(again?.status()).toBe(410);
     expect(await english.locator('.notice').textContent()).toContain('This link has been used');
     await english.context().close();
+  }, 60_000);
+
+  it('shows on the console that a son was called and answered', async () => {
+    const resident = await anju.registry.addResident({
+      name: '李桂芳',
+      livesAlone: true,
+      address: { community: '南湖社区', compound: '幸福里', building: '5', home: '102' },
+    });
+    await anju.registry.addContact({
+      residentId: resident.id,
+      name: '李强',
+      relation: 'family',
+      phone: '13800000005',
+      channels: ['phone'],
+      escalationOrder: 1,
+    });
+    const staff = await signedIn(anju, 'staff', { communities: [resident.home.communityId] });
+    const { secret } = await anju.registry.addDevice({
+      id: 'band-call-1',
+      kind: 'wearable',
+      residentId: resident.id,
+    });
+    const band = await connectDevice(anju, { id: 'band-call-1', secret });
+    try {
+      await band.publishAsync(
+        topicFor('band-call-1', 'event'),
+        JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
+        { qos: 1 },
+      );
+      // The call is placed, then counted only once the provider's call record says it was answered.
+      await waitFor(
+        () =>
+          provider.requests.find(
+            (r) => r.action === 'SingleCallByTts' && r.params.CalledNumber === '13800000005',
+          ),
+        10_000,
+        20,
+      );
+      const desk = await newPerson(browser, `http://127.0.0.1:${anju.ports.http}`);
+      await logIn(desk.page, { username: staff.username, password: staff.password }, '/console');
+      await desk.page.locator('[data-rule="event.sos"]', { hasText: '李桂芳' }).locator('button').click();
+      const panel = desk.page.getByTestId('alert-panel');
+      await expect
+        .poll(() => panel.getByTestId('delivery-answered').count(), { timeout: 20_000, interval: 250 })
+        .toBe(1);
+      const called = panel.locator('li', { has: desk.page.getByTestId('delivery-answered') });
+      expect(await called.textContent()).toContain('李强 · 家属');
+      expect(await called.textContent()).toContain('已接听电话');
+      await desk.context.close();
+    } finally {
+      await band.endAsync();
+    }
   }, 60_000);
 });

@@ -90,6 +90,7 @@ const en = {
   'alert.resolve': 'Resolve',
   'alert.history': 'History',
   'alert.deliveries': 'Notifications sent',
+  'alert.callAnswered': 'answered the call',
   'alert.actionFailed': 'That did not work:',
   'actor.admin': 'administrator',
   'actor.staff': 'staff',

@@ -89,6 +89,7 @@ const zhCN: Record<MessageKey, string> = {
   'alert.resolve': '关闭告警',
   'alert.history': '处理记录',
   'alert.deliveries': '已发送的通知',
+  'alert.callAnswered': '已接听电话',
   'alert.actionFailed': '操作未成功：',
   'actor.admin': '管理员',
   'actor.staff': '工作人员',

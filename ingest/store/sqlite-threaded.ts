@@ -18,18 +18,18 @@ import {
   type TimeValue,
 } from './types.ts';
 
-export type WriteRequest =
-  | { id: number; type: 'write'; points: readonly Point[] }
-  | { id: number; type: 'retention'; olderThan: number }
-  | { id: number; type: 'health' }
-  | { id: number; type: 'close' };
+/** What the main thread asks of the writer thread; each request carries an id its reply repeats. */
+type Request =
+  | { type: 'write'; points: readonly Point[] }
+  | { type: 'retention'; olderThan: number }
+  | { type: 'health' }
+  | { type: 'close' };
+export type WriteRequest = Request & { id: number };
 
 export type WriteReply =
   | { id: number; ok: true; health?: StoreHealth }
   | { id: number; ok: false; refused: RefusedPoint[]; stored: number }
   | { id: number; ok: false; error: { message: string; code?: unknown } };
-
-type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export class ThreadedSqliteTelemetryStore implements TelemetryStore {
   readonly backend = 'sqlite' as const;

@@ -106,9 +106,6 @@ interface LatestRow {
 
 // Retention deletes in chunks so that a large purge never holds the event loop (or the writer) for long.
 const RETENTION_CHUNK = 10_000;
-/** Points per write transaction: about 5 ms of the event loop each on this machine (a batch is 2,000). */
-const WRITE_CHUNK = 250;
-const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SqliteTelemetryStore implements TelemetryStore {
   readonly backend = 'sqlite' as const;
@@ -190,10 +187,11 @@ export class SqliteTelemetryStore implements TelemetryStore {
     );
     let stored = 0;
     const typeRefusals: RefusedPoint[] = [];
-    const insertChunk = this.db.transaction((chunk: typeof admitted) => {
-      // The newest value per series and field of this chunk; `latest` is then updated once for each.
+    // One transaction per batch: a reader on another connection sees a batch whole or not at all.
+    const insertAll = this.db.transaction(() => {
+      // The newest value per series and field of this batch; `latest` is then updated once for each.
       const newest = new Map<string, LatestRow>();
-      for (const { index, point } of chunk) {
+      for (const { index, point } of admitted) {
         const conflict = this.typeConflict(point);
         if (conflict) {
           typeRefusals.push({ index, reason: conflict });
@@ -206,18 +204,12 @@ export class SqliteTelemetryStore implements TelemetryStore {
         this.upsertLatest.run(r.seriesId, r.field, r.deviceId, r.residentId, r.ts, r.type, r.value);
       }
     });
-    for (let i = 0; i < admitted.length; i += WRITE_CHUNK) {
-      // SQLite writes hold the event loop: yield between chunks, so an SOS waits one chunk, not a batch.
-      if (i > 0) await yieldToEvents();
-      this.assertOpen();
-      try {
-        insertChunk(admitted.slice(i, i + WRITE_CHUNK));
-      } catch (err) {
-        // The caches may hold series or field types of the rolled-back transaction. Chunks before it are
-        // kept: every insert is an upsert, so the writer's retry of the whole batch stores nothing twice.
-        this.loadCaches();
-        throw err;
-      }
+    try {
+      insertAll();
+    } catch (err) {
+      // The caches may hold series or field types of the rolled-back transaction.
+      this.loadCaches();
+      throw err;
     }
     settleWrite([...refused, ...typeRefusals], stored);
   }

@@ -19,6 +19,14 @@ export function alertingMetrics(registry?: Registry) {
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers: registry ? [registry] : [],
     }),
+    // The gateway's and the journal's share: from the gateway accepting a reading to the rules judging it.
+    // Whole milliseconds (the reading carries its receipt time as Date.now()).
+    receivedToJudged: new Histogram({
+      name: 'anju_reading_judged_seconds',
+      help: 'From the gateway accepting a reading to the rule engine judging it (journal included).',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers: registry ? [registry] : [],
+    }),
   };
 }
 export type AlertingMetrics = ReturnType<typeof alertingMetrics>;

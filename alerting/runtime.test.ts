@@ -66,7 +66,11 @@ async function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
     (await metrics.getSingleMetric('anju_rule_errors_total')!.get()).values.find(
       (v) => v.labels.stage === 'reading',
     )?.value ?? 0;
-  return { alerting, logs, errorCount };
+  const judged = async () =>
+    (await metrics.getSingleMetric('anju_reading_judged_seconds')!.get()).values.find(
+      (v) => v.metricName === 'anju_reading_judged_seconds_count',
+    )?.value ?? 0;
+  return { alerting, logs, errorCount, judged };
 }
 
 function reading(
@@ -92,7 +96,7 @@ function reading(
 describe('the rule path never drops a reading', () => {
   it('opens the SOS of a journal batch whose first reading the rules fail on, and logs and counts that one', async () => {
     const env = await setUp();
-    const { alerting, logs, errorCount } = await start(env);
+    const { alerting, logs, errorCount, judged } = await start(env);
     // Accepted together, so that the journal commits them as one batch, the poisoned reading first.
     await Promise.all([
       env.journal.accept(reading(env, 'W-BAD', 1)),
@@ -107,6 +111,8 @@ describe('the rule path never drops a reading', () => {
     expect(await errorCount()).toBe(1);
     expect(logs).toMatchObject([{ level: 50, deviceId: 'W-BAD' }]);
     expect(logs[0]!.err!.stack).toContain('poisoned device');
+    // How far the rules lag behind the gateway counts every live reading, the failed one too.
+    expect(await judged()).toBe(2);
   });
 
   it('does the same for readings journaled while alerting was down (the catch-up at start)', async () => {
@@ -115,13 +121,15 @@ describe('the rule path never drops a reading', () => {
       env.journal.accept(reading(env, 'W-BAD', 1)),
       env.journal.accept(reading(env, 'W-OK', 2)),
     ]);
-    const { alerting, errorCount } = await start(env);
+    const { alerting, errorCount, judged } = await start(env);
     await vi.waitFor(async () =>
       expect(await alerting.alerts.list({ residentIds: [env.residentId] })).toMatchObject([
         { ruleId: 'event.sos' },
       ]),
     );
     expect(await errorCount()).toBe(1);
+    // Readings caught up are old: their age is not the rules' lag.
+    expect(await judged()).toBe(0);
   });
 });
 

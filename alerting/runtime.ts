@@ -126,6 +126,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   );
 
   let position = 0;
+  let live = false;
   const ruleStateWrites = opts.writes?.ruleState ?? NO_REPORTER;
   const persistence = persistEngine(engine, RuleStateStore.open(opts.dataDir), {
     cursor: () => position,
@@ -150,6 +151,8 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
       );
     }
     position = entry.id;
+    // Readings caught up after a restart are old: only live ones say how far the rules lag.
+    if (live) metrics.receivedToJudged.observe((Date.now() - entry.reading.receivedAt) / 1000);
   };
 
   // A device the context has not loaded yet (registered a moment ago, here or by another process sharing
@@ -200,6 +203,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
     await ingestEach(batch);
     batch = journal.readAfter(position, CATCH_UP_BATCH);
   }
+  live = true;
   journal.onAppend((entries) => void ingestEach(entries));
 
   const onClockError = (err: unknown) => {

@@ -101,10 +101,20 @@ async function measure(backend: string, database: string | undefined) {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const arrivals = new Map<string, number>();
-    socket.on('alert:new', (payload: { alert: { residentId: string; ruleId: string } }) => {
-      if (payload.alert.ruleId === 'event.sos') arrivals.set(payload.alert.residentId, performance.now());
-    });
+    // Per press, on the wall clock the server shares with this process: when the client got the alert and
+    // when the server applied the signal (a new alert's updatedAt; openedAt is the device's own time).
+    const arrivals = new Map<string, { at: number; wall: number; appliedAt: number }>();
+    socket.on(
+      'alert:new',
+      (payload: { alert: { residentId: string; ruleId: string; updatedAt: number } }) => {
+        if (payload.alert.ruleId === 'event.sos')
+          arrivals.set(payload.alert.residentId, {
+            at: performance.now(),
+            wall: Date.now(),
+            appliedAt: payload.alert.updatedAt,
+          });
+      },
+    );
 
     log(`connecting ${background.length + sos.length} devices (the background from a process of its own)...`);
     let bg: BackgroundProcess | undefined;
@@ -119,8 +129,10 @@ async function measure(backend: string, database: string | undefined) {
         `pressing ${sos.length} SOS buttons, one every 100 ms, under ${backgroundRate} readings/s of background...`,
       );
       const latencies: number[] = [];
+      const stages: { total: number; toSignal: number; toConsole: number }[] = [];
       for (let i = 0; i < sos.length; i++) {
         const t0 = performance.now();
+        const t0Wall = Date.now();
         await sosClients[i]!.publishAsync(
           topicFor(sos[i]!.id, 'event'),
           JSON.stringify({ ts: Date.now(), seq: 1, type: 'sos' }),
@@ -131,7 +143,12 @@ async function measure(backend: string, database: string | undefined) {
           await new Promise((r) => setTimeout(r, 1));
         const arrived = arrivals.get(residentId);
         if (arrived === undefined) throw new Error(`SOS of ${residentId} never reached the console`);
-        latencies.push(arrived - t0);
+        latencies.push(arrived.at - t0);
+        stages.push({
+          total: arrived.at - t0,
+          toSignal: arrived.appliedAt - t0Wall,
+          toConsole: arrived.wall - arrived.appliedAt,
+        });
         if ((i + 1) % 20 === 0) log(`  ${i + 1}/${sos.length} pressed`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -139,6 +156,10 @@ async function measure(backend: string, database: string | undefined) {
       const bgRate = ((await bg.counts()).acked - bgStart.acked) / bgSeconds;
       const after = await serverMetrics(server.httpPort);
       latencies.sort((a, b) => a - b);
+      const stage = (key: 'toSignal' | 'toConsole') => {
+        const sorted = stages.map((s) => s[key]).sort((a, b) => a - b);
+        return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+      };
       const writes = after.storeWrites - before.storeWrites;
       return {
         backend,
@@ -157,6 +178,21 @@ async function measure(backend: string, database: string | undefined) {
         serverSignalToStoredMeanMs: Number(((after.raisesSeconds / after.raisesStored) * 1000).toFixed(1)),
         serverSignalsStoredOver50Ms: after.raisesStored - after.raisesWithin50Ms,
         serverPeakRssMb: Math.round(server.memory().peakRss / 1e6),
+        serverReadingJudgedMeanMs: Number(
+          (((after.judgedSeconds - before.judgedSeconds) / (after.judged - before.judged)) * 1000).toFixed(1),
+        ),
+        serverReadingsJudgedOver20Ms:
+          after.judged - before.judged - (after.judgedWithin20Ms - before.judgedWithin20Ms),
+        serverReadingsJudgedOver50Ms:
+          after.judged - before.judged - (after.judgedWithin50Ms - before.judgedWithin50Ms),
+        serverReadingsJudged: after.judged - before.judged,
+        // Wall-clock milliseconds, so whole ones: press -> signal applied, signal -> console client.
+        pressToSignal: stage('toSignal'),
+        signalToConsole: stage('toConsole'),
+        slowest: stages
+          .sort((a, b) => b.total - a.total)
+          .slice(0, 5)
+          .map((s) => ({ totalMs: Math.round(s.total), toSignalMs: s.toSignal, toConsoleMs: s.toConsole })),
         target: { p99Ms: 50 },
       };
     } finally {
@@ -184,6 +220,11 @@ async function serverMetrics(httpPort: number) {
     raisesStored: value('anju_alert_signal_stored_seconds_count\\{action="raise"\\}'),
     raisesWithin50Ms: value('anju_alert_signal_stored_seconds_bucket\\{le="0.05",action="raise"\\}'),
     raisesSeconds: value('anju_alert_signal_stored_seconds_sum\\{action="raise"\\}'),
+    // Every reading, background included: gateway accepted -> rules judged.
+    judged: value('anju_reading_judged_seconds_count'),
+    judgedWithin50Ms: value('anju_reading_judged_seconds_bucket\\{le="0.05"\\}'),
+    judgedWithin20Ms: value('anju_reading_judged_seconds_bucket\\{le="0.02"\\}'),
+    judgedSeconds: value('anju_reading_judged_seconds_sum'),
   };
 }
 
@@ -206,5 +247,11 @@ else
   for (const r of results) {
     console.log(
       `${r.backend}: SOS -> console p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.sos} presses (target p99 < 50 ms); background ${r.backgroundAckedPerSecond} readings/s acknowledged (asked ${backgroundRate}); server event-loop delay p99 ${r.serverEventLoopLagP99Ms} ms, max ${r.serverEventLoopLagMaxMs} ms; ${r.serverStoreWrites} store writes of ${r.serverStoreWriteMeanMs} ms mean; signal -> stored alert ${r.serverSignalToStoredMeanMs} ms mean, ${r.serverSignalsStoredOver50Ms} over 50 ms`,
+    );
+    console.log(
+      `  readings accepted -> judged by the rules (all ${r.serverReadingsJudged}): ${r.serverReadingJudgedMeanMs} ms mean, ${r.serverReadingsJudgedOver20Ms} over 20 ms, ${r.serverReadingsJudgedOver50Ms} over 50 ms`,
+    );
+    console.log(
+      `  stages (wall clock, ms): press -> signal applied p50 ${r.pressToSignal.p50Ms} p99 ${r.pressToSignal.p99Ms}; signal -> console p50 ${r.signalToConsole.p50Ms} p99 ${r.signalToConsole.p99Ms}; slowest presses ${r.slowest.map((s) => `${s.totalMs} (${s.toSignalMs} + ${s.toConsoleMs})`).join(', ')}`,
     );
   }

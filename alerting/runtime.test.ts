@@ -67,9 +67,7 @@ async function start(env: Awaited<ReturnType<typeof setUp>>, poisoned = true) {
       (v) => v.labels.stage === 'reading',
     )?.value ?? 0;
   const judged = async () =>
-    (await metrics.getSingleMetric('anju_reading_judged_seconds')!.get()).values.find(
-      (v) => v.metricName === 'anju_reading_judged_seconds_count',
-    )?.value ?? 0;
+    Number(/^anju_reading_judged_seconds_count (\d+)$/m.exec(await metrics.metrics())?.[1]);
   return { alerting, logs, errorCount, judged };
 }
 

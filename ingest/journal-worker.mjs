@@ -12,6 +12,18 @@ db.pragma('busy_timeout = 5000');
 const insert = db.prepare(
   'INSERT OR IGNORE INTO journal (device_id, seq, ts, received_at, reading) VALUES (?, ?, ?, ?, ?)',
 );
+// Forgetting drained readings runs here too: deleting thousands of rows each second would hold the event
+// loop for milliseconds. The oldest row is looked at first, so that a journal with nothing old enough to
+// forget (most seconds) costs one index lookup, not a scan of the chunk.
+const oldest = db.prepare('SELECT received_at AS at FROM journal ORDER BY id LIMIT 1');
+const forget = db.prepare(
+  'DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE id <= ? ORDER BY id LIMIT ?) AND received_at < ?',
+);
+function prune({ upTo, limit, olderThan }) {
+  const first = oldest.get();
+  if (!first || first.at >= olderThan) return 0;
+  return forget.run(upTo, limit, olderThan).changes;
+}
 /** Returns each row's id, or 0 for a duplicate (same device, seq and ts). */
 const commit = db.transaction((rows) =>
   rows.map((row) => {
@@ -27,7 +39,8 @@ parentPort.on('message', (msg) => {
     return;
   }
   try {
-    parentPort.postMessage({ id: msg.id, ids: commit(msg.rows) });
+    if (msg.type === 'prune') parentPort.postMessage({ id: msg.id, forgotten: prune(msg) });
+    else parentPort.postMessage({ id: msg.id, ids: commit(msg.rows) });
   } catch (err) {
     // The code (SQLITE_FULL, SQLITE_IOERR_...) tells the journal it was storage, not a bug.
     const code = typeof err?.code === 'string' ? err.code : undefined;

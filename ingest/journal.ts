@@ -57,6 +57,8 @@ const WORKER_RESTART_MIN_MS = 1000;
 interface WorkerReply {
   id: number;
   ids?: number[];
+  /** Rows a prune deleted. */
+  forgotten?: number;
   error?: string;
   /** SQLite's error code (SQLITE_FULL, SQLITE_IOERR_...), so that storage errors are recognised. */
   code?: string;
@@ -102,7 +104,6 @@ export class Journal implements ReadingSink {
   private nextRequest = 1;
   private readonly selectAfter: Database.Statement;
   private readonly saveCursor: Database.Statement;
-  private readonly forget: Database.Statement;
   /** Consumers' positions, kept in memory too: `accept` checks the depth for every reading. */
   private readonly cursors = new Map<string, number>();
   private readonly maxBatch: number;
@@ -117,6 +118,7 @@ export class Journal implements ReadingSink {
   private readonly appendListeners: ((entries: JournalEntry[]) => void)[] = [];
   private closed = false;
   private lastPruneAt = -Infinity;
+  private pruning = false;
   private lastCursorSaveAt = -Infinity;
 
   constructor(private readonly opts: JournalOptions) {
@@ -128,13 +130,12 @@ export class Journal implements ReadingSink {
     // Cursors and pruning only: a lost cursor move after a crash means some readings are written to the
     // store again, which is idempotent. The readings themselves are committed with FULL by the worker.
     this.db = openSqliteFile(opts.path, { synchronous: 'NORMAL', schema: SCHEMA });
+    // Checkpoints (copying the WAL into the file, with an fsync) are the commit thread's: one begun by a
+    // cursor save here would hold the event loop.
+    this.db.pragma('wal_autocheckpoint = 0');
     this.selectAfter = this.db.prepare('SELECT id, reading FROM journal WHERE id > ? ORDER BY id LIMIT ?');
     this.saveCursor = this.db.prepare(
       'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
-    );
-    // Oldest first and bounded: the journal may hold a day of readings, which no statement should scan.
-    this.forget = this.db.prepare(
-      'DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE id <= ? ORDER BY id LIMIT ?) AND received_at < ?',
     );
     const saved = this.db.prepare('SELECT name, position FROM cursors').all() as {
       name: string;
@@ -195,7 +196,12 @@ export class Journal implements ReadingSink {
     await this.worker?.terminate();
   }
 
-  private request(message: { type: 'append'; rows: unknown[][] } | { type: 'close' }): Promise<WorkerReply> {
+  private request(
+    message:
+      | { type: 'append'; rows: unknown[][] }
+      | { type: 'prune'; upTo: number; limit: number; olderThan: number }
+      | { type: 'close' },
+  ): Promise<WorkerReply> {
     const worker = this.worker;
     if (!worker) return Promise.resolve({ id: 0, error: 'journal worker restarting' });
     const id = this.nextRequest++;
@@ -243,13 +249,27 @@ export class Journal implements ReadingSink {
         this.lastCursorSaveAt = now;
         this.saveCursors();
       }
-      if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
-        this.lastPruneAt = now;
-        this.forget.run(Math.min(...this.cursors.values()), PRUNE_CHUNK, now - this.dedupWindowMs);
-      }
     } catch (err) {
       this.writes.failed(err);
     }
+    if (now - this.lastPruneAt >= PRUNE_EVERY_MS && !this.pruning) {
+      this.lastPruneAt = now;
+      this.prune(Math.min(...this.cursors.values()), now - this.dedupWindowMs);
+    }
+  }
+
+  /** Forgets, on the commit thread, drained readings older than the dedup window, oldest first and bounded. */
+  private prune(upTo: number, olderThan: number): void {
+    this.pruning = true;
+    void this.request({ type: 'prune', upTo, limit: PRUNE_CHUNK, olderThan })
+      .then((reply) => {
+        // id 0: the thread was gone or died (told elsewhere); the next prune tries again.
+        if (reply.error !== undefined && reply.id !== 0)
+          this.writes.failed(
+            Object.assign(new Error(`journal prune failed: ${reply.error}`), { code: reply.code }),
+          );
+      })
+      .finally(() => (this.pruning = false));
   }
 
   /** Readings journaled but not yet past a consumer's cursor. */

@@ -120,6 +120,22 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('commits an event at once, with what waited before it, instead of waiting for the group commit', async () => {
+    const journal = new Journal({ path: journalPath(), maxDelayMs: 60_000 });
+    let telemetryCommitted = false;
+    const telemetry = journal.accept(reading('wb-1', 1)).then(() => (telemetryCommitted = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(telemetryCommitted).toBe(false); // a group commit waits for its batch (here: a minute)
+    const ts = 1_764_000_000_100;
+    await journal.accept({
+      ...reading('wb-1', 2, ts),
+      message: { channel: 'event', body: { ts, seq: 2, type: 'sos' } },
+    });
+    await telemetry;
+    expect(journal.readAfter(0, 10).map((e) => e.reading.message.channel)).toEqual(['telemetry', 'event']);
+    await journal.close();
+  });
+
   it('forgets drained entries only after the dedup window', async () => {
     let now = 1_764_000_000_000;
     const journal = new Journal({ path: journalPath(), dedupWindowMs: 60_000, now: () => now });

@@ -218,7 +218,8 @@ export class Journal implements ReadingSink {
     if (depth + this.pending.length >= this.maxDepth) return Promise.reject(new JournalFullError(depth));
     return new Promise((resolve, reject) => {
       this.pending.push({ reading, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.scheduleFlush(0);
+      // An event (an SOS, a fall, a gas alarm) does not wait for a group commit to fill.
+      if (this.pending.length >= this.maxBatch || reading.message.channel === 'event') this.scheduleFlush(0);
       else if (this.pending.length === 1) this.scheduleFlush(this.maxDelayMs);
     });
   }

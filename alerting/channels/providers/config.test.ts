@@ -8,11 +8,15 @@ import type { Notification } from '../channel.ts';
 import { TencentServer } from './testing/tencent-server.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
 import { voiceCallbacks } from './config.ts';
+import { openAlertsDb } from '../../alerts/db.ts';
+import { useTempDirs } from '../../../registry/test-dir.ts';
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
+
+const tempDir = useTempDirs();
 
 const ENV = {
   ANJU_TENCENT_SECRET_ID: 'AKIDanjuTest',
@@ -106,19 +110,21 @@ describe('notifications file: sms and voice', () => {
     );
   });
 
-  it("asks for the callback token when Tencent calls are to be answered, since only Tencent's push says so", () => {
+  it("asks for the callback token when Tencent calls are to be answered, since only Tencent's push says so", async () => {
+    const db = await openAlertsDb(tempDir());
+    servers.push(db);
     const voice = (extra = '') =>
       parseNotifications(
         `voice: { provider: tencent, voiceSdkAppId: '1', templateId: '2'${extra} }`,
         'n.yaml',
       ).voice;
-    expect(() => voiceCallbacks(voice(), {})).toThrow(
+    expect(() => voiceCallbacks(voice(), {}, db)).toThrow(
       'notifications voice (answerWithinSec): set ANJU_TENCENT_VMS_CALLBACK_TOKEN in the environment',
     );
-    expect(voiceCallbacks(voice(), { ANJU_TENCENT_VMS_CALLBACK_TOKEN: 'a'.repeat(24) })?.token).toBe(
+    expect(voiceCallbacks(voice(), { ANJU_TENCENT_VMS_CALLBACK_TOKEN: 'a'.repeat(24) }, db)?.token).toBe(
       'a'.repeat(24),
     );
-    expect(voiceCallbacks(voice(', answerWithinSec: 0'), {})).toBeUndefined();
+    expect(voiceCallbacks(voice(', answerWithinSec: 0'), {}, db)).toBeUndefined();
   });
 
   it('refuses a secret written into the file, and a section missing its template', () => {

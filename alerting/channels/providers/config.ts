@@ -2,6 +2,7 @@
 // template codes live in the file; the secrets (Alibaba's AccessKey secret, Tencent's SecretKey) only in
 // the environment, so the file can be shown, versioned and logged.
 import { z } from 'zod';
+import type { Sql } from '../../../database/sql.ts';
 import { AliyunSms, AliyunVoice, type AliyunCredentials } from './aliyun.ts';
 import type { MessageProvider } from './provider.ts';
 import { TencentSms, TencentVoice, type TencentCredentials } from './tencent.ts';
@@ -153,12 +154,14 @@ export function smsProvider(c: SmsConfig, env: Env): MessageProvider {
 export function voiceCallbacks(
   c: VoiceConfig | undefined,
   env: Env,
+  /** The alerts database, where every process sharing it sees the outcomes any of them received. */
+  sql: Sql,
 ): { reports: TencentCallReports; token: string } | undefined {
   if (c?.provider !== 'tencent' || c.answerWithinSec === 0) return undefined;
   const token = required(env, ENV.tencentCallbackToken, 'voice (answerWithinSec)');
   if (token.length < 16)
     throw new Error(`notifications voice: ${ENV.tencentCallbackToken} is too short (16+)`);
-  return { reports: new TencentCallReports(), token };
+  return { reports: new TencentCallReports(sql), token };
 }
 
 export function voiceProvider(c: VoiceConfig, env: Env, callReports?: TencentCallReports): MessageProvider {

@@ -206,6 +206,8 @@ const en = {
   'channel.email': 'E-mail',
   'channel.sms': 'SMS',
   'channel.phone': 'Phone call',
+  'channel.wecom': 'WeCom',
+  'channel.dingtalk': 'DingTalk',
   'kind.wearable': 'Wearable',
   'kind.gas_sensor': 'Gas sensor',
   'kind.env_monitor': 'Room monitor',
@@ -261,6 +263,8 @@ const en = {
   'family.quietFrom': 'From',
   'family.quietTo': 'to',
   'family.quietHint': 'Alarms and emergencies always reach you, day and night.',
+  'family.wecomUserId': 'WeCom user id',
+  'family.dingtalkUserId': 'DingTalk user id',
 
   'admin.title': 'Administration',
   'admin.tab.residents': 'Residents',

@@ -205,6 +205,8 @@ const zhCN: Record<MessageKey, string> = {
   'channel.email': '电子邮件',
   'channel.sms': '短信',
   'channel.phone': '电话',
+  'channel.wecom': '企业微信',
+  'channel.dingtalk': '钉钉',
   'kind.wearable': '智能手环',
   'kind.gas_sensor': '燃气探测器',
   'kind.env_monitor': '环境监测器',
@@ -260,6 +262,8 @@ const zhCN: Record<MessageKey, string> = {
   'family.quietFrom': '从',
   'family.quietTo': '到',
   'family.quietHint': '报警和紧急情况无论白天黑夜都会通知您。',
+  'family.wecomUserId': '企业微信账号',
+  'family.dingtalkUserId': '钉钉用户 ID',
 
   'admin.title': '系统管理',
   'admin.tab.residents': '住户',

@@ -415,6 +415,8 @@ const en = {
   'channelName.sms': 'SMS',
   'channelName.voice': 'voice call',
   'channelName.phone': 'phone call',
+  'channelName.wecom': 'WeCom',
+  'channelName.dingtalk': 'DingTalk',
   'nav.operations': 'Operations',
   'report.title': 'Operations report · {community}',
   'report.period': '{from} to {to} ({zone})',

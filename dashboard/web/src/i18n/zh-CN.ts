@@ -414,6 +414,8 @@ const zhCN: Record<MessageKey, string> = {
   'channelName.sms': '短信',
   'channelName.voice': '语音电话',
   'channelName.phone': '电话',
+  'channelName.wecom': '企业微信',
+  'channelName.dingtalk': '钉钉',
   'nav.operations': '运营',
   'report.title': '运营报告 · {community}',
   'report.period': '{from} 至 {to}（{zone}）',

@@ -3,7 +3,6 @@
 // (quiet hours, in their own time zone). This wraps the registry's directory with those choices; the
 // choices come from whoever keeps accounts (the composition passes them in), so alerting depends on
 // neither the accounts' tables nor the dashboard.
-import type { Contact } from '../../registry/index.ts';
 import { severityRank, type Alert } from './schemas.ts';
 import type { AlertContact, PersonChannel, ResidentDirectory } from './directory.ts';
 

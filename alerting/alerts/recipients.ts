@@ -2,7 +2,6 @@
 // and the named webhooks. A contact's family page (app) is always told; of the channels that reach the
 // person (e-mail, SMS, voice), with failover only the first they chose is tried and the others wait for
 // it to fail (escalation.ts); without, every one is tried at once.
-import type { Contact } from '../../registry/index.ts';
 import { appAddress } from './app-address.ts';
 import type { AlertContact, AlertResident, PersonChannel } from './directory.ts';
 import { heldBackByQuietHours } from './people.ts';

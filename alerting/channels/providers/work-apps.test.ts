@@ -2,8 +2,8 @@
 // token fetched once and reused, fetched anew when it expires or is refused, the documented message
 // shapes carrying the one-tap link as a button, and error codes sorted into retryable and final.
 import { afterEach, describe, expect, it } from 'vitest';
+import { refusal } from './testing/refusal.ts';
 import { DingtalkApp } from './dingtalk.ts';
-import { ProviderError } from './provider.ts';
 import { WecomApp } from './wecom.ts';
 import { WorkAppServer, type WorkAppServerOptions } from './testing/work-app-server.ts';
 import type { WorkMessage } from './work-app.ts';
@@ -46,21 +46,12 @@ const wecom = (s: WorkAppServer, extra: { secret?: string; now?: () => number } 
 const dingtalk = (s: WorkAppServer, secret = SECRET) =>
   new DingtalkApp({ endpoint: s.url, appKey: 'dingabcdefghijklmn', appSecret: secret, agentId: 1000002 });
 
-async function refusal(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
-
 describe('WeCom application messages', () => {
   it('sends a textcard whose button is the one-tap link, fetching the token once for several sends', async () => {
     const s = await server('wecom');
     const app = wecom(s);
-    const receipt = await app.send('chenwang', message, 'al_1:0.0');
-    await app.send('lina', { ...message, link: null }, 'al_1:0.0');
+    const receipt = await app.send('chenwang', message);
+    await app.send('lina', { ...message, link: null });
     expect(s.tokensIssued).toBe(1);
     expect(s.messages[0]).toEqual({
       userId: 'chenwang',
@@ -87,9 +78,9 @@ describe('WeCom application messages', () => {
   it('fetches a new token when the platform says it expired (42001), and sends once more', async () => {
     const s = await server('wecom');
     const app = wecom(s);
-    await app.send('chenwang', message, 'x');
+    await app.send('chenwang', message);
     s.expireTokens();
-    await expect(app.send('chenwang', message, 'x')).resolves.toMatchObject({ status: '0' });
+    await expect(app.send('chenwang', message)).resolves.toMatchObject({ status: '0' });
     expect(s.tokensIssued).toBe(2);
     expect(s.messages).toHaveLength(2);
   });
@@ -98,9 +89,9 @@ describe('WeCom application messages', () => {
     let t = Date.now();
     const s = await server('wecom', { now: () => t });
     const app = wecom(s, { now: () => t });
-    await app.send('chenwang', message, 'x');
+    await app.send('chenwang', message);
     t += 7200_000 - 4 * 60_000; // inside the last five minutes
-    await app.send('chenwang', message, 'x');
+    await app.send('chenwang', message);
     expect(s.tokensIssued).toBe(2);
   });
 
@@ -109,16 +100,16 @@ describe('WeCom application messages', () => {
     const app = wecom(s);
     s.fail({ userId: 'chenwang', code: '-1', times: 1, message: 'system busy' });
     s.fail({ userId: 'lina', code: '45009', times: 1, message: 'api freq out of limit' });
-    expect((await refusal(app.send('chenwang', message, 'x'))).retryable).toBe(true);
-    const limited = await refusal(app.send('lina', message, 'x'));
+    expect((await refusal(app.send('chenwang', message))).retryable).toBe(true);
+    const limited = await refusal(app.send('lina', message));
     expect(limited).toMatchObject({
       retryable: true,
       message: 'wecom message/send 45009: api freq out of limit',
     });
     expect(limited.receipt).toMatchObject({ provider: 'wecom', status: '45009' });
     s.fail({ userId: 'lina', code: '60111', times: 1, message: 'invalid userid' });
-    expect((await refusal(app.send('lina', message, 'x'))).retryable).toBe(false);
-    const unknown = await refusal(app.send('nobody', message, 'x'));
+    expect((await refusal(app.send('lina', message))).retryable).toBe(false);
+    const unknown = await refusal(app.send('nobody', message));
     expect(unknown).toMatchObject({ retryable: false, receipt: { status: '81013' } });
     const wrongAgent = new WecomApp({
       endpoint: s.url,
@@ -126,7 +117,7 @@ describe('WeCom application messages', () => {
       corpSecret: SECRET,
       agentId: 7,
     });
-    expect(await refusal(wrongAgent.send('lina', message, 'x'))).toMatchObject({
+    expect(await refusal(wrongAgent.send('lina', message))).toMatchObject({
       retryable: false,
       receipt: { status: '40056' },
     });
@@ -134,7 +125,7 @@ describe('WeCom application messages', () => {
 
   it('refuses with a final error under a wrong secret, never showing the secret', async () => {
     const s = await server('wecom');
-    const err = await refusal(wecom(s, { secret: 'a-wrong-secret' }).send('lina', message, 'x'));
+    const err = await refusal(wecom(s, { secret: 'a-wrong-secret' }).send('lina', message));
     expect(err).toMatchObject({ retryable: false, message: 'wecom gettoken 40001: invalid credential' });
     expect(JSON.stringify(err) + err.message + String(err.stack)).not.toContain('a-wrong-secret');
     expect(s.messages).toHaveLength(0);
@@ -145,11 +136,7 @@ describe('WeCom application messages', () => {
     const url = s.url;
     await s.close();
     const err = await refusal(
-      new WecomApp({ endpoint: url, corpId: 'ww1', corpSecret: SECRET, agentId: 1 }).send(
-        'lina',
-        message,
-        'x',
-      ),
+      new WecomApp({ endpoint: url, corpId: 'ww1', corpSecret: SECRET, agentId: 1 }).send('lina', message),
     );
     expect(err.retryable).toBe(true);
     expect(err.message).toMatch(/^wecom 127\.0\.0\.1:\d+: /);
@@ -161,7 +148,7 @@ describe('DingTalk work notifications', () => {
   it('sends an action card whose button is the one-tap link and keeps the task id', async () => {
     const s = await server('dingtalk');
     const app = dingtalk(s);
-    const receipt = await app.send('chenwang', message, 'al_1:0.0');
+    const receipt = await app.send('chenwang', message);
     expect(s.messages[0]!.body).toEqual({
       agent_id: 1000002,
       userid_list: 'chenwang',
@@ -177,7 +164,7 @@ describe('DingTalk work notifications', () => {
     });
     expect(receipt).toMatchObject({ provider: 'dingtalk', messageId: '256271667526', status: '0' });
     expect(receipt.requestId).toBeTruthy();
-    await app.send('lina', { ...message, link: null }, 'x');
+    await app.send('lina', { ...message, link: null });
     expect(s.messages[1]!.body).toMatchObject({ msg: { msgtype: 'markdown' } });
     expect(s.tokensIssued).toBe(1);
   });
@@ -185,9 +172,9 @@ describe('DingTalk work notifications', () => {
   it('fetches a new token when the old one is refused as expired (42001), and sends once more', async () => {
     const s = await server('dingtalk');
     const app = dingtalk(s);
-    await app.send('chenwang', message, 'x');
+    await app.send('chenwang', message);
     s.expireTokens();
-    await app.send('chenwang', message, 'x');
+    await app.send('chenwang', message);
     expect(s.tokensIssued).toBe(2);
     expect(s.messages).toHaveLength(2);
   });
@@ -196,10 +183,10 @@ describe('DingTalk work notifications', () => {
     const s = await server('dingtalk');
     const app = dingtalk(s);
     s.fail({ userId: 'chenwang', code: '90018', times: 1, message: '调用频率超过限制' });
-    expect(await refusal(app.send('chenwang', message, 'x'))).toMatchObject({ retryable: true });
+    expect(await refusal(app.send('chenwang', message))).toMatchObject({ retryable: true });
     s.fail({ userId: 'chenwang', code: '-1', times: 1, message: '系统繁忙' });
-    expect(await refusal(app.send('chenwang', message, 'x'))).toMatchObject({ retryable: true });
-    expect(await refusal(app.send('nobody', message, 'x'))).toMatchObject({
+    expect(await refusal(app.send('chenwang', message))).toMatchObject({ retryable: true });
+    expect(await refusal(app.send('nobody', message))).toMatchObject({
       retryable: false,
       message: 'dingtalk asyncsend_v2 33012: 无效的USERID',
     });
@@ -211,7 +198,7 @@ describe('DingTalk work notifications', () => {
       agentId: 7,
     });
     const before = s.tokensIssued;
-    expect(await refusal(wrongAgent.send('lina', message, 'x'))).toMatchObject({
+    expect(await refusal(wrongAgent.send('lina', message))).toMatchObject({
       retryable: false,
       message: 'dingtalk asyncsend_v2 88: no permission 没有调用该接口的权限',
     });
@@ -220,7 +207,7 @@ describe('DingTalk work notifications', () => {
 
   it('refuses with a final error under a wrong secret, never showing it', async () => {
     const s = await server('dingtalk');
-    const err = await refusal(dingtalk(s, 'a-wrong-secret').send('lina', message, 'x'));
+    const err = await refusal(dingtalk(s, 'a-wrong-secret').send('lina', message));
     expect(err).toMatchObject({ retryable: false, message: 'dingtalk gettoken 40089: invalid credential' });
     expect(err.message + JSON.stringify(err)).not.toContain('a-wrong-secret');
   });

@@ -10,6 +10,10 @@
 //     { provider: aliyun, signName: 安居, templateCode: SMS_123456789, retryWithinSec: 60 }
 //   voice:    # secrets from ANJU_ALIYUN_ACCESS_KEY_SECRET / ANJU_TENCENT_SECRET_KEY, never from here
 //     { provider: tencent, voiceSdkAppId: '1400000000', templateId: '12345' }
+//   wecom:    # WeCom app messages to each person who chose it; secret from ANJU_WECOM_CORP_SECRET
+//     { corpId: ww0123456789abcdef, agentId: 1000002 }
+//   dingtalk: # DingTalk work notifications; secret from ANJU_DINGTALK_APP_SECRET
+//     { appKey: dingabcdefghijklmn, agentId: 2345678901 }
 //   links:    # "I'm on it" links in messages, working 24 h or until the alert closes
 //     { baseUrl: https://anju.example.cn, ttlHours: 24 }
 //   escalation:
@@ -19,7 +23,17 @@ import { loadConfigFile, parseConfigText } from '../ops/config-file.ts';
 import { DEFAULT_POLICIES, EscalationPolicies } from './alerts/policy.ts';
 import type { Channel } from './channels/channel.ts';
 import { EmailChannel } from './channels/email.ts';
-import { SmsConfig, smsProvider, VoiceConfig, voiceProvider } from './channels/providers/config.ts';
+import {
+  DingtalkConfig,
+  dingtalkApp,
+  SmsConfig,
+  smsProvider,
+  VoiceConfig,
+  voiceProvider,
+  WecomConfig,
+  wecomApp,
+} from './channels/providers/config.ts';
+import { workAppChannel } from './channels/work-apps.ts';
 import { smsChannel, voiceChannel } from './channels/sms.ts';
 import type { TencentCallReports } from './channels/providers/tencent-call-reports.ts';
 import { WebhookChannel, WebhookEndpoint } from './channels/webhook.ts';
@@ -36,6 +50,8 @@ export const NotificationsConfig = z.strictObject({
   webhooks: z.array(WebhookEndpoint).default([]),
   sms: SmsConfig.optional(),
   voice: VoiceConfig.optional(),
+  wecom: WecomConfig.optional(),
+  dingtalk: DingtalkConfig.optional(),
   escalation: EscalationPolicies.default(DEFAULT_POLICIES),
   timeZone: z.string().default('Asia/Shanghai'),
   /** One-tap "I'm on it" links in SMS, e-mail and robot messages; none without this section. */
@@ -105,6 +121,15 @@ export function notificationChannels(
     channels.push(
       voiceChannel(voiceProvider(config.voice, env, callReports), { retryWithinMs, answerWithinMs }),
     );
+  }
+  const timeZone = config.timeZone;
+  if (config.wecom) {
+    const retryWithinMs = config.wecom.retryWithinSec * 1000;
+    channels.push(workAppChannel(wecomApp(config.wecom, env), { retryWithinMs, timeZone }));
+  }
+  if (config.dingtalk) {
+    const retryWithinMs = config.dingtalk.retryWithinSec * 1000;
+    channels.push(workAppChannel(dingtalkApp(config.dingtalk, env), { retryWithinMs, timeZone }));
   }
   return channels;
 }

@@ -7,6 +7,7 @@ import type { Journal, JournalEntry } from '../ingest/journal.ts';
 import { NO_REPORTER, type WriteReporter } from '../ops/write-health.ts';
 import { watchHomes, type Registry } from '../registry/index.ts';
 import { AlertService } from './alerts/service.ts';
+import { openAlertsDb } from './alerts/db.ts';
 import { registryDirectory } from './alerts/directory.ts';
 import { withPeople, type PeopleChoices } from './alerts/people.ts';
 import type { Database } from '../database/sql.ts';
@@ -72,21 +73,30 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
   const context = opts.context ?? registryContext(opts.registry);
   const registryInMemory = 'knows' in context ? (context as RegistryContext) : undefined;
   const notifications = loadNotifications(opts.notificationsFile);
-  const callbacks = voiceCallbacks(notifications.voice, process.env);
-  const alerts = await AlertService.open({
-    db: opts.alertsDb,
-    dataDir: opts.dataDir,
-    // Opening an alert takes the resident's community from memory: it waits on no registry read.
-    directory: opts.people
-      ? withPeople(registryDirectory(opts.registry, registryInMemory), opts.people)
-      : registryDirectory(opts.registry, registryInMemory),
-    channels: [...opts.channels, ...notificationChannels(notifications, process.env, callbacks?.reports)],
-    policies: notifications.escalation,
-    ...(notifications.links
-      ? { links: { baseUrl: notifications.links.baseUrl, ttlMs: notifications.links.ttlHours * 3_600_000 } }
-      : {}),
-    onError: (err) => logger.error({ err }, 'alert lifecycle error'),
-    writes: opts.writes?.alerts,
+  // Opened here, not by the service: Tencent's call outcomes are kept in it too, for every process.
+  const ownAlertsDb = opts.alertsDb ? undefined : await openAlertsDb(opts.dataDir);
+  const alertsDb = opts.alertsDb ?? ownAlertsDb!;
+  const openAlerts = async () => {
+    const callbacks = voiceCallbacks(notifications.voice, process.env, alertsDb);
+    const alerts = await AlertService.open({
+      db: alertsDb,
+      // Opening an alert takes the resident's community from memory: it waits on no registry read.
+      directory: opts.people
+        ? withPeople(registryDirectory(opts.registry, registryInMemory), opts.people)
+        : registryDirectory(opts.registry, registryInMemory),
+      channels: [...opts.channels, ...notificationChannels(notifications, process.env, callbacks?.reports)],
+      policies: notifications.escalation,
+      ...(notifications.links
+        ? { links: { baseUrl: notifications.links.baseUrl, ttlMs: notifications.links.ttlHours * 3_600_000 } }
+        : {}),
+      onError: (err) => logger.error({ err }, 'alert lifecycle error'),
+      writes: opts.writes?.alerts,
+    });
+    return { alerts, callbacks };
+  };
+  const { alerts, callbacks } = await openAlerts().catch(async (err: unknown) => {
+    await ownAlertsDb?.close();
+    throw err;
   });
   // The rules in force: the shipped defaults, the operator's file, then each resident's overrides.
   const currentRules = async (): Promise<RuleSet> =>
@@ -254,6 +264,7 @@ export async function startAlerting(opts: AlertingOptions): Promise<RunningAlert
         logger.error({ err }, 'last rule state snapshot not written');
       }
       await alerts.close();
+      await ownAlertsDb?.close();
     },
   };
 }

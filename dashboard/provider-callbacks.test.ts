@@ -17,6 +17,11 @@ import { raise, T0 } from '../alerting/alerts/test-support.ts';
 import { useTempDirs } from '../registry/test-dir.ts';
 import { startTestAnju } from '../test/harness.ts';
 import providerCallbacks from './plugins/provider-callbacks.ts';
+import { openAlertsDb } from '../alerting/alerts/db.ts';
+import { ALERTS_SCHEMA } from '../alerting/alerts/migrations.ts';
+import { migrate } from '../database/migrations.ts';
+import type { Database } from '../database/sql.ts';
+import { eachBackend } from '../test/backends.ts';
 
 const credentials = { secretId: 'AKIDanjuTest', secretKey: 'tencent-key-never-shown' };
 const TOKEN = 'vms-callback-token-0123456789';
@@ -25,12 +30,21 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-async function setup(pushToken = TOKEN) {
-  const reports = new TencentCallReports();
+const tempDir = useTempDirs();
+
+/**
+ * The callback route in one process and the voice channel in another, over the same alerts database
+ * (`placerDb`: the placing process's own connection; the same one when left out).
+ */
+async function setup(pushToken = TOKEN, receiverDb?: Database, placerDb?: Database) {
+  const db = receiverDb ?? (await openAlertsDb(tempDir()));
+  if (!receiverDb) closers.push(() => db.close());
   const app: FastifyInstance = Fastify();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(providerCallbacks, { tencentVoice: { reports, token: TOKEN } });
+  await app.register(providerCallbacks, {
+    tencentVoice: { reports: new TencentCallReports(db), token: TOKEN },
+  });
   const anju = await app.listen({ port: 0, host: '127.0.0.1' });
   closers.push(() => app.close());
   const tencent = await new TencentServer(credentials).start();
@@ -45,7 +59,7 @@ async function setup(pushToken = TOKEN) {
       endpoint: tencent.url,
       voiceSdkAppId: '1400000002',
       templateId: '99',
-      callReports: reports,
+      callReports: new TencentCallReports(placerDb ?? db),
     }),
     {
       answerWithinMs: 60_000,
@@ -124,9 +138,23 @@ describe('Tencent voice calls followed through the status callback', () => {
   });
 });
 
-describe('a running Anju with a Tencent voice section', () => {
-  const tempDir = useTempDirs();
+eachBackend('Tencent call outcomes in a cluster', (backend) => {
+  it('lets the process that placed a call read the outcome Tencent pushed to another process', async () => {
+    const receiverDb = await backend.fresh();
+    await migrate(receiverDb, [ALERTS_SCHEMA]);
+    const { tencent, channel, waited } = await setup(TOKEN, receiverDb, await backend.again());
+    tencent.callResult('+8613800000002', '1');
+    const answered = await channel.send(notification('+8613800000001'));
+    const missed = await channel.send(notification('+8613800000002'));
+    expect(answered.attempts).toMatchObject([{ ok: true, receipt: { status: '0', answered: true } }]);
+    expect(missed.attempts).toMatchObject([
+      { ok: false, error: 'tencent call not answered: 1 (not answered)', receipt: { answered: false } },
+    ]);
+    expect(waited()).toBe(10_000); // each read at the first look, not timed out after a minute
+  });
+});
 
+describe('a running Anju with a Tencent voice section', () => {
   it("takes Tencent's push at its callback URL and fails over from a call nobody answered", async () => {
     const tencent = await new TencentServer(credentials).start();
     closers.push(() => tencent.close());

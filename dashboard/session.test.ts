@@ -106,11 +106,18 @@ describe('CSRF', () => {
       channels: ['app'],
       language: 'zh-CN',
       quietHours: null,
+      wecomUserId: null,
+      dingtalkUserId: null,
     });
 
     const right = await tab.put('/api/v1/me/preferences', body);
     expect(right.status).toBe(200);
-    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual({ ...body, quietHours: null });
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual({
+      ...body,
+      quietHours: null,
+      wecomUserId: null,
+      dingtalkUserId: null,
+    });
   });
 
   it('keeps quiet hours until changed, and refuses impossible ones', async () => {
@@ -126,6 +133,8 @@ describe('CSRF', () => {
       channels: ['sms', 'app'],
       language: 'zh-CN',
       quietHours: { ...quietHours, timeZone: 'Asia/Shanghai' },
+      wecomUserId: null,
+      dingtalkUserId: null,
     };
     expect(await json(set)).toEqual(stored);
     // Left out: unchanged.
@@ -149,6 +158,37 @@ describe('CSRF', () => {
     expect(
       (await json<{ quietHours: unknown }>(await tab.get('/api/v1/me/preferences'))).quietHours,
     ).toBeNull();
+  });
+
+  it('keeps WeCom and DingTalk user ids for those channels, and refuses a work app without one, changing nothing', async () => {
+    const tab = await signedIn(anju, 'staff');
+    const chosen = { channels: ['wecom', 'dingtalk', 'sms'], language: 'zh-CN' };
+    const ids = { wecomUserId: 'chen.wang', dingtalkUserId: '0123456789' };
+    const set = await tab.put('/api/v1/me/preferences', { ...chosen, ...ids });
+    expect(set.status, await set.clone().text()).toBe(200);
+    const stored = { ...chosen, quietHours: null, ...ids };
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(stored);
+    // Left out: unchanged.
+    await tab.put('/api/v1/me/preferences', chosen);
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(stored);
+
+    const withoutId = await tab.put('/api/v1/me/preferences', { ...chosen, wecomUserId: null });
+    expect(withoutId.status).toBe(400);
+    expect(await json(withoutId)).toMatchObject({ detail: 'the wecom channel needs your WeCom user id' });
+    for (const bad of ['', 'has space', 'x'.repeat(65), '<script>']) {
+      const res = await tab.put('/api/v1/me/preferences', { ...chosen, dingtalkUserId: bad });
+      expect(res.status, bad).toBe(400);
+      expect(JSON.stringify(await json(res))).toContain('dingtalkUserId');
+    }
+    expect(await json(await tab.get('/api/v1/me/preferences'))).toEqual(stored);
+    // Unchosen, an id may go too.
+    const cleared = await tab.put('/api/v1/me/preferences', {
+      channels: ['sms'],
+      language: 'zh-CN',
+      wecomUserId: null,
+      dingtalkUserId: null,
+    });
+    expect(await json(cleared)).toMatchObject({ channels: ['sms'], wecomUserId: null, dingtalkUserId: null });
   });
 
   it("does not accept another session's token", async () => {

@@ -3,8 +3,18 @@
 // registry stores it.
 import { formatHomePath, type Contact, type Registry } from '../../registry/index.ts';
 
+/**
+ * How a person can be told: the registry's contact channels, and the work apps (WeCom, DingTalk) that
+ * only a person with an account can choose, since only they keep a user id there.
+ */
+export type PersonChannel = Contact['channels'][number] | 'wecom' | 'dingtalk';
+
 /** A contact as escalation sees it: the registry's record, with the choices of the person behind it. */
-export interface AlertContact extends Contact {
+export interface AlertContact extends Omit<Contact, 'channels'> {
+  channels: readonly PersonChannel[];
+  /** Their user id in the community's WeCom / DingTalk organisation, where they gave one. */
+  wecomUserId?: string | null;
+  dingtalkUserId?: string | null;
   /** The person's own language, where they chose one. */
   language?: 'zh-CN' | 'en';
   /** When they are told of less than an alarm only on the family page. */

@@ -53,7 +53,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A step that could not be decided is tried again this much later. */
 const RETRY_STEP_MS = 60_000;
 /** Channels whose messages carry a one-tap link (a voice call reads no address out). */
-const LINKED_CHANNELS: ReadonlySet<ChannelName> = new Set(['sms', 'email', 'webhook']);
+const LINKED_CHANNELS: ReadonlySet<ChannelName> = new Set(['sms', 'email', 'webhook', 'wecom', 'dingtalk']);
 /** Meant to be longer than one send, with the channel's own retries, takes. */
 export const DEFAULT_CLAIM_MS = 2 * 60_000;
 

@@ -211,6 +211,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX action_links_by_alert ON action_links (alert_id);`,
   },
+  {
+    version: 6,
+    name: "Tencent's pushed call outcomes, seen by every process sharing the database",
+    // Tencent pushes a call's outcome to whichever Anju process its load balancer picks; the process that
+    // placed the call reads it here by call id. Kept a day: a call is followed for minutes.
+    sql: `CREATE TABLE tencent_call_reports (
+        call_id TEXT PRIMARY KEY,
+        result TEXT NOT NULL,
+        received_at BIGINT NOT NULL
+      );
+      CREATE INDEX tencent_call_reports_by_time ON tencent_call_reports (received_at);`,
+  },
 ];
 
 export const ALERTS_SCHEMA: SchemaOwner = { owner: 'alerts', migrations: MIGRATIONS };

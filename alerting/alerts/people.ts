@@ -3,9 +3,8 @@
 // (quiet hours, in their own time zone). This wraps the registry's directory with those choices; the
 // choices come from whoever keeps accounts (the composition passes them in), so alerting depends on
 // neither the accounts' tables nor the dashboard.
-import type { Contact } from '../../registry/index.ts';
 import { severityRank, type Alert } from './schemas.ts';
-import type { AlertContact, ResidentDirectory } from './directory.ts';
+import type { AlertContact, PersonChannel, ResidentDirectory } from './directory.ts';
 
 export interface QuietHoursChoice {
   /** HH:MM local time; `from` later than `to` spans midnight. */
@@ -15,7 +14,10 @@ export interface QuietHoursChoice {
 }
 
 export interface PersonChoice {
-  channels: readonly Contact['channels'][number][];
+  channels: readonly PersonChannel[];
+  /** Their user ids in the community's work apps; a work app chosen without one cannot be used. */
+  wecomUserId?: string | null;
+  dingtalkUserId?: string | null;
   language: 'zh-CN' | 'en';
   quietHours: QuietHoursChoice | null;
   /** A disabled account's choices no longer count: the contact record's own channels do. */
@@ -27,19 +29,23 @@ export interface PeopleChoices {
   choices(contactIds: readonly string[]): Promise<ReadonlyMap<string, PersonChoice>>;
 }
 
-/** Channels the contact record has an address for: a chosen channel without one cannot be used. */
-function reachable(contact: Contact, channel: Contact['channels'][number]): boolean {
+/** Channels the person has an address for: a chosen channel without one cannot be used. */
+function reachable(contact: AlertContact, choice: PersonChoice, channel: PersonChannel): boolean {
   if (channel === 'email') return contact.email !== null;
   if (channel === 'sms' || channel === 'phone') return contact.phone !== null;
+  if (channel === 'wecom') return Boolean(choice.wecomUserId);
+  if (channel === 'dingtalk') return Boolean(choice.dingtalkUserId);
   return true;
 }
 
 /** The contact as the person behind it wants to be told. */
-export function applyChoice(contact: Contact, choice: PersonChoice | undefined): AlertContact {
+export function applyChoice(contact: AlertContact, choice: PersonChoice | undefined): AlertContact {
   if (!choice || choice.disabled) return contact;
   return {
     ...contact,
-    channels: [...new Set(choice.channels)].filter((c) => reachable(contact, c)),
+    channels: [...new Set(choice.channels)].filter((c) => reachable(contact, choice, c)),
+    wecomUserId: choice.wecomUserId ?? null,
+    dingtalkUserId: choice.dingtalkUserId ?? null,
     language: choice.language,
     quietHours: choice.quietHours,
   };

@@ -2,21 +2,22 @@
 // and the named webhooks. A contact's family page (app) is always told; of the channels that reach the
 // person (e-mail, SMS, voice), with failover only the first they chose is tried and the others wait for
 // it to fail (escalation.ts); without, every one is tried at once.
-import type { Contact } from '../../registry/index.ts';
 import { appAddress } from './app-address.ts';
-import type { AlertContact, AlertResident } from './directory.ts';
+import type { AlertContact, AlertResident, PersonChannel } from './directory.ts';
 import { heldBackByQuietHours } from './people.ts';
 import type { EscalationStep } from './policy.ts';
 import type { Alert, ChannelName, Recipient } from './schemas.ts';
 
-const CONTACT_CHANNEL: Record<Contact['channels'][number], ChannelName> = {
+const CONTACT_CHANNEL: Record<PersonChannel, ChannelName> = {
   app: 'socketio',
   email: 'email',
   sms: 'sms',
   phone: 'voice',
+  wecom: 'wecom',
+  dingtalk: 'dingtalk',
 };
 
-function contactAddress(contact: Contact, channel: Contact['channels'][number]): string | null {
+function contactAddress(contact: AlertContact, channel: PersonChannel): string | null {
   switch (channel) {
     case 'app':
       return appAddress({ kind: 'resident', id: contact.residentId }); // the family page of this resident
@@ -25,6 +26,10 @@ function contactAddress(contact: Contact, channel: Contact['channels'][number]):
     case 'sms':
     case 'phone':
       return contact.phone;
+    case 'wecom':
+      return contact.wecomUserId ?? null;
+    case 'dingtalk':
+      return contact.dingtalkUserId ?? null;
   }
 }
 

@@ -95,7 +95,16 @@ export const AlertFilter = z.object({
 export type AlertFilter = z.input<typeof AlertFilter>;
 
 // 'phone' is what older records call a voice call; new ones say 'voice'.
-export const CHANNEL_NAMES = ['socketio', 'webhook', 'email', 'sms', 'voice', 'phone'] as const;
+export const CHANNEL_NAMES = [
+  'socketio',
+  'webhook',
+  'email',
+  'sms',
+  'voice',
+  'phone',
+  'wecom',
+  'dingtalk',
+] as const;
 export const ChannelName = z.enum(CHANNEL_NAMES);
 export type ChannelName = z.infer<typeof ChannelName>;
 
@@ -114,7 +123,7 @@ export type Recipient = z.infer<typeof Recipient>;
 
 /** What an SMS or voice provider answered: its request id, its message or call id, its status code. */
 export const DeliveryReceipt = z.object({
-  provider: z.enum(['aliyun', 'tencent']),
+  provider: z.enum(['aliyun', 'tencent', 'wecom', 'dingtalk']),
   requestId: z.string().nullable(),
   messageId: z.string().nullable(),
   status: z.string(),

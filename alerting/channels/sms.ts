@@ -68,7 +68,7 @@ export function templateParams(n: Notification, linkParam?: 'url' | 'token'): Te
   return params;
 }
 
-export class ProviderChannel implements Channel {
+export class ProviderChannel<P = TemplateParams> implements Channel {
   private readonly retryWithinMs: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -78,11 +78,12 @@ export class ProviderChannel implements Channel {
   private readonly sleep: (ms: number) => Promise<unknown>;
   /** Voice calls followed up: no verdict in time is a failure, not a success. */
   private readonly mustAnswer: boolean;
-  private readonly linkParam: 'url' | 'token' | undefined;
 
   constructor(
-    readonly name: 'sms' | 'voice',
-    private readonly provider: MessageProvider,
+    readonly name: 'sms' | 'voice' | 'wecom' | 'dingtalk',
+    private readonly provider: MessageProvider<P>,
+    /** What the provider is given for a notification: template parameters, or a work app's message. */
+    private readonly compose: (n: Notification) => P,
     options: ProviderChannelOptions = {},
   ) {
     this.retryWithinMs = options.retryWithinMs ?? 60_000;
@@ -93,7 +94,6 @@ export class ProviderChannel implements Channel {
     this.reportEveryMs = options.reportEveryMs ?? 5000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleep;
-    this.linkParam = options.linkParam;
   }
 
   get longestSendMs(): number {
@@ -103,7 +103,7 @@ export class ProviderChannel implements Channel {
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
-    const params = templateParams(n, this.linkParam);
+    const message = this.compose(n);
     // The provider echoes this back in receipts (OutId, SessionContext): alert and step, no personal data.
     const outId = `${n.alert.id}:${n.step}.${n.round}`;
     const started = this.now();
@@ -111,7 +111,7 @@ export class ProviderChannel implements Channel {
     for (let i = 0; ; i++) {
       try {
         const sentAt = this.now();
-        const receipt = await this.provider.send(n.recipient.address, params, outId);
+        const receipt = await this.provider.send(n.recipient.address, message, outId);
         attempts.push(await this.confirm(n.recipient.address, receipt, sentAt));
         return { attempts };
       } catch (err) {
@@ -191,10 +191,10 @@ export class ProviderChannel implements Channel {
 
 /** An SMS channel: the contact's phone gets a templated text. */
 export function smsChannel(provider: MessageProvider, options?: ProviderChannelOptions): ProviderChannel {
-  return new ProviderChannel('sms', provider, options);
+  return new ProviderChannel('sms', provider, (n) => templateParams(n, options?.linkParam), options);
 }
 
 /** A voice channel: the contact's phone rings and a text-to-speech template is read out. */
 export function voiceChannel(provider: MessageProvider, options?: ProviderChannelOptions): ProviderChannel {
-  return new ProviderChannel('voice', provider, options);
+  return new ProviderChannel('voice', provider, (n) => templateParams(n), options);
 }

@@ -159,4 +159,28 @@ eachBackend('contact links', (backend) => {
     expect(son.channels).toEqual(['sms']);
     await alerts.close();
   });
+
+  it('gives escalation the user id a person keeps for the work app they chose', async () => {
+    const { db, registry, accounts, resident, daughter, user } = await setup();
+    await accounts.contactLinks.link(user.id, daughter.id);
+    await accounts.users.setPreferences(user.id, {
+      channels: ['dingtalk', 'sms'],
+      language: 'zh-CN',
+      dingtalkUserId: 'li.na',
+    });
+    const dingtalk = new RecordingChannel('dingtalk');
+    const alerts = await AlertService.open({
+      db,
+      clock: settableClock(DAY),
+      directory: withPeople(registryDirectory(registry), accounts.contactLinks),
+      policies,
+      channels: [dingtalk, new RecordingChannel('sms')],
+    });
+    await alerts.apply(
+      raise({ residentId: resident.id, ruleId: 'event.sos', severity: 'critical', at: DAY }),
+    );
+    await alerts.advanceTo(DAY);
+    expect(dingtalk.sent.map((n) => [n.recipient.name, n.recipient.address])).toEqual([['李娜', 'li.na']]);
+    await alerts.close();
+  });
 });

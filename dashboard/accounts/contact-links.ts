@@ -18,6 +18,8 @@ export interface PersonChoice {
   channels: User['channels'];
   language: User['language'];
   quietHours: QuietHours | null;
+  wecomUserId: string | null;
+  dingtalkUserId: string | null;
   disabled: boolean;
 }
 
@@ -28,6 +30,8 @@ interface ChoiceRow {
   channels: string;
   language: User['language'];
   quiet_hours: string | null;
+  wecom_user_id: string | null;
+  dingtalk_user_id: string | null;
   disabled_at: number | null;
 }
 
@@ -96,7 +100,8 @@ export class ContactLinks {
     const out = new Map<string, PersonChoice>();
     if (contactIds.length === 0) return out;
     const rows = await this.db.all<ChoiceRow>(
-      `SELECT l.user_id, l.contact_id, u.display_name, u.channels, u.language, u.quiet_hours, u.disabled_at
+      `SELECT l.user_id, l.contact_id, u.display_name, u.channels, u.language, u.quiet_hours,
+         u.wecom_user_id, u.dingtalk_user_id, u.disabled_at
        FROM user_contacts l JOIN users u ON u.id = l.user_id
        WHERE l.contact_id IN (${marks(contactIds.length)})`,
       [...contactIds],
@@ -109,6 +114,8 @@ export class ContactLinks {
         channels: JSON.parse(r.channels) as User['channels'],
         language: r.language,
         quietHours: parseQuietHours(r.quiet_hours),
+        wecomUserId: r.wecom_user_id,
+        dingtalkUserId: r.dingtalk_user_id,
         disabled: r.disabled_at !== null,
       });
     }

@@ -84,6 +84,12 @@ const MIGRATIONS: readonly Migration[] = [
       );
       ALTER TABLE users ADD COLUMN quiet_hours TEXT;`,
   },
+  {
+    version: 4,
+    name: "a person's user ids in WeCom and DingTalk, for work notifications",
+    sql: `ALTER TABLE users ADD COLUMN wecom_user_id TEXT;
+      ALTER TABLE users ADD COLUMN dingtalk_user_id TEXT;`,
+  },
 ];
 
 export const ACCOUNTS_SCHEMA: SchemaOwner = { owner: 'accounts', migrations: MIGRATIONS };

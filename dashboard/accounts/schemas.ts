@@ -11,9 +11,21 @@ export type Role = z.infer<typeof Role>;
 export const Language = z.enum(LANGUAGES);
 export type Language = z.infer<typeof Language>;
 
-/** How a family member wants to be told about their relative ('phone': a voice call), in their order. */
-export const NOTIFY_CHANNELS = ['app', 'email', 'sms', 'phone'] as const;
+/**
+ * How a person wants to be told about alerts ('phone': a voice call; 'wecom', 'dingtalk': a work
+ * notification to their user id in the community's organisation), in their order.
+ */
+export const NOTIFY_CHANNELS = ['app', 'email', 'sms', 'phone', 'wecom', 'dingtalk'] as const;
 export const NotifyChannel = z.enum(NOTIFY_CHANNELS);
+
+/** A WeCom or DingTalk user id (账号 / userid): letters, digits and . _ - @, at most 64. */
+export const WorkUserId = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9._@-]{1,64}$/,
+    '1-64 letters, digits, ".", "_", "-" or "@", as the app shows your user id',
+  );
 
 export const Username = z
   .string()
@@ -108,20 +120,35 @@ export const QuietHours = z
   .refine((q) => q.from !== q.to, { message: 'from and to must differ', path: ['to'] });
 export type QuietHours = z.infer<typeof QuietHours>;
 
+const workId = (app: string) =>
+  WorkUserId.nullable()
+    .optional()
+    .meta({ description: `Your ${app} user id; null: none; left out when setting: unchanged.` });
+
 export const Preferences = z.strictObject({
   channels: z.array(NotifyChannel).max(NOTIFY_CHANNELS.length),
   language: Language,
   quietHours: QuietHours.nullable()
     .optional()
     .meta({ description: 'null: none; left out when setting: unchanged.' }),
+  wecomUserId: workId('WeCom (企业微信)'),
+  dingtalkUserId: workId('DingTalk (钉钉)'),
 });
 export type Preferences = z.infer<typeof Preferences>;
+
+/** A person's user ids in the work apps, null where they gave none. */
+export interface WorkIds {
+  wecomUserId: string | null;
+  dingtalkUserId: string | null;
+}
 
 /** Preferences as answered (the time zone already in its canonical spelling). */
 export const PreferencesView = z.object({
   channels: z.array(NotifyChannel),
   language: Language,
   quietHours: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }).nullable(),
+  wecomUserId: z.string().nullable(),
+  dingtalkUserId: z.string().nullable(),
 });
 
 export const LOGIN_OUTCOMES = ['ok', 'failed', 'rate_limited', 'logout'] as const;
@@ -143,7 +170,8 @@ export class AccountError extends Error {
   override readonly name = 'AccountError';
 
   constructor(
-    readonly code: 'duplicate_user' | 'unknown_reference' | 'not_found' | 'duplicate_link',
+    readonly code:
+      'duplicate_user' | 'unknown_reference' | 'not_found' | 'duplicate_link' | 'missing_work_id',
     message: string,
   ) {
     super(message);

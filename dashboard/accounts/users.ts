@@ -10,6 +10,7 @@ import {
   type QuietHours,
   type Role,
   type User,
+  type WorkIds,
 } from './schemas.ts';
 import { parseQuietHours } from './contact-links.ts';
 
@@ -182,20 +183,41 @@ export class UserStore {
     return (await this.get(id))!;
   }
 
+  /**
+   * Sets how the person wants to be told. A work app chosen without a user id for it (given now or
+   * before) is refused: no message could reach them there.
+   */
   async setPreferences(id: string, prefs: Preferences): Promise<User> {
-    const channels = JSON.stringify([...new Set(prefs.channels)]);
-    const { changes } = await this.db.run('UPDATE users SET channels = ?, language = ? WHERE id = ?', [
-      channels,
-      prefs.language,
-      id,
-    ]);
-    if (changes === 0) throw notFound(id);
+    const before = await this.workIds(id);
+    if (!before) throw notFound(id);
     // Left out: unchanged; null: none.
+    const ids: WorkIds = {
+      wecomUserId: prefs.wecomUserId === undefined ? before.wecomUserId : prefs.wecomUserId,
+      dingtalkUserId: prefs.dingtalkUserId === undefined ? before.dingtalkUserId : prefs.dingtalkUserId,
+    };
+    if (prefs.channels.includes('wecom') && !ids.wecomUserId)
+      throw new AccountError('missing_work_id', 'the wecom channel needs your WeCom user id');
+    if (prefs.channels.includes('dingtalk') && !ids.dingtalkUserId)
+      throw new AccountError('missing_work_id', 'the dingtalk channel needs your DingTalk user id');
+    const channels = JSON.stringify([...new Set(prefs.channels)]);
+    const { changes } = await this.db.run(
+      `UPDATE users SET channels = ?, language = ?, wecom_user_id = ?, dingtalk_user_id = ? WHERE id = ?`,
+      [channels, prefs.language, ids.wecomUserId, ids.dingtalkUserId, id],
+    );
+    if (changes === 0) throw notFound(id);
     if (prefs.quietHours !== undefined) {
       const quiet = prefs.quietHours === null ? null : JSON.stringify(prefs.quietHours);
       await this.db.run('UPDATE users SET quiet_hours = ? WHERE id = ?', [quiet, id]);
     }
     return (await this.get(id))!;
+  }
+
+  /** The user's ids in WeCom and DingTalk; undefined for an unknown user. */
+  async workIds(id: string): Promise<WorkIds | undefined> {
+    return this.db.one<WorkIds>(
+      'SELECT wecom_user_id AS "wecomUserId", dingtalk_user_id AS "dingtalkUserId" FROM users WHERE id = ?',
+      [id],
+    );
   }
 
   /** The user's quiet hours, or null. */

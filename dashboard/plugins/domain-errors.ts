@@ -30,6 +30,7 @@ const ACCOUNT_STATUS: Record<AccountError['code'], number> = {
   unknown_reference: 400,
   not_found: 404,
   duplicate_link: 409,
+  missing_work_id: 400,
 };
 
 /** The HTTP status for a known refusal; undefined for anything else (a server error). */

@@ -34,7 +34,8 @@ export default async function providerCallbacks(
     },
     async (req, reply) => {
       if (!timingSafeEqual(digest(req.params.token), expected)) return reply.code(404).send();
-      opts.tencentVoice.reports.receive(req.body);
+      // Stored before answering: "OK" says the outcome is kept where every process sees it.
+      await opts.tencentVoice.reports.receive(req.body);
       return { result: 0, errmsg: 'OK' }; // the answer the callback documents
     },
   );

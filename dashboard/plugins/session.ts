@@ -328,6 +328,7 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
         channels: user.channels,
         language: user.language,
         quietHours: await accounts.users.quietHours(user.id),
+        ...(await accounts.users.workIds(user.id))!,
       };
     },
   );
@@ -338,6 +339,8 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
       schema: {
         tags: ['session'],
         summary: 'Set how you want to be told about alerts, and your language',
+        description:
+          "400 when 'wecom' or 'dingtalk' is chosen without your user id in that app (given now or before).",
         body: Preferences,
         response: { 200: PreferencesView },
       },
@@ -345,7 +348,12 @@ export default fp(async function sessionRoutesPlugin(app: FastifyInstance, opts:
     async (req) => {
       const user = signedIn(req);
       const { channels, language } = await accounts.users.setPreferences(user.id, req.body);
-      return { channels, language, quietHours: await accounts.users.quietHours(user.id) };
+      return {
+        channels,
+        language,
+        quietHours: await accounts.users.quietHours(user.id),
+        ...(await accounts.users.workIds(user.id))!,
+      };
     },
   );
 });

@@ -1,5 +1,6 @@
 // People, not records, in the browser: an admin links a family member's account to the contact record it
-// stands for on the contacts tab, and the family member sets voice calls and quiet hours on their page;
+// stands for on the contacts tab, and the family member sets voice calls, WeCom (with their user id there)
+// and quiet hours on their page;
 // escalation then reads both (alerting/alerts and accounts tests check how).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,9 @@ describe('people behind contacts', () => {
     page = family.page;
     await logIn(page, { username: 'wang.li', password: 'lantern-violet-93' }, '/family');
     await page.locator('input[name="channels"][value="phone"]').check();
+    // A work app asks for her user id there once chosen.
+    await page.locator('input[name="channels"][value="wecom"]').check();
+    await page.locator('input[name="wecomUserId"]').fill('wang.li');
     await page.locator('input[name="quiet"]').check();
     await page.locator('input[name="quietFrom"]').fill('22:30');
     await page.locator('input[name="quietTo"]').fill('06:30');
@@ -78,6 +82,7 @@ describe('people behind contacts', () => {
     // What escalation will be told about this contact.
     const choice = (await anju.accounts.contactLinks.choices([contact.id])).get(contact.id);
     expect(choice?.quietHours).toMatchObject({ from: '22:30', to: '06:30' });
+    expect(choice).toMatchObject({ channels: ['app', 'phone', 'wecom'], wecomUserId: 'wang.li' });
     await page.reload();
     await expect.poll(() => page!.locator('input[name="quietFrom"]').inputValue()).toBe('22:30');
     await screenshot(page, 'family-quiet-hours', true);

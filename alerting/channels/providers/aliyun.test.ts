@@ -1,8 +1,8 @@
 // The Alibaba Cloud clients against a local server that implements Dysmsapi / Dyvmsapi's documented
 // contract and checks every signature with the published algorithm.
 import { afterEach, describe, expect, it } from 'vitest';
+import { refusal } from './testing/refusal.ts';
 import { aliyunNumber, AliyunSms, AliyunVoice } from './aliyun.ts';
-import { ProviderError } from './provider.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
 
 const credentials = { accessKeyId: 'LTAI5tAnjuTest', accessKeySecret: 'aliyun-secret-never-shown' };
@@ -25,15 +25,6 @@ const sms = (url: string, secret = credentials.accessKeySecret) =>
     signName: '安居',
     templateCode: 'SMS_460000001',
   });
-
-async function refusal(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('Alibaba Cloud SMS (SendSms)', () => {
   it('sends the template with the alert as its parameters and returns the request and biz ids', async () => {

@@ -8,11 +8,16 @@ import type { Notification } from '../channel.ts';
 import { TencentServer } from './testing/tencent-server.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
 import { voiceCallbacks } from './config.ts';
+import { WorkAppServer } from './testing/work-app-server.ts';
+import { openAlertsDb } from '../../alerts/db.ts';
+import { useTempDirs } from '../../../registry/test-dir.ts';
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
+
+const tempDir = useTempDirs();
 
 const ENV = {
   ANJU_TENCENT_SECRET_ID: 'AKIDanjuTest',
@@ -106,19 +111,21 @@ describe('notifications file: sms and voice', () => {
     );
   });
 
-  it("asks for the callback token when Tencent calls are to be answered, since only Tencent's push says so", () => {
+  it("asks for the callback token when Tencent calls are to be answered, since only Tencent's push says so", async () => {
+    const db = await openAlertsDb(tempDir());
+    servers.push(db);
     const voice = (extra = '') =>
       parseNotifications(
         `voice: { provider: tencent, voiceSdkAppId: '1', templateId: '2'${extra} }`,
         'n.yaml',
       ).voice;
-    expect(() => voiceCallbacks(voice(), {})).toThrow(
+    expect(() => voiceCallbacks(voice(), {}, db)).toThrow(
       'notifications voice (answerWithinSec): set ANJU_TENCENT_VMS_CALLBACK_TOKEN in the environment',
     );
-    expect(voiceCallbacks(voice(), { ANJU_TENCENT_VMS_CALLBACK_TOKEN: 'a'.repeat(24) })?.token).toBe(
+    expect(voiceCallbacks(voice(), { ANJU_TENCENT_VMS_CALLBACK_TOKEN: 'a'.repeat(24) }, db)?.token).toBe(
       'a'.repeat(24),
     );
-    expect(voiceCallbacks(voice(', answerWithinSec: 0'), {})).toBeUndefined();
+    expect(voiceCallbacks(voice(', answerWithinSec: 0'), {}, db)).toBeUndefined();
   });
 
   it('refuses a secret written into the file, and a section missing its template', () => {
@@ -130,5 +137,44 @@ describe('notifications file: sms and voice', () => {
     ).toThrow(/sms: Unrecognized key: "secretKey"/);
     expect(() => parseNotifications('voice: { provider: aliyun }', 'n.yaml')).toThrow(/voice\.ttsCode/);
     expect(() => parseNotifications('sms: { provider: twilio }', 'n.yaml')).toThrow(/sms\.provider/);
+  });
+
+  it('makes WeCom and DingTalk channels with their secrets from the environment, and refuses to start without them', async () => {
+    const wecom = await new WorkAppServer({
+      platform: 'wecom',
+      appId: 'ww0123456789abcdef',
+      secret: 'wecom-secret-from-env',
+      agentId: 1000002,
+      users: ['chenwang'],
+    }).start();
+    servers.push(wecom);
+    const config = parseNotifications(
+      `
+      wecom: { endpoint: '${wecom.url}', corpId: ww0123456789abcdef, agentId: 1000002 }
+      dingtalk: { appKey: dingabcdefghijklmn, agentId: 2345678901, retryWithinSec: 10 }
+      `,
+      'notifications.yaml',
+    );
+    expect(config.wecom).toMatchObject({ retryWithinSec: 60, timeoutMs: 5000 });
+    const env = { ANJU_WECOM_CORP_SECRET: 'wecom-secret-from-env', ANJU_DINGTALK_APP_SECRET: 'd' };
+    const channels = notificationChannels(config, env);
+    expect(channels.map((c) => c.name)).toEqual(['wecom', 'dingtalk']);
+    const n = notification('sms');
+    const sent = await channels[0]!.send({
+      ...n,
+      recipient: { ...n.recipient, channel: 'wecom', address: 'chenwang' },
+    });
+    expect(sent.attempts).toMatchObject([{ ok: true, receipt: { provider: 'wecom', status: '0' } }]);
+    expect(wecom.messages.map((m) => m.userId)).toEqual(['chenwang']);
+
+    expect(() => notificationChannels(config, { ANJU_WECOM_CORP_SECRET: 'x' })).toThrow(
+      'notifications dingtalk: set ANJU_DINGTALK_APP_SECRET in the environment',
+    );
+    expect(() =>
+      parseNotifications('wecom: { corpId: ww1, agentId: 1, corpSecret: leaked }', 'n.yaml'),
+    ).toThrow(/wecom: Unrecognized key: "corpSecret"/);
+    expect(() => parseNotifications('dingtalk: { appKey: k, agentId: -1 }', 'n.yaml')).toThrow(
+      /dingtalk\.agentId/,
+    );
   });
 });

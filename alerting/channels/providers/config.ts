@@ -2,10 +2,13 @@
 // template codes live in the file; the secrets (Alibaba's AccessKey secret, Tencent's SecretKey) only in
 // the environment, so the file can be shown, versioned and logged.
 import { z } from 'zod';
+import type { Sql } from '../../../database/sql.ts';
 import { AliyunSms, AliyunVoice, type AliyunCredentials } from './aliyun.ts';
 import type { MessageProvider } from './provider.ts';
 import { TencentSms, TencentVoice, type TencentCredentials } from './tencent.ts';
 import { TencentCallReports } from './tencent-call-reports.ts';
+import { DingtalkApp } from './dingtalk.ts';
+import { WecomApp } from './wecom.ts';
 
 export const ENV = {
   aliyunId: 'ANJU_ALIYUN_ACCESS_KEY_ID',
@@ -14,6 +17,8 @@ export const ENV = {
   tencentSecret: 'ANJU_TENCENT_SECRET_KEY',
   /** The secret part of the URL Tencent pushes call outcomes to (dashboard/plugins/provider-callbacks.ts). */
   tencentCallbackToken: 'ANJU_TENCENT_VMS_CALLBACK_TOKEN',
+  wecomSecret: 'ANJU_WECOM_CORP_SECRET',
+  dingtalkSecret: 'ANJU_DINGTALK_APP_SECRET',
 } as const;
 
 const common = {
@@ -96,6 +101,29 @@ export const VoiceConfig = z.discriminatedUnion('provider', [
 ]);
 export type VoiceConfig = z.infer<typeof VoiceConfig>;
 
+/** WeCom application messages to each person who chose 'wecom' (their user id kept with their account). */
+export const WecomConfig = z.strictObject({
+  endpoint: common.endpoint,
+  retryWithinSec: common.retryWithinSec,
+  timeoutMs: common.timeoutMs,
+  /** 企业ID (ww...); the app's Secret is always ANJU_WECOM_CORP_SECRET. */
+  corpId: z.string().min(1).max(64),
+  /** The AgentId of the self-built app that sends. */
+  agentId: z.number().int().positive(),
+});
+export type WecomConfig = z.infer<typeof WecomConfig>;
+
+/** DingTalk work notifications to each person who chose 'dingtalk' (their user id kept with their account). */
+export const DingtalkConfig = z.strictObject({
+  endpoint: common.endpoint,
+  retryWithinSec: common.retryWithinSec,
+  timeoutMs: common.timeoutMs,
+  /** The app's AppKey; its AppSecret is always ANJU_DINGTALK_APP_SECRET. */
+  appKey: z.string().min(1).max(64),
+  agentId: z.number().int().positive(),
+});
+export type DingtalkConfig = z.infer<typeof DingtalkConfig>;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 function required(env: Env, name: string, section: string): string {
@@ -153,12 +181,14 @@ export function smsProvider(c: SmsConfig, env: Env): MessageProvider {
 export function voiceCallbacks(
   c: VoiceConfig | undefined,
   env: Env,
+  /** The alerts database, where every process sharing it sees the outcomes any of them received. */
+  sql: Sql,
 ): { reports: TencentCallReports; token: string } | undefined {
   if (c?.provider !== 'tencent' || c.answerWithinSec === 0) return undefined;
   const token = required(env, ENV.tencentCallbackToken, 'voice (answerWithinSec)');
   if (token.length < 16)
     throw new Error(`notifications voice: ${ENV.tencentCallbackToken} is too short (16+)`);
-  return { reports: new TencentCallReports(), token };
+  return { reports: new TencentCallReports(sql), token };
 }
 
 export function voiceProvider(c: VoiceConfig, env: Env, callReports?: TencentCallReports): MessageProvider {
@@ -179,4 +209,24 @@ export function voiceProvider(c: VoiceConfig, env: Env, callReports?: TencentCal
         templateId: c.templateId,
         ...(callReports ? { callReports } : {}),
       });
+}
+
+export function wecomApp(c: WecomConfig, env: Env): WecomApp {
+  return new WecomApp({
+    ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+    timeoutMs: c.timeoutMs,
+    corpId: c.corpId,
+    corpSecret: required(env, ENV.wecomSecret, 'wecom'),
+    agentId: c.agentId,
+  });
+}
+
+export function dingtalkApp(c: DingtalkConfig, env: Env): DingtalkApp {
+  return new DingtalkApp({
+    ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+    timeoutMs: c.timeoutMs,
+    appKey: c.appKey,
+    appSecret: required(env, ENV.dingtalkSecret, 'dingtalk'),
+    agentId: c.agentId,
+  });
 }

@@ -12,16 +12,17 @@ export interface HttpAnswer {
 export async function exchange(
   provider: string,
   url: URL,
-  init: { headers: Record<string, string>; body: string },
+  /** A POST of `body`, or a GET without one (an access token by query, as WeCom and DingTalk take it). */
+  init: { headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<HttpAnswer> {
   let response: Response;
   let text: string;
   try {
     response = await fetch(url, {
-      method: 'POST',
+      method: init.body === undefined ? 'GET' : 'POST',
       headers: init.headers,
-      body: init.body,
+      ...(init.body === undefined ? {} : { body: init.body }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     text = await response.text();

@@ -13,7 +13,7 @@ export interface TemplateParams {
 }
 
 export interface ProviderReceipt {
-  provider: 'aliyun' | 'tencent';
+  provider: 'aliyun' | 'tencent' | 'wecom' | 'dingtalk';
   /** The provider's request id (Alibaba RequestId, Tencent RequestId). */
   requestId: string | null;
   /** The message or call id to look the delivery up by (Alibaba BizId / CallId, Tencent SerialNo / CallId). */
@@ -36,10 +36,14 @@ export interface DeliveryReport {
   detail?: string;
 }
 
-export interface MessageProvider {
+/** `P`: what one message is, template parameters for SMS and calls, the words themselves for work apps. */
+export interface MessageProvider<P = TemplateParams> {
   readonly id: ProviderReceipt['provider'];
-  /** Resolves with the receipt of an accepted message; rejects with a ProviderError. */
-  send(phone: string, params: TemplateParams, outId: string): Promise<ProviderReceipt>;
+  /**
+   * Resolves with the receipt of an accepted message to `address` (a phone, a WeCom/DingTalk user id);
+   * rejects with a ProviderError.
+   */
+  send(address: string, message: P, outId: string): Promise<ProviderReceipt>;
   /**
    * Where the provider reports delivery (an SMS) or the outcome of a call: what became of a message sent
    * at `sentAt`. Rejects with a ProviderError when the report cannot be read.

@@ -9,8 +9,12 @@
 //   answer               {"result": 0, "errmsg": "OK"}
 //
 // result "0" answered, "1" not answered, "2" call failed. The callback route (dashboard/plugins/
-// provider-callbacks.ts) hands the body here; TencentVoice.report() reads it back by call id.
+// provider-callbacks.ts) hands the body here; TencentVoice.report() reads it back by call id. Outcomes
+// are kept in the alerts database (tencent_call_reports), not in memory: in a cluster Tencent's push
+// reaches any one process, and the one that placed the call must see it, or it would count the call
+// unanswered and fail over needlessly.
 import { z } from 'zod';
+import type { Sql } from '../../../database/sql.ts';
 
 export const VoicepromptCallback = z.object({
   voiceprompt_callback: z.object({
@@ -27,22 +31,33 @@ export const VoicepromptCallback = z.object({
 });
 export type VoicepromptCallback = z.infer<typeof VoicepromptCallback>;
 
-/** Calls whose outcome is kept; a report waits at most minutes, so the oldest can go. */
-const KEPT = 10_000;
+/** How long an outcome is kept: a call is followed for minutes; older ones are deleted as new ones come. */
+export const KEPT_MS = 24 * 3_600_000;
 
 export class TencentCallReports {
-  private readonly results = new Map<string, string>();
+  constructor(
+    private readonly sql: Sql,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** Keeps the result of the call a callback reports. */
-  receive(body: VoicepromptCallback): void {
+  /** Keeps the result of the call a callback reports (a repeated push replaces it). */
+  async receive(body: VoicepromptCallback): Promise<void> {
     const { callid, result } = body.voiceprompt_callback;
-    this.results.delete(callid);
-    this.results.set(callid, result);
-    if (this.results.size > KEPT) this.results.delete(this.results.keys().next().value!);
+    const at = this.now();
+    await this.sql.run(
+      `INSERT INTO tencent_call_reports (call_id, result, received_at) VALUES (?, ?, ?)
+       ON CONFLICT (call_id) DO UPDATE SET result = excluded.result, received_at = excluded.received_at`,
+      [callid, result, at],
+    );
+    await this.sql.run('DELETE FROM tencent_call_reports WHERE received_at < ?', [at - KEPT_MS]);
   }
 
-  /** The callback's `result` for this call, or undefined when none came yet. */
-  result(callId: string): string | undefined {
-    return this.results.get(callId);
+  /** The callback's `result` for this call, or undefined when none came yet (to any process). */
+  async result(callId: string): Promise<string | undefined> {
+    const row = await this.sql.one<{ result: string }>(
+      'SELECT result FROM tencent_call_reports WHERE call_id = ?',
+      [callId],
+    );
+    return row?.result;
   }
 }

@@ -1,7 +1,7 @@
 // The Tencent Cloud clients against a local server that implements the SMS and VMS API 3.0 contract and
 // checks every TC3-HMAC-SHA256 signature with the published algorithm.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProviderError } from './provider.ts';
+import { refusal } from './testing/refusal.ts';
 import { e164, TencentSms, TencentVoice } from './tencent.ts';
 import { TencentServer } from './testing/tencent-server.ts';
 
@@ -27,15 +27,6 @@ const sms = (url: string, secretKey = credentials.secretKey, now?: () => number)
     templateId: '1234567',
     ...(now ? { now } : {}),
   });
-
-async function refusal(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('Tencent Cloud SMS (SendSms 2021-01-11)', () => {
   it('sends the template with name, rule and severity as {1} {2} {3} and returns the serial number', async () => {

@@ -182,7 +182,7 @@ export class TencentVoice implements MessageProvider {
 
   /** The pushed "语音通知状态通知" of this call, if it came: result 0 answered, 1 not answered, 2 failed. */
   async report(_phone: string, receipt: ProviderReceipt): Promise<DeliveryReport> {
-    const result = receipt.messageId ? this.opts.callReports?.result(receipt.messageId) : undefined;
+    const result = receipt.messageId ? await this.opts.callReports?.result(receipt.messageId) : undefined;
     return tencentCallOutcome(result);
   }
 }

@@ -168,9 +168,14 @@ export interface QuietHours {
   timeZone: string;
 }
 
+/** A person's own channels: a contact's, and the work apps where they gave their user id. */
+export type NotifyChannel = Channel | 'wecom' | 'dingtalk';
+
 export interface Preferences {
   /** In the order they want to be tried. */
-  channels: Channel[];
+  channels: NotifyChannel[];
   language: Language;
   quietHours?: QuietHours | null;
+  wecomUserId?: string | null;
+  dingtalkUserId?: string | null;
 }

@@ -1,0 +1,147 @@
+// Work notifications inside escalation: a staff member who chose WeCom (with their user id kept with
+// their account) gets the alert in WeCom with their one-tap link as the card's button; when WeCom cannot
+// reach them, escalation moves on to their next channel, as for SMS.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Contact } from '../../registry/index.ts';
+import { useTempDirs } from '../../registry/test-dir.ts';
+import type { ResidentDirectory } from '../alerts/directory.ts';
+import { withPeople, type PersonChoice } from '../alerts/people.ts';
+import { parseEscalationPolicies } from '../alerts/policy.ts';
+import { AlertService } from '../alerts/service.ts';
+import { raise, RecordingChannel, settableClock, T0 } from '../alerts/test-support.ts';
+import { WecomApp } from './providers/wecom.ts';
+import { WorkAppServer } from './providers/testing/work-app-server.ts';
+import { workAppChannel } from './work-apps.ts';
+
+const tempDir = useTempDirs();
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+const STAFF: Contact = {
+  id: 'ct_staff',
+  residentId: 'rs_1',
+  name: '陈网格',
+  relation: 'staff',
+  phone: '13800000009',
+  email: null,
+  channels: ['sms'],
+  escalationOrder: 1,
+  createdAt: T0,
+};
+
+const directory: ResidentDirectory = {
+  resident: async (id) => ({
+    id,
+    name: '张桂英',
+    communityId: 'cm_a',
+    home: '幸福里 / 3 / 301',
+    language: 'zh-CN',
+    contacts: [STAFF],
+  }),
+};
+
+async function setup(choice: Partial<PersonChoice>) {
+  const wecom = await new WorkAppServer({
+    platform: 'wecom',
+    appId: 'ww0123456789abcdef',
+    secret: 'wecom-secret',
+    agentId: 1000002,
+    users: ['chenwang'],
+  }).start();
+  closers.push(() => wecom.close());
+  const sms = new RecordingChannel('sms');
+  const person: PersonChoice = {
+    channels: ['wecom', 'sms'],
+    language: 'zh-CN',
+    quietHours: null,
+    disabled: false,
+    ...choice,
+  };
+  const service = await AlertService.open({
+    dataDir: tempDir(),
+    clock: settableClock(),
+    directory: withPeople(directory, { choices: async () => new Map([['ct_staff', person]]) }),
+    policies: parseEscalationPolicies(
+      'default: { steps: [{ afterMin: 0, notify: [staff] }], renotifyEveryMin: null, failover: true }',
+    ),
+    channels: [
+      workAppChannel(
+        new WecomApp({
+          endpoint: wecom.url,
+          corpId: 'ww0123456789abcdef',
+          corpSecret: 'wecom-secret',
+          agentId: 1000002,
+        }),
+        { retryWithinMs: 0 },
+      ),
+      sms,
+    ],
+    links: { baseUrl: 'https://anju.example.cn/', ttlMs: 3_600_000 },
+  });
+  closers.push(() => service.close());
+  return { wecom, sms, service };
+}
+
+const LINK = /^https:\/\/anju\.example\.cn\/t\/[A-Za-z0-9_-]{22}$/;
+
+describe('WeCom in escalation', () => {
+  it('tells a staff member who chose WeCom there, with their one-tap link as the button, and texts nobody', async () => {
+    const { wecom, sms, service } = await setup({ wecomUserId: 'chenwang' });
+    const { alert } = (await service.apply(
+      raise({ ruleId: 'event.sos', severity: 'critical', summary: 'SOS pressed' }),
+    ))!;
+    await service.advanceTo(T0);
+
+    expect(wecom.messages.map((m) => m.userId)).toEqual(['chenwang']);
+    const card = wecom.messages[0]!.body.textcard as { title: string; description: string; url: string };
+    expect(card.title).toBe('【安居】危急：张桂英 紧急呼叫（SOS）');
+    expect(card.description).toContain('住址：幸福里 / 3 / 301');
+    expect(card.url).toMatch(LINK);
+    expect(sms.sent).toHaveLength(0);
+    const [link] = await service.links.forAlert(alert.id);
+    expect(link).toMatchObject({
+      recipient: 'contact:ct_staff',
+      channel: 'wecom',
+      role: 'staff',
+      name: '陈网格',
+    });
+    const delivered = (await service.deliveries(alert.id)).filter((d) => d.channel === 'wecom');
+    expect(delivered).toMatchObject([
+      {
+        recipient: 'contact:ct_staff',
+        address: 'chenwang',
+        ok: true,
+        receipt: { provider: 'wecom', status: '0' },
+      },
+    ]);
+  });
+
+  it('moves on to their SMS, with its own link, when WeCom does not know their user id', async () => {
+    const { wecom, sms, service } = await setup({ wecomUserId: 'left-the-org' });
+    const { alert } = (await service.apply(raise({ ruleId: 'event.sos', severity: 'critical' })))!;
+    await service.advanceTo(T0);
+
+    expect(wecom.messages).toHaveLength(0);
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.next])).toEqual([
+      ['delivery_failed', 'wecom', { recipient: 'contact:ct_staff', name: '陈网格', channel: 'sms' }],
+    ]);
+    expect((await service.deliveries(alert.id)).map((d) => [d.channel, d.ok])).toEqual([
+      ['wecom', false],
+      ['sms', true],
+    ]);
+    expect(trail[0]!.details.error).toBe('wecom message/send 81013: user & party & tag all invalid');
+    expect(sms.sent.map((n) => n.recipient.address)).toEqual(['13800000009']);
+    expect(sms.sent[0]!.link).toMatch(LINK);
+  });
+
+  it('skips WeCom for a person who chose it without a user id: it cannot reach them', async () => {
+    const { wecom, sms, service } = await setup({ wecomUserId: null });
+    await service.apply(raise({ severity: 'critical' }));
+    await service.advanceTo(T0);
+    expect(wecom.messages).toHaveLength(0);
+    expect(sms.sent).toHaveLength(1);
+  });
+});

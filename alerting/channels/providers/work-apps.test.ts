@@ -1,9 +1,10 @@
 // The WeCom and DingTalk clients against local servers that implement the documented APIs: the access
 // token fetched once and reused, fetched anew when it expires or is refused, the documented message
-// shapes carrying the one-tap link as a button, and error codes sorted into retryable and final.
+// shapes carrying the one-tap link as a button, error codes sorted into retryable and final, and
+// DingTalk's send result read back into delivered, not reached or not known yet.
 import { afterEach, describe, expect, it } from 'vitest';
 import { refusal } from './testing/refusal.ts';
-import { DingtalkApp } from './dingtalk.ts';
+import { DingtalkApp, dingtalkSendOutcome, SendResult } from './dingtalk.ts';
 import { WecomApp } from './wecom.ts';
 import { WorkAppServer, type WorkAppServerOptions } from './testing/work-app-server.ts';
 import type { WorkMessage } from './work-app.ts';
@@ -186,6 +187,7 @@ describe('DingTalk work notifications', () => {
     expect(await refusal(app.send('chenwang', message))).toMatchObject({ retryable: true });
     s.fail({ userId: 'chenwang', code: '-1', times: 1, message: '系统繁忙' });
     expect(await refusal(app.send('chenwang', message))).toMatchObject({ retryable: true });
+    s.fail({ userId: 'nobody', code: '33012', times: 1, message: '无效的USERID' });
     expect(await refusal(app.send('nobody', message))).toMatchObject({
       retryable: false,
       message: 'dingtalk asyncsend_v2 33012: 无效的USERID',
@@ -210,5 +212,77 @@ describe('DingTalk work notifications', () => {
     const err = await refusal(dingtalk(s, 'a-wrong-secret').send('lina', message));
     expect(err).toMatchObject({ retryable: false, message: 'dingtalk gettoken 40089: invalid credential' });
     expect(err.message + JSON.stringify(err)).not.toContain('a-wrong-secret');
+  });
+});
+
+describe('DingTalk send results', () => {
+  it('reads where the task result names the person: read or unread delivered; invalid, forbidden, failed not', async () => {
+    const s = await server('dingtalk');
+    const app = dingtalk(s);
+    const outcome = async (userId: string) => app.report(userId, await app.send(userId, message));
+
+    expect(await outcome('chenwang')).toEqual({ state: 'delivered', code: 'unread_user_id_list' });
+    s.placeInSendResult('lina', 'read_user_id_list');
+    expect(await outcome('lina')).toEqual({ state: 'delivered', code: 'read_user_id_list' });
+    expect(await outcome('left-the-org')).toEqual({
+      state: 'failed',
+      code: 'invalid_user_id_list',
+      detail: 'user not reached: unknown user id, or not in the organisation',
+    });
+    s.placeInSendResult('lina', 'forbidden_user_id_list', { code: '143106', count: 1 });
+    expect(await outcome('lina')).toEqual({
+      state: 'failed',
+      code: 'forbidden_user_id_list',
+      detail: 'user not reached: held back by flow control (143106, limit 1)',
+    });
+    s.placeInSendResult('lina', 'failed_user_id_list');
+    expect(await outcome('lina')).toMatchObject({ state: 'failed', code: 'failed_user_id_list' });
+    s.placeInSendResult('lina', null);
+    expect(await outcome('lina')).toEqual({ state: 'pending', code: null });
+    expect(s.resultReads).toBe(6);
+  });
+
+  it('fetches a new token when it expired between the send and the result, and reads the result', async () => {
+    const s = await server('dingtalk');
+    const app = dingtalk(s);
+    const receipt = await app.send('chenwang', message);
+    s.expireTokens();
+    expect(await app.report('chenwang', receipt)).toMatchObject({ state: 'delivered' });
+    expect(s.tokensIssued).toBe(2);
+    expect(s.resultReads).toBe(2); // refused with 42001, then answered
+  });
+
+  it("refuses with the result endpoint's own error, and asks about nothing without a task id", async () => {
+    const s = await server('dingtalk');
+    const app = dingtalk(s);
+    const receipt = await app.send('chenwang', message);
+    s.fail({ userId: 'chenwang', action: 'getsendresult', code: '-1', times: 1, message: '系统繁忙' });
+    expect(await refusal(app.report('chenwang', receipt))).toMatchObject({
+      retryable: true,
+      message: 'dingtalk getsendresult -1: 系统繁忙',
+    });
+    expect(await refusal(app.report('chenwang', { ...receipt, messageId: '1' }))).toMatchObject({
+      retryable: false,
+      message: 'dingtalk getsendresult 40035: 不合法的参数',
+    });
+    expect(await app.report('chenwang', { ...receipt, messageId: null })).toEqual({
+      state: 'pending',
+      code: null,
+    });
+    expect(s.resultReads).toBe(2);
+  });
+
+  it('reads a comma-separated list as older SDKs show it, and ignores a malformed result', () => {
+    expect(
+      dingtalkSendOutcome(SendResult.parse({ invalid_user_id_list: 'lina,chenwang' }), 'chenwang'),
+    ).toMatchObject({
+      state: 'failed',
+      code: 'invalid_user_id_list',
+    });
+    expect(dingtalkSendOutcome(SendResult.parse({ read_user_id_list: 7 }), 'chenwang')).toEqual({
+      state: 'pending',
+      code: null,
+    });
+    expect(dingtalkSendOutcome(SendResult.parse('not an object'), 'chenwang').state).toBe('pending');
   });
 });

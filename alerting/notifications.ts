@@ -13,7 +13,7 @@
 //   wecom:    # WeCom app messages to each person who chose it; secret from ANJU_WECOM_CORP_SECRET
 //     { corpId: ww0123456789abcdef, agentId: 1000002 }
 //   dingtalk: # DingTalk work notifications; secret from ANJU_DINGTALK_APP_SECRET
-//     { appKey: dingabcdefghijklmn, agentId: 2345678901 }
+//     { appKey: dingabcdefghijklmn, agentId: 2345678901, confirmWithinSec: 10 }
 //   links:    # "I'm on it" links in messages, working 24 h or until the alert closes
 //     { baseUrl: https://anju.example.cn, ttlHours: 24 }
 //   escalation:
@@ -129,7 +129,10 @@ export function notificationChannels(
   }
   if (config.dingtalk) {
     const retryWithinMs = config.dingtalk.retryWithinSec * 1000;
-    channels.push(workAppChannel(dingtalkApp(config.dingtalk, env), { retryWithinMs, timeZone }));
+    const confirmWithinMs = config.dingtalk.confirmWithinSec * 1000;
+    channels.push(
+      workAppChannel(dingtalkApp(config.dingtalk, env), { retryWithinMs, confirmWithinMs, timeZone }),
+    );
   }
   return channels;
 }

@@ -32,8 +32,9 @@ export interface ProviderChannelOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   /**
-   * Where the provider offers delivery reports (SMS): wait this long for the carrier's report after the
-   * provider accepted the message; a failed report fails over like a refusal. 0: do not wait.
+   * Where the provider offers delivery reports (SMS, DingTalk's send result): wait this long for the
+   * report after the provider accepted the message; a failed report fails over like a refusal, none in
+   * time leaves it delivered with receipt status 'unconfirmed'. 0: do not wait.
    */
   confirmWithinMs?: number;
   /** How often to ask for the report while waiting. */
@@ -171,8 +172,14 @@ export class ProviderChannel<P = TemplateParams> implements Channel {
         };
       }
       if (this.now() < until) continue;
-      // An SMS the provider accepted stays a success without a report; a call nobody answered does not.
-      if (!this.mustAnswer) return { at: this.now(), ok: true, error: null, receipt };
+      // A message the provider accepted stays a success without a report, and the trail says it was not
+      // confirmed. Not on our failing to read the report either: that says nothing about the person, and
+      // failing over would reach them again on their next channel (a call at night) for a message they
+      // most likely have. A call nobody answered does not count.
+      if (!this.mustAnswer) {
+        const status = unreadable ? `unconfirmed: ${errorText(unreadable)}` : 'unconfirmed';
+        return { at: this.now(), ok: true, error: null, receipt: { ...receipt, status } };
+      }
       // A call whose record could not be read is asked about for the retry time before it counts as unanswered.
       if (unreadable && this.now() - until < this.retryWithinMs) continue;
       const seconds = Math.round(this.confirmWithinMs / 1000);

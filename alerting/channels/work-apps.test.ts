@@ -1,6 +1,8 @@
 // Work notifications inside escalation: a staff member who chose WeCom (with their user id kept with
 // their account) gets the alert in WeCom with their one-tap link as the card's button; when WeCom cannot
-// reach them, escalation moves on to their next channel, as for SMS.
+// reach them, escalation moves on to their next channel, as for SMS. DingTalk accepts a message before it
+// knows the person: only its send result, read back within confirmWithinMs, says whether they were
+// reached, and a user id it names invalid fails over like WeCom's refusal.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Contact } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
@@ -9,6 +11,7 @@ import { withPeople, type PersonChoice } from '../alerts/people.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import { AlertService } from '../alerts/service.ts';
 import { raise, RecordingChannel, settableClock, T0 } from '../alerts/test-support.ts';
+import { DingtalkApp } from './providers/dingtalk.ts';
 import { WecomApp } from './providers/wecom.ts';
 import { WorkAppServer } from './providers/testing/work-app-server.ts';
 import { workAppChannel } from './work-apps.ts';
@@ -51,6 +54,17 @@ async function setup(choice: Partial<PersonChoice>) {
     users: ['chenwang'],
   }).start();
   closers.push(() => wecom.close());
+  const dingtalk = await new WorkAppServer({
+    platform: 'dingtalk',
+    appId: 'dingabcdefghijklmn',
+    secret: 'dingtalk-secret',
+    agentId: 2345678901,
+    users: ['chenwang'],
+  }).start();
+  closers.push(() => dingtalk.close());
+  // The channel's waits for DingTalk's send result move this clock instead of taking real time.
+  let t = T0;
+  const waited: number[] = [];
   const sms = new RecordingChannel('sms');
   const person: PersonChoice = {
     channels: ['wecom', 'sms'],
@@ -76,12 +90,29 @@ async function setup(choice: Partial<PersonChoice>) {
         }),
         { retryWithinMs: 0 },
       ),
+      workAppChannel(
+        new DingtalkApp({
+          endpoint: dingtalk.url,
+          appKey: 'dingabcdefghijklmn',
+          appSecret: 'dingtalk-secret',
+          agentId: 2345678901,
+        }),
+        {
+          retryWithinMs: 0,
+          confirmWithinMs: 10_000,
+          now: () => t,
+          sleep: async (ms) => {
+            waited.push(ms);
+            t += ms;
+          },
+        },
+      ),
       sms,
     ],
     links: { baseUrl: 'https://anju.example.cn/', ttlMs: 3_600_000 },
   });
   closers.push(() => service.close());
-  return { wecom, sms, service };
+  return { wecom, dingtalk, waited, sms, service };
 }
 
 const LINK = /^https:\/\/anju\.example\.cn\/t\/[A-Za-z0-9_-]{22}$/;
@@ -143,5 +174,109 @@ describe('WeCom in escalation', () => {
     await service.advanceTo(T0);
     expect(wecom.messages).toHaveLength(0);
     expect(sms.sent).toHaveLength(1);
+  });
+});
+
+describe('DingTalk in escalation', () => {
+  const DINGTALK = { channels: ['dingtalk', 'sms'] } as const;
+
+  it('counts a work notification delivered once its send result names the person, and texts nobody', async () => {
+    const { dingtalk, waited, sms, service } = await setup({ ...DINGTALK, dingtalkUserId: 'chenwang' });
+    const { alert } = (await service.apply(raise({ ruleId: 'event.sos', severity: 'critical' })))!;
+    await service.advanceTo(T0);
+
+    expect(dingtalk.messages.map((m) => m.userId)).toEqual(['chenwang']);
+    expect(dingtalk.resultReads).toBe(1);
+    expect(waited).toEqual([2000]);
+    expect(sms.sent).toHaveLength(0);
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.receipt])).toEqual([
+      [
+        'delivered',
+        'dingtalk',
+        expect.objectContaining({ provider: 'dingtalk', status: 'unread_user_id_list' }),
+      ],
+    ]);
+  });
+
+  it('moves on to their SMS when the send result names their user id invalid (left the organisation)', async () => {
+    const { dingtalk, sms, service } = await setup({ ...DINGTALK, dingtalkUserId: 'left-the-org' });
+    const { alert } = (await service.apply(raise({ ruleId: 'event.sos', severity: 'critical' })))!;
+    await service.advanceTo(T0);
+
+    // DingTalk accepted the task: only its result says the person was not reached.
+    expect(dingtalk.messages.map((m) => m.userId)).toEqual(['left-the-org']);
+    expect(sms.sent.map((n) => n.recipient.address)).toEqual(['13800000009']);
+    const deliveries = await service.deliveries(alert.id);
+    expect(deliveries.map((d) => [d.channel, d.ok])).toEqual([
+      ['dingtalk', false],
+      ['sms', true],
+    ]);
+    expect(deliveries[0]).toMatchObject({
+      address: 'left-the-org',
+      error:
+        'dingtalk delivery report: invalid_user_id_list (user not reached: unknown user id, or not in the organisation)',
+      receipt: {
+        provider: 'dingtalk',
+        messageId: expect.stringMatching(/^\d+$/),
+        status: 'invalid_user_id_list',
+      },
+    });
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, e.details.channel, e.details.next])).toEqual([
+      ['delivery_failed', 'dingtalk', { recipient: 'contact:ct_staff', name: '陈网格', channel: 'sms' }],
+    ]);
+  });
+
+  it('fails over too when flow control held the message back, naming its code', async () => {
+    const { dingtalk, sms, service } = await setup({ ...DINGTALK, dingtalkUserId: 'chenwang' });
+    dingtalk.placeInSendResult('chenwang', 'forbidden_user_id_list', { code: '143106', count: 1 });
+    const { alert } = (await service.apply(raise({ severity: 'critical' })))!;
+    await service.advanceTo(T0);
+    expect(sms.sent).toHaveLength(1);
+    const [failed] = await service.deliveries(alert.id);
+    expect(failed!.error).toBe(
+      'dingtalk delivery report: forbidden_user_id_list (user not reached: held back by flow control (143106, limit 1))',
+    );
+  });
+
+  it('counts it delivered, unconfirmed, when the result endpoint keeps failing: no failover on our read errors', async () => {
+    const { dingtalk, waited, sms, service } = await setup({ ...DINGTALK, dingtalkUserId: 'chenwang' });
+    dingtalk.fail({
+      userId: 'chenwang',
+      action: 'getsendresult',
+      code: '-1',
+      times: 100,
+      message: '系统繁忙',
+    });
+    const { alert } = (await service.apply(raise({ severity: 'critical' })))!;
+    await service.advanceTo(T0);
+
+    // Asked every 2 s until the 10 s deadline, then left a success that says it was not confirmed.
+    expect(waited).toEqual([2000, 2000, 2000, 2000, 2000]);
+    expect(dingtalk.resultReads).toBe(5);
+    expect(sms.sent).toHaveLength(0);
+    expect(await service.deliveries(alert.id)).toMatchObject([
+      {
+        channel: 'dingtalk',
+        ok: true,
+        receipt: { status: 'unconfirmed: dingtalk getsendresult -1: 系统繁忙' },
+      },
+    ]);
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => e.action)).toEqual(['delivered']);
+  });
+
+  it('counts it delivered, unconfirmed, when the result has not named the person by the deadline', async () => {
+    const { dingtalk, sms, service } = await setup({ ...DINGTALK, dingtalkUserId: 'chenwang' });
+    dingtalk.placeInSendResult('chenwang', null);
+    const { alert } = (await service.apply(raise({ severity: 'critical' })))!;
+    await service.advanceTo(T0);
+    expect(dingtalk.resultReads).toBe(5);
+    expect(sms.sent).toHaveLength(0);
+    const trail = (await service.history(alert.id)).filter((e) => e.action.startsWith('deliver'));
+    expect(trail.map((e) => [e.action, (e.details.receipt as { status: string }).status])).toEqual([
+      ['delivered', 'unconfirmed'],
+    ]);
   });
 });

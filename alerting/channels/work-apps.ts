@@ -3,6 +3,8 @@
 // message is the alert in their language with the one-tap link as its button; retries and failover are
 // the provider channel's, as for SMS: a retryable failure (busy, rate limit) is tried again until the
 // retry time is spent, a final one (unknown user, wrong app) moves on to the person's next channel.
+// DingTalk accepts a message before it knows the person: with `confirmWithinMs` the channel reads the
+// task's send result every 2 s, and a user id it names invalid, held back or failed fails over too.
 import type { DingtalkApp } from './providers/dingtalk.ts';
 import type { WecomApp } from './providers/wecom.ts';
 import { workMessage, type WorkMessage } from './providers/work-app.ts';
@@ -10,9 +12,9 @@ import { ProviderChannel, type ProviderChannelOptions } from './sms.ts';
 
 export function workAppChannel(
   app: WecomApp | DingtalkApp,
-  options: Omit<ProviderChannelOptions, 'linkParam' | 'answerWithinMs' | 'confirmWithinMs'> & {
-    timeZone?: string;
-  } = {},
+  options: Omit<ProviderChannelOptions, 'linkParam' | 'answerWithinMs'> & { timeZone?: string } = {},
 ): ProviderChannel<WorkMessage> {
-  return new ProviderChannel(app.id, app, (n) => workMessage(n, options.timeZone), options);
+  // DingTalk has the send result within seconds: asked for more often than an SMS report.
+  const withDefaults = { reportEveryMs: 2000, ...options };
+  return new ProviderChannel(app.id, app, (n) => workMessage(n, options.timeZone), withDefaults);
 }

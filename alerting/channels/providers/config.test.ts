@@ -159,6 +159,9 @@ describe('notifications file: sms and voice', () => {
     const env = { ANJU_WECOM_CORP_SECRET: 'wecom-secret-from-env', ANJU_DINGTALK_APP_SECRET: 'd' };
     const channels = notificationChannels(config, env);
     expect(channels.map((c) => c.name)).toEqual(['wecom', 'dingtalk']);
+    // DingTalk waits 10 s for its send result by default; its outbox item is claimed for that too.
+    expect(config.dingtalk).toMatchObject({ confirmWithinSec: 10 });
+    expect(channels[1]!.longestSendMs).toBe(10_000 + 15_000 + 10_000);
     const n = notification('sms');
     const sent = await channels[0]!.send({
       ...n,
@@ -176,5 +179,8 @@ describe('notifications file: sms and voice', () => {
     expect(() => parseNotifications('dingtalk: { appKey: k, agentId: -1 }', 'n.yaml')).toThrow(
       /dingtalk\.agentId/,
     );
+    expect(() =>
+      parseNotifications('dingtalk: { appKey: k, agentId: 1, confirmWithinSec: 600 }', 'n.yaml'),
+    ).toThrow(/dingtalk\.confirmWithinSec/);
   });
 });

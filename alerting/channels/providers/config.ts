@@ -121,6 +121,11 @@ export const DingtalkConfig = z.strictObject({
   /** The app's AppKey; its AppSecret is always ANJU_DINGTALK_APP_SECRET. */
   appKey: z.string().min(1).max(64),
   agentId: z.number().int().positive(),
+  /**
+   * DingTalk accepts a message before it knows the person: wait this long for the task's send result
+   * (asked every 2 s); a user id it names invalid, held back or failed fails over. 0: don't wait.
+   */
+  confirmWithinSec: z.number().min(0).max(60).default(10),
 });
 export type DingtalkConfig = z.infer<typeof DingtalkConfig>;
 

@@ -38,6 +38,16 @@ export function buildingLabel(name: string): string {
   return /^[\dA-Za-z-]+$/.test(name) ? t('homes.building', { name }) : name;
 }
 
+/** A home as lists name it: "南湖社区 · 幸福里 · 3-301". */
+export function homeLabel(home: {
+  community: string;
+  compound: string;
+  building: string;
+  home: string;
+}): string {
+  return `${home.community} · ${home.compound} · ${home.building}-${home.home}`;
+}
+
 /** The zone a home's rules judge night and day in, and where it comes from (the home, its community). */
 export function timeZoneLabel(home: { timeZone: string | null; communityTimeZone: string | null }): string {
   if (home.timeZone) return t('timeZone.home', { zone: home.timeZone });

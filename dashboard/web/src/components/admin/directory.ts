@@ -1,6 +1,6 @@
 // Lists the admin forms choose from (residents, communities), loaded once per admin page and refreshed
 // after a form adds something.
-import { ref } from 'vue';
+import { computed, ref } from 'vue';
 import { api } from '../../api.ts';
 import { fetchAll } from '../../paged.ts';
 import type { HomeView, Resident } from '../../types.ts';
@@ -23,3 +23,8 @@ export async function refreshDirectory(): Promise<void> {
 export function residentLabel(r: Resident): string {
   return `${r.name} · ${r.home.building}-${r.home.home}`;
 }
+
+/** The residents as a form offers them. */
+export const residentOptions = computed(() =>
+  residents.value.map((r) => ({ value: r.id, text: residentLabel(r) })),
+);

@@ -1,6 +1,6 @@
 // People, not records, in the browser: an admin links a family member's account to the contact record it
 // stands for on the contacts tab, and the family member sets voice calls, WeCom (with their user id there)
-// and quiet hours on their page;
+// and quiet hours on their page; a grid worker chooses DingTalk on the account page;
 // escalation then reads both (alerting/alerts and accounts tests check how).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +86,38 @@ describe('people behind contacts', () => {
     await page.reload();
     await expect.poll(() => page!.locator('input[name="quietFrom"]').inputValue()).toBe('22:30');
     await screenshot(page, 'family-quiet-hours', true);
+  }, 60_000);
+
+  it('a grid worker chooses DingTalk, with their user id there, on the account page', async () => {
+    const resident = await anju.registry.addResident({
+      name: '李桂兰',
+      livesAlone: true,
+      address: { community: '南湖社区', compound: '幸福里', building: '5', home: '502' },
+    });
+    const contact = await anju.registry.addContact({
+      residentId: resident.id,
+      name: '赵网格',
+      relation: 'grid_worker',
+      phone: '13800000002',
+      channels: ['sms'],
+    });
+    const user = await anju.accounts.users.create({
+      username: 'zhao.grid',
+      displayName: '赵网格',
+      role: 'staff',
+      password: 'harbor-quartz-58',
+      communities: [resident.home.communityId],
+    });
+    await anju.accounts.contactLinks.link(user.id, contact.id);
+    const staff = await newPerson(browser, `http://127.0.0.1:${anju.ports.http}`);
+    page = staff.page;
+    await logIn(page, { username: 'zhao.grid', password: 'harbor-quartz-58' }, '/console');
+    await page.goto('/account');
+    await page.locator('input[name="channels"][value="dingtalk"]').check();
+    await page.locator('input[name="dingtalkUserId"]').fill('zhao-0571');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByRole('status').filter({ hasText: '已保存' }).waitFor();
+    const choice = (await anju.accounts.contactLinks.choices([contact.id])).get(contact.id);
+    expect(choice).toMatchObject({ channels: ['app', 'dingtalk'], dingtalkUserId: 'zhao-0571' });
   }, 60_000);
 });

@@ -8,8 +8,10 @@ import {
   addTestDevice,
   connackCode,
   connectDevice,
+  journaled,
   startTestAnju,
   waitFor,
+  wearableTelemetry,
   type TestAnju,
 } from '../test/harness.ts';
 
@@ -20,9 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await anju.stop();
 });
-
-const telemetry = (seq: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ ts: Date.now(), seq, heartRate: 72, spo2: 97, worn: true, ...extra });
 
 /** The return codes of the SUBACK itself (mqtt.js rejects a subscribe with any refusal in it). */
 function subackCodes(client: MqttClient, topics: string[]): Promise<number[]> {
@@ -43,17 +42,13 @@ async function errorsOf(client: MqttClient, deviceId: string): Promise<ProtocolE
   return errors;
 }
 
-function journaled(deviceId: string) {
-  return anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === deviceId);
-}
-
 describe('accepting readings', () => {
   it('journals a valid QoS 1 reading before the PUBACK reaches the device', async () => {
     const device = await addTestDevice(anju);
     const client = await connectDevice(anju, device);
-    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
     // PUBACK received: the reading must already be in the journal, no waiting.
-    const entries = journaled(device.id);
+    const entries = journaled(anju, device.id);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.reading).toMatchObject({
       deviceId: device.id,
@@ -66,10 +61,10 @@ describe('accepting readings', () => {
   it('stores a QoS 1 redelivery (same seq and ts) once', async () => {
     const device = await addTestDevice(anju);
     const client = await connectDevice(anju, device);
-    const payload = telemetry(9);
+    const payload = wearableTelemetry(9);
     await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1 });
     await client.publishAsync(topicFor(device.id, 'telemetry'), payload, { qos: 1, dup: true });
-    expect(journaled(device.id)).toHaveLength(1);
+    expect(journaled(anju, device.id)).toHaveLength(1);
     await client.endAsync();
   });
 
@@ -105,13 +100,13 @@ describe('topic access', () => {
     const attacker = await addTestDevice(anju);
     const client = await connectDevice(anju, attacker);
     const errors = await errorsOf(client, attacker.id);
-    await client.publishAsync(topicFor(victim.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await client.publishAsync(topicFor(victim.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
     await client.publishAsync('some/other/topic', 'hello', { qos: 1 });
     await client.publishAsync(topicFor(attacker.id, 'config'), '{}', { qos: 1 });
     await waitFor(() => errors.length === 3);
     expect(errors.map((e) => e.code)).toEqual(['E_TOPIC', 'E_TOPIC', 'E_TOPIC']);
     expect(errors[0]!.topic).toBe(topicFor(victim.id, 'telemetry'));
-    expect(journaled(victim.id)).toHaveLength(0);
+    expect(journaled(anju, victim.id)).toHaveLength(0);
     expect(client.connected).toBe(true);
     await client.endAsync();
   });
@@ -124,7 +119,7 @@ describe('topic access', () => {
     const seen: string[] = [];
     cb.on('message', (topic) => seen.push(topic));
     expect(await subackCodes(cb, ['#', topicFor(a.id, 'telemetry')])).toEqual([128, 128]);
-    await ca.publishAsync(topicFor(a.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await ca.publishAsync(topicFor(a.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual([]);
     await Promise.all([ca.endAsync(), cb.endAsync()]);
@@ -143,7 +138,7 @@ describe('invalid payloads (each rule in rules.test.ts)', () => {
           ? `{"seq":${i}`
           : i % 4 === 2
             ? '[]'
-            : telemetry(i, { spo2: 5 }),
+            : wearableTelemetry(i, { spo2: 5 }),
     );
     await Promise.all(
       garbage.map((g) => client.publishAsync(topicFor(device.id, 'telemetry'), g, { qos: 1 })),
@@ -152,8 +147,8 @@ describe('invalid payloads (each rule in rules.test.ts)', () => {
     const counts = anju.gateway.refusals.forDevice(device.id);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10_000);
     expect(counts.E_RANGE).toBe(2500);
-    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
-    expect(journaled(device.id)).toHaveLength(1);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
+    expect(journaled(anju, device.id)).toHaveLength(1);
     await client.endAsync();
   });
 });
@@ -177,8 +172,8 @@ describe('malformed MQTT', () => {
       rawExchange(Buffer.from([0x30, 0x05, 0x00])), // PUBLISH before CONNECT, truncated
       rawExchange(Buffer.alloc(1024, 0xff)),
     ]);
-    await client.publishAsync(topicFor(device.id, 'telemetry'), telemetry(1), { qos: 1 });
-    expect(journaled(device.id)).toHaveLength(1);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
+    expect(journaled(anju, device.id)).toHaveLength(1);
     await client.endAsync();
   });
 
@@ -194,7 +189,7 @@ describe('malformed MQTT', () => {
     ).toBe(true);
     const other = await addTestDevice(anju);
     const otherClient = await connectDevice(anju, other);
-    await otherClient.publishAsync(topicFor(other.id, 'telemetry'), telemetry(1), { qos: 1 });
+    await otherClient.publishAsync(topicFor(other.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
     await otherClient.endAsync();
   });
 });

@@ -3,7 +3,14 @@
 // gateway.test.ts (one real connection per rule family) and conformance.test.ts (raw bytes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { addTestDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+import {
+  addTestDevice,
+  journaled,
+  startTestAnju,
+  waitFor,
+  wearableTelemetry,
+  type TestAnju,
+} from '../test/harness.ts';
 import { driveGateway } from './test-driver.ts';
 
 let anju: TestAnju;
@@ -15,13 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await anju.stop();
 });
-
-const telemetry = (seq: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ ts: Date.now(), seq, heartRate: 72, spo2: 97, worn: true, ...extra });
-
-function journaled(deviceId: string) {
-  return anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === deviceId);
-}
 
 async function connackCode(options: Parameters<typeof gateway.connect>[0]): Promise<number> {
   const driven = await gateway.connect(options);
@@ -86,14 +86,14 @@ describe('topic access', () => {
       'some/other/topic',
       topicFor(attacker.id, 'config'),
     ]) {
-      const decision = await gateway.publish(client, topic, telemetry(1));
+      const decision = await gateway.publish(client, topic, wearableTelemetry(1));
       expect(decision.error).toBeNull(); // acknowledged: the device must not resend it
       expect(decision.routedTo).not.toBe(topic); // and delivered to nobody
     }
     await waitFor(() => errors.length === 3);
     expect(errors.map((e) => e.code)).toEqual(['E_TOPIC', 'E_TOPIC', 'E_TOPIC']);
     expect(errors[0]!.topic).toBe(topicFor(victim.id, 'telemetry'));
-    expect(journaled(victim.id)).toHaveLength(0);
+    expect(journaled(anju, victim.id)).toHaveLength(0);
   });
 
   it("refuses a subscription to another device's topics or to uplink topics (SUBACK 0x80)", async () => {
@@ -126,7 +126,7 @@ describe('payloads', () => {
         error: null,
         routedTo: topicFor(device.id, c.channel),
       });
-      expect(journaled(device.id).map((e) => e.reading.message.channel)).toEqual([c.channel]);
+      expect(journaled(anju, device.id).map((e) => e.reading.message.channel)).toEqual([c.channel]);
     }
   });
 
@@ -136,8 +136,8 @@ describe('payloads', () => {
     ['a missing field', JSON.stringify({ ts: Date.now(), seq: 1, heartRate: 70 }), 'E_SCHEMA'],
     ['an unknown field', JSON.stringify({ ts: Date.now(), seq: 1, worn: true, heartrate: 70 }), 'E_SCHEMA'],
     ['a wrong type', JSON.stringify({ ts: Date.now(), seq: 1, worn: 'yes' }), 'E_SCHEMA'],
-    ['a heart rate of 900', telemetry(1, { heartRate: 900 }), 'E_RANGE'],
-    ['SpO2 of 120 %', telemetry(1, { spo2: 120 }), 'E_RANGE'],
+    ['a heart rate of 900', wearableTelemetry(1, { heartRate: 900 }), 'E_RANGE'],
+    ['SpO2 of 120 %', wearableTelemetry(1, { spo2: 120 }), 'E_RANGE'],
     ['a clock a day ahead', JSON.stringify({ ts: Date.now() + 86_400_000, seq: 1, worn: true }), 'E_CLOCK'],
     [
       'an oversize payload',
@@ -157,12 +157,12 @@ describe('payloads', () => {
       await waitFor(() => errors.length === 1);
       expect(errors[0]).toMatchObject({ code, topic: telemetryTopic });
       expect(errors[0]!.message.length).toBeGreaterThan(0);
-      expect(journaled(device.id)).toHaveLength(0);
-      expect(await gateway.publish(client, telemetryTopic, telemetry(2))).toEqual({
+      expect(journaled(anju, device.id)).toHaveLength(0);
+      expect(await gateway.publish(client, telemetryTopic, wearableTelemetry(2))).toEqual({
         error: null,
         routedTo: telemetryTopic,
       });
-      expect(journaled(device.id)).toHaveLength(1);
+      expect(journaled(anju, device.id)).toHaveLength(1);
       expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ [code]: 1 });
     },
   );
@@ -174,7 +174,7 @@ describe('payloads', () => {
     await gateway.publish(
       client,
       topicFor(device.id, 'telemetry'),
-      telemetry(77, { heartRate: 900, spo2: 20 }),
+      wearableTelemetry(77, { heartRate: 900, spo2: 20 }),
     );
     await waitFor(() => errors.length === 1);
     expect(errors[0]!.seq).toBe(77);

@@ -29,9 +29,7 @@ const args = benchArgs(
     database: undefined,
   },
 );
-const sosCount = args.sos;
-const backgroundRate = args['background-rate'];
-const backgroundDevices = args['background-devices'];
+const { sos: sosCount, 'background-rate': backgroundRate, 'background-devices': backgroundDevices } = args;
 
 // Measure what `anju` runs: the bundle, not the TypeScript sources compiled on the fly.
 await buildBundle();

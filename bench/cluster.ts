@@ -38,9 +38,7 @@ const args = benchArgs(
     nodes: '1,3',
   },
 );
-const deviceCount = args.devices;
-const seconds = args.seconds;
-const sosCount = args.sos;
+const { devices: deviceCount, seconds, sos: sosCount } = args;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Figures {

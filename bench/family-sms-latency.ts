@@ -35,11 +35,13 @@ const args = benchArgs(
     'without-link': false,
   },
 );
-const sosCount = args.sos;
-const backgroundRate = args['background-rate'];
-const backgroundDevices = args['background-devices'];
-const retryWithinSec = args['retry-within-sec'];
-const failCode = args['sms-fail'];
+const {
+  sos: sosCount,
+  'background-rate': backgroundRate,
+  'background-devices': backgroundDevices,
+  'retry-within-sec': retryWithinSec,
+  'sms-fail': failCode,
+} = args;
 const phoneOf = (n: number) => `139${String(n).padStart(8, '0')}`;
 
 const credentials = { accessKeyId: 'LTAI5tBench', accessKeySecret: 'bench-secret' };

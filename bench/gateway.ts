@@ -22,10 +22,7 @@ const args = benchArgs(
     rounds: 2,
   },
 );
-const devicesN = args.devices;
-const messages = args.messages;
-const window = args.window;
-const rounds = args.rounds;
+const { devices: devicesN, messages, window, rounds } = args;
 
 function payload(_id: string, seq: number): string {
   return JSON.stringify({

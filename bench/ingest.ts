@@ -41,12 +41,14 @@ const args = benchArgs(
     rounds: 3,
   },
 );
-const devicesN = args.devices;
-const messages = args.messages;
-const window = args.window;
-const soakDevices = args['soak-devices'];
-const soakSeconds = args['soak-seconds'];
-const rounds = args.rounds;
+const {
+  devices: devicesN,
+  messages,
+  window,
+  'soak-devices': soakDevices,
+  'soak-seconds': soakSeconds,
+  rounds,
+} = args;
 
 // Each round sends readings with timestamps of its own, so that no round's readings are duplicates of
 // another's (the journal would store them once).

@@ -19,9 +19,7 @@ const args = benchArgs('npm run bench:replay -- [--homes N] [--hours H] [--round
   hours: 4,
   rounds: 2,
 });
-const homes = args.homes;
-const hours = args.hours;
-const rounds = args.rounds;
+const { homes, hours, rounds } = args;
 
 // A deterministic pseudo-random sequence, so every run replays the same community.
 let seed = 42;

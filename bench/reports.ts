@@ -43,10 +43,7 @@ const args = benchArgs(
 );
 const BACKENDS = args.backends.split(',');
 const PERIODS = args.periods.split(',');
-const RESIDENTS = args.residents;
-const PER_MONTH = args['per-month'];
-const CALLS = args.calls;
-const RUNS = args.runs;
+const { residents: RESIDENTS, 'per-month': PER_MONTH, calls: CALLS, runs: RUNS } = args;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const YEAR_FROM = Date.parse('2025-12-01T00:00:00+08:00');
 const YEAR_TO = Date.parse('2026-12-01T00:00:00+08:00');

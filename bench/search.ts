@@ -32,9 +32,7 @@ const args = benchArgs(
     backends: 'sqlite,postgres',
   },
 );
-const RESIDENTS = args.residents;
-const ALERTS = args.alerts;
-const CALLS = args.calls;
+const { residents: RESIDENTS, alerts: ALERTS, calls: CALLS } = args;
 const YEAR = 365 * 24 * 3_600_000;
 
 async function time(name: string, fn: () => Promise<unknown>): Promise<void> {

@@ -27,10 +27,7 @@ const args = benchArgs(
     rounds: 3,
   },
 );
-const totalPoints = args.points;
-const batchSize = args.batch;
-const devices = args.devices;
-const rounds = args.rounds;
+const { points: totalPoints, batch: batchSize, devices, rounds } = args;
 
 function makePoints(): Point[] {
   // Recent enough for any retention, one reading per device per minute, ending now.

@@ -5,7 +5,7 @@ import { registerCommands } from './commands/index.ts';
 import type { CliIo } from './options.ts';
 
 /** A fresh program (commander keeps parsed options on it), writing to `io` and never exiting itself. */
-export function createProgram(io: CliIo): Command {
+function createProgram(io: CliIo): Command {
   const program = new Command()
     .name('anju')
     .description('Anju (安居): safety monitoring for older people who live alone')

@@ -41,7 +41,7 @@ export function driveGateway(gateway: Gateway) {
   async function connect(opts: DrivenConnect): Promise<DrivenClient> {
     addresses += 1;
     const conn = new PassThrough();
-    gateway.admit(conn, opts.address ?? `192.0.2.${addresses}`);
+    gateway.admit(conn, opts.address ?? `driven-${addresses}`);
     const client = { id: opts.clientId, conn } as unknown as Client;
     const end = () => conn.destroy();
     const packet = {

@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { io as connectSocket } from 'socket.io-client';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
 import { connectAll, startBackgroundProcess, type BackgroundProcess } from './background-load.ts';
@@ -18,28 +17,19 @@ import { useRegistry } from '../cli/open-registry.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
 import { startPostgres } from '../test/postgres.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    sos: { type: 'string', default: '100' },
-    'background-rate': { type: 'string', default: '5000' },
-    'background-devices': { type: 'string', default: '500' },
-    backends: { type: 'string', default: 'sqlite,postgres' },
-    database: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:alerts -- [--sos N] [--background-rate msg/s] [--background-devices N] [--backends sqlite,postgres] [--database postgres://...] [--json]',
+  {
+    sos: 100,
+    'background-rate': 5000,
+    'background-devices': 500,
+    backends: 'sqlite,postgres',
+    database: undefined,
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:alerts -- [--sos N] [--background-rate msg/s] [--background-devices N] [--backends sqlite,postgres] [--database postgres://...] [--json]',
-  );
-  process.exit(0);
-}
-const sosCount = Number(args.sos);
-const backgroundRate = Number(args['background-rate']);
-const backgroundDevices = Number(args['background-devices']);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const { sos: sosCount, 'background-rate': backgroundRate, 'background-devices': backgroundDevices } = args;
 
 // Measure what `anju` runs: the bundle, not the TypeScript sources compiled on the fly.
 await buildBundle();

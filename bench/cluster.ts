@@ -9,7 +9,6 @@
 //   - failover (three nodes): kill -9 of the node owning a partition, then an SOS from a home in that
 //     partition; time from the kill to the alert on a console of a surviving node.
 // Every engine here shares one machine; the figures are what that machine gives, not what three would.
-import { parseArgs } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { AlertChangePayload } from '../dashboard/live/events.ts';
@@ -28,25 +27,18 @@ import {
   type TestDevice,
 } from '../test/cluster.ts';
 import { waitFor } from '../test/harness.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '30' },
-    seconds: { type: 'string', default: '15' },
-    sos: { type: 'string', default: '40' },
-    nodes: { type: 'string', default: '1,3' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:cluster -- [--devices N] [--seconds S] [--sos N] [--nodes 1,3] [--json]',
+  {
+    devices: 30,
+    seconds: 15,
+    sos: 40,
+    nodes: '1,3',
   },
-});
-if (args.help) {
-  console.log('usage: npm run bench:cluster -- [--devices N] [--seconds S] [--sos N] [--nodes 1,3] [--json]');
-  process.exit(0);
-}
-const deviceCount = Number(args.devices);
-const seconds = Number(args.seconds);
-const sosCount = Number(args.sos);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const { devices: deviceCount, seconds, sos: sosCount } = args;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Figures {

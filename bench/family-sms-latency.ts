@@ -13,7 +13,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { AliyunServer } from '../alerting/channels/providers/testing/aliyun-server.ts';
 import { buildBundle } from '../cli/build.ts';
 import { percentile, type LoadDevice } from '../device-sim/load.ts';
@@ -22,32 +21,27 @@ import { topicFor } from '../firmware-protocol/index.ts';
 import { useRegistry } from '../cli/open-registry.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
 import type { MqttClient } from 'mqtt';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    sos: { type: 'string', default: '100' },
-    'background-rate': { type: 'string', default: '5000' },
-    'background-devices': { type: 'string', default: '500' },
-    'sms-fail': { type: 'string' },
-    'retry-within-sec': { type: 'string', default: '2' },
-    json: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:sms -- [--sos N] [--background-rate msg/s] [--background-devices N] [--sms-fail CODE] [--retry-within-sec S] [--without-link] [--json]',
+  {
+    sos: 100,
+    'background-rate': 5000,
+    'background-devices': 500,
+    'sms-fail': undefined,
+    'retry-within-sec': 2,
     // Leaves the one-tap link out of the SMS, to see what making it costs.
-    'without-link': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+    'without-link': false,
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:sms -- [--sos N] [--background-rate msg/s] [--background-devices N] [--sms-fail CODE] [--retry-within-sec S] [--without-link] [--json]',
-  );
-  process.exit(0);
-}
-const sosCount = Number(args.sos);
-const backgroundRate = Number(args['background-rate']);
-const backgroundDevices = Number(args['background-devices']);
-const retryWithinSec = Number(args['retry-within-sec']);
-const failCode = args['sms-fail'];
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const {
+  sos: sosCount,
+  'background-rate': backgroundRate,
+  'background-devices': backgroundDevices,
+  'retry-within-sec': retryWithinSec,
+  'sms-fail': failCode,
+} = args;
 const phoneOf = (n: number) => `139${String(n).padStart(8, '0')}`;
 
 const credentials = { accessKeyId: 'LTAI5tBench', accessKeySecret: 'bench-secret' };

@@ -16,36 +16,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { percentile, runLoad, type LoadDevice, type LoadResult } from '../device-sim/load.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { useRegistry } from '../cli/open-registry.ts';
 import { spawnAnju } from '../test/spawn-anju.ts';
+import { benchArgs, log } from './args.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-const { values: args } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '30000' },
-    devices: { type: 'string', default: '100' },
-    window: { type: 'string', default: '8' },
-    'interval-ms': { type: 'string', default: '50' },
-    rate: { type: 'string' }, // flood readings per second in total; as fast as the windows allow without
-    rounds: { type: 'string', default: '1' },
-    baseline: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    'load-child': { type: 'boolean', default: false }, // internal: run the flood given on stdin
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:flood -- [--messages N] [--devices N] [--window N] [--rate msg/s] [--interval-ms N] [--rounds N] [--baseline <checkout>] [--json]',
+  {
+    messages: 30000,
+    devices: 100,
+    window: 8,
+    'interval-ms': 50,
+    rate: undefined, // flood readings per second in total; as fast as the windows allow without
+    rounds: 1,
+    baseline: undefined,
+    'load-child': false, // internal: run the flood given on stdin
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:flood -- [--messages N] [--devices N] [--window N] [--rate msg/s] [--interval-ms N] [--rounds N] [--baseline <checkout>] [--json]',
-  );
-  process.exit(0);
-}
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
 
 interface LoadChildInput {
   url: string;
@@ -156,7 +148,7 @@ async function probe(
 async function round(checkout: string): Promise<RoundResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'anju-bench-flood-'));
   try {
-    const devicesN = Number(args.devices);
+    const devicesN = args.devices;
     const { flood, sos } = await register(dataDir, devicesN);
     const server = await spawnAnju(
       dataDir,
@@ -177,8 +169,8 @@ async function round(checkout: string): Promise<RoundResult> {
       const input: LoadChildInput = {
         url,
         devices: flood,
-        messagesPerDevice: Math.ceil(Number(args.messages) / devicesN),
-        window: Number(args.window),
+        messagesPerDevice: Math.ceil(args.messages / devicesN),
+        window: args.window,
         rate: args.rate ? Number(args.rate) : undefined,
       };
       const child = spawn(
@@ -203,7 +195,7 @@ async function round(checkout: string): Promise<RoundResult> {
       void finished.catch(() => child.kill());
 
       let seq = 0;
-      const intervalMs = Number(args['interval-ms']);
+      const intervalMs = args['interval-ms'];
       const [sosAck, healthz, result] = await Promise.all([
         probe(
           async () => {
@@ -248,7 +240,7 @@ const median = (values: number[]) => {
 
 const sides = args.baseline ? { baseline: path.resolve(args.baseline), current: ROOT } : { current: ROOT };
 const results: Record<string, RoundResult[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
-for (let r = 1; r <= Number(args.rounds); r++) {
+for (let r = 1; r <= args.rounds; r++) {
   for (const [side, checkout] of Object.entries(sides)) {
     log(`round ${r}: ${side} (${checkout}): ${args.messages} QoS 1 readings from ${args.devices} devices...`);
     // A free port found by one process can be taken by another before `anju serve` binds it (the machine

@@ -7,33 +7,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runLoad, type LoadDevice, type LoadResult } from '../device-sim/load.ts';
 import { startBrokerChild, stopBrokerChild, type BrokerChild } from './broker-child-control.ts';
 import { topicFor } from '../firmware-protocol/index.ts';
 import { openRegistry } from '../cli/open-registry.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '200' },
-    messages: { type: 'string', default: '250' },
-    window: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '2' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:gateway -- [--devices N] [--messages N per device] [--window N] [--rounds N] [--json]',
+  {
+    devices: 200,
+    messages: 250,
+    window: 8,
+    rounds: 2,
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:gateway -- [--devices N] [--messages N per device] [--window N] [--rounds N] [--json]',
-  );
-  process.exit(0);
-}
-const devicesN = Number(args.devices);
-const messages = Number(args.messages);
-const window = Number(args.window);
-const rounds = Number(args.rounds);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const { devices: devicesN, messages, window, rounds } = args;
 
 function payload(_id: string, seq: number): string {
   return JSON.stringify({

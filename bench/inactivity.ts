@@ -8,36 +8,25 @@
 // limit's percentile and margin.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseRules } from '../alerting/rules/load.ts';
 import { CASAS_TIME_ZONE, parseCasas, readCasasFile } from '../device-sim/casas.ts';
 import { runTrial, summarise } from './inactivity-trial.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    data: {
-      type: 'string',
-      default: path.resolve(import.meta.dirname, '../../shared/casas/al-smarthome-data.txt.gz'),
-    },
-    collapses: { type: 'string', default: '60' },
-    seed: { type: 'string', default: '1' },
-    sweep: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:inactivity -- [--data FILE] [--collapses N] [--seed N] [--sweep] [--json]\n' +
+    'FILE: a CASAS data file (gzipped or not); default ../shared/casas/al-smarthome-data.txt.gz',
+  {
+    data: path.resolve(import.meta.dirname, '../../shared/casas/al-smarthome-data.txt.gz'),
+    collapses: 60,
+    seed: 1,
+    sweep: false,
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:inactivity -- [--data FILE] [--collapses N] [--seed N] [--sweep] [--json]\n' +
-      'FILE: a CASAS data file (gzipped or not); default ../shared/casas/al-smarthome-data.txt.gz',
-  );
-  process.exit(0);
-}
+);
 if (!existsSync(args.data)) {
   console.error(`no CASAS data at ${args.data} (--data FILE)`);
   process.exit(2);
 }
-const log = (msg: string) => process.stderr.write(msg + '\n');
 
 log(`reading ${args.data}`);
 const events = parseCasas(readCasasFile(args.data));
@@ -45,8 +34,8 @@ const trial = (extraRules: string) =>
   summarise(
     runTrial(events, {
       rules: parseRules(`timezone: ${CASAS_TIME_ZONE}\n${extraRules}`, 'yaml'),
-      randomCollapses: Number(args.collapses),
-      seed: Number(args.seed),
+      randomCollapses: args.collapses,
+      seed: args.seed,
       afterReturnS: [30, 120, 600],
     }),
   );

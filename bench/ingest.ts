@@ -15,7 +15,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { percentile, runLoad, type LoadDevice } from '../device-sim/load.ts';
 import { buildCommunity, type SimDevice } from '../device-sim/community.ts';
@@ -27,34 +26,29 @@ import { startPostgres } from '../test/postgres.ts';
 import { buildBundle } from '../cli/build.ts';
 import { spawnAnju, type AnjuProcess } from '../test/spawn-anju.ts';
 import { startBrokerChild, stopBrokerChild } from './broker-child-control.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '200' },
-    messages: { type: 'string', default: '100' },
-    window: { type: 'string', default: '8' },
-    'soak-devices': { type: 'string', default: '10000' },
-    'soak-seconds': { type: 'string', default: '60' },
-    'skip-influx': { type: 'boolean', default: false },
-    'skip-postgres': { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:ingest -- [--devices N] [--messages N] [--window N] [--soak-devices N] [--soak-seconds S] [--skip-influx] [--skip-postgres] [--rounds N] [--json]',
+  {
+    devices: 200,
+    messages: 100,
+    window: 8,
+    'soak-devices': 10000,
+    'soak-seconds': 60,
+    'skip-influx': false,
+    'skip-postgres': false,
+    rounds: 3,
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:ingest -- [--devices N] [--messages N] [--window N] [--soak-devices N] [--soak-seconds S] [--skip-influx] [--skip-postgres] [--rounds N] [--json]',
-  );
-  process.exit(0);
-}
-const devicesN = Number(args.devices);
-const messages = Number(args.messages);
-const window = Number(args.window);
-const soakDevices = Number(args['soak-devices']);
-const soakSeconds = Number(args['soak-seconds']);
-const rounds = Number(args.rounds);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const {
+  devices: devicesN,
+  messages,
+  window,
+  'soak-devices': soakDevices,
+  'soak-seconds': soakSeconds,
+  rounds,
+} = args;
 
 // Each round sends readings with timestamps of its own, so that no round's readings are duplicates of
 // another's (the journal would store them once).

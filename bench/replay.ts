@@ -7,30 +7,19 @@
 //           as `anju replay` runs them;
 //   rules:  already-decoded readings through the engine alone (what a running Anju adds per reading).
 // The readings are generated in memory before timing starts.
-import { parseArgs } from 'node:util';
 import { RuleEngine } from '../alerting/engine.ts';
 import { Replayer } from '../alerting/replay.ts';
 import { devicesFileContext, type DevicesFile } from '../alerting/resident-context.ts';
 import { decodeUplink, parseTopic, type UplinkChannel } from '../firmware-protocol/index.ts';
 import type { AcceptedReading } from '../firmware-protocol/accepted.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    homes: { type: 'string', default: '500' },
-    hours: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '2' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const args = benchArgs('npm run bench:replay -- [--homes N] [--hours H] [--rounds N] [--json]', {
+  homes: 500,
+  hours: 4,
+  rounds: 2,
 });
-if (args.help) {
-  console.log('usage: npm run bench:replay -- [--homes N] [--hours H] [--rounds N] [--json]');
-  process.exit(0);
-}
-const homes = Number(args.homes);
-const hours = Number(args.hours);
-const rounds = Number(args.rounds);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+const { homes, hours, rounds } = args;
 
 // A deterministic pseudo-random sequence, so every run replays the same community.
 let seed = 42;

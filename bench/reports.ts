@@ -15,7 +15,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { openDatabases } from '../cli/databases.ts';
 import { buildCommunityReport } from '../dashboard/reports/assemble.ts';
 import { percentile } from '../dashboard/reports/figures.ts';
@@ -28,30 +27,27 @@ import { residentTrends } from '../dashboard/reports/trends.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { Point } from '../ingest/store/types.ts';
 import { startPostgres } from '../test/postgres.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    residents: { type: 'string', default: '1000' },
-    'per-month': { type: 'string', default: '10' },
-    calls: { type: 'string', default: '30' },
-    runs: { type: 'string', default: '3' },
-    backends: { type: 'string', default: 'sqlite,postgres' },
-    periods: { type: 'string', default: 'month,year' },
-    'trend-events': { type: 'string', default: '1000' },
-    json: { type: 'boolean', default: false },
+const args = benchArgs(
+  'npm run bench:reports -- [--residents N] [--per-month N] [--calls N] [--runs N] [--backends sqlite,postgres] [--periods month,year] [--trend-events N] [--json]',
+  {
+    residents: 1000,
+    'per-month': 10,
+    calls: 30,
+    runs: 3,
+    backends: 'sqlite,postgres',
+    periods: 'month,year',
+    'trend-events': 1000,
   },
-});
+);
 const BACKENDS = args.backends.split(',');
 const PERIODS = args.periods.split(',');
-const RESIDENTS = Number(args.residents);
-const PER_MONTH = Number(args['per-month']);
-const CALLS = Number(args.calls);
-const RUNS = Number(args.runs);
+const { residents: RESIDENTS, 'per-month': PER_MONTH, calls: CALLS, runs: RUNS } = args;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const YEAR_FROM = Date.parse('2025-12-01T00:00:00+08:00');
 const YEAR_TO = Date.parse('2026-12-01T00:00:00+08:00');
 const MONTH = '2026-11';
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 interface Timings {
   p50: number;
@@ -227,7 +223,7 @@ async function benchTrends(): Promise<{ points: number; days90: Timings }> {
     const rooms = ['bedroom', 'bathroom', 'kitchen', 'living', 'entrance', 'other'] as const;
     const now = Date.parse('2026-11-30T20:00:00+08:00');
     const first = now - 91 * 86_400_000;
-    const perDay = Number(args['trend-events']);
+    const perDay = args['trend-events'];
     let points: Point[] = [];
     let total = 0;
     let seq = 0;

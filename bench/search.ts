@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { AlertService } from '../alerting/alerts/index.ts';
 import { percentile } from '../dashboard/reports/figures.ts';
@@ -22,18 +21,18 @@ import type { Database } from '../database/sql.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';
 import { Registry, residentKey } from '../registry/index.ts';
 import { startPostgres } from '../test/postgres.ts';
+import { benchArgs } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    residents: { type: 'string', default: '5000' },
-    alerts: { type: 'string', default: '100000' },
-    calls: { type: 'string', default: '50' },
-    backends: { type: 'string', default: 'sqlite,postgres' },
+const args = benchArgs(
+  'npm run bench:search -- [--residents N] [--alerts N] [--calls N] [--backends sqlite,postgres]',
+  {
+    residents: 5000,
+    alerts: 100000,
+    calls: 50,
+    backends: 'sqlite,postgres',
   },
-});
-const RESIDENTS = Number(args.residents);
-const ALERTS = Number(args.alerts);
-const CALLS = Number(args.calls);
+);
+const { residents: RESIDENTS, alerts: ALERTS, calls: CALLS } = args;
 const YEAR = 365 * 24 * 3_600_000;
 
 async function time(name: string, fn: () => Promise<unknown>): Promise<void> {

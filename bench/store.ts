@@ -10,28 +10,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
 import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.ts';
 import type { Point, TelemetryStore } from '../ingest/store/types.ts';
 import { startInfluxV2Contract } from '../test/influx2-contract.ts';
 import { startInfluxd } from '../test/influxd.ts';
+import { benchArgs, log } from './args.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    points: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '1000' },
-    devices: { type: 'string', default: '100' },
-    rounds: { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false },
+const args = benchArgs(
+  'node --import tsx bench/store.ts -- [--points N] [--batch N] [--devices N] [--rounds N] [--json]',
+  {
+    points: 100000,
+    batch: 1000,
+    devices: 100,
+    rounds: 3,
   },
-});
-const totalPoints = Number(args.points);
-const batchSize = Number(args.batch);
-const devices = Number(args.devices);
-const rounds = Number(args.rounds);
-const log = (msg: string) => process.stderr.write(msg + '\n');
+);
+const { points: totalPoints, batch: batchSize, devices, rounds } = args;
 
 function makePoints(): Point[] {
   // Recent enough for any retention, one reading per device per minute, ending now.

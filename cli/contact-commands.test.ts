@@ -1,27 +1,13 @@
-// `anju contact link|unlink|list` as an operator runs them: `node bin/anju.js ...` in a subprocess, over a
+// `anju contact link|unlink|list` as an operator runs them (in-process: cli/test-cli.ts), over a
 // data directory whose resident, contacts and family account were made the way the server makes them.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../dashboard/accounts/index.ts';
 import { Registry } from '../registry/index.ts';
 import { openDatabases } from './databases.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'anju.js');
-
-function anju(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.ANJU_DATA_DIR;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runAnju as anju } from './test-cli.ts';
 
 let dir: string;
 const ids = { daughter: '', stranger: '' };

@@ -1,20 +1,5 @@
-// `anju`: one command with a subcommand per job. Each subcommand lives in cli/commands and registers
-// itself here; the composition of a running server lives in cli/serve.ts.
-import { Command } from 'commander';
-import { registerCommands } from './commands/index.ts';
+// `anju`: the executable. The program and its subcommands live in cli/program.ts and cli/commands; the
+// composition of a running server lives in cli/serve.ts.
+import { run } from './program.ts';
 
-const program = new Command()
-  .name('anju')
-  .description('Anju (安居): safety monitoring for older people who live alone')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .configureHelp({ showGlobalOptions: true });
-
-registerCommands(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  console.error(`anju: ${(err as Error).message}`);
-  process.exitCode = 1;
-}
+process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,29 +1,16 @@
 // `anju migrate` as an operator runs it: schema status on either backend, and moving a community's SQLite
 // files into PostgreSQL with every row intact.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Database } from '../database/sql.ts';
 import { startPostgres, type PostgresServer } from '../test/postgres.ts';
 import { openDatabases, type Databases } from './databases.ts';
+import { spawnAnju } from './test-cli.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'anju.js');
-
-function anju(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.ANJU_DATA_DIR;
-  delete env.ANJU_DATABASE_URL;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const anju = (...args: string[]) => spawnAnju(args);
 
 let server: PostgresServer;
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Registry, RegistryError, type RegistryOptions } from '../registry/index.ts';
 import { openDatabases, REGISTRY_FILE } from './databases.ts';
+import { resolveDataDir } from './options.ts';
 
 export interface OpenRegistryOptions extends Omit<RegistryOptions, 'onClose'> {
   /** postgres://... ; undefined keeps the SQLite files in the data directory. */
@@ -37,4 +38,19 @@ export async function useRegistry<T>(
   } finally {
     await registry.close();
   }
+}
+
+/** The options of a command given `registryOptions`: where the registry lives. */
+export interface RegistryPlace {
+  dataDir: string;
+  database?: string;
+}
+
+/** `useRegistry` for a command's own options; `mustExist` for commands that only read or change. */
+export function useCommandRegistry<T>(
+  place: RegistryPlace,
+  options: { mustExist?: boolean },
+  fn: (registry: Registry) => T | Promise<T>,
+): Promise<T> {
+  return useRegistry(resolveDataDir(place.dataDir), { database: place.database, ...options }, fn);
 }

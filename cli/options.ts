@@ -1,6 +1,18 @@
 // Options and output helpers shared by every subcommand.
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import path from 'node:path';
+
+/** Where a command writes: process.stdout and process.stderr fit, and so does a test's string buffer. */
+export interface Writer {
+  write(text: string): unknown;
+}
+
+/** A command's output streams, and the exit code a command that finished sets when it must not be 0. */
+export interface CliIo {
+  stdout: Writer;
+  stderr: Writer;
+  exitCode?: number;
+}
 
 export const DEFAULT_DATA_DIR = '.anju';
 
@@ -30,6 +42,11 @@ export function resolveDataDir(dir: string): string {
   return path.resolve(dir);
 }
 
+/** What every command that reads or writes the registry takes: where it lives, and --json. */
+export function registryOptions(command: Command): Command {
+  return command.addOption(dataDirOption()).addOption(databaseOption()).addOption(jsonOption());
+}
+
 /** Columns a string takes in a terminal: CJK and full-width characters take two. */
 export function displayWidth(text: string): number {
   let width = 0;
@@ -53,17 +70,17 @@ export function displayWidth(text: string): number {
 export function printRows(
   rows: Record<string, unknown>[],
   json: boolean | undefined,
-  columns?: string[],
+  out: Writer = process.stdout,
 ): void {
   if (json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    out.write(JSON.stringify(rows, null, 2) + '\n');
     return;
   }
   if (rows.length === 0) {
-    process.stdout.write('(none)\n');
+    out.write('(none)\n');
     return;
   }
-  const cols = columns ?? Object.keys(rows[0]!);
+  const cols = Object.keys(rows[0]!);
   const cell = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
@@ -72,15 +89,19 @@ export function printRows(
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  process.stdout.write([line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + '\n');
+  out.write([line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + '\n');
 }
 
 /** Prints one record as JSON (`--json`) or as `key: value` lines. */
-export function printRecord(record: Record<string, unknown>, json: boolean | undefined): void {
+export function printRecord(
+  record: Record<string, unknown>,
+  json: boolean | undefined,
+  out: Writer = process.stdout,
+): void {
   if (json) {
-    process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+    out.write(JSON.stringify(record, null, 2) + '\n');
     return;
   }
   for (const [k, v] of Object.entries(record))
-    process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+    out.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
 }

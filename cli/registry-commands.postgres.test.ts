@@ -1,17 +1,13 @@
 // The registry commands against a real PostgreSQL (`--database`), as an operator of a shared database
 // runs them: `node bin/anju.js ...` in a subprocess, and what they wrote read back by another client.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../database/postgres.ts';
 import { verifySecret } from '../firmware-protocol/credentials.ts';
 import { startPostgres, type PostgresServer } from '../test/postgres.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'anju.js');
+import { spawnAnju } from './test-cli.ts';
 
 let server: PostgresServer;
 let url: string;
@@ -32,14 +28,7 @@ afterAll(async () => {
 });
 
 /** Runs the CLI with the database URL from the environment, as the docs advise (not on the command line). */
-function anju(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, ANJU_DATABASE_URL: url, ANJU_DATA_DIR: dir };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const anju = (...args: string[]) => spawnAnju(args, { ANJU_DATABASE_URL: url, ANJU_DATA_DIR: dir });
 
 describe('registry commands on PostgreSQL', () => {
   it('import, device add and token create write to the shared database, and nothing to the data directory', async () => {

@@ -1,29 +1,10 @@
-// The registry commands as a person or script runs them: `node bin/anju.js ...` in a subprocess.
-import { execFile } from 'node:child_process';
+// The registry commands: what each does, run in-process (`runAnju`), and what the executable itself
+// answers (exit codes, --help, no stack trace) in a subprocess of `node bin/anju.js` (`spawnAnju`).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'anju.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function anju(...args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.ANJU_DATA_DIR;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runAnju as anju, spawnAnju } from './test-cli.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -135,20 +116,41 @@ describe('anju resident and device', () => {
 describe('anju timezone', () => {
   it("sets a community's zone when a resident is added, then a home's own, and refuses an unknown zone", async () => {
     const dir = tempDir();
-    const [added, help] = await Promise.all([
-      anju('resident', 'add', ...WANG, '--community-time-zone', 'asia/urumqi', '--json', '--data-dir', dir),
-      anju('timezone', 'set', '--help'),
-    ]);
+    const added = await anju(
+      'resident',
+      'add',
+      ...WANG,
+      '--community-time-zone',
+      'asia/urumqi',
+      '--json',
+      '--data-dir',
+      dir,
+    );
+    const help = await anju('timezone', 'set', '--help');
     expect(added.code).toBe(0);
     expect(help.stdout).toMatch(/Example:\n {2}anju timezone set /);
     const home = JSON.parse(added.stdout).home;
     expect(home).toMatchObject({ timeZone: null, communityTimeZone: 'Asia/Urumqi' });
 
-    // Independent of each other, so run side by side: each is a Node process on a busy machine.
-    const [set, bad] = await Promise.all([
-      anju('timezone', 'set', 'Europe/Berlin', '--home', home.homeId, '--json', '--data-dir', dir),
-      anju('timezone', 'set', 'Asia/Atlantis', '--community', home.communityId, '--data-dir', dir),
-    ]);
+    const set = await anju(
+      'timezone',
+      'set',
+      'Europe/Berlin',
+      '--home',
+      home.homeId,
+      '--json',
+      '--data-dir',
+      dir,
+    );
+    const bad = await anju(
+      'timezone',
+      'set',
+      'Asia/Atlantis',
+      '--community',
+      home.communityId,
+      '--data-dir',
+      dir,
+    );
     expect(JSON.parse(set.stdout)).toEqual({
       homeId: home.homeId,
       timeZone: 'Europe/Berlin',
@@ -164,7 +166,7 @@ describe('anju timezone', () => {
       timeZone: null,
       communityTimeZone: 'Asia/Urumqi',
     });
-  }, 60_000);
+  });
 });
 
 describe('anju import', () => {
@@ -213,7 +215,8 @@ describe('anju help and errors', () => {
       ['device', 'revoke'],
       ['import'],
     ];
-    const runs = await Promise.all(commands.map((c) => anju(...c, '--help')));
+    const runs = [];
+    for (const command of commands) runs.push(await anju(...command, '--help'));
     runs.forEach((run, i) => {
       expect(run.code, commands[i]!.join(' ')).toBe(0);
       expect(run.stdout).toMatch(/Usage: anju/);
@@ -242,7 +245,8 @@ describe('anju help and errors', () => {
       [['device', 'revoke', 'nope'], /^anju: no device with id nope$/m],
       [['import', path.join(dir, 'missing.csv')], /^anju: .*no such file/m],
     ];
-    const runs = await Promise.all(cases.map(([args]) => anju(...args, '--data-dir', dir)));
+    const runs = [];
+    for (const [args] of cases) runs.push(await anju(...args, '--data-dir', dir));
     runs.forEach((run, i) => {
       const [args, message] = cases[i]!;
       expect(run.code, args.join(' ')).not.toBe(0);
@@ -255,5 +259,29 @@ describe('anju help and errors', () => {
     const run = await anju('device', 'list', '--data-dir', path.join(tempDir(), 'typo'));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^anju: no registry at .*typo.*check --data-dir/m);
+  });
+});
+
+describe('the anju executable', () => {
+  it('exits 0 after --help, 1 on a bad argument and 2 when an import refused rows, never with a stack trace', async () => {
+    const dir = tempDir();
+    const roster = path.join(dir, 'roster.csv');
+    writeFileSync(
+      roster,
+      'community,compound,building,home,resident_name,birth_year\n梅花社区,一区,3幢,102,张三,not-a-year\n',
+    );
+    // Independent of each other, so run side by side: each is a Node process on a busy machine.
+    const [help, bad, refused] = await Promise.all([
+      spawnAnju(['device', 'add', '--help']),
+      spawnAnju(['device', 'add', 'W-0001', '--kind', 'watch', '--resident', 'rs_x', '--data-dir', dir]),
+      spawnAnju(['import', roster, '--data-dir', dir]),
+    ]);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: anju device add/);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/argument 'watch' is invalid/);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/row 1 \(line 2\): REFUSED: .*birth_year/);
+    for (const run of [bad, refused]) expect(run.stderr).not.toMatch(NO_STACK);
   });
 });

@@ -6,8 +6,10 @@ import {
   addTestDevice,
   connackCode,
   connectDevice,
+  journaled,
   startTestAnju,
   waitFor,
+  wearableTelemetry,
   type TestAnju,
 } from '../test/harness.ts';
 import { connack, connectPacket, puback, publishPacket, RawConnection } from '../test/raw-mqtt.ts';
@@ -19,10 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await anju.stop();
 });
-
-const reading = (seq: number) => JSON.stringify({ ts: Date.now(), seq, heartRate: 70, worn: true });
-const journaled = (deviceId: string) =>
-  anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === deviceId);
 
 async function metric(name: string, label: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${anju.ports.http}/metrics`)).text();
@@ -44,8 +42,8 @@ async function rawDevice(): Promise<{ id: string; conn: RawConnection }> {
 async function stillServing(): Promise<void> {
   const device = await addTestDevice(anju);
   const client = await connectDevice(anju, device);
-  await client.publishAsync(topicFor(device.id, 'telemetry'), reading(1), { qos: 1 });
-  expect(journaled(device.id)).toHaveLength(1);
+  await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
+  expect(journaled(anju, device.id)).toHaveLength(1);
   await client.endAsync();
 }
 
@@ -53,18 +51,25 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
   it('[MQTT-1.5.3-1] closes the connection on a topic that is not well-formed UTF-8, without a PUBACK', async () => {
     const { id, conn } = await rawDevice();
     const before = await metric('anju_mqtt_protocol_violations_total', 'MQTT-1.5.3-1');
-    conn.send(publishPacket({ topic: topicFor(id, 'telemetry'), payload: reading(1), qos: 1, messageId: 1 }));
+    conn.send(
+      publishPacket({
+        topic: topicFor(id, 'telemetry'),
+        payload: wearableTelemetry(1),
+        qos: 1,
+        messageId: 1,
+      }),
+    );
     expect(await conn.receivedAtLeast(4)).toEqual(puback(1));
     // 0xFF never occurs in UTF-8; 0xED 0xA0 0x80 would encode a surrogate, which UTF-8 forbids too.
     for (const bad of [Buffer.from([0xff]), Buffer.from([0xed, 0xa0, 0x80])]) {
       const topic = Buffer.concat([Buffer.from(`anju/v1/${id}/tele`), bad, Buffer.from('metry')]);
       const again = bad[0] === 0xff ? conn : (await rawDevice()).conn;
       again.received = Buffer.alloc(0);
-      again.send(publishPacket({ topic, payload: reading(2), qos: 1, messageId: 2 }));
+      again.send(publishPacket({ topic, payload: wearableTelemetry(2), qos: 1, messageId: 2 }));
       await again.closed;
       expect(again.received).toEqual(Buffer.alloc(0));
     }
-    expect(journaled(id).map((e) => JSON.stringify(e.reading.message.body))).toEqual([
+    expect(journaled(anju, id).map((e) => JSON.stringify(e.reading.message.body))).toEqual([
       expect.stringContaining('"seq":1'),
     ]);
     expect(await metric('anju_mqtt_protocol_violations_total', 'MQTT-1.5.3-1')).toBe(before + 2);
@@ -78,7 +83,7 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
       Buffer.from([0xc3]),
       Buffer.from('metry'),
     ]);
-    const packet = publishPacket({ topic, payload: reading(1), qos: 1, messageId: 3 });
+    const packet = publishPacket({ topic, payload: wearableTelemetry(1), qos: 1, messageId: 3 });
     // Split inside the length prefix, inside the topic, and between the lead byte and what follows it.
     const cut = 2 + 2 + `anju/v1/${id}/tele`.length + 1;
     for (const piece of [
@@ -92,13 +97,18 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
     }
     await conn.closed;
     expect(conn.received).toEqual(Buffer.alloc(0));
-    expect(journaled(id)).toHaveLength(0);
+    expect(journaled(anju, id)).toHaveLength(0);
   });
 
   it('[MQTT-1.5.3-1] keeps a connection whose topic really contains U+FFFD: valid UTF-8, refused as E_TOPIC', async () => {
     const { id, conn } = await rawDevice();
     conn.send(
-      publishPacket({ topic: `anju/v1/${id}/tele\uFFFDmetry`, payload: reading(1), qos: 1, messageId: 7 }),
+      publishPacket({
+        topic: `anju/v1/${id}/tele\uFFFDmetry`,
+        payload: wearableTelemetry(1),
+        qos: 1,
+        messageId: 7,
+      }),
     );
     expect(await conn.receivedAtLeast(4)).toEqual(puback(7));
     expect(conn.isClosed).toBe(false);
@@ -108,10 +118,12 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
 
   it('[MQTT-1.5.3-2] closes the connection on a topic containing U+0000, without a PUBACK', async () => {
     const { id, conn } = await rawDevice();
-    conn.send(publishPacket({ topic: `${topicFor(id, 'telemetry')}\u0000`, payload: reading(1), qos: 1 }));
+    conn.send(
+      publishPacket({ topic: `${topicFor(id, 'telemetry')}\u0000`, payload: wearableTelemetry(1), qos: 1 }),
+    );
     await conn.closed;
     expect(conn.received).toEqual(Buffer.alloc(0));
-    expect(journaled(id)).toHaveLength(0);
+    expect(journaled(anju, id)).toHaveLength(0);
     expect(await metric('anju_mqtt_protocol_violations_total', 'MQTT-1.5.3-2')).toBeGreaterThan(0);
     await stillServing();
   });
@@ -122,10 +134,12 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
       const { id, conn } = await rawDevice();
       const before = await metric('anju_mqtt_protocol_violations_total', 'MQTT-2.3.1-1');
       // A valid reading on the device's own topic: only the packet id is wrong.
-      conn.send(publishPacket({ topic: topicFor(id, 'event'), payload: reading(1), qos, messageId: 0 }));
+      conn.send(
+        publishPacket({ topic: topicFor(id, 'event'), payload: wearableTelemetry(1), qos, messageId: 0 }),
+      );
       await conn.closed;
       expect(conn.received).toEqual(Buffer.alloc(0));
-      expect(journaled(id)).toHaveLength(0);
+      expect(journaled(anju, id)).toHaveLength(0);
       expect(await metric('anju_mqtt_protocol_violations_total', 'MQTT-2.3.1-1')).toBe(before + 1);
       await stillServing();
     },
@@ -133,8 +147,8 @@ describe('PUBLISH [MQTT 3.1.1 §1.5.3, §2.3.1]', () => {
 
   it('[MQTT-2.3.1-1] accepts a QoS 0 PUBLISH, which carries no packet id', async () => {
     const { id, conn } = await rawDevice();
-    conn.send(publishPacket({ topic: topicFor(id, 'telemetry'), payload: reading(1), qos: 0 }));
-    await waitFor(() => journaled(id).length === 1);
+    conn.send(publishPacket({ topic: topicFor(id, 'telemetry'), payload: wearableTelemetry(1), qos: 0 }));
+    await waitFor(() => journaled(anju, id).length === 1);
     expect(conn.isClosed).toBe(false);
     conn.close();
   });

@@ -179,6 +179,33 @@ export class Gateway {
    * many connections already and none of them is silent (see silent-connections.ts).
    */
   handle(stream: Connection, address: string): boolean {
+    if (!this.admit(stream, address)) return false;
+    this.broker.handle(stream);
+    watchWire(stream, {
+      maxFrameBytes: this.limits.maxFrameBytes,
+      onTooLarge: (declared) => {
+        this.opts.metrics.connectRefused.inc({ reason: 'frame_too_large' });
+        this.opts.logger.warn(
+          { address, declared, limit: this.limits.maxFrameBytes },
+          'connection closed: frame too large',
+        );
+        stream.destroy();
+      },
+      onUnparsableProtocolLevel: (level) => this.refuseProtocolLevel(stream, address, level),
+      onMalformedTopic: (decoded) => {
+        const topics = this.malformedTopics.get(stream) ?? new Set<string>();
+        topics.add(decoded);
+        this.malformedTopics.set(stream, topics);
+      },
+    });
+    return true;
+  }
+
+  /**
+   * Counts a new connection against its address, or refuses it (false, closed) when the address has too
+   * many and none of them is silent. The rest of Anju's rules run in the broker's hooks once it speaks.
+   */
+  admit(stream: Connection, address: string): boolean {
     const open = this.connectionsByAddress.get(address) ?? 0;
     for (const stale of this.silent.pastBound(address))
       this.closeSilent(stale, address, 'silent_per_address');
@@ -200,24 +227,6 @@ export class Gateway {
     this.addresses.set(stream, address);
     this.silent.add(stream, address);
     stream.once('close', () => this.silent.forget(stream));
-    this.broker.handle(stream);
-    watchWire(stream, {
-      maxFrameBytes: this.limits.maxFrameBytes,
-      onTooLarge: (declared) => {
-        this.opts.metrics.connectRefused.inc({ reason: 'frame_too_large' });
-        this.opts.logger.warn(
-          { address, declared, limit: this.limits.maxFrameBytes },
-          'connection closed: frame too large',
-        );
-        stream.destroy();
-      },
-      onUnparsableProtocolLevel: (level) => this.refuseProtocolLevel(stream, address, level),
-      onMalformedTopic: (decoded) => {
-        const topics = this.malformedTopics.get(stream) ?? new Set<string>();
-        topics.add(decoded);
-        this.malformedTopics.set(stream, topics);
-      },
-    });
     return true;
   }
 

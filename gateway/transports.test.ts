@@ -8,7 +8,14 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { addTestDevice, connectDevice, startTestAnju, type TestAnju } from '../test/harness.ts';
+import {
+  addTestDevice,
+  connectDevice,
+  journaled,
+  startTestAnju,
+  wearableTelemetry,
+  type TestAnju,
+} from '../test/harness.ts';
 
 const run = promisify(execFile);
 
@@ -44,9 +51,6 @@ afterAll(async () => {
   rmSync(certDir, { recursive: true, force: true });
 });
 
-const reading = (seq: number) => JSON.stringify({ ts: Date.now(), seq, heartRate: 64, worn: true });
-const journaled = (id: string) => anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === id);
-
 describe('transports', () => {
   it('accepts an authenticated device over WebSocket at /mqtt on the HTTP port', async () => {
     const device = await addTestDevice(anju);
@@ -57,8 +61,8 @@ describe('transports', () => {
       protocolVersion: 4,
       reconnectPeriod: 0,
     });
-    await client.publishAsync(topicFor(device.id, 'telemetry'), reading(1), { qos: 1 });
-    expect(journaled(device.id)).toHaveLength(1);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
+    expect(journaled(anju, device.id)).toHaveLength(1);
     await client.endAsync();
   });
 
@@ -83,8 +87,8 @@ describe('transports', () => {
       ca: readFileSync(path.join(certDir, 'cert.pem')),
       reconnectPeriod: 0,
     });
-    await client.publishAsync(topicFor(device.id, 'telemetry'), reading(1), { qos: 1 });
-    expect(journaled(device.id)).toHaveLength(1);
+    await client.publishAsync(topicFor(device.id, 'telemetry'), wearableTelemetry(1), { qos: 1 });
+    expect(journaled(anju, device.id)).toHaveLength(1);
     await client.endAsync();
   });
 
@@ -98,20 +102,20 @@ describe('transports', () => {
 
   it('works with Mosquitto\u2019s client: a reading is stored, a bad one is acknowledged and dropped', async () => {
     const device = await addTestDevice(anju);
-    await mosquittoPub(device, device.secret, reading(1));
-    expect(journaled(device.id)).toHaveLength(1);
+    await mosquittoPub(device, device.secret, wearableTelemetry(1));
+    expect(journaled(anju, device.id)).toHaveLength(1);
     // Exit 0 means the PUBACK came: the device will not resend a message that can never be accepted.
     await mosquittoPub(device, device.secret, '{"ts":1,"seq":2,"worn":true}');
-    expect(journaled(device.id)).toHaveLength(1);
+    expect(journaled(anju, device.id)).toHaveLength(1);
     expect(anju.gateway.refusals.forDevice(device.id)).toEqual({ E_RANGE: 1 });
   });
 
   it('refuses mosquitto_pub with a wrong secret (exit code, nothing stored)', async () => {
     const device = await addTestDevice(anju);
-    await expect(mosquittoPub(device, 'wrong', reading(1))).rejects.toMatchObject({
+    await expect(mosquittoPub(device, 'wrong', wearableTelemetry(1))).rejects.toMatchObject({
       stderr: expect.stringMatching(/bad user name or password/i),
     });
-    expect(journaled(device.id)).toHaveLength(0);
+    expect(journaled(anju, device.id)).toHaveLength(0);
   });
 });
 

@@ -133,3 +133,13 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A valid wearable telemetry payload stamped now; `extra` adds fields or overrides these. */
+export function wearableTelemetry(seq: number, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ts: Date.now(), seq, heartRate: 72, spo2: 97, worn: true, ...extra });
+}
+
+/** What the gateway accepted from one device: its entries in the journal. */
+export function journaled(anju: RunningAnju, deviceId: string) {
+  return anju.journal.readAfter(0, 100_000).filter((e) => e.reading.deviceId === deviceId);
+}

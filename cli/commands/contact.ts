@@ -8,10 +8,11 @@ import { openDatabases } from '../databases.ts';
 import {
   databaseOption,
   dataDirOption,
-  jsonOption,
   printRecord,
   printRows,
+  registryOptions,
   resolveDataDir,
+  type CliIo,
 } from '../options.ts';
 
 interface Opened {
@@ -51,19 +52,18 @@ async function contactsFor(registry: Registry, user: User | undefined) {
   return out;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: CliIo): void {
   const contact = program
     .command('contact')
     .description("link dashboard accounts to the residents' contacts they stand for");
 
-  contact
-    .command('link')
-    .description('link an account to a contact: escalation then tells that person the way they chose')
-    .argument('<username>', 'the dashboard account (a family member, or staff)')
-    .argument('<contactId>', "the resident's contact it stands for (ct_...; see `anju contact list`)")
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+  registryOptions(
+    contact
+      .command('link')
+      .description('link an account to a contact: escalation then tells that person the way they chose')
+      .argument('<username>', 'the dashboard account (a family member, or staff)')
+      .argument('<contactId>', "the resident's contact it stands for (ct_...; see `anju contact list`)"),
+  )
     .addHelpText(
       'after',
       `
@@ -94,7 +94,7 @@ Example:
           linkedAt: new Date(link.linkedAt).toISOString(),
         };
       });
-      printRecord(linked, opts.json);
+      printRecord(linked, opts.json, io.stdout);
     });
 
   contact
@@ -109,15 +109,14 @@ Example:
         accounts.contactLinks.unlink((await userNamed(accounts, username)).id),
       );
       if (!removed) throw new Error(`${username} is not linked to a contact`);
-      process.stdout.write(`${username} unlinked\n`);
+      io.stdout.write(`${username} unlinked\n`);
     });
 
-  contact
-    .command('list')
-    .description("every resident's contact and the account that stands for it, if any")
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+  registryOptions(
+    contact
+      .command('list')
+      .description("every resident's contact and the account that stands for it, if any"),
+  )
     .addHelpText('after', '\nExample:\n  anju contact list --json\n')
     .action(async (opts) => {
       const rows = await withStores(opts, async ({ registry, accounts }) => {
@@ -135,6 +134,6 @@ Example:
           };
         });
       });
-      printRows(rows, opts.json);
+      printRows(rows, opts.json, io.stdout);
     });
 }

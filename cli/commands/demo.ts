@@ -18,6 +18,7 @@ import {
 import { ensureDemoUsers } from '../../dashboard/accounts/index.ts';
 import { generatePassword } from '../../dashboard/accounts/first-users.ts';
 import { databaseOption, resolveDataDir } from '../options.ts';
+import { abortOnSignals } from '../stop-signals.ts';
 import { startAnju } from '../serve.ts';
 
 const MINUTE = 60_000;
@@ -95,14 +96,7 @@ Example:
         // Never shown: the demo sets fresh passwords for all its logins below and prints those.
         adminPassword: generatePassword(),
       });
-      const controller = new AbortController();
-      const stop = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('stopping the demo...\n');
-        controller.abort();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      const controller = abortOnSignals('stopping the demo...');
       try {
         const community = buildCommunity({ seed: opts.seed, residents: opts.residents, idPrefix: 'demo' });
         const file = path.join(dataDir, 'demo-credentials.json');

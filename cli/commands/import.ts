@@ -3,8 +3,8 @@ import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ImportReport, type RosterFormat, type RowReport } from '../../registry/index.ts';
-import { useRegistry } from '../open-registry.ts';
-import { databaseOption, dataDirOption, jsonOption, resolveDataDir } from '../options.ts';
+import { useCommandRegistry } from '../open-registry.ts';
+import { registryOptions, type CliIo, type Writer } from '../options.ts';
 import { SECRET_NOTE } from './device.ts';
 
 /** Exit code when the import went through but some rows were refused. */
@@ -30,7 +30,7 @@ function describeRow(r: RowReport): string {
   return `${where}: ok: ${parts.join('; ')}`;
 }
 
-function printReport(report: ImportReport): void {
+function printReport(report: ImportReport, out: Writer): void {
   const s = report.summary;
   const lines = report.rows.map(describeRow);
   lines.push(
@@ -39,21 +39,22 @@ function printReport(report: ImportReport): void {
   );
   if (s.devicesCreated > 0 && !report.dryRun)
     lines.push(SECRET_NOTE.replace('The secret is', 'Each secret is'));
-  process.stdout.write(lines.join('\n') + '\n');
+  out.write(lines.join('\n') + '\n');
 }
 
-export function register(program: Command): void {
-  program
-    .command('import')
-    .description('import residents and devices from a roster file (.csv or .json); refused rows are reported')
-    .argument('<file>', 'roster file')
-    .addOption(
-      new Option('--format <format>', 'file format, instead of the extension').choices(['csv', 'json']),
-    )
-    .option('--dry-run', 'check every row and report, but write nothing', false)
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+export function register(program: Command, io: CliIo): void {
+  registryOptions(
+    program
+      .command('import')
+      .description(
+        'import residents and devices from a roster file (.csv or .json); refused rows are reported',
+      )
+      .argument('<file>', 'roster file')
+      .addOption(
+        new Option('--format <format>', 'file format, instead of the extension').choices(['csv', 'json']),
+      )
+      .option('--dry-run', 'check every row and report, but write nothing', false),
+  )
     .addHelpText(
       'after',
       `
@@ -69,17 +70,15 @@ Example:
     .action(async (file: string, opts) => {
       const format = formatOf(file, opts.format);
       const text = await readFile(file, 'utf8');
-      const report = await useRegistry(
-        resolveDataDir(opts.dataDir),
-        { database: opts.database },
-        (registry) => registry.importRoster(text, { format, dryRun: opts.dryRun }),
+      const report = await useCommandRegistry(opts, {}, (registry) =>
+        registry.importRoster(text, { format, dryRun: opts.dryRun }),
       );
       if (opts.json) {
-        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        if (report.summary.devicesCreated > 0 && !report.dryRun) process.stderr.write(`${SECRET_NOTE}\n`);
+        io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        if (report.summary.devicesCreated > 0 && !report.dryRun) io.stderr.write(`${SECRET_NOTE}\n`);
       } else {
-        printReport(report);
+        printReport(report, io.stdout);
       }
-      if (report.summary.refused > 0) process.exitCode = EXIT_ROWS_REFUSED;
+      if (report.summary.refused > 0) io.exitCode = EXIT_ROWS_REFUSED;
     });
 }

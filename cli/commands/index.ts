@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../options.ts';
 import { register as registerCasas } from './casas.ts';
 import { register as registerContact } from './contact.ts';
 import { register as registerDemo } from './demo.ts';
@@ -13,19 +14,22 @@ import { register as registerSim } from './sim.ts';
 import { register as registerTimezone } from './timezone.ts';
 import { register as registerToken } from './token.ts';
 
-/** Every subcommand module exports a `register(program)`; they are listed here in help order. */
-export function registerCommands(program: Command): void {
+/**
+ * Every subcommand module exports a `register(program)`; they are listed here in help order. The
+ * registry commands, which tests run in-process, write to `io`; the others to the process's streams.
+ */
+export function registerCommands(program: Command, io: CliIo): void {
   registerServe(program);
-  registerResident(program);
-  registerContact(program);
-  registerDevice(program);
-  registerImport(program);
-  registerTimezone(program);
+  registerResident(program, io);
+  registerContact(program, io);
+  registerDevice(program, io);
+  registerImport(program, io);
+  registerTimezone(program, io);
   registerReport(program);
   registerReplay(program);
   registerCasas(program);
   registerSim(program);
   registerDemo(program);
-  registerToken(program);
+  registerToken(program, io);
   registerMigrate(program);
 }

@@ -1,15 +1,8 @@
 // `anju resident add|list`: the people Anju watches over.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatHomePath, LANGUAGES, type Resident } from '../../registry/index.ts';
-import { useRegistry } from '../open-registry.ts';
-import {
-  databaseOption,
-  dataDirOption,
-  jsonOption,
-  printRecord,
-  printRows,
-  resolveDataDir,
-} from '../options.ts';
+import { useCommandRegistry } from '../open-registry.ts';
+import { printRecord, printRows, registryOptions, type CliIo } from '../options.ts';
 
 function parseYear(value: string): number {
   const year = Number(value);
@@ -32,34 +25,33 @@ function summary(resident: Resident) {
   };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: CliIo): void {
   const resident = program
     .command('resident')
     .description('add and list residents (the people Anju watches over)');
 
-  resident
-    .command('add')
-    .description('register a resident; a new community, compound, building or home is created by its name')
-    .argument('<name>', "the resident's name")
-    .requiredOption('--community <name>', 'community (社区)')
-    .requiredOption('--compound <name>', 'compound (小区) inside the community')
-    .requiredOption('--building <name>', 'building inside the compound')
-    .requiredOption('--home <label>', 'home inside the building, e.g. 2-301')
-    .option('--region <path>', 'province/city/county/street above the community, separated by "/"')
-    .option('--time-zone <zone>', "the home's own IANA time zone (else it follows its community's)")
-    .option('--community-time-zone <zone>', "sets the community's IANA time zone (e.g. Asia/Shanghai)")
-    .option('--birth-year <year>', 'year of birth', parseYear)
-    .option('--lives-alone', 'the resident lives alone (独居)', false)
-    .addOption(
-      new Option('--language <lang>', 'language for messages to the resident')
-        .choices(LANGUAGES)
-        .default('zh-CN'),
-    )
-    .option('--conditions <list>', 'health conditions, separated by ";"')
-    .option('--routine-notes <text>', 'free-text notes on the daily routine')
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+  registryOptions(
+    resident
+      .command('add')
+      .description('register a resident; a new community, compound, building or home is created by its name')
+      .argument('<name>', "the resident's name")
+      .requiredOption('--community <name>', 'community (社区)')
+      .requiredOption('--compound <name>', 'compound (小区) inside the community')
+      .requiredOption('--building <name>', 'building inside the compound')
+      .requiredOption('--home <label>', 'home inside the building, e.g. 2-301')
+      .option('--region <path>', 'province/city/county/street above the community, separated by "/"')
+      .option('--time-zone <zone>', "the home's own IANA time zone (else it follows its community's)")
+      .option('--community-time-zone <zone>', "sets the community's IANA time zone (e.g. Asia/Shanghai)")
+      .option('--birth-year <year>', 'year of birth', parseYear)
+      .option('--lives-alone', 'the resident lives alone (独居)', false)
+      .addOption(
+        new Option('--language <lang>', 'language for messages to the resident')
+          .choices(LANGUAGES)
+          .default('zh-CN'),
+      )
+      .option('--conditions <list>', 'health conditions, separated by ";"')
+      .option('--routine-notes <text>', 'free-text notes on the daily routine'),
+  )
     .addHelpText(
       'after',
       `
@@ -69,7 +61,7 @@ Example:
 `,
     )
     .action(async (name: string, opts) => {
-      const added = await useRegistry(resolveDataDir(opts.dataDir), { database: opts.database }, (registry) =>
+      const added = await useCommandRegistry(opts, {}, (registry) =>
         registry.addResident({
           name,
           address: {
@@ -91,28 +83,25 @@ Example:
           routineNotes: opts.routineNotes,
         }),
       );
-      printRecord(opts.json ? added : summary(added), opts.json);
+      printRecord(opts.json ? added : summary(added), opts.json, io.stdout);
     });
 
-  resident
-    .command('list')
-    .description('list residents with their homes')
-    .option('--community <name>', 'only residents of this community (name or id)')
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+  registryOptions(
+    resident
+      .command('list')
+      .description('list residents with their homes')
+      .option('--community <name>', 'only residents of this community (name or id)'),
+  )
     .addHelpText('after', '\nExample:\n  anju resident list --community 梅花社区 --json\n')
     .action(async (opts) => {
-      const residents = await useRegistry(
-        resolveDataDir(opts.dataDir),
-        { database: opts.database, mustExist: true },
-        (registry) => registry.listResidents(),
+      const residents = await useCommandRegistry(opts, { mustExist: true }, (registry) =>
+        registry.listResidents(),
       );
       const shown = opts.community
         ? residents.filter(
             (r) => r.home.community === opts.community || r.home.communityId === opts.community,
           )
         : residents;
-      printRows(opts.json ? shown : shown.map(summary), opts.json);
+      printRows(opts.json ? shown : shown.map(summary), opts.json, io.stdout);
     });
 }

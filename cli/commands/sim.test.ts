@@ -1,24 +1,12 @@
 // `anju sim` as people and scripts run it: a subprocess, against a real Anju where it needs one.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAnju, type TestAnju } from '../../test/harness.ts';
+import { spawnAnju } from '../test-cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'anju.js');
-
-function anju(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.ANJU_DATA_DIR;
-  delete env.ANJU_MQTT_URL;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const anju = (...args: string[]) => spawnAnju(args);
 
 let server: TestAnju;
 const dir = mkdtempSync(path.join(tmpdir(), 'anju-sim-cli-'));

@@ -26,6 +26,7 @@ import {
 import { topicFor } from '../../firmware-protocol/index.ts';
 import type { Registry } from '../../registry/index.ts';
 import { useRegistry } from '../open-registry.ts';
+import { abortOnSignals } from '../stop-signals.ts';
 import { databaseOption, dataDirOption, jsonOption, printRecord, resolveDataDir } from '../options.ts';
 
 const SCENARIO_HELP = `
@@ -99,19 +100,6 @@ function scenariosFrom(opts: { scenario?: string[]; scenarioFile?: string }): Sc
   ];
 }
 
-/** Aborts on the first Ctrl-C (the run stops cleanly and prints its summary); a second one exits at once. */
-function abortOnSignals(): AbortController {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('stopping (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return controller;
-}
-
 interface SimOptions {
   url: string;
   dataDir: string;
@@ -168,7 +156,7 @@ async function simulate(opts: SimOptions): Promise<void> {
     );
     target = { kind: 'mqtt', url: opts.url, secrets: secretsOf(creds) };
   }
-  const controller = abortOnSignals();
+  const controller = abortOnSignals('stopping (Ctrl-C again to quit at once)');
   const progress = (line: string) => process.stderr.write(line + '\n');
   const summary = await runSimulation({
     community,

@@ -1,15 +1,8 @@
 // `anju token create|list|revoke`: bearer tokens for the HTTP API. A token is shown once, when created.
 import type { Command } from 'commander';
 import { type ApiToken } from '../../registry/index.ts';
-import { useRegistry } from '../open-registry.ts';
-import {
-  databaseOption,
-  dataDirOption,
-  jsonOption,
-  printRecord,
-  printRows,
-  resolveDataDir,
-} from '../options.ts';
+import { useCommandRegistry } from '../open-registry.ts';
+import { printRecord, printRows, registryOptions, type CliIo } from '../options.ts';
 
 const TOKEN_NOTE = 'The token is shown only this once: Anju stores only its hash.';
 
@@ -25,16 +18,15 @@ function summary(token: ApiToken) {
   };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: CliIo): void {
   const token = program.command('token').description('create, list and revoke HTTP API bearer tokens');
 
-  token
-    .command('create')
-    .description('create an API token and print it (once)')
-    .option('--name <name>', 'what the token is for', 'api')
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
+  registryOptions(
+    token
+      .command('create')
+      .description('create an API token and print it (once)')
+      .option('--name <name>', 'what the token is for', 'api'),
+  )
     .addHelpText(
       'after',
       `
@@ -44,44 +36,28 @@ Example:
 `,
     )
     .action(async (opts) => {
-      const { token: secret, record } = await useRegistry(
-        resolveDataDir(opts.dataDir),
-        { database: opts.database },
-        (registry) => registry.tokens.create(opts.name),
+      const { token: secret, record } = await useCommandRegistry(opts, {}, (registry) =>
+        registry.tokens.create(opts.name),
       );
-      printRecord({ ...summary(record), token: secret }, opts.json);
-      process.stderr.write(`${TOKEN_NOTE}\n`);
+      printRecord({ ...summary(record), token: secret }, opts.json, io.stdout);
+      io.stderr.write(`${TOKEN_NOTE}\n`);
     });
 
-  token
-    .command('list')
-    .description('list API tokens (never their secrets)')
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
-    .action(async (opts) => {
-      const tokens = await useRegistry(
-        resolveDataDir(opts.dataDir),
-        { database: opts.database, mustExist: true },
-        (r) => r.tokens.list(),
-      );
-      printRows(tokens.map(summary), opts.json);
-    });
+  registryOptions(token.command('list').description('list API tokens (never their secrets)')).action(
+    async (opts) => {
+      const tokens = await useCommandRegistry(opts, { mustExist: true }, (r) => r.tokens.list());
+      printRows(tokens.map(summary), opts.json, io.stdout);
+    },
+  );
 
-  token
-    .command('revoke')
-    .description('revoke an API token at once')
-    .argument('<id>', 'the token id (from `anju token list`)')
-    .addOption(dataDirOption())
-    .addOption(databaseOption())
-    .addOption(jsonOption())
-    .action(async (id: string, opts) => {
-      const revoked = await useRegistry(
-        resolveDataDir(opts.dataDir),
-        { database: opts.database, mustExist: true },
-        (r) => r.tokens.revoke(id),
-      );
-      if (!revoked) throw new Error(`no active token ${id}`);
-      printRecord({ id, status: 'revoked' }, opts.json);
-    });
+  registryOptions(
+    token
+      .command('revoke')
+      .description('revoke an API token at once')
+      .argument('<id>', 'the token id (from `anju token list`)'),
+  ).action(async (id: string, opts) => {
+    const revoked = await useCommandRegistry(opts, { mustExist: true }, (r) => r.tokens.revoke(id));
+    if (!revoked) throw new Error(`no active token ${id}`);
+    printRecord({ id, status: 'revoked' }, opts.json, io.stdout);
+  });
 }

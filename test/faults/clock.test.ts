@@ -10,11 +10,7 @@ import {
   cleanupList,
   expectEveryAckedStoredOnce,
   health,
-  publishUntilStopped,
-  registerDevices,
-  removeDir,
-  spawnAnju,
-  tempDir,
+  startUnderLoad,
   waitFor,
   type AnjuProcess,
   type Device,
@@ -47,14 +43,13 @@ async function errorForLiveReading(server: AnjuProcess, device: Device): Promise
 
 describe('clock jumps', () => {
   it('keeps taking and storing readings through a jump of +2 h and one of -10 min', async () => {
-    const dataDir = tempDir();
-    cleanups.add(() => removeDir(dataDir));
-    const { devices, token } = await registerDevices(dataDir, 4);
-    const [probe, ...loaded] = devices as [Device, ...Device[]];
-    const server = await spawnAnju(dataDir, { ANJU_TEST_HOOKS: '1' });
-    cleanups.add(() => server.killHard());
-    const load = publishUntilStopped(() => server.mqttPort, loaded);
-    cleanups.add(() => load.stop());
+    // The first device stays out of the load: it checks what a correctly stamped reading is answered.
+    const { devices, server, token, load } = await startUnderLoad(cleanups, {
+      devices: 4,
+      idle: 1,
+      env: { ANJU_TEST_HOOKS: '1' },
+    });
+    const probe = devices[0]!;
     await waitFor(() => load.total() >= 300, 30_000);
 
     for (const offsetMs of [2 * HOUR, -10 * 60_000]) {

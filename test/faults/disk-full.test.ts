@@ -14,9 +14,10 @@ import {
   metricsText,
   metricValue,
   publishUntilStopped,
-  registerDevices,
   removeDir,
+  serveFleet,
   spawnAnju,
+  startUnderLoad,
   tempDir,
   waitFor,
   type AnjuProcess,
@@ -68,14 +69,15 @@ interface StorageDetail {
 
 describe('disk full', () => {
   it('refuses readings without PUBACK, stays up, says so, and takes readings again once space returns', async () => {
-    const dataDir = path.join(mountPoint, 'data');
-    mkdirSync(dataDir);
-    cleanups.add(() => removeDir(dataDir));
     const filler = path.join(mountPoint, 'filler');
     cleanups.add(() => rmSync(filler, { force: true }));
-    const { devices, token } = await registerDevices(dataDir, 3);
-    const server = await spawnAnju(dataDir, { ANJU_DISK_WARN_FREE_MB: '8', ANJU_LOG_LEVEL: 'warn' });
-    cleanups.add(() => server.killHard());
+    const dataDir = path.join(mountPoint, 'data');
+    mkdirSync(dataDir);
+    const { devices, token, server } = await serveFleet(cleanups, {
+      devices: 3,
+      dataDir,
+      env: { ANJU_DISK_WARN_FREE_MB: '8', ANJU_LOG_LEVEL: 'warn' },
+    });
     const storage = async () => (await health(server)).checks.storage!.detail as unknown as StorageDetail;
 
     // An API token acts as admin: its console socket is in the room every alert goes to.
@@ -164,22 +166,20 @@ describe('disk full', () => {
   // The issue's second crash: restarted on the still-full disk, /healthz said ok and the first device to
   // connect ended the process.
   it('starts on a full disk, says degraded, survives devices connecting, and recovers when space returns', async () => {
-    const dataDir = path.join(mountPoint, 'data-restart');
-    mkdirSync(dataDir);
-    cleanups.add(() => removeDir(dataDir));
     const filler = path.join(mountPoint, 'filler');
     cleanups.add(() => rmSync(filler, { force: true }));
-    const { devices, token } = await registerDevices(dataDir, 3);
+    const dataDir = path.join(mountPoint, 'data-restart');
+    mkdirSync(dataDir);
     const env = { ANJU_DISK_WARN_FREE_MB: '8' };
-    let server = await spawnAnju(dataDir, env);
-    cleanups.add(() => server.killHard());
-    const load = publishUntilStopped(() => server.mqttPort, devices, 5);
-    cleanups.add(() => load.stop());
+    const fleet = await startUnderLoad(cleanups, { devices: 3, dataDir, env, pauseMs: 5 });
+    const { token, load } = fleet;
+    let server = fleet.server;
     await waitFor(() => load.total() >= 300, 30_000);
     fill(filler, 0, () => freeOf(mountPoint));
     await server.killHard();
 
-    server = await spawnAnju(dataDir, env, undefined, true);
+    // The load and the cleanup follow the restarted server.
+    server = fleet.server = await spawnAnju(dataDir, env, undefined, true);
     const res = await fetch(`http://127.0.0.1:${server.httpPort}/healthz`);
     expect(res.status).toBe(503);
     const started = (await res.json()) as { status: string; checks: { storage: { detail: StorageDetail } } };

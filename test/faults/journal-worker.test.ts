@@ -8,11 +8,7 @@ import {
   health,
   metricsText,
   metricValue,
-  publishUntilStopped,
-  registerDevices,
-  removeDir,
-  spawnAnju,
-  tempDir,
+  startUnderLoad,
   waitFor,
 } from './support.ts';
 
@@ -21,13 +17,10 @@ afterEach(() => cleanups.run());
 
 describe('journal worker thread killed', () => {
   it('starts a new commit thread, keeps taking readings and loses nothing acknowledged', async () => {
-    const dataDir = tempDir();
-    cleanups.add(() => removeDir(dataDir));
-    const { devices, token } = await registerDevices(dataDir, 4);
-    const server = await spawnAnju(dataDir, { ANJU_TEST_HOOKS: '1' });
-    cleanups.add(() => server.killHard());
-    const load = publishUntilStopped(() => server.mqttPort, devices);
-    cleanups.add(() => load.stop());
+    const { server, token, load } = await startUnderLoad(cleanups, {
+      devices: 4,
+      env: { ANJU_TEST_HOOKS: '1' },
+    });
 
     for (let kill = 1; kill <= 2; kill++) {
       await waitFor(() => load.total() >= kill * 500, 30_000);

@@ -6,13 +6,9 @@ import {
   cleanupList,
   expectEveryAckedStoredOnce,
   health,
-  publishUntilStopped,
-  registerDevices,
-  removeDir,
   spawnAnju,
-  tempDir,
+  startUnderLoad,
   waitFor,
-  type AnjuProcess,
 } from './support.ts';
 
 const cleanups = cleanupList();
@@ -21,20 +17,15 @@ afterEach(() => cleanups.run());
 describe('the process stopped under load', () => {
   for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     it(`loses nothing acknowledged through ${how} and a restart`, async () => {
-      const dataDir = tempDir();
-      cleanups.add(() => removeDir(dataDir));
-      const { devices, token } = await registerDevices(dataDir, 5);
-      let server: AnjuProcess = await spawnAnju(dataDir);
-      cleanups.add(() => server.killHard());
-      const load = publishUntilStopped(() => server.mqttPort, devices);
-      cleanups.add(() => load.stop());
+      const fleet = await startUnderLoad(cleanups, { devices: 5 });
+      const { load, token } = fleet;
       await waitFor(() => load.total() >= 1000, 30_000);
 
       const exited = new Promise<number | null>((resolve) =>
-        server.proc.once('exit', (code) => resolve(code)),
+        fleet.server.proc.once('exit', (code) => resolve(code)),
       );
       const stoppedAt = Date.now();
-      server.proc.kill(how);
+      fleet.server.proc.kill(how);
       const code = await exited;
       if (how === 'SIGTERM') {
         expect(code).toBe(0);
@@ -42,12 +33,12 @@ describe('the process stopped under load', () => {
       }
       const ackedBeforeRestart = load.total();
 
-      server = await spawnAnju(dataDir);
+      fleet.server = await spawnAnju(fleet.dataDir);
       // The devices reconnect to the new process by themselves and are acknowledged again.
       await waitFor(() => load.total() >= ackedBeforeRestart + 200, 30_000);
       await load.stop();
-      await expectEveryAckedStoredOnce(server, token, load.acked);
-      expect((await health(server)).status).toBe('ok');
+      await expectEveryAckedStoredOnce(fleet.server, token, load.acked);
+      expect((await health(fleet.server)).status).toBe('ok');
     }, 90_000);
   }
 });

@@ -9,11 +9,7 @@ import {
   cleanupList,
   expectEveryAckedStoredOnce,
   health,
-  publishUntilStopped,
-  registerDevices,
-  removeDir,
-  spawnAnju,
-  tempDir,
+  startUnderLoad,
   waitFor,
   type AnjuProcess,
 } from './support.ts';
@@ -24,13 +20,10 @@ afterEach(() => cleanups.run());
 async function setUp() {
   const influx: Influxd = await startInfluxd();
   cleanups.add(() => influx.destroy());
-  const dataDir = tempDir();
-  cleanups.add(() => removeDir(dataDir));
-  const { devices, token } = await registerDevices(dataDir, 3);
-  const server = await spawnAnju(dataDir, { ANJU_INFLUX_URL: influx.url });
-  cleanups.add(() => server.killHard());
-  const load = publishUntilStopped(() => server.mqttPort, devices);
-  cleanups.add(() => load.stop());
+  const { server, token, load } = await startUnderLoad(cleanups, {
+    devices: 3,
+    env: { ANJU_INFLUX_URL: influx.url },
+  });
   await waitFor(() => load.total() >= 300, 30_000);
   return { influx, server, token, load };
 }

@@ -24,6 +24,8 @@ export interface Device {
   secret: string;
 }
 
+export type Cleanups = ReturnType<typeof cleanupList>;
+
 /** Cleanups run in reverse order after each test, also when it failed. */
 export function cleanupList() {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -167,6 +169,49 @@ export async function expectEveryAckedStoredOnce(
     const missing = [...timestamps].filter((ts) => !storedSet.has(ts));
     expect(missing, `${deviceId}: acknowledged but not stored`).toEqual([]);
   }
+}
+
+export interface ServedFleet {
+  dataDir: string;
+  devices: Device[];
+  /** An admin API token, for reading back what was stored. */
+  token: string;
+  /** Assign a restarted server here: the load (see startUnderLoad) and the cleanup follow it. */
+  server: AnjuProcess;
+}
+
+/**
+ * A data directory (a fresh one unless given) with `devices` registered, and `anju serve` on it; killed
+ * and removed after the test.
+ */
+export async function serveFleet(
+  cleanups: Cleanups,
+  opts: { devices: number; env?: Record<string, string>; dataDir?: string },
+): Promise<ServedFleet> {
+  const dataDir = opts.dataDir ?? tempDir();
+  cleanups.add(() => removeDir(dataDir));
+  const { devices, token } = await registerDevices(dataDir, opts.devices);
+  const fleet = { dataDir, devices, token, server: await spawnAnju(dataDir, opts.env) };
+  cleanups.add(() => fleet.server.killHard());
+  return fleet;
+}
+
+/**
+ * `serveFleet` with its devices publishing until the test stops them (or the cleanup does). The first
+ * `idle` devices do not publish, for a test to use on its own.
+ */
+export async function startUnderLoad(
+  cleanups: Cleanups,
+  opts: Parameters<typeof serveFleet>[1] & { idle?: number; pauseMs?: number },
+) {
+  const fleet = await serveFleet(cleanups, opts);
+  const load = publishUntilStopped(
+    () => fleet.server.mqttPort,
+    fleet.devices.slice(opts.idle ?? 0),
+    opts.pauseMs,
+  );
+  cleanups.add(() => load.stop());
+  return Object.assign(fleet, { load });
 }
 
 export { spawnAnju, waitFor, type AnjuProcess };

@@ -2,13 +2,25 @@
 // event loop free for the broker. Plain JavaScript: a worker thread on Node 20 cannot load TypeScript
 // through tsx's --import hook. The schema is created by ingest/journal.ts before this starts.
 import Database from 'better-sqlite3';
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
-// FULL: a commit returns only once fsynced; that is the promise behind each PUBACK.
-db.pragma('synchronous = FULL');
+// A commit is answered twice: once written to the WAL (it survives a crash of this process, and the rules
+// may judge it: an SOS must not wait for the disk), then once the WAL is fsynced, the promise behind each
+// PUBACK. NORMAL leaves that fsync to us (SQLite's FULL would make it part of the commit); checkpoints
+// still fsync the WAL before copying it into the file.
+db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+let walFd;
+function syncWal() {
+  walFd ??= openSync(`${workerData.path}-wal`, 'r+');
+  // Tests: a slow disk's fsync.
+  if (workerData.syncDelayMs)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.syncDelayMs);
+  fdatasyncSync(walFd);
+}
 const insert = db.prepare(
   'INSERT OR IGNORE INTO journal (device_id, seq, ts, received_at, reading) VALUES (?, ?, ?, ?, ?)',
 );
@@ -34,16 +46,28 @@ const commit = db.transaction((rows) =>
 
 parentPort.on('message', (msg) => {
   if (msg.type === 'close') {
+    if (walFd !== undefined) closeSync(walFd);
     db.close();
     parentPort.postMessage({ id: msg.id });
     return;
   }
-  try {
-    if (msg.type === 'prune') parentPort.postMessage({ id: msg.id, forgotten: prune(msg) });
-    else parentPort.postMessage({ id: msg.id, ids: commit(msg.rows) });
-  } catch (err) {
-    // The code (SQLITE_FULL, SQLITE_IOERR_...) tells the journal it was storage, not a bug.
-    const code = typeof err?.code === 'string' ? err.code : undefined;
-    parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err), code });
+  if (msg.type === 'prune') {
+    answer(msg.id, () => ({ forgotten: prune(msg) }));
+    return;
   }
+  // Not committed: the journal forgets the second answer it waited for.
+  if (answer(msg.id, () => ({ ids: commit(msg.rows) }))) answer(msg.durableId, syncWal);
 });
+
+/** Posts what `work` returns under `id`, or its error; whether it worked. */
+function answer(id, work) {
+  try {
+    parentPort.postMessage({ id, ...work() });
+    return true;
+  } catch (err) {
+    // The code (SQLITE_FULL, SQLITE_IOERR_..., EIO) tells the journal it was storage, not a bug.
+    const code = typeof err?.code === 'string' ? err.code : undefined;
+    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err), code });
+    return false;
+  }
+}

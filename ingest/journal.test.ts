@@ -136,6 +136,19 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('lets the rules judge a batch once written, while its PUBACKs wait for the fsync', async () => {
+    // A disk whose fsync takes a second, as a busy one can: an SOS must not wait for it to be judged.
+    const journal = new Journal({ path: journalPath(), syncDelayMs: 1000 });
+    let seenAt = 0;
+    journal.onAppend(() => (seenAt ||= performance.now()));
+    const start = performance.now();
+    await journal.accept(reading('wb-1', 1));
+    const ackedAt = performance.now();
+    expect(seenAt - start).toBeLessThan(500);
+    expect(ackedAt - start).toBeGreaterThanOrEqual(990);
+    await journal.close();
+  });
+
   it('forgets drained entries only after the dedup window', async () => {
     let now = 1_764_000_000_000;
     const journal = new Journal({ path: journalPath(), dedupWindowMs: 60_000, now: () => now });

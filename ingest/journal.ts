@@ -23,6 +23,8 @@ export interface JournalOptions {
   dedupWindowMs?: number;
   /** Called before each commit; a test holds it to prove that no PUBACK precedes the fsync. */
   beforeCommit?: () => Promise<void>;
+  /** Tests: each fsync takes this much longer, as on a busy disk. */
+  syncDelayMs?: number;
   now?: () => number;
   /** A consumer threw on a batch (the composition logs it with its stack); the other consumers go on. */
   onListenerError?: (err: unknown) => void;
@@ -156,7 +158,7 @@ export class Journal implements ReadingSink {
    */
   private startWorker(): Worker {
     const worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
-      workerData: { path: this.opts.path },
+      workerData: { path: this.opts.path, syncDelayMs: this.opts.syncDelayMs },
     });
     this.workerStartedAt = performance.now(); // monotonic: a clock step must not delay a restart
     let failure: Error | undefined;
@@ -196,11 +198,32 @@ export class Journal implements ReadingSink {
     await this.worker?.terminate();
   }
 
+  /** A commit: answered once written, then once fsynced (or with the error that stopped either). */
+  private requestAppend(rows: unknown[][]): {
+    committed: Promise<WorkerReply>;
+    durable: Promise<WorkerReply>;
+  } {
+    const worker = this.worker;
+    if (!worker) {
+      const gone = Promise.resolve({ id: 0, error: 'journal worker restarting' });
+      return { committed: gone, durable: gone };
+    }
+    const id = this.nextRequest++;
+    const durableId = this.nextRequest++;
+    const durable = new Promise<WorkerReply>((resolve) => this.inFlight.set(durableId, resolve));
+    const committed = new Promise<WorkerReply>((resolve) => {
+      this.inFlight.set(id, (reply) => {
+        // Not committed: no second answer comes.
+        if (reply.error !== undefined) this.inFlight.delete(durableId);
+        resolve(reply);
+      });
+      worker.postMessage({ type: 'append', rows, id, durableId });
+    });
+    return { committed, durable };
+  }
+
   private request(
-    message:
-      | { type: 'append'; rows: unknown[][] }
-      | { type: 'prune'; upTo: number; limit: number; olderThan: number }
-      | { type: 'close' },
+    message: { type: 'prune'; upTo: number; limit: number; olderThan: number } | { type: 'close' },
   ): Promise<WorkerReply> {
     const worker = this.worker;
     if (!worker) return Promise.resolve({ id: 0, error: 'journal worker restarting' });
@@ -318,25 +341,36 @@ export class Journal implements ReadingSink {
           JSON.stringify(reading),
         ];
       });
+      const fail = (err: unknown) => {
+        this.writes.failed(err);
+        for (const p of batch) p.reject(err as Error);
+      };
       let ids: number[];
+      let durable: Promise<WorkerReply>;
       try {
         if (this.opts.beforeCommit) await this.opts.beforeCommit();
-        const reply = await this.request({ type: 'append', rows });
+        const append = this.requestAppend(rows);
+        durable = append.durable;
+        const reply = await append.committed;
         if (reply.error !== undefined) throw new JournalCommitError(reply.error, reply.code);
         ids = reply.ids!;
       } catch (err) {
-        this.writes.failed(err);
-        for (const p of batch) p.reject(err as Error);
+        fail(err);
         return;
       }
-      this.writes.succeeded();
       const appended: JournalEntry[] = [];
       ids.forEach((id, i) => {
         if (id > 0) appended.push({ id, reading: batch[i]!.reading });
       });
       if (appended.length > 0) this.lastId = appended[appended.length - 1]!.id;
-      for (const p of batch) p.resolve();
+      // The rules judge a batch once it is written; its PUBACKs wait for the fsync. Were the machine to
+      // lose power in between, the devices, unanswered, send those readings again.
       this.announce(appended);
+      void durable.then((reply) => {
+        if (reply.error !== undefined) return fail(new JournalCommitError(reply.error, reply.code));
+        this.writes.succeeded();
+        for (const p of batch) p.resolve();
+      });
     });
     return this.flushing;
   }

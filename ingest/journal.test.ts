@@ -139,13 +139,24 @@ describe('journal', () => {
   it('lets the rules judge a batch once written, while its PUBACKs wait for the fsync', async () => {
     // A disk whose fsync takes a second, as a busy one can: an SOS must not wait for it to be judged.
     const journal = new Journal({ path: journalPath(), syncDelayMs: 1000 });
-    let seenAt = 0;
-    journal.onAppend(() => (seenAt ||= performance.now()));
+    const seenAt = new Map<number, number>();
+    journal.onAppend((entries) => {
+      for (const e of entries) seenAt.set((e.reading.message.body as { seq: number }).seq, performance.now());
+    });
     const start = performance.now();
-    await journal.accept(reading('wb-1', 1));
+    const first = journal.accept(reading('wb-1', 1));
+    await vi.waitFor(() => expect(seenAt.has(1)).toBe(true));
+    // The next commit does not wait for the first one's fsync either.
+    const secondAt = performance.now();
+    const second = journal.accept(reading('wb-1', 2));
+    await vi.waitFor(() => expect(seenAt.has(2)).toBe(true));
+    await first;
     const ackedAt = performance.now();
-    expect(seenAt - start).toBeLessThan(500);
+    await second;
+    expect(seenAt.get(1)! - start).toBeLessThan(500);
+    expect(seenAt.get(2)! - secondAt).toBeLessThan(500);
     expect(ackedAt - start).toBeGreaterThanOrEqual(990);
+    expect(performance.now() - secondAt).toBeGreaterThanOrEqual(990);
     await journal.close();
   });
 

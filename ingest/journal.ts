@@ -130,7 +130,7 @@ export class Journal implements ReadingSink {
     this.dedupWindowMs = opts.dedupWindowMs ?? 24 * 3_600_000;
     this.now = opts.now ?? Date.now;
     // Cursors and pruning only: a lost cursor move after a crash means some readings are written to the
-    // store again, which is idempotent. The readings themselves are committed with FULL by the worker.
+    // store again, which is idempotent. The readings are fsynced by the worker before their PUBACKs.
     this.db = openSqliteFile(opts.path, { synchronous: 'NORMAL', schema: SCHEMA });
     // Checkpoints (copying the WAL into the file, with an fsync) are the commit thread's: one begun by a
     // cursor save here would hold the event loop.

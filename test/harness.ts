@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import type { DeviceKind } from '../firmware-protocol/index.ts';
 import { startAnju, type RunningAnju } from '../cli/serve.ts';
 import type { ServeConfigInput } from '../cli/config.ts';
@@ -51,6 +52,24 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts one test Anju before the tests of the calling file (or describe block) and stops it after them.
+ * `started` gets it first, to keep it in the file's own variable and to set up what every test shares.
+ */
+export function startTestAnjuAroundTests(
+  started: (anju: TestAnju) => void | Promise<void>,
+  overrides: Partial<ServeConfigInput> = {},
+): void {
+  let anju: TestAnju | undefined;
+  beforeAll(async () => {
+    anju = await startTestAnju(overrides);
+    await started(anju);
+  });
+  afterAll(async () => {
+    await anju?.stop();
+  });
 }
 
 let counter = 0;

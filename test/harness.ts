@@ -59,7 +59,7 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
  * `started` gets it first, to keep it in the file's own variable and to set up what every test shares.
  */
 export function startTestAnjuAroundTests(
-  started: (anju: TestAnju) => void | Promise<void>,
+  started: (anju: TestAnju) => unknown,
   overrides: Partial<ServeConfigInput> = {},
 ): void {
   let anju: TestAnju | undefined;

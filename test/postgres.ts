@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './influxd.ts';
 
 export interface PostgresServer {
@@ -160,4 +161,19 @@ export async function startPostgres(): Promise<PostgresServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts one server before the tests of the calling file (or describe block) and stops it after them.
+ * `started` gets it first, to keep it in the file's own variable.
+ */
+export function startPostgresAroundTests(started: (server: PostgresServer) => unknown): void {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+    await started(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { afterAll, beforeAll } from 'vitest';
+import { aroundTests } from './around-tests.ts';
 import type { DeviceKind } from '../firmware-protocol/index.ts';
 import { startAnju, type RunningAnju } from '../cli/serve.ts';
 import type { ServeConfigInput } from '../cli/config.ts';
@@ -54,22 +54,16 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
   };
 }
 
-/**
- * Starts one test Anju before the tests of the calling file (or describe block) and stops it after them.
- * `started` gets it first, to keep it in the file's own variable and to set up what every test shares.
- */
+/** One test Anju shared by the tests of the calling file or describe block (see aroundTests). */
 export function startTestAnjuAroundTests(
   started: (anju: TestAnju) => unknown,
   overrides: Partial<ServeConfigInput> = {},
 ): void {
-  let anju: TestAnju | undefined;
-  beforeAll(async () => {
-    anju = await startTestAnju(overrides);
-    await started(anju);
-  });
-  afterAll(async () => {
-    await anju?.stop();
-  });
+  aroundTests(
+    () => startTestAnju(overrides),
+    (anju) => anju.stop(),
+    started,
+  );
 }
 
 let counter = 0;

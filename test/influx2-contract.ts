@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll } from 'vitest';
+import { aroundTests } from './around-tests.ts';
 
 export interface ContractOptions {
   /** Base URL of the real influxd that stores what is written. */
@@ -369,17 +369,14 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
   return contract;
 }
 
-/** Starts one contract server before the tests of the calling file and closes it after them; `started` gets it first. */
+/** One contract server shared by the tests of the calling file (see aroundTests). */
 export function startInfluxV2ContractAroundTests(
   options: ContractOptions,
   started: (contract: InfluxV2Contract) => unknown,
 ): void {
-  let contract: InfluxV2Contract | undefined;
-  beforeAll(async () => {
-    contract = await startInfluxV2Contract(options);
-    await started(contract);
-  });
-  afterAll(async () => {
-    await contract?.close();
-  });
+  aroundTests(
+    () => startInfluxV2Contract(options),
+    (contract) => contract.close(),
+    started,
+  );
 }

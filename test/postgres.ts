@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { aroundTests } from './around-tests.ts';
 import { freePort } from './influxd.ts';
 
 export interface PostgresServer {
@@ -163,17 +163,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 }
 
-/**
- * Starts one server before the tests of the calling file (or describe block) and stops it after them.
- * `started` gets it first, to keep it in the file's own variable.
- */
+/** One server shared by the tests of the calling file or describe block (see aroundTests). */
 export function startPostgresAroundTests(started: (server: PostgresServer) => unknown): void {
-  let server: PostgresServer | undefined;
-  beforeAll(async () => {
-    server = await startPostgres();
-    await started(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  aroundTests(startPostgres, (server) => server.stop(), started);
 }

@@ -24,6 +24,40 @@ function sos(
   };
 }
 
+/** An engine over `context` and the signals it has emitted. */
+function listenedEngine(context: ConstructorParameters<typeof RuleEngine>[0]['context']) {
+  const engine = new RuleEngine({ context });
+  const got: AlertSignal[] = [];
+  engine.onSignal((s) => got.push(s));
+  return { engine, got };
+}
+
+/** Home hm_1's kitchen methane sensor G-1, judged for whoever `residents()` says lives there now. */
+function kitchenGasSensor(residents: () => string[]) {
+  return {
+    device: (): DeviceContext => ({
+      kind: 'gas_sensor',
+      residentId: null,
+      homeId: 'hm_1',
+      room: 'kitchen',
+      residentIds: residents(),
+    }),
+  };
+}
+
+/** G-1 measuring `concentration` % LEL of methane at `ts` by its own clock, arriving at `receivedAt`. */
+function methane(seq: number, ts: number, concentration: number, receivedAt = ts): AcceptedReading {
+  return {
+    deviceId: 'G-1',
+    kind: 'gas_sensor',
+    residentId: null,
+    homeId: 'hm_1',
+    receivedAt,
+    qos: 1,
+    message: { channel: 'telemetry', body: { ts, seq, gas: 'methane', concentration, unit: '%LEL' } },
+  };
+}
+
 describe('rule engine', () => {
   it('judges a home device for every resident of the home', () => {
     const kit = new EngineKit({
@@ -85,9 +119,7 @@ describe('rule engine', () => {
         residentIds: [owner],
       }),
     };
-    const engine = new RuleEngine({ context });
-    const got: AlertSignal[] = [];
-    engine.onSignal((s) => got.push(s));
+    const { engine, got } = listenedEngine(context);
     engine.ingest(sos('W-1', t0, 'rs_1', 'hm_1'));
     owner = 'rs_2';
     engine.ingest(sos('W-1', t0 + 1000, 'rs_2', 'hm_1'));
@@ -99,32 +131,12 @@ describe('rule engine', () => {
 
   it("binds a resident added to a home to its devices, keeping the others' state (a hold half-way)", () => {
     let residents = ['rs_1'];
-    const context = {
-      device: (): DeviceContext => ({
-        kind: 'gas_sensor',
-        residentId: null,
-        homeId: 'hm_1',
-        room: 'kitchen',
-        residentIds: residents,
-      }),
-    };
-    const engine = new RuleEngine({ context });
-    const got: AlertSignal[] = [];
-    engine.onSignal((s) => got.push(s));
-    const level = (seq: number, ts: number, concentration: number): AcceptedReading => ({
-      deviceId: 'G-1',
-      kind: 'gas_sensor',
-      residentId: null,
-      homeId: 'hm_1',
-      receivedAt: ts,
-      qos: 1,
-      message: { channel: 'telemetry', body: { ts, seq, gas: 'methane', concentration, unit: '%LEL' } },
-    });
-    engine.ingest(level(1, t0, 30));
+    const { engine, got } = listenedEngine(kitchenGasSensor(() => residents));
+    engine.ingest(methane(1, t0, 30));
     residents = ['rs_1', 'rs_2'];
     engine.refreshHomes(['hm_2']); // another home: nothing changes here
     engine.refreshHomes(['hm_1']);
-    engine.ingest(level(2, t0 + 5000, 30));
+    engine.ingest(methane(2, t0 + 5000, 30));
     engine.advanceTo(t0 + 20_000);
     // rs_1's hold ran from t0; rs_2 is watched from the reading after she moved in.
     expect(got.map((s) => [s.residentId, s.ruleId, s.at])).toEqual([
@@ -134,31 +146,9 @@ describe('rule engine', () => {
   });
 
   it('judges a reading from a device whose clock runs ahead at its arrival, so a hold is not delayed', () => {
-    const context = {
-      device: (): DeviceContext => ({
-        kind: 'gas_sensor',
-        residentId: null,
-        homeId: 'hm_1',
-        room: 'kitchen',
-        residentIds: ['rs_1'],
-      }),
-    };
-    const engine = new RuleEngine({ context });
-    const got: AlertSignal[] = [];
-    engine.onSignal((s) => got.push(s));
+    const { engine, got } = listenedEngine(kitchenGasSensor(() => ['rs_1']));
     const ahead = 4 * 60_000;
-    engine.ingest({
-      deviceId: 'G-1',
-      kind: 'gas_sensor',
-      residentId: null,
-      homeId: 'hm_1',
-      receivedAt: t0,
-      qos: 1,
-      message: {
-        channel: 'telemetry',
-        body: { ts: t0 + ahead, seq: 1, gas: 'methane', concentration: 30, unit: '%LEL' },
-      },
-    });
+    engine.ingest(methane(1, t0 + ahead, 30, t0));
     engine.advanceTo(t0 + 10_000);
     expect(got).toMatchObject([{ ruleId: 'gas.methane', severity: 'alarm', at: t0 + 10_000 }]);
   });

@@ -8,7 +8,8 @@ import { StorageAlarm, STORAGE_RULE, type StorageCondition } from './storage-ala
 
 const MB = 1024 * 1024;
 
-function alarmOn(condition: StorageCondition) {
+/** The alarm on `condition`, handing its signals to `signal` (kept in `signals` unless given). */
+function alarmOn(condition: StorageCondition, signal?: (s: AlertSignal) => void) {
   const signals: AlertSignal[] = [];
   const logs: string[] = [];
   const sink = new Writable({
@@ -19,7 +20,7 @@ function alarmOn(condition: StorageCondition) {
   });
   const alarm = new StorageAlarm({
     condition: () => condition,
-    signal: (s) => signals.push(s),
+    signal: signal ?? ((s) => signals.push(s)),
     logger: pino(sink),
     everyMs: 60_000,
   });
@@ -64,20 +65,12 @@ describe('storage alarm', () => {
   });
 
   it('logs a signal the alert service refused instead of throwing', () => {
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(String((JSON.parse(chunk.toString()) as { msg: string }).msg));
-        done();
-      },
-    });
-    const alarm = new StorageAlarm({
-      condition: () => ({ freeBytes: 0, warnBelowBytes: MB, low: true, failing: ['alerts'] }),
-      signal: () => {
+    const { alarm, logs } = alarmOn(
+      { freeBytes: 0, warnBelowBytes: MB, low: true, failing: ['alerts'] },
+      () => {
         throw new Error('refused');
       },
-      logger: pino(sink),
-    });
+    );
     expect(() => alarm.check()).not.toThrow();
     expect(logs).toContain('storage alert not applied');
     alarm.close();

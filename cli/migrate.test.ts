@@ -3,22 +3,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Database } from '../database/sql.ts';
-import { startPostgres, type PostgresServer } from '../test/postgres.ts';
+import { startPostgresAroundTests, type PostgresServer } from '../test/postgres.ts';
 import { openDatabases, type Databases } from './databases.ts';
 import { spawnAnju } from './test-cli.ts';
 
 const anju = (...args: string[]) => spawnAnju(args);
 
 let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+startPostgresAroundTests((started) => (server = started));
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxV2Contract, type InfluxV2Contract } from '../test/influx2-contract.ts';
+import { describe, expect, it } from 'vitest';
+import { startInfluxV2ContractAroundTests, type InfluxV2Contract } from '../test/influx2-contract.ts';
 import { sharedInfluxdUrl } from '../test/influxd.ts';
 import { Influx2TelemetryStore } from '../ingest/store/influx2.ts';
 import { InfluxTelemetryStore } from '../ingest/store/influx.ts';
@@ -16,12 +16,7 @@ const silent = pino({ level: 'silent' });
 
 const influxd = { url: sharedInfluxdUrl() };
 let contract: InfluxV2Contract;
-beforeAll(async () => {
-  contract = await startInfluxV2Contract({ influxdUrl: influxd.url });
-});
-afterAll(async () => {
-  await contract?.close();
-});
+startInfluxV2ContractAroundTests({ influxdUrl: influxd.url }, (started) => (contract = started));
 
 describe('the telemetry store anju serve opens', () => {
   it('writes through the v2 API with the org, bucket and token it was given', async () => {

@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
-  addCommunity,
   browser,
   json,
+  northAndSouth,
   raiseAlert,
   signedIn,
-  signedInAdmin,
   type Browser,
   type Community,
 } from './test-support.ts';
@@ -20,6 +19,7 @@ let north: Community;
 let south: Community;
 let family: Browser; // family of north resident 1
 let staffNorth: Browser;
+let admin: Browser;
 let relative: { id: string; homeId: string };
 let neighbour: { id: string; homeId: string }; // north resident 2
 let southResident: { id: string; homeId: string };
@@ -33,8 +33,7 @@ const alerts: Record<'relative' | 'neighbour' | 'south', string> = { relative: '
 
 beforeAll(async () => {
   anju = await startTestApp({ adminPassword: ADMIN_PASSWORD });
-  north = await addCommunity(anju, 'North');
-  south = await addCommunity(anju, 'South');
+  ({ north, south, family, staffNorth, admin } = await northAndSouth(anju));
   relative = north.residents[0]!;
   neighbour = north.residents[1]!;
   southResident = south.residents[0]!;
@@ -45,8 +44,6 @@ beforeAll(async () => {
   alerts.relative = (await raiseAlert(anju, relative.id)).id;
   alerts.neighbour = (await raiseAlert(anju, neighbour.id)).id;
   alerts.south = (await raiseAlert(anju, southResident.id)).id;
-  family = await signedIn(anju, 'family', { residents: [relative.id] });
-  staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
 });
 afterAll(async () => {
   await anju.stop();
@@ -173,7 +170,6 @@ describe('admin-only routes', () => {
   });
 
   it('are open to an admin, and to an API token, which acts as admin', async () => {
-    const admin = await signedInAdmin(anju);
     expect(await status(admin, '/api/v1/users')).toBe(200);
     expect(await status(admin, `/api/v1/residents/${southResident.id}`)).toBe(200);
     expect(await status(admin, '/api/v1/residents/rs_0000000000000000')).toBe(404);

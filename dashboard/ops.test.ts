@@ -1,15 +1,17 @@
 // What an operator scrapes and probes: /metrics in Prometheus text and /healthz per part.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
-import { addTestDevice, connectDevice, startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+import {
+  addTestDevice,
+  connectDevice,
+  startTestAnju,
+  startTestAnjuAroundTests,
+  waitFor,
+  type TestAnju,
+} from '../test/harness.ts';
 
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju();
-});
-afterAll(async () => {
-  await anju.stop();
-});
+startTestAnjuAroundTests((started) => (anju = started));
 
 const http = (path: string) => fetch(`http://127.0.0.1:${anju.ports.http}${path}`);
 

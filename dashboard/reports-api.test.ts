@@ -8,11 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './test-app.ts';
 import {
   ADMIN_PASSWORD,
-  addCommunity,
   json,
+  northAndSouth,
   raiseAlert,
-  signedIn,
-  signedInAdmin,
   type Browser,
   type Community,
 } from './test-support.ts';
@@ -40,16 +38,12 @@ beforeAll(async () => {
 `,
   );
   anju = await startTestApp({ adminPassword: ADMIN_PASSWORD, notificationsFile });
-  north = await addCommunity(anju, 'North', 3);
-  south = await addCommunity(anju, 'South', 1);
+  ({ north, south, admin, staffNorth, family } = await northAndSouth(anju, { north: 3, south: 1 }));
   const sos = await raiseAlert(anju, north.residents[0]!.id);
   await anju.alerting.alerts.acknowledge(sos.id, 'u-test');
   await anju.alerting.alerts.resolve(sos.id, 'u-test', 'false_alarm');
   await raiseAlert(anju, north.residents[1]!.id, { ruleId: 'event.fall' });
   await raiseAlert(anju, south.residents[0]!.id);
-  admin = await signedInAdmin(anju);
-  staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
-  family = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
 });
 afterAll(async () => {
   await anju.stop();

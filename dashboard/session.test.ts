@@ -1,21 +1,16 @@
 // Signing in and out against a real anju serve: the cookie a browser gets, CSRF on every state change,
 // the sign-in rate limit, the login audit, expired sessions and the security headers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import QRCode from 'qrcode';
 import { base32Decode, totp } from './accounts/totp.ts';
 import { QR_OPTIONS } from './qr-code.ts';
-import { startTestAnju, type TestAnju } from '../test/harness.ts';
+import { startTestAnjuAroundTests, type TestAnju } from '../test/harness.ts';
 import { sessionKey } from './accounts/sessions.ts';
 import { addCommunity, ADMIN_PASSWORD, browser, json, registrySql, signedIn } from './test-support.ts';
 
 let anju: TestAnju;
 
-beforeAll(async () => {
-  anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD });
-});
-afterAll(async () => {
-  await anju.stop();
-});
+startTestAnjuAroundTests((started) => (anju = started), { adminPassword: ADMIN_PASSWORD });
 
 describe('signing in', () => {
   it('gives the first admin, with the password from ANJU_ADMIN_PASSWORD, an httpOnly SameSite=Strict cookie', async () => {

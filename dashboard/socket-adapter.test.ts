@@ -3,18 +3,15 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../test/postgres.ts';
+import { afterAll, expect, it } from 'vitest';
+import { startPostgresAroundTests, type PostgresServer } from '../test/postgres.ts';
 import { usePostgresAdapter, type SocketAdapter } from './socket-adapter.ts';
 
 let pg: PostgresServer;
 const stops: (() => Promise<void>)[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-});
+startPostgresAroundTests((started) => (pg = started));
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
-  await pg?.stop();
 });
 
 async function node(url: string): Promise<{ io: Server; port: number; adapter: SocketAdapter }> {
@@ -30,13 +27,23 @@ async function node(url: string): Promise<{ io: Server; port: number; adapter: S
   return { io, port: (http.address() as { port: number }).port, adapter };
 }
 
-it('delivers an event emitted on one node to a console connected to another', async () => {
+/** Two nodes sharing a fresh database. */
+async function twoNodes() {
   const url = await pg.createDatabase();
-  const a = await node(url);
-  const b = await node(url);
-  const consoleOnB: Socket = connect(`http://127.0.0.1:${b.port}`, { transports: ['websocket'] });
-  stops.push(async () => void consoleOnB.close());
-  await new Promise<void>((r) => consoleOnB.once('connect', () => r()));
+  return [await node(url), await node(url)] as const;
+}
+
+/** A console's socket connected to the node on `port`, closed after the tests. */
+async function consoleOn(port: number): Promise<Socket> {
+  const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+  stops.push(async () => void socket.close());
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  return socket;
+}
+
+it('delivers an event emitted on one node to a console connected to another', async () => {
+  const [a, b] = await twoNodes();
+  const consoleOnB = await consoleOn(b.port);
   await expect
     .poll(async () => (await a.io.in('community:cm_1').fetchSockets()).length, { timeout: 10_000 })
     .toBe(1);
@@ -46,12 +53,8 @@ it('delivers an event emitted on one node to a console connected to another', as
 });
 
 it('survives a PostgreSQL restart: events cross nodes again, and closing does not hang', async () => {
-  const url = await pg.createDatabase();
-  const a = await node(url);
-  const b = await node(url);
-  const consoleOnB: Socket = connect(`http://127.0.0.1:${b.port}`, { transports: ['websocket'] });
-  stops.push(async () => void consoleOnB.close());
-  await new Promise<void>((r) => consoleOnB.once('connect', () => r()));
+  const [a, b] = await twoNodes();
+  const consoleOnB = await consoleOn(b.port);
   // The adapters' listening connections are cut; before, the unhandled 'error' ended the process.
   await pg.restart();
   const received: unknown[] = [];

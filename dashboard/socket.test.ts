@@ -6,13 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
 import {
   ADMIN_PASSWORD,
-  addCommunity,
+  northAndSouth,
   openSocket,
   raiseAlert,
-  registrySql,
   record,
+  registrySql,
   signedIn,
-  signedInAdmin,
   type Browser,
   type Community,
 } from './test-support.ts';
@@ -37,13 +36,9 @@ const open: Socket[] = [];
 
 beforeAll(async () => {
   anju = await startTestAnju({ adminPassword: ADMIN_PASSWORD, sessionCheckS: 0.2 });
-  north = await addCommunity(anju, 'North');
-  south = await addCommunity(anju, 'South');
-  staffNorth = await signedIn(anju, 'staff', { communities: [north.id] });
+  ({ north, south, staffNorth, family: familyA, admin } = await northAndSouth(anju));
   staffSouth = await signedIn(anju, 'staff', { communities: [south.id] });
-  familyA = await signedIn(anju, 'family', { residents: [north.residents[0]!.id] });
   familyB = await signedIn(anju, 'family', { residents: [north.residents[1]!.id] });
-  admin = await signedInAdmin(anju);
 });
 afterEach(() => {
   for (const socket of open.splice(0)) socket.close();

@@ -224,6 +224,31 @@ export async function signedInAdmin(anju: UnderTest): Promise<Browser> {
   return tab;
 }
 
+/** Communities North and South, and who most scope tests sign in as. */
+export interface NorthAndSouth {
+  north: Community;
+  south: Community;
+  staffNorth: Browser;
+  /** Family of North's first resident. */
+  family: Browser;
+  admin: Browser;
+}
+
+export async function northAndSouth(
+  anju: UnderTest,
+  residents = { north: 2, south: 2 },
+): Promise<NorthAndSouth> {
+  const north = await addCommunity(anju, 'North', residents.north);
+  const south = await addCommunity(anju, 'South', residents.south);
+  return {
+    north,
+    south,
+    staffNorth: await signedIn(anju, 'staff', { communities: [north.id] }),
+    family: await signedIn(anju, 'family', { residents: [north.residents[0]!.id] }),
+    admin: await signedInAdmin(anju),
+  };
+}
+
 /** Raises an alert the way the rule engine does; returns the alert. */
 export async function raiseAlert(anju: UnderTest, residentId: string, overrides: Partial<AlertSignal> = {}) {
   const change = await anju.alerting.alerts.apply({

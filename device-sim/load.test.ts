@@ -1,15 +1,12 @@
 // The load generator's parts that decide what a benchmark measures: the aggregate rate limit, and
 // connections from many loopback addresses so that thousands of devices fit under a per-address limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTestDevice, startTestAnju, type TestAnju } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { addTestDevice, startTestAnjuAroundTests, type TestAnju } from '../test/harness.ts';
 import { CONNECTIONS_PER_SOURCE, connectOnce, sourceAddress } from './connect.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju({ logLevel: 'warn' });
-});
-afterAll(() => anju.stop());
+startTestAnjuAroundTests((started) => (anju = started), { logLevel: 'warn' });
 
 describe('load generator', () => {
   it('releases no more than the set rate, however many wait', async () => {

@@ -1,7 +1,7 @@
 // The simulator against a real Anju over real MQTT: what the devices send is acknowledged, journaled and
 // stored; what is wrong is refused with the code the protocol promises, and the summary counts it all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAnju, waitFor, type TestAnju } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { startTestAnjuAroundTests, waitFor, type TestAnju } from '../test/harness.ts';
 import { buildCommunity, type Community } from './community.ts';
 import { registerCommunity, secretsOf } from './credentials.ts';
 import type { SimOutput } from './output.ts';
@@ -11,10 +11,7 @@ import { HOUR } from './time.ts';
 import { World } from './world.ts';
 
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju({ logLevel: 'warn' });
-});
-afterAll(() => anju.stop());
+startTestAnjuAroundTests((started) => (anju = started), { logLevel: 'warn' });
 
 /** Registers a small community under its own id prefix and plays `hours` of the past as fast as Anju takes it. */
 async function play(idPrefix: string, scenarios: string[], hours = 1, residents = 2) {

@@ -1,13 +1,13 @@
 // MQTT 3.1.1 rules the gateway enforces, each test named after the rule it checks and driven by raw bytes
 // over a real TCP socket, since a conforming client library cannot send what these rules forbid.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
 import {
   addTestDevice,
   connackCode,
   connectDevice,
   journaled,
-  startTestAnju,
+  startTestAnjuAroundTests,
   waitFor,
   wearableTelemetry,
   type TestAnju,
@@ -15,12 +15,7 @@ import {
 import { connack, connectPacket, puback, publishPacket, RawConnection } from '../test/raw-mqtt.ts';
 
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju();
-});
-afterAll(async () => {
-  await anju.stop();
-});
+startTestAnjuAroundTests((started) => (anju = started));
 
 async function metric(name: string, label: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${anju.ports.http}/metrics`)).text();

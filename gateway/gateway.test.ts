@@ -2,26 +2,21 @@
 // family of rules here; each rule of who may connect, publish and subscribe is in rules.test.ts.
 import net from 'node:net';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topicFor, type ProtocolError } from '../firmware-protocol/index.ts';
 import {
   addTestDevice,
   connackCode,
   connectDevice,
   journaled,
-  startTestAnju,
+  startTestAnjuAroundTests,
   waitFor,
   wearableTelemetry,
   type TestAnju,
 } from '../test/harness.ts';
 
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju();
-});
-afterAll(async () => {
-  await anju.stop();
-});
+startTestAnjuAroundTests((started) => (anju = started));
 
 /** The return codes of the SUBACK itself (mqtt.js rejects a subscribe with any refusal in it). */
 function subackCodes(client: MqttClient, topics: string[]): Promise<number[]> {

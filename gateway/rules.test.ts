@@ -1,12 +1,12 @@
 // The gateway's rules for who may connect and what a device may publish or subscribe to, driven through
 // the broker's hooks without sockets (gateway/test-driver.ts). What needs the wire stays in
 // gateway.test.ts (one real connection per rule family) and conformance.test.ts (raw bytes).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topicFor } from '../firmware-protocol/index.ts';
 import {
   addTestDevice,
   journaled,
-  startTestAnju,
+  startTestAnjuAroundTests,
   waitFor,
   wearableTelemetry,
   type TestAnju,
@@ -15,12 +15,9 @@ import { driveGateway } from './test-driver.ts';
 
 let anju: TestAnju;
 let gateway: ReturnType<typeof driveGateway>;
-beforeAll(async () => {
-  anju = await startTestAnju();
+startTestAnjuAroundTests((started) => {
+  anju = started;
   gateway = driveGateway(anju.gateway);
-});
-afterAll(async () => {
-  await anju.stop();
 });
 
 async function connackCode(options: Parameters<typeof gateway.connect>[0]): Promise<number> {

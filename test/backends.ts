@@ -3,11 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { afterEach, describe } from 'vitest';
 import { PostgresDatabase } from '../database/postgres.ts';
 import type { Database } from '../database/sql.ts';
 import { SqliteDatabase } from '../database/sqlite.ts';
-import { startPostgres, type PostgresServer } from './postgres.ts';
+import { startPostgresAroundTests, type PostgresServer } from './postgres.ts';
 
 export interface Backend {
   name: 'sqlite' | 'postgres';
@@ -49,14 +49,9 @@ export function eachBackend(title: string, suite: (backend: Backend) => void): v
     let server: PostgresServer;
     const open: Database[] = [];
     let last = '';
-    beforeAll(async () => {
-      server = await startPostgres();
-    });
+    startPostgresAroundTests((started) => (server = started));
     afterEach(async () => {
       for (const db of open.splice(0)) await db.close();
-    });
-    afterAll(async () => {
-      await server?.stop();
     });
     suite({
       name: 'postgres',

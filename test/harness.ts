@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { aroundTests } from './around-tests.ts';
 import type { DeviceKind } from '../firmware-protocol/index.ts';
 import { startAnju, type RunningAnju } from '../cli/serve.ts';
 import type { ServeConfigInput } from '../cli/config.ts';
@@ -51,6 +52,18 @@ export async function startTestAnju(overrides: Partial<ServeConfigInput> = {}): 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One test Anju shared by the tests of the calling file or describe block (see aroundTests). */
+export function startTestAnjuAroundTests(
+  started: (anju: TestAnju) => unknown,
+  overrides: Partial<ServeConfigInput> = {},
+): void {
+  aroundTests(
+    () => startTestAnju(overrides),
+    (anju) => anju.stop(),
+    started,
+  );
 }
 
 let counter = 0;

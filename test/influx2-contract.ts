@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { aroundTests } from './around-tests.ts';
 
 export interface ContractOptions {
   /** Base URL of the real influxd that stores what is written. */
@@ -366,4 +367,16 @@ export async function startInfluxV2Contract(options: ContractOptions): Promise<I
       }),
   };
   return contract;
+}
+
+/** One contract server shared by the tests of the calling file (see aroundTests). */
+export function startInfluxV2ContractAroundTests(
+  options: ContractOptions,
+  started: (contract: InfluxV2Contract) => unknown,
+): void {
+  aroundTests(
+    () => startInfluxV2Contract(options),
+    (contract) => contract.close(),
+    started,
+  );
 }

@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { aroundTests } from './around-tests.ts';
 import { freePort } from './influxd.ts';
 
 export interface PostgresServer {
@@ -160,4 +161,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One server shared by the tests of the calling file or describe block (see aroundTests). */
+export function startPostgresAroundTests(started: (server: PostgresServer) => unknown): void {
+  aroundTests(startPostgres, (server) => server.stop(), started);
 }

@@ -1,18 +1,15 @@
 // A seeded simulated morning played against a real Anju as fast as it takes it: the emergencies it
 // scripts, and only those, become alerts at alarm level or above; a fall the wearer cancelled does not.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildCommunity } from '../device-sim/community.ts';
 import { registerCommunity, secretsOf } from '../device-sim/credentials.ts';
 import { runSimulation } from '../device-sim/run.ts';
 import { parseScenarioSpec } from '../device-sim/scenarios.ts';
-import { startTestAnju, waitFor, type TestAnju } from './harness.ts';
+import { startTestAnjuAroundTests, waitFor, type TestAnju } from './harness.ts';
 
 const HOUR = 3_600_000;
 let anju: TestAnju;
-beforeAll(async () => {
-  anju = await startTestAnju({ logLevel: 'warn' });
-});
-afterAll(() => anju.stop());
+startTestAnjuAroundTests((started) => (anju = started), { logLevel: 'warn' });
 
 /** 08:00 in Shanghai (the community's zone) on the previous day: a fixed part of the day, within the gateway's 7 days. */
 function yesterdayAtEight(): number {

@@ -11,38 +11,26 @@ import { ActionLinks, hashToken, LINK_TOKEN } from './links.ts';
 import { ALERTS_SCHEMA } from './migrations.ts';
 import { parseEscalationPolicies } from './policy.ts';
 import { AlertService } from './service.ts';
-import { raise, RecordingChannel, settableClock, T0 } from './test-support.ts';
-import type { ResidentDirectory } from './directory.ts';
+import {
+  raise,
+  RecordingChannel,
+  residentDirectory,
+  settableClock,
+  T0,
+  testContact,
+} from './test-support.ts';
 
 const HOUR = 3_600_000;
 
 function contact(id: string, relation: Contact['relation'], channels: Contact['channels']): Contact {
-  return {
-    id,
-    residentId: 'rs_1',
-    name: id === 'ct_son' ? '李强' : '陈网格',
-    relation,
-    phone: '13800000001',
-    email: `${id}@example.org`,
-    channels,
-    escalationOrder: 1,
-    createdAt: T0,
-  };
+  const name = id === 'ct_son' ? '李强' : '陈网格';
+  return testContact({ id, name, relation, phone: '13800000001', email: `${id}@example.org`, channels });
 }
 
-const directory: ResidentDirectory = {
-  resident: async (id) => ({
-    id,
-    name: '张桂英',
-    communityId: 'cm_a',
-    home: '幸福里 / 3 / 301',
-    language: 'zh-CN',
-    contacts: [
-      contact('ct_son', 'family', ['app', 'sms', 'email']),
-      contact('ct_grid', 'grid_worker', ['phone']),
-    ],
-  }),
-};
+const directory = residentDirectory(
+  [contact('ct_son', 'family', ['app', 'sms', 'email']), contact('ct_grid', 'grid_worker', ['phone'])],
+  '幸福里 / 3 / 301',
+);
 
 const policies = parseEscalationPolicies(`
   default:

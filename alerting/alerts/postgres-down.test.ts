@@ -2,12 +2,12 @@
 // store are kept in memory and still shown to the consoles, apply() does not reject, and the failure is
 // told to /healthz as a storage failure. Also which PostgreSQL errors count as storage refusing a write.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../database/migrations.ts';
 import { PostgresDatabase } from '../../database/postgres.ts';
 import { isUniqueViolation } from '../../database/sql.ts';
 import { isStorageError } from '../../ops/storage-errors.ts';
-import { startPostgres, type PostgresServer } from '../../test/postgres.ts';
+import { startPostgresAroundTests, type PostgresServer } from '../../test/postgres.ts';
 import { ALERTS_SCHEMA } from './migrations.ts';
 import type { AlertChange } from './schemas.ts';
 import { AlertService } from './service.ts';
@@ -24,12 +24,7 @@ async function thrown(action: Promise<unknown>): Promise<unknown> {
 
 describe('alerts when PostgreSQL goes away', () => {
   let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  startPostgresAroundTests((started) => (server = started));
 
   it('tells a lost connection and a refused one from a constraint', async () => {
     const url = await server.createDatabase();

@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../database/migrations.ts';
 import { PostgresDatabase } from '../../database/postgres.ts';
-import { startPostgres, type PostgresServer } from '../../test/postgres.ts';
+import { startPostgresAroundTests, type PostgresServer } from '../../test/postgres.ts';
 import { ALERTS_SCHEMA } from './migrations.ts';
 import { AlertService } from './service.ts';
 import type { Job } from './test-process.ts';
@@ -20,12 +20,7 @@ const SCRIPT = fileURLToPath(new URL('./test-process.ts', import.meta.url));
 const MIN = 60_000;
 
 let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+startPostgresAroundTests((started) => (server = started));
 
 /** A fresh, migrated database and a service on it in this (the test's) process. */
 async function freshDatabase() {

@@ -229,7 +229,7 @@ export class AlertService {
 
   private async raise(signal: AlertSignal, now: number, newId: string): Promise<AlertChange> {
     // The community is asked before any write, which then holds no lock while the registry answers.
-    const alert = this.newAlert(signal, now, newId, await this.communityOf(signal.residentId));
+    const alert = openedAlert(signal, now, newId, await this.communityOf(signal.residentId));
     return (
       (await this.open(this.store, alert, signal, now)) ??
       this.store.transaction(async (store) => {
@@ -273,7 +273,7 @@ export class AlertService {
     }
     const alert = before
       ? this.repeated(before, signal, now)
-      : this.newAlert(signal, now, alertId, await this.communityOf(signal.residentId));
+      : openedAlert(signal, now, alertId, await this.communityOf(signal.residentId));
     this.shown.set(key, alert);
     const change: AlertChange = {
       type: before ? 'update' : 'new',
@@ -463,31 +463,6 @@ export class AlertService {
     }
   }
 
-  private newAlert(signal: AlertSignal, now: number, id: string, communityId: string | null): Alert {
-    return {
-      id,
-      residentId: signal.residentId,
-      communityId,
-      ruleId: signal.ruleId,
-      severity: signal.severity,
-      state: 'open',
-      openedAt: signal.at,
-      updatedAt: now,
-      acknowledgedBy: null,
-      acknowledgedAt: null,
-      resolvedBy: null,
-      resolvedAt: null,
-      outcome: null,
-      note: null,
-      summary: signal.summary,
-      evidence: signal.evidence,
-      deviceId: signal.deviceId,
-      escalationStep: null,
-      autoClear: signal.autoClear,
-      repeatCount: 0,
-    };
-  }
-
   /** Opens the alert unless its (resident, rule) has an open one: the change, or undefined. */
   private async open(
     store: AlertStore,
@@ -635,6 +610,32 @@ export class AlertService {
       }
     }
   }
+}
+
+/** The alert `signal` opens at `now`: open, on no escalation step yet. Tests build theirs with it too. */
+export function openedAlert(signal: AlertSignal, now: number, id: string, communityId: string | null): Alert {
+  return {
+    id,
+    residentId: signal.residentId,
+    communityId,
+    ruleId: signal.ruleId,
+    severity: signal.severity,
+    state: 'open',
+    openedAt: signal.at,
+    updatedAt: now,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    resolvedBy: null,
+    resolvedAt: null,
+    outcome: null,
+    note: null,
+    summary: signal.summary,
+    evidence: signal.evidence,
+    deviceId: signal.deviceId,
+    escalationStep: null,
+    autoClear: signal.autoClear,
+    repeatCount: 0,
+  };
 }
 
 function newAlertId(): string {

@@ -37,6 +37,27 @@ export function clear(overrides: Partial<AlertSignal> = {}): AlertSignal {
   });
 }
 
+/** A contact of rs_1: family, first to be told, with no phone, e-mail or channel that `fields` do not give. */
+export function testContact(fields: Pick<Contact, 'id' | 'name'> & Partial<Contact>): Contact {
+  return {
+    residentId: 'rs_1',
+    relation: 'family',
+    phone: null,
+    email: null,
+    channels: [],
+    escalationOrder: 1,
+    createdAt: T0,
+    ...fields,
+  };
+}
+
+/** Every resident is 张桂英 of cm_a, living at `home`, with `contacts` (in escalation order). */
+export function residentDirectory(contacts: Contact[], home = ''): ResidentDirectory {
+  return {
+    resident: async (id) => ({ id, name: '张桂英', communityId: 'cm_a', home, language: 'zh-CN', contacts }),
+  };
+}
+
 /** A channel that delivers into a list, for tests of who is told when. */
 export class RecordingChannel implements Channel {
   readonly sent: Notification[] = [];

@@ -60,7 +60,15 @@ function emailChannel(port: number) {
   return channel;
 }
 
-async function seed(language: 'zh-CN' | 'en') {
+const familyAtOnce = parseEscalationPolicies(
+  'default: { steps: [{ afterMin: 0, notify: [family] }], renotifyEveryMin: 5 }',
+);
+
+/**
+ * The alert service over a real registry holding 张桂英 (speaking `language`) and her daughter, who takes
+ * e-mail, sent through the SMTP server on `smtpPort` as soon as an alert opens.
+ */
+async function mailingFamily(language: 'zh-CN' | 'en', smtpPort: number) {
   const dataDir = tempDir();
   const registry = await openRegistry(dataDir, { flushEveryMs: 0 });
   cleanups.push(() => registry.close());
@@ -76,25 +84,21 @@ async function seed(language: 'zh-CN' | 'en') {
     email: 'li.na@example.org',
     channels: ['email'],
   });
-  return { dataDir, resident, directory: registryDirectory(registry) };
+  const service = await AlertService.open({
+    dataDir,
+    clock: settableClock(),
+    directory: registryDirectory(registry),
+    policies: familyAtOnce,
+    channels: [emailChannel(smtpPort)],
+  });
+  cleanups.push(() => service.close());
+  return { service, resident };
 }
-
-const familyAtOnce = parseEscalationPolicies(
-  'default: { steps: [{ afterMin: 0, notify: [family] }], renotifyEveryMin: 5 }',
-);
 
 describe('e-mail channel', () => {
   it('delivers an escalation to the family by SMTP in Chinese and English', async () => {
     const smtp = await smtpServer();
-    const { dataDir, resident, directory } = await seed('zh-CN');
-    const service = await AlertService.open({
-      dataDir,
-      clock: settableClock(),
-      directory,
-      policies: familyAtOnce,
-      channels: [emailChannel(smtp.port)],
-    });
-    cleanups.push(() => service.close());
+    const { service, resident } = await mailingFamily('zh-CN', smtp.port);
     const { alert } = (await service.apply(raise({ residentId: resident.id, severity: 'critical' })))!;
     await service.advanceTo(T0);
 
@@ -123,15 +127,7 @@ describe('e-mail channel', () => {
 
   it('puts English first for a resident whose language is English', async () => {
     const smtp = await smtpServer();
-    const { dataDir, resident, directory } = await seed('en');
-    const service = await AlertService.open({
-      dataDir,
-      clock: settableClock(),
-      directory,
-      policies: familyAtOnce,
-      channels: [emailChannel(smtp.port)],
-    });
-    cleanups.push(() => service.close());
+    const { service, resident } = await mailingFamily('en', smtp.port);
     await service.apply(
       raise({
         residentId: resident.id,
@@ -150,15 +146,7 @@ describe('e-mail channel', () => {
 
   it('records a refused recipient as a failed delivery with the server reason', async () => {
     const smtp = await smtpServer({ refuse: 'li.na@example.org' });
-    const { dataDir, resident, directory } = await seed('zh-CN');
-    const service = await AlertService.open({
-      dataDir,
-      clock: settableClock(),
-      directory,
-      policies: familyAtOnce,
-      channels: [emailChannel(smtp.port)],
-    });
-    cleanups.push(() => service.close());
+    const { service, resident } = await mailingFamily('zh-CN', smtp.port);
     const { alert } = (await service.apply(raise({ residentId: resident.id })))!;
     await service.advanceTo(T0);
     const [delivery] = await service.deliveries(alert.id);

@@ -4,10 +4,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Contact } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import type { ResidentDirectory } from '../alerts/directory.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import { AlertService } from '../alerts/service.ts';
-import { raise, settableClock, T0 } from '../alerts/test-support.ts';
+import { raise, residentDirectory, settableClock, T0, testContact } from '../alerts/test-support.ts';
 import { AliyunSms, AliyunVoice } from './providers/aliyun.ts';
 import { AliyunServer } from './providers/testing/aliyun-server.ts';
 import { smsChannel, voiceChannel, type ProviderChannelOptions } from './sms.ts';
@@ -21,41 +20,19 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-function contact(
-  id: string,
-  name: string,
-  order: number,
-  channels: Contact['channels'],
-  phone: string,
-): Contact {
-  return {
-    id,
-    residentId: 'rs_1',
-    name,
-    relation: 'family',
-    phone,
-    email: null,
-    channels,
-    escalationOrder: order,
-    createdAt: T0,
-  };
-}
-
-const DAUGHTER = contact('ct_daughter', '李娜', 1, ['app', 'sms', 'phone'], '13800000001');
-const SON = contact('ct_son', '李强', 2, ['sms'], '13800000002');
-
-function directory(contacts: Contact[]): ResidentDirectory {
-  return {
-    resident: async (id) => ({
-      id,
-      name: '张桂英',
-      communityId: 'cm_a',
-      home: '',
-      language: 'zh-CN',
-      contacts,
-    }),
-  };
-}
+const DAUGHTER = testContact({
+  id: 'ct_daughter',
+  name: '李娜',
+  channels: ['app', 'sms', 'phone'],
+  phone: '13800000001',
+});
+const SON = testContact({
+  id: 'ct_son',
+  name: '李强',
+  escalationOrder: 2,
+  channels: ['sms'],
+  phone: '13800000002',
+});
 
 async function setup(
   options: {
@@ -76,7 +53,7 @@ async function setup(
   const service = await AlertService.open({
     dataDir: tempDir(),
     clock: settableClock(),
-    directory: directory(options.contacts ?? [DAUGHTER, SON]),
+    directory: residentDirectory(options.contacts ?? [DAUGHTER, SON]),
     // The family step tells the first family member; failover reaches further when that fails.
     policies: parseEscalationPolicies(
       `default: { steps: [{ afterMin: 0, notify: [family], maxContactOrder: 1 }], renotifyEveryMin: null, failover: ${options.failover ?? true} }`,
@@ -261,7 +238,7 @@ describe('SMS and voice channels in escalation', () => {
 
 describe('voice calls followed until answered', () => {
   // She asked to be called first, then texted; her brother only takes texts.
-  const MOTHER_FIRST = contact('ct_daughter', '李娜', 1, ['phone', 'sms'], '13800000001');
+  const MOTHER_FIRST = { ...DAUGHTER, channels: ['phone', 'sms'] } satisfies Contact;
   const answerIn = (ms: number) => ({ answerWithinMs: ms, reportEveryMs: 5000, ...fastClock() });
   const voiceFirst = (voice: ProviderChannelOptions) => setup({ contacts: [MOTHER_FIRST, SON], voice });
   const queries = (server: AliyunServer) =>

@@ -3,11 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import type { ResidentDirectory } from '../alerts/directory.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import type { Alert, Recipient } from '../alerts/schemas.ts';
-import { AlertService } from '../alerts/service.ts';
-import { raise, settableClock, T0 } from '../alerts/test-support.ts';
+import { AlertService, openedAlert } from '../alerts/service.ts';
+import { raise, residentDirectory, settableClock, T0 } from '../alerts/test-support.ts';
 import type { Notification } from './channel.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature, WebhookChannel } from './webhook.ts';
 
@@ -59,28 +58,7 @@ const reply =
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
   };
 
-const alert: Alert = {
-  id: 'al_0123456789abcdef',
-  residentId: 'rs_1',
-  communityId: 'cm_a',
-  ruleId: 'gas.methane',
-  severity: 'alarm',
-  state: 'open',
-  openedAt: T0,
-  updatedAt: T0,
-  acknowledgedBy: null,
-  acknowledgedAt: null,
-  resolvedBy: null,
-  resolvedAt: null,
-  outcome: null,
-  note: null,
-  summary: 'Methane at 27 % LEL',
-  evidence: { lel: 27 },
-  deviceId: 'gas-1',
-  escalationStep: 0,
-  autoClear: true,
-  repeatCount: 0,
-};
+const alert: Alert = { ...openedAlert(raise(), T0, 'al_0123456789abcdef', 'cm_a'), escalationStep: 0 };
 
 function notification(address = 'ops'): Notification {
   const recipient: Recipient = {
@@ -174,20 +152,10 @@ describe('webhook channel', () => {
     const policies = parseEscalationPolicies(
       'default: { steps: [{ afterMin: 0, webhooks: [ops] }], renotifyEveryMin: null }',
     );
-    const directory: ResidentDirectory = {
-      resident: async (id) => ({
-        id,
-        name: '张桂英',
-        communityId: 'cm_a',
-        home: '',
-        language: 'zh-CN',
-        contacts: [],
-      }),
-    };
     const service = await AlertService.open({
       dataDir: tempDir(),
       clock: settableClock(),
-      directory,
+      directory: residentDirectory([]),
       policies,
       channels: [
         new WebhookChannel({

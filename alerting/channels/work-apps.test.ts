@@ -4,13 +4,18 @@
 // knows the person: only its send result, read back within confirmWithinMs, says whether they were
 // reached, and a user id it names invalid fails over like WeCom's refusal.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Contact } from '../../registry/index.ts';
 import { useTempDirs } from '../../registry/test-dir.ts';
-import type { ResidentDirectory } from '../alerts/directory.ts';
 import { withPeople, type PersonChoice } from '../alerts/people.ts';
 import { parseEscalationPolicies } from '../alerts/policy.ts';
 import { AlertService } from '../alerts/service.ts';
-import { raise, RecordingChannel, settableClock, T0 } from '../alerts/test-support.ts';
+import {
+  raise,
+  RecordingChannel,
+  residentDirectory,
+  settableClock,
+  T0,
+  testContact,
+} from '../alerts/test-support.ts';
 import { DingtalkApp } from './providers/dingtalk.ts';
 import { WecomApp } from './providers/wecom.ts';
 import { WorkAppServer } from './providers/testing/work-app-server.ts';
@@ -22,28 +27,15 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-const STAFF: Contact = {
+const STAFF = testContact({
   id: 'ct_staff',
-  residentId: 'rs_1',
   name: '陈网格',
   relation: 'staff',
   phone: '13800000009',
-  email: null,
   channels: ['sms'],
-  escalationOrder: 1,
-  createdAt: T0,
-};
+});
 
-const directory: ResidentDirectory = {
-  resident: async (id) => ({
-    id,
-    name: '张桂英',
-    communityId: 'cm_a',
-    home: '幸福里 / 3 / 301',
-    language: 'zh-CN',
-    contacts: [STAFF],
-  }),
-};
+const directory = residentDirectory([STAFF], '幸福里 / 3 / 301');
 
 async function setup(choice: Partial<PersonChoice>) {
   const wecom = await new WorkAppServer({

@@ -37,6 +37,21 @@ const INJECTIONS = [
   '/.*/',
 ];
 
+/** Wearable wb-1's reading number `i`: one a second from an hour before `now`, a heart rate unless `fields`. */
+export function numberedReading(
+  now: number,
+  i: number,
+  fields: Point['fields'] = { heartRate: 60 + (i % 40) },
+): Point {
+  return {
+    measurement: 'wearable',
+    tags: { deviceId: 'wb-1', residentId: 'res-1' },
+    fields,
+    ts: now - HOUR + i * 1000,
+    seq: i,
+  };
+}
+
 export function describeTelemetryStore(backend: string, factory: () => StoreFactory): void {
   describe(`telemetry store contract: ${backend}`, () => {
     const opened: TelemetryStore[] = [];

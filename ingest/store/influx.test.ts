@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sharedInfluxdUrl, startInfluxd, type Influxd } from '../../test/influxd.ts';
-import { describeTelemetryStore } from './conformance.ts';
+import { describeTelemetryStore, numberedReading } from './conformance.ts';
 import { InfluxTelemetryStore, type InfluxStoreOptions } from './influx.ts';
 import { RefusedPointsError, type Point } from './types.ts';
 
@@ -31,13 +31,7 @@ afterEach(async () => {
 });
 
 const now = Date.now();
-const reading = (i: number, fields: Point['fields'] = { heartRate: 60 + (i % 40) }): Point => ({
-  measurement: 'wearable',
-  tags: { deviceId: 'wb-1', residentId: 'res-1' },
-  fields,
-  ts: now - HOUR + i * 1000,
-  seq: i,
-});
+const reading = (i: number, fields?: Point['fields']): Point => numberedReading(now, i, fields);
 
 describe('InfluxDB store on a server it manages', () => {
   it('creates its database with a default retention policy of the configured length on first use', async () => {

@@ -6,14 +6,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AcceptedReading } from '../../firmware-protocol/accepted.ts';
 import { waitFor } from '../../test/harness.ts';
-import { startInfluxV2Contract, type InfluxV2Contract } from '../../test/influx2-contract.ts';
+import {
+  startInfluxV2Contract,
+  startInfluxV2ContractAroundTests,
+  type InfluxV2Contract,
+} from '../../test/influx2-contract.ts';
 import { freePort, sharedInfluxdUrl } from '../../test/influxd.ts';
 import { Journal } from '../journal.ts';
 import { StoreWriter, STORE_CURSOR } from '../store-writer.ts';
-import { AWKWARD_IDS, describeTelemetryStore } from './conformance.ts';
+import { AWKWARD_IDS, describeTelemetryStore, numberedReading } from './conformance.ts';
 import { InfluxTelemetryStore } from './influx.ts';
 import { Influx2TelemetryStore, type Influx2StoreOptions } from './influx2.ts';
 import { InfluxAuthError } from './influx2-write.ts';
@@ -22,12 +26,7 @@ import { RefusedPointsError, type Point } from './types.ts';
 
 const influxd = { url: sharedInfluxdUrl() };
 let contract: InfluxV2Contract;
-beforeAll(async () => {
-  contract = await startInfluxV2Contract({ influxdUrl: influxd.url });
-});
-afterAll(async () => {
-  await contract?.close();
-});
+startInfluxV2ContractAroundTests({ influxdUrl: influxd.url }, (started) => (contract = started));
 
 describeTelemetryStore('InfluxDB v2 write API (contract server over a real influxd 1.6.7)', () => ({
   open: async (name, options) => {
@@ -64,13 +63,7 @@ async function openStore(options: Partial<Influx2StoreOptions> = {}) {
   return { store, bucket, writes: () => contract.writes.filter((w) => w.params.get('bucket') === bucket) };
 }
 
-const reading = (i: number, fields: Point['fields'] = { heartRate: 60 + (i % 40) }): Point => ({
-  measurement: 'wearable',
-  tags: { deviceId: 'wb-1', residentId: 'res-1' },
-  fields,
-  ts: now - HOUR + i * 1000,
-  seq: i,
-});
+const reading = (i: number, fields?: Point['fields']): Point => numberedReading(now, i, fields);
 
 /** What the real influxd holds, asked directly (not through the store). */
 async function influxql(db: string, q: string): Promise<unknown[][]> {

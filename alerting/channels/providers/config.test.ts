@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { notificationChannels, parseNotifications } from '../../notifications.ts';
 import { raise, T0 } from '../../alerts/test-support.ts';
 import type { Alert } from '../../alerts/schemas.ts';
+import { openedAlert } from '../../alerts/service.ts';
 import type { Notification } from '../channel.ts';
 import { TencentServer } from './testing/tencent-server.ts';
 import { AliyunServer } from './testing/aliyun-server.ts';
@@ -27,29 +28,14 @@ const ENV = {
 };
 
 function notification(channel: 'sms' | 'voice'): Notification {
-  const signal = raise({ ruleId: 'event.sos', severity: 'critical' });
-  const alert: Alert = {
-    id: 'al_1',
-    residentId: signal.residentId,
-    communityId: 'cm_a',
-    ruleId: signal.ruleId,
-    severity: signal.severity,
-    state: 'open',
-    openedAt: T0,
-    updatedAt: T0,
-    acknowledgedBy: null,
-    acknowledgedAt: null,
-    resolvedBy: null,
-    resolvedAt: null,
-    outcome: null,
-    note: null,
-    summary: signal.summary,
+  const signal = raise({
+    ruleId: 'event.sos',
+    severity: 'critical',
     evidence: {},
     deviceId: null,
-    escalationStep: 1,
     autoClear: false,
-    repeatCount: 0,
-  };
+  });
+  const alert: Alert = { ...openedAlert(signal, T0, 'al_1', 'cm_a'), escalationStep: 1 };
   return {
     alert,
     resident: { name: '张桂英', home: '' },

@@ -3,6 +3,7 @@
 // through tsx's --import hook. The schema is created by ingest/journal.ts before this starts.
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { setTimeout } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const db = new Database(workerData.path);

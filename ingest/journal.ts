@@ -203,27 +203,21 @@ export class Journal implements ReadingSink {
     committed: Promise<WorkerReply>;
     durable: Promise<WorkerReply>;
   } {
-    const worker = this.worker;
-    if (!worker) {
-      const gone = Promise.resolve({ id: 0, error: 'journal worker restarting' });
-      return { committed: gone, durable: gone };
-    }
-    const id = this.nextRequest++;
     const durableId = this.nextRequest++;
     const durable = new Promise<WorkerReply>((resolve) => this.inFlight.set(durableId, resolve));
-    const committed = new Promise<WorkerReply>((resolve) => {
-      this.inFlight.set(id, (reply) => {
-        // Not committed: no second answer comes.
-        if (reply.error !== undefined) this.inFlight.delete(durableId);
-        resolve(reply);
-      });
-      worker.postMessage({ type: 'append', rows, id, durableId });
+    const committed = this.request({ type: 'append', rows, durableId }).then((reply) => {
+      // Not committed: no second answer comes.
+      if (reply.error !== undefined) this.inFlight.delete(durableId);
+      return reply;
     });
     return { committed, durable };
   }
 
   private request(
-    message: { type: 'prune'; upTo: number; limit: number; olderThan: number } | { type: 'close' },
+    message:
+      | { type: 'append'; rows: unknown[][]; durableId: number }
+      | { type: 'prune'; upTo: number; limit: number; olderThan: number }
+      | { type: 'close' },
   ): Promise<WorkerReply> {
     const worker = this.worker;
     if (!worker) return Promise.resolve({ id: 0, error: 'journal worker restarting' });
